@@ -28,7 +28,20 @@ export function childCursors(schema: Schema, cursor: DataCursor): DataCursor[] {
     if (!childSchema) continue;
     pushMember(out, childSchema, child, cursor);
   }
+  if (cursor.schema) {
+    for (const [k, c] of cursor.schema.dataChildren) {
+      if (k === c.jsonName && value[k] === undefined && defaultApplies(c)) out.push({ schema: c, value: c.default!, parent: cursor });
+    }
+  }
   return out;
+}
+
+/**
+ * A leaf with a default exists for XPath even when absent (RFC 7950 7.6.1), unless it sits in a
+ * choice: whether its case is the one in effect is not known from here, so it is left out.
+ */
+function defaultApplies(c: SchemaNode): boolean {
+  return c.kind === 'leaf' && c.default !== undefined && !c.case;
 }
 
 /** Children of `cursor` that are instances of `child` (one schema node). */
@@ -36,7 +49,9 @@ export function cursorsOf(child: SchemaNode, cursor: DataCursor): DataCursor[] {
   const value = cursor.value;
   if (!isObject(value)) return [];
   const member = value[child.jsonName];
-  if (member === undefined) return [];
+  if (member === undefined) {
+    return cursor.schema && defaultApplies(child) ? [{ schema: child, value: child.default!, parent: cursor }] : [];
+  }
   const out: DataCursor[] = [];
   pushMember(out, child, member, cursor);
   return out;

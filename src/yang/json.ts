@@ -1,0 +1,343 @@
+/**
+ * RFC 7951 JSON codec. Decoding checks what one node can check on its own (names, types, keys,
+ * duplicates, config) and builds the internal tree; tree-wide rules (mandatory, must, when,
+ * leafref, unique, min/max-elements, choice) are the validator's. Encoding writes RFC 7951 from
+ * the internal tree (lists become arrays, 64-bit numbers stay strings).
+ */
+import { YangError } from '../errors.ts';
+import { encodeKeyValue, keyString } from './path.ts';
+import type { DataObject, DataValue, LeafValue, ListValue, Schema, SchemaNode } from './schema.ts';
+import { JsonNumberText, lexicalOf, parseJsonValue } from './types.ts';
+
+export interface DecodeOptions {
+  /** Refuse `config false` nodes (documents written to the config datastore). */
+  configOnly?: boolean;
+  /**
+   * Accept a top-level or child member without its module prefix when the name is unambiguous
+   * (what OpenDaylight clients send, e.g. `{"input": {...}}`, `{"topology": [...]}`).
+   */
+  lenientNames?: boolean;
+  /**
+   * RFC 7951 to the letter: int64, uint64 and decimal64 only as JSON strings. Off by default, as
+   * OpenDaylight clients send them as numbers; the yanglint cross-check turns it on.
+   */
+  strictNumbers?: boolean;
+}
+
+/**
+ * Reads JSON text without losing 64-bit precision: numbers too long for a double are kept as
+ * their text (JsonNumberText). The fast native parser is used when no such number can occur.
+ */
+export function readJson(text: string): unknown {
+  if (!/\d{16}/.test(text)) {
+    try {
+      return JSON.parse(text);
+    } catch (e) {
+      throw new YangError({ tag: 'malformed-message', type: 'rpc', message: `malformed JSON: ${(e as Error).message}` });
+    }
+  }
+  return new LosslessJsonReader(text).read();
+}
+
+class LosslessJsonReader {
+  private i = 0;
+  constructor(private readonly s: string) {}
+
+  read(): unknown {
+    const v = this.value();
+    this.ws();
+    if (this.i < this.s.length) this.fail('unexpected text after the JSON value');
+    return v;
+  }
+
+  private fail(why: string): never {
+    throw new YangError({ tag: 'malformed-message', type: 'rpc', message: `malformed JSON at offset ${this.i}: ${why}` });
+  }
+
+  private ws(): void {
+    const s = this.s;
+    while (this.i < s.length) {
+      const c = s.charCodeAt(this.i);
+      if (c === 32 || c === 9 || c === 10 || c === 13) this.i++;
+      else break;
+    }
+  }
+
+  private value(): unknown {
+    this.ws();
+    const c = this.s[this.i];
+    if (c === '{') {
+      this.i++;
+      const o: Record<string, unknown> = {};
+      this.ws();
+      if (this.s[this.i] === '}') {
+        this.i++;
+        return o;
+      }
+      for (;;) {
+        this.ws();
+        if (this.s[this.i] !== '"') this.fail('expected a member name');
+        const k = this.string();
+        this.ws();
+        if (this.s[this.i++] !== ':') this.fail('expected ":"');
+        const v = this.value();
+        if (k === '__proto__') Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+        else o[k] = v;
+        this.ws();
+        const d = this.s[this.i++];
+        if (d === '}') return o;
+        if (d !== ',') this.fail('expected "," or "}"');
+      }
+    }
+    if (c === '[') {
+      this.i++;
+      const a: unknown[] = [];
+      this.ws();
+      if (this.s[this.i] === ']') {
+        this.i++;
+        return a;
+      }
+      for (;;) {
+        a.push(this.value());
+        this.ws();
+        const d = this.s[this.i++];
+        if (d === ']') return a;
+        if (d !== ',') this.fail('expected "," or "]"');
+      }
+    }
+    if (c === '"') return this.string();
+    if (this.s.startsWith('true', this.i)) {
+      this.i += 4;
+      return true;
+    }
+    if (this.s.startsWith('false', this.i)) {
+      this.i += 5;
+      return false;
+    }
+    if (this.s.startsWith('null', this.i)) {
+      this.i += 4;
+      return null;
+    }
+    const m = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+    m.lastIndex = this.i;
+    const r = m.exec(this.s);
+    if (!r) this.fail('unexpected character');
+    this.i += r[0].length;
+    const n = Number(r[0]);
+    return /^-?\d+$/.test(r[0]) && !Number.isSafeInteger(n) ? new JsonNumberText(r[0]) : n;
+  }
+
+  private string(): string {
+    const start = this.i;
+    // Find the closing quote, skipping escapes, then let the native parser decode the escapes.
+    let j = start + 1;
+    const s = this.s;
+    for (;;) {
+      if (j >= s.length) this.fail('unterminated string');
+      const c = s[j];
+      if (c === '"') break;
+      if (c === '\\') j++;
+      j++;
+    }
+    this.i = j + 1;
+    try {
+      return JSON.parse(s.slice(start, j + 1)) as string;
+    } catch {
+      this.i = start;
+      return this.fail('bad string');
+    }
+  }
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof JsonNumberText);
+}
+
+/** Finds the schema child a JSON member names. */
+export function memberSchema(
+  schema: Schema,
+  parent: SchemaNode | undefined,
+  member: string,
+  lenient = false,
+): SchemaNode | undefined {
+  if (!parent) {
+    const n = schema.roots.get(member);
+    if (n || !lenient || member.includes(':')) return n;
+    const matches = [...schema.roots.values()].filter((r) => r.name === member);
+    return matches.length === 1 ? matches[0] : undefined;
+  }
+  const n = parent.dataChildren.get(member);
+  if (n || !lenient || member.includes(':')) return n;
+  const matches = [...new Set(parent.dataChildren.values())].filter((c) => c.name === member);
+  return matches.length === 1 ? matches[0] : undefined;
+}
+
+/**
+ * Decodes the members of a JSON object under `parent` (undefined: the datastore root, whose
+ * members are module-qualified). `path` is the api-path of the object, for errors.
+ */
+export function decodeObject(
+  schema: Schema,
+  parent: SchemaNode | undefined,
+  raw: unknown,
+  path: string,
+  opts: DecodeOptions = {},
+): DataObject {
+  if (!isPlainObject(raw)) {
+    throw new YangError({ tag: 'invalid-value', message: `expected a JSON object${parent ? ` for "${parent.name}"` : ''}`, path: path || '/' });
+  }
+  const out: DataObject = {};
+  for (const member of Object.keys(raw)) {
+    const node = memberSchema(schema, parent, member, opts.lenientNames);
+    const childPath = `${path}/${member}`;
+    if (!node) {
+      const where = parent ? `"${parent.name}"` : 'the top level';
+      const why = !parent && !member.includes(':') ? ' (top-level names must be module-qualified)' : '';
+      throw new YangError({ tag: 'unknown-element', type: 'application', message: `unknown element "${member}" in ${where}${why}`, path: childPath });
+    }
+    if (out[node.jsonName] !== undefined) {
+      throw new YangError({ tag: 'invalid-value', message: `"${node.name}" is given twice`, path: childPath });
+    }
+    out[node.jsonName] = decodeValue(schema, node, raw[member], `${path}/${node.jsonName}`, opts);
+  }
+  return out;
+}
+
+/** Decodes the JSON value of one schema node (object, array of entries, leaf-list array, leaf). */
+export function decodeValue(schema: Schema, node: SchemaNode, raw: unknown, path: string, opts: DecodeOptions = {}): DataValue {
+  if (opts.configOnly && !node.config) {
+    throw new YangError({ tag: 'invalid-value', message: `"${node.name}" is config false and cannot be written to the config datastore`, path });
+  }
+  switch (node.kind) {
+    case 'container':
+    case 'input':
+    case 'output':
+    case 'notification':
+      return decodeObject(schema, node, raw, path, opts);
+    case 'list': {
+      if (!Array.isArray(raw)) throw new YangError({ tag: 'invalid-value', message: `"${node.name}" is a list: expected a JSON array`, path });
+      const out: ListValue = new Map();
+      raw.forEach((item, i) => {
+        const entry = decodeListEntry(schema, node, item, path, opts);
+        const key = node.keys.length ? keyString(node, entry)! : `#${i}`;
+        if (out.has(key)) {
+          throw new YangError({ tag: 'invalid-value', appTag: 'data-not-unique', message: `duplicate entry of list "${node.name}" with key ${key}`, path: `${path}=${key}` });
+        }
+        out.set(key, entry);
+      });
+      return out;
+    }
+    case 'leaf-list': {
+      if (!Array.isArray(raw)) throw new YangError({ tag: 'invalid-value', message: `"${node.name}" is a leaf-list: expected a JSON array`, path });
+      const values = raw.map((v) => leafValue(schema, node, v, path, opts));
+      if (node.config) {
+        const seen = new Set<string>();
+        for (const v of values) {
+          const s = lexicalOf(v);
+          if (seen.has(s)) throw new YangError({ tag: 'invalid-value', message: `duplicate value "${s}" in leaf-list "${node.name}"`, path: `${path}=${encodeKeyValue(s)}` });
+          seen.add(s);
+        }
+      }
+      return values;
+    }
+    case 'leaf':
+      return leafValue(schema, node, raw, path, opts);
+    case 'anydata':
+    case 'anyxml':
+      return raw as DataValue;
+    default:
+      throw new YangError({ tag: 'unknown-element', message: `"${node.name}" (${node.kind}) cannot hold data`, path });
+  }
+}
+
+/** Decodes one list entry, requiring every key leaf. */
+export function decodeListEntry(schema: Schema, node: SchemaNode, item: unknown, path: string, opts: DecodeOptions = {}): DataObject {
+  const entry = decodeObject(schema, node, item, path, opts);
+  for (const k of node.keys) {
+    if (entry[k] === undefined) {
+      throw new YangError({ tag: 'missing-element', type: 'protocol', message: `list "${node.name}" entry is missing its key "${k}"`, path, info: { 'bad-element': k } });
+    }
+  }
+  return entry;
+}
+
+function leafValue(schema: Schema, node: SchemaNode, raw: unknown, path: string, opts: DecodeOptions): LeafValue {
+  const r = parseJsonValue(schema, node.type!, raw, node.module, opts.strictNumbers);
+  if (!('value' in r)) throw new YangError({ tag: 'invalid-value', message: `"${node.name}": ${r.error}`, path, appTag: r.appTag });
+  return r.value;
+}
+
+// ----- encoding -----
+
+export interface EncodeOptions {
+  /** Drop `config false` nodes (content=config) or config nodes that hold no state (content=nonconfig). */
+  content?: 'all' | 'config' | 'nonconfig';
+  /** Levels below the start to include (RFC 8040 depth); undefined = unbounded. */
+  depth?: number;
+}
+
+/** Internal value -> plain JSON-ready value (lists as arrays). */
+export function toJsonValue(node: SchemaNode | undefined, value: DataValue, opts: EncodeOptions = {}, level = 1): unknown {
+  if (value instanceof Map) {
+    const arr: unknown[] = [];
+    for (const entry of value.values()) arr.push(objectToJson(node, entry, opts, level));
+    return arr;
+  }
+  if (node && (node.kind === 'leaf' || node.kind === 'leaf-list' || node.kind === 'anydata' || node.kind === 'anyxml')) return value;
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) return objectToJson(node, value as DataObject, opts, level);
+  return value;
+}
+
+function objectToJson(node: SchemaNode | undefined, obj: DataObject, opts: EncodeOptions, level: number): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (opts.depth !== undefined && level > opts.depth) return out;
+  for (const [member, v] of Object.entries(obj)) {
+    const child = node ? node.dataChildren.get(member) : undefined;
+    if (child && opts.content === 'config' && !child.config) continue;
+    if (child && opts.content === 'nonconfig' && child.config && !hasState(child)) continue;
+    if (opts.depth !== undefined && level + 1 > opts.depth && child && child.kind !== 'leaf' && child.kind !== 'leaf-list') continue;
+    out[member] = toJsonValue(child, v, opts, level + 1);
+  }
+  return out;
+}
+
+/** True when a config node has config false descendants (it is kept in nonconfig output). */
+function hasState(n: SchemaNode): boolean {
+  if (!n.config) return true;
+  for (const c of n.dataChildren.values()) if (hasState(c)) return true;
+  return false;
+}
+
+/** Encodes a member as RFC 7951 text: `{"<member>": value}`. */
+export function encodeMember(node: SchemaNode | undefined, member: string, value: DataValue, opts: EncodeOptions = {}): string {
+  return JSON.stringify({ [member]: toJsonValue(node, value, opts) });
+}
+
+/** Encodes a whole root object (top-level members). */
+export function encodeRoot(schema: Schema, root: DataObject, opts: EncodeOptions = {}): string {
+  const out: Record<string, unknown> = {};
+  for (const [member, v] of Object.entries(root)) {
+    const node = schema.roots.get(member);
+    out[member] = toJsonValue(node, v, opts, 1);
+  }
+  return JSON.stringify(out);
+}
+
+/**
+ * A copy of an object with the defaults of absent leaves filled in (not inside choices, whose
+ * case in effect is not decided here), recursively through the containers that are present.
+ */
+export function withDefaults(node: SchemaNode, obj: DataObject): DataObject {
+  const out: DataObject = { ...obj };
+  for (const [k, c] of node.dataChildren) {
+    if (k !== c.jsonName) continue;
+    const v = out[k];
+    if (v === undefined) {
+      if (c.kind === 'leaf' && c.default !== undefined && !c.case) out[k] = c.default;
+      else if (c.kind === 'leaf-list' && c.defaults && !c.case) out[k] = [...c.defaults];
+    } else if (c.kind === 'container' && typeof v === 'object' && !(v instanceof Map) && !Array.isArray(v)) {
+      out[k] = withDefaults(c, v as DataObject);
+    }
+  }
+  return out;
+}

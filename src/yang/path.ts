@@ -1,0 +1,148 @@
+/**
+ * The one path module. Inside Sextant every data path is an RFC 8040 api-path
+ * (`/mod:top/item=k1,k2/leaf`, key values percent-encoded). Other forms (ODL legacy URLs,
+ * NETCONF subtree filters) are translated to it at the edge; this module parses, resolves against
+ * the schema, and formats it.
+ */
+import { YangError } from '../errors.ts';
+import type { DataObject, LeafValue, Schema, SchemaNode } from './schema.ts';
+import { lexicalOf, parseLexical } from './types.ts';
+
+/** One step of a path as written: optional module, name, and raw (decoded) key values. */
+export interface RawStep {
+  module?: string;
+  name: string;
+  keys?: string[];
+}
+
+/** One step resolved against the schema. `key` is the list entry's key string (see keyString). */
+export interface InstanceStep {
+  schema: SchemaNode;
+  /** Member name under the parent object (RFC 7951 form). */
+  member: string;
+  /** For a list entry: the key string; for a leaf-list element: its canonical value. */
+  key?: string;
+  keyValues?: LeafValue[];
+}
+
+export type InstancePath = InstanceStep[];
+
+/** Characters RFC 3986 leaves unreserved; everything else in a key value is percent-encoded. */
+export function encodeKeyValue(value: string): string {
+  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+export function decodeKeyValue(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    throw new YangError({ tag: 'invalid-value', type: 'protocol', message: `bad percent-encoding in "${value}"` });
+  }
+}
+
+/** The key string of a list entry: its key values in key order, encoded and comma-joined. */
+export function keyString(list: SchemaNode, entry: DataObject): string | undefined {
+  let out = '';
+  for (let i = 0; i < list.keys.length; i++) {
+    const v = entry[list.keys[i]] as LeafValue | undefined;
+    if (v === undefined) return undefined;
+    out += (i ? ',' : '') + encodeKeyValue(lexicalOf(v));
+  }
+  return out;
+}
+
+/** Splits an api-path into steps. Does not consult the schema. */
+export function parseApiPath(path: string): RawStep[] {
+  const steps: RawStep[] = [];
+  const trimmed = path.replace(/^\/+/, '').replace(/\/+$/, '');
+  if (!trimmed) return steps;
+  for (const seg of trimmed.split('/')) {
+    if (!seg) throw badPath(path, 'empty path segment');
+    const eq = seg.indexOf('=');
+    const ident = eq < 0 ? seg : seg.slice(0, eq);
+    const m = /^(?:([A-Za-z_][\w.-]*):)?([A-Za-z_][\w.-]*)$/.exec(decodeKeyValue(ident));
+    if (!m) throw badPath(path, `"${ident}" is not a node name`);
+    const step: RawStep = { module: m[1], name: m[2] };
+    if (eq >= 0) step.keys = seg.slice(eq + 1).split(',').map(decodeKeyValue);
+    steps.push(step);
+  }
+  return steps;
+}
+
+function badPath(path: string, why: string): YangError {
+  return new YangError({ tag: 'invalid-value', type: 'protocol', message: `invalid path "${path}": ${why}` });
+}
+
+/**
+ * Resolves raw steps against the schema. The first step must name its module; later steps
+ * inherit their parent's. Keys are checked against the key leaves' types and canonicalised.
+ */
+export function resolvePath(schema: Schema, raw: RawStep[], text = formatRaw(raw)): InstancePath {
+  const out: InstancePath = [];
+  let parent: SchemaNode | undefined;
+  for (const step of raw) {
+    const module = step.module ?? parent?.module;
+    if (!module) throw badPath(text, `the first node "${step.name}" must be module-qualified`);
+    if (!schema.modules.has(module)) {
+      throw new YangError({ tag: 'unknown-element', type: 'protocol', message: `unknown module "${module}" in path "${text}"`, path: text });
+    }
+    const qname = `${module}:${step.name}`;
+    const node = parent ? parent.dataChildren.get(qname) : schema.roots.get(qname);
+    if (!node) {
+      throw new YangError({ tag: 'unknown-element', type: 'protocol', message: `"${qname}" is not a data node${parent ? ` of "${parent.name}"` : ''} (path "${text}")`, path: text });
+    }
+    const member = node.jsonName;
+    const inst: InstanceStep = { schema: node, member };
+    if (node.kind === 'list' && step.keys) {
+      if (step.keys.length !== node.keys.length) {
+        throw new YangError({ tag: 'invalid-value', type: 'protocol', message: `list "${node.name}" has ${node.keys.length} key(s), the path gives ${step.keys.length}`, path: text });
+      }
+      inst.keyValues = step.keys.map((k, i) => {
+        const keyLeaf = node.dataChildren.get(node.keys[i])!;
+        const r = parseLexical(schema, keyLeaf.type!, k, (p) => (schema.modules.has(p) ? p : undefined), keyLeaf.module);
+        if (!('value' in r)) throw new YangError({ tag: 'invalid-value', type: 'protocol', message: `key "${node.keys[i]}" of "${node.name}": ${r.error}`, path: text });
+        return r.value;
+      });
+      inst.key = inst.keyValues.map((v) => encodeKeyValue(lexicalOf(v))).join(',');
+    } else if (node.kind === 'leaf-list' && step.keys) {
+      if (step.keys.length !== 1) throw badPath(text, `leaf-list "${node.name}" takes one value`);
+      const r = parseLexical(schema, node.type!, step.keys[0], (p) => (schema.modules.has(p) ? p : undefined), node.module);
+      if (!('value' in r)) throw new YangError({ tag: 'invalid-value', type: 'protocol', message: `"${node.name}": ${r.error}`, path: text });
+      inst.keyValues = [r.value];
+      inst.key = lexicalOf(r.value);
+    } else if (step.keys) {
+      throw badPath(text, `"${node.name}" is not a list and takes no keys`);
+    }
+    out.push(inst);
+    parent = node;
+  }
+  return out;
+}
+
+export function parsePath(schema: Schema, path: string): InstancePath {
+  return resolvePath(schema, parseApiPath(path), path);
+}
+
+/** Canonical api-path text of an instance path. */
+export function formatPath(path: InstancePath): string {
+  let out = '';
+  for (const s of path) {
+    out += `/${s.member}`;
+    if (s.key !== undefined) out += `=${s.schema.kind === 'leaf-list' ? encodeKeyValue(s.key) : s.key}`;
+  }
+  return out || '/';
+}
+
+function formatRaw(raw: RawStep[]): string {
+  return '/' + raw.map((s) => `${s.module ? `${s.module}:` : ''}${s.name}${s.keys ? `=${s.keys.map(encodeKeyValue).join(',')}` : ''}`).join('/');
+}
+
+/** A step for a child of a resolved node, used when walking data. */
+export function childStep(node: SchemaNode, key?: string): InstanceStep {
+  return key === undefined ? { schema: node, member: node.jsonName } : { schema: node, member: node.jsonName, key };
+}
+
+/** True when `a` is `b` or an ancestor of it (both canonical api-path texts). */
+export function isPrefixPath(a: string, b: string): boolean {
+  return a === '/' || a === b || (b.startsWith(a) && b[a.length] === '/');
+}
