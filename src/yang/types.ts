@@ -6,6 +6,7 @@
  */
 import type { Statement } from './parser.ts';
 import { sub, subArg, subs } from './parser.ts';
+import { xsdRegExp } from './xpath.ts';
 import type { BuiltinType, LeafValue, Range, ResolvedType, Schema, XPathExpr } from './schema.ts';
 
 const BUILTINS = new Set<BuiltinType>([
@@ -419,74 +420,4 @@ export function isSmallInt(t: ResolvedType): boolean {
 
 export function isBigNumber(t: ResolvedType): boolean {
   return BIG_NUMBERS.has(t.base);
-}
-
-/**
- * XSD regular expression (YANG pattern) -> JS RegExp. XSD patterns are implicitly anchored, `^`
- * and `$` are ordinary characters, and `\i` `\c` and Unicode block escapes (`\p{IsBasicLatin}`)
- * have no JS spelling, so the pattern is rewritten token by token.
- */
-export function xsdRegExp(src: string): RegExp {
-  let out = '';
-  let inClass = false;
-  for (let i = 0; i < src.length; i++) {
-    const c = src[i];
-    if (c === '\\') {
-      const n = src[i + 1];
-      i++;
-      if (n === 'i') out += inClass ? 'A-Za-z_:' : '[A-Za-z_:]';
-      else if (n === 'I') out += '[^A-Za-z_:]';
-      else if (n === 'c') out += inClass ? '\\w.:\\-' : '[\\w.:\\-]';
-      else if (n === 'C') out += '[^\\w.:\\-]';
-      else if ((n === 'p' || n === 'P') && src[i + 1] === '{') {
-        const end = src.indexOf('}', i);
-        const name = src.slice(i + 2, end);
-        i = end;
-        out += unicodeProperty(n === 'P', name, inClass);
-      } else if (n !== undefined && /[nrt\\|.?*+(){}\-[\]^$dDsSwW]/.test(n)) {
-        out += n === '$' || n === '^' ? `\\${n}` : `\\${n}`;
-      } else if (n !== undefined) {
-        throw new Error(`unknown escape \\${n}`);
-      }
-      continue;
-    }
-    if (inClass) {
-      if (c === ']') inClass = false;
-      if (c === '[' && src[i - 1] === '-') throw new Error('character class subtraction is not supported');
-      out += c === '/' ? '\\/' : c;
-      continue;
-    }
-    if (c === '[') {
-      inClass = true;
-      out += c;
-      if (src[i + 1] === '^') {
-        out += '^';
-        i++;
-      }
-      continue;
-    }
-    if (c === '^' || c === '$') out += `\\${c}`;
-    else out += c;
-  }
-  return new RegExp(`^(?:${out})$`, 'u');
-}
-
-const BLOCKS: Record<string, string> = {
-  BasicLatin: '\\u0000-\\u007F',
-  'Latin-1Supplement': '\\u0080-\\u00FF',
-  LatinExtended$A: '\\u0100-\\u017F',
-  'LatinExtended-A': '\\u0100-\\u017F',
-  'LatinExtended-B': '\\u0180-\\u024F',
-  GreekandCoptic: '\\u0370-\\u03FF',
-  Cyrillic: '\\u0400-\\u04FF',
-};
-
-function unicodeProperty(negate: boolean, name: string, inClass: boolean): string {
-  if (name.startsWith('Is')) {
-    const block = BLOCKS[name.slice(2)];
-    if (!block) throw new Error(`unsupported Unicode block ${name}`);
-    if (inClass && !negate) return block;
-    return negate ? `[^${block}]` : `[${block}]`;
-  }
-  return `\\${negate ? 'P' : 'p'}{${name}}`;
 }

@@ -798,7 +798,7 @@ function childStep(c: DataCursor, step: XPathStep, st: State): DataCursor[] {
     const cs = c.schema ? c.schema.dataChildren.get(qname) : topLevelSchema(st.schema, qname);
     if (!cs) return [];
     const member = v[cs.jsonName];
-    if (member === undefined) return [];
+    // An absent leaf with a default still exists for XPath (cursorsOf supplies it).
     if (step.predicates.length === 0) return cursorsOf(cs, c);
     if (cs.kind === 'list' && member instanceof Map) {
       const plan = keyPlanFor(step, cs);
@@ -1439,9 +1439,7 @@ function deref(n: DataCursor, st: State): DataCursor[] {
   const s = leafString(v);
   for (const member of flatTypes(t)) {
     if (member.base === 'leafref' && member.leafrefPath) {
-      const inner: State = { ...st, current: n };
-      const targets = nodeSetOf(ev(member.leafrefPath, n, 1, 1, inner), 'leafref paths');
-      const out = targets.filter((x) => nodeString(x) === s);
+      const out = targetsOf(member.leafrefPath, n, s, { ...st, current: n });
       if (out.length) return out;
     } else if (member.base === 'instance-identifier' && typeof v === 'string') {
       let expr: XPathExpr;
@@ -1455,6 +1453,57 @@ function deref(n: DataCursor, st: State): DataCursor[] {
     }
   }
   return [];
+}
+
+/**
+ * The nodes a leafref with path `path` and value `value` refers to: the nodes the path selects
+ * (evaluated with the leaf as context and current node) whose string-value is `value`, in
+ * document order. When the path ends in `list/key` of a single-key list without predicates on
+ * those two steps, the entry is looked up by key instead of scanning the list.
+ */
+export function leafrefTargets(path: XPathExpr, ctx: XPathContext, value: string): DataCursor[] {
+  return targetsOf(path, ctx.node, value, { schema: ctx.schema, root: ctx.root, current: ctx.current });
+}
+
+const pathPrefixes = new WeakMap<XPathExpr, PathExpr>();
+
+function targetsOf(path: XPathExpr, node: DataCursor, value: string, st: State): DataCursor[] {
+  if (path.kind === 'path' && !path.filter && path.steps.length >= 2) {
+    const steps = path.steps;
+    const leafStep = steps[steps.length - 1]!;
+    const listStep = steps[steps.length - 2]!;
+    if (isPlainChild(leafStep) && isPlainChild(listStep)) {
+      let prefix = pathPrefixes.get(path);
+      if (!prefix) {
+        prefix = { kind: 'path', absolute: path.absolute, steps: steps.slice(0, -2) };
+        pathPrefixes.set(path, prefix);
+      }
+      const parents = evalPath(prefix, node, 1, 1, st);
+      const out: DataCursor[] = [];
+      const listQname = `${listStep.module}:${listStep.name}`;
+      for (const parent of parents) {
+        const ls = parent.schema ? parent.schema.dataChildren.get(listQname) : topLevelSchema(st.schema, listQname);
+        const pv = parent.value;
+        const map = ls && isObject(pv) ? pv[ls.jsonName] : undefined;
+        if (ls && ls.kind === 'list' && map instanceof Map && ls.keys.length === 1 && ls.keys[0] === leafStep.name && leafStep.module === ls.module) {
+          const keyLeaf = ls.dataChildren.get(leafStep.name);
+          const entry = map.get(value);
+          if (keyLeaf && entry && entry[keyLeaf.jsonName] !== undefined && leafString(entry[keyLeaf.jsonName] as LeafValue) === value) {
+            out.push({ schema: keyLeaf, value: entry[keyLeaf.jsonName]!, parent: { schema: ls, value: entry, parent } });
+            continue;
+          }
+          if (keyLeaf && !entry && UNRESERVED.test(value)) continue;
+        }
+        for (const e of stepFrom(parent, listStep, st)) for (const l of stepFrom(e, leafStep, st)) if (nodeString(l) === value) out.push(l);
+      }
+      return parents.length > 1 ? sortUnique(out, st) : out;
+    }
+  }
+  return nodeSetOf(ev(path, node, 1, 1, st), 'leafref paths').filter((x) => nodeString(x) === value);
+}
+
+function isPlainChild(s: XPathStep): boolean {
+  return s.axis === 'child' && s.nodeTest === undefined && s.name !== '*' && s.predicates.length === 0;
 }
 
 function flatTypes(t: ResolvedType): ResolvedType[] {

@@ -52,12 +52,11 @@ const AUG = `module aug {
 }
 `;
 
-async function yangDir(t: Parameters<Parameters<typeof tap.test>[1]>[0], files: Record<string, string>): Promise<string> {
+async function yangDir(t: { teardown(fn: () => void): void }, files: Record<string, string>): Promise<string> {
   const dir = tempDir(t);
   writeFiles(dir, files);
   return dir;
 }
-const tap = t;
 
 t.test('resolves imports, groupings with refine, typedef defaults, augments and choice/case', async (t) => {
   const dir = await yangDir(t, { 'base@2026-01-01.yang': BASE.replace('prefix b;', 'prefix b;\n  revision 2026-01-01;'), 'aug@2026-01-01.yang': AUG.replace('prefix a;', 'prefix a;\n  revision 2026-01-01;') });

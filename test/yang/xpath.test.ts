@@ -3,6 +3,7 @@ import type { DataObject, Identity, ResolvedType, Schema, SchemaKind, SchemaNode
 import { rootCursor, cursorsOf, type DataCursor } from '../../src/yang/cursor.ts';
 import {
   evaluateXPath,
+  leafrefTargets,
   parseXPath,
   referencedSchemaNodes,
   schemaTarget,
@@ -668,6 +669,44 @@ t.test('keyed lookup keeps 100,000-entry lists fast', async (t) => {
   const ms = Date.now() - started;
   t.equal(found, N);
   // A scan per entry would be 10^10 steps; the keyed lookup is linear overall.
+  t.ok(ms < 10_000, `took ${ms} ms`);
+});
+
+t.test('leafrefTargets', async (t) => {
+  const lt = (path: string, node: DataCursor, value: string, r = root) =>
+    leafrefTargets(parse(path), { schema, root: r, node, current: node }, value);
+  const refOf1 = nodeSet(ev('x:ref', items[0]))[0]!;
+  t.same(lt('../../x:item/x:id', refOf1, 'i2').map((c) => c.value), ['i2']);
+  const hit = lt('../../x:item/x:id', refOf1, 'i3')[0]!;
+  t.equal(hit.schema, itemId);
+  t.equal(hit.parent!.schema, item);
+  t.equal(hit.parent!.parent!.schema, top, 'the target has a proper parent chain');
+  t.same(values(evaluateXPath(parse('../x:value'), { schema, root, node: hit, current: hit })), [30]);
+  t.same(lt('../../x:item/x:id', refOf1, 'i9'), []);
+  t.same(lt('/x:nodes/x:node/x:name', refCur, 'n1').map((c) => c.value), ['n1']);
+  t.same(lt('/x:nodes/x:node/x:name', refCur, 'a b').map((c) => c.value), ['a b'], 'falls back to a scan for encoded keys');
+  t.same(lt('/x:nodes/x:node/x:name', refCur, 'n9'), [], 'the key leaf decides, not the map key');
+  t.same(lt('/x:nodes/x:node/x:value', refCur, 'v2').map((c) => c.value), ['v2'], 'a non-key target scans');
+  t.same(lt('/x:top/x:item/x:value', refCur, '20').map((c) => c.value), [20]);
+  t.same(lt('/x:top/x:tags', refCur, 'b').map((c) => c.value), ['b'], 'short paths');
+  t.same(lt('/x:top/x:item[x:value > 15]/x:id', refCur, 'i1'), [], 'predicates are honoured');
+  t.same(lt('/x:top/x:item[x:value > 15]/x:id', refCur, 'i2').map((c) => c.value), ['i2']);
+
+  const N = 100_000;
+  const map = new Map<string, DataObject>();
+  for (let i = 0; i < N; i++) map.set(`n${i}`, { name: `n${i}`, value: `v${i}` });
+  const broot = rootCursor({ 'ex:nodes': { node: map } });
+  const entries = cursorsOf(nodeList, cursorsOf(nodes, broot)[0]!);
+  const path = parse('../../x:node/x:name');
+  const started = Date.now();
+  let found = 0;
+  for (const e of entries) {
+    const v = cursorsOf(nodeValue, e)[0]!;
+    const want = `n${String(v.value).slice(1)}`;
+    if (leafrefTargets(path, { schema, root: broot, node: v, current: v }, want).length === 1) found++;
+  }
+  const ms = Date.now() - started;
+  t.equal(found, N);
   t.ok(ms < 10_000, `took ${ms} ms`);
 });
 

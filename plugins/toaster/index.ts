@@ -1,0 +1,93 @@
+/**
+ * The toaster: OpenDaylight's classic sample application, served for real. It keeps the
+ * toaster's state in the operational datastore, reads its darkness factor from the config
+ * datastore, toasts one slice at a time (make-toast answers in-use while busy, resource-denied
+ * without bread), and emits toasterOutOfBread / toasterRestocked. The platform tests use it as a
+ * plugin that exercises rpcs, notifications and both stores.
+ */
+import { YangError } from '../../src/errors.ts';
+import type { Plugin, PluginContext } from '../../src/plugin/api.ts';
+
+const STATE = '/toaster:toaster';
+
+interface Job {
+  timer: NodeJS.Timeout;
+  finish: (error?: YangError) => void;
+}
+
+let job: Job | undefined;
+let nextToastId = 1n;
+
+async function writeState(ctx: PluginContext, state: Record<string, unknown>): Promise<void> {
+  const tx = ctx.data.transaction('operational');
+  tx.merge(STATE, state);
+  await tx.commit();
+}
+
+function breadInStock(ctx: PluginContext): number {
+  const s = ctx.data.read('operational', STATE) as { amountOfBreadInStock?: number } | undefined;
+  return s?.amountOfBreadInStock ?? 0;
+}
+
+const toaster: Plugin = {
+  name: 'toaster',
+  yang: ['toaster'],
+
+  async start(ctx) {
+    await writeState(ctx, {
+      toasterManufacturer: 'Sextant',
+      toasterModelNumber: 'S-1',
+      toasterStatus: 'up',
+      amountOfBreadInStock: 0,
+    });
+  },
+
+  rpcs: {
+    async 'toaster:make-toast'(input, ctx) {
+      if (job) throw new YangError({ tag: 'in-use', message: 'the toaster is already making toast' });
+      const stock = breadInStock(ctx);
+      if (stock === 0) {
+        ctx.notifications.emit('toaster:toasterOutOfBread');
+        throw new YangError({ tag: 'resource-denied', message: 'the toaster is out of bread' });
+      }
+      const config = ctx.data.read('config', STATE) as { darknessFactor?: number } | undefined;
+      const darkness = config?.darknessFactor ?? 1000;
+      const doneness = input.toasterDoneness as number;
+      // A real toaster heats for darkness x doneness; scaled so a default slice takes 50 ms.
+      const millis = Math.round((darkness * doneness) / 100);
+      const toastId = nextToastId++;
+      await writeState(ctx, { toasterStatus: 'down', amountOfBreadInStock: stock - 1 });
+      const failure = await new Promise<YangError | undefined>((resolve) => {
+        job = { timer: setTimeout(() => resolve(undefined), millis), finish: resolve };
+      });
+      job = undefined;
+      await writeState(ctx, { toasterStatus: 'up' });
+      if (failure) throw failure;
+      if (stock - 1 === 0) ctx.notifications.emit('toaster:toasterOutOfBread');
+      return { 'toast-id': toastId.toString() };
+    },
+
+    'toaster:cancel-toast'() {
+      if (!job) return undefined;
+      clearTimeout(job.timer);
+      job.finish(new YangError({ tag: 'operation-failed', message: 'toasting was cancelled' }));
+      return undefined;
+    },
+
+    async 'toaster:restock-toaster'(input, ctx) {
+      const amount = breadInStock(ctx) + ((input.amountOfBreadToStock as number | undefined) ?? 0);
+      await writeState(ctx, { amountOfBreadInStock: amount });
+      ctx.notifications.emit('toaster:toasterRestocked', { amountOfBread: amount });
+      return undefined;
+    },
+  },
+
+  stop() {
+    if (job) {
+      clearTimeout(job.timer);
+      job.finish(new YangError({ tag: 'operation-failed', message: 'the controller is stopping' }));
+    }
+  },
+};
+
+export default toaster;

@@ -1,0 +1,75 @@
+/**
+ * Assembles a controller from a Config: schema, datastore, rpc registry, notifications, plugins.
+ * `npm start` (main.ts) and the tests use the same function, so tests run what users run.
+ */
+import { mkdirSync } from 'node:fs';
+import pino, { type Logger } from 'pino';
+import { SingleNodeCluster } from './cluster/cluster.ts';
+import type { Config } from './config.ts';
+import { LevelBackend } from './datastore/backends/level.ts';
+import { MemoryBackend } from './datastore/backends/memory.ts';
+import { Datastore } from './datastore/datastore.ts';
+import { discoverPlugins, startPlugins, type PluginSet } from './plugin/loader.ts';
+import { NotificationBus } from './rpc/notifications.ts';
+import { RpcRegistry } from './rpc/registry.ts';
+import { tracer } from './telemetry/tracing.ts';
+import { loadSchema } from './yang/compiler.ts';
+import type { Schema } from './yang/schema.ts';
+
+export interface Controller {
+  config: Config;
+  schema: Schema;
+  data: Datastore;
+  rpc: RpcRegistry;
+  notifications: NotificationBus;
+  plugins: PluginSet;
+  log: Logger;
+  stop(): Promise<void>;
+}
+
+export async function startController(config: Config, log: Logger = pino({ level: config.logLevel })): Promise<Controller> {
+  const schema = await loadSchema(config.yangDir);
+  let configBackend;
+  if (config.datastore === 'level') {
+    mkdirSync(config.dataDir, { recursive: true });
+    configBackend = new LevelBackend(config.dataDir);
+  } else configBackend = new MemoryBackend();
+  const data = await Datastore.open({
+    schema,
+    config: configBackend,
+    operational: new MemoryBackend(),
+    warn: (m) => log.warn(m),
+  });
+  const rpc = new RpcRegistry(schema, () => data.snapshot('config').root);
+  const notifications = new NotificationBus(schema, config.replayLogSize, (e) => log.error({ err: e }, 'notification handler failed'));
+  const candidates = (await discoverPlugins(config.pluginsDir)).filter(
+    (c) => config.plugins === '*' || config.plugins.includes(c.plugin?.name ?? c.folder),
+  );
+  let plugins: PluginSet;
+  try {
+    plugins = await startPlugins(
+      candidates,
+      { data, rpc, notifications, schema, tracer: tracer('sextant.plugin'), log, cluster: new SingleNodeCluster() },
+      rpc,
+    );
+  } catch (e) {
+    await data.close();
+    throw e;
+  }
+  let stopped = false;
+  return {
+    config,
+    schema,
+    data,
+    rpc,
+    notifications,
+    plugins,
+    log,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await plugins.stop();
+      await data.close();
+    },
+  };
+}

@@ -1,0 +1,362 @@
+/**
+ * The datastore: two trees (`config`, `operational`), each over a backend. Transactions read a
+ * snapshot and buffer edits; commit checks for conflicting commits since the snapshot
+ * (optimistic: no lock is held while a transaction is open), validates what changed, writes it
+ * atomically, publishes the new tree and then tells listeners, in commit order.
+ */
+import { trace, SpanStatusCode } from '@opentelemetry/api';
+import { YangError, conflict } from '../errors.ts';
+import { decodeValue, decodeListEntry, toJsonValue } from '../yang/json.ts';
+import { formatPath, isPrefixPath, parsePath, type InstancePath } from '../yang/path.ts';
+import type { DataObject, DataValue, LeafValue, Schema } from '../yang/schema.ts';
+import { leafString } from '../yang/cursor.ts';
+import { validateChanges } from '../yang/validate.ts';
+import type { Backend } from './backends/backend.ts';
+import { ListenerHub, type ChangeHandler, type SubscribeOptions } from './listeners.ts';
+import { loadTree, unitOps } from './persist.ts';
+import { checkEntryKeys, getAt, mergeValue, setAt } from './tree.ts';
+
+export type StoreName = 'config' | 'operational';
+
+const tracer = trace.getTracer('sextant.datastore');
+
+interface Head {
+  root: DataObject;
+  revision: number;
+}
+
+interface CommitRecord {
+  revision: number;
+  paths: string[];
+}
+
+/** How many past commits are kept to check younger transactions against. */
+const CONFLICT_WINDOW = 4096;
+
+class Store {
+  head: Head = { root: {}, revision: 0 };
+  readonly log: CommitRecord[] = [];
+  /** Commits of this store run one at a time between the conflict check and publication. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    readonly name: StoreName,
+    readonly backend: Backend,
+  ) {}
+
+  serialize<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+}
+
+export interface DatastoreOptions {
+  schema: Schema;
+  config: Backend;
+  operational: Backend;
+  /** Told about stored units that no longer fit the schema (they are skipped). */
+  warn?: (message: string) => void;
+}
+
+export class Datastore {
+  readonly schema: Schema;
+  private readonly stores: Record<StoreName, Store>;
+  readonly listeners: ListenerHub;
+  private closed = false;
+
+  private constructor(opts: DatastoreOptions) {
+    this.schema = opts.schema;
+    this.stores = {
+      config: new Store('config', opts.config),
+      operational: new Store('operational', opts.operational),
+    };
+    this.listeners = new ListenerHub(this.schema, (store) => this.stores[store].head.root);
+  }
+
+  static async open(opts: DatastoreOptions): Promise<Datastore> {
+    const ds = new Datastore(opts);
+    for (const store of Object.values(ds.stores)) {
+      await store.backend.open();
+      const entries = await store.backend.list('/');
+      store.head = {
+        root: loadTree(ds.schema, entries, (key, why) => opts.warn?.(`${store.name}: skipped stored node ${key}: ${why}`)),
+        revision: await store.backend.revision(),
+      };
+    }
+    return ds;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.listeners.settled();
+    for (const s of Object.values(this.stores)) await s.serialize(() => s.backend.close());
+  }
+
+  /** A read-write transaction on one store. */
+  transaction(store: StoreName): Transaction {
+    if (this.closed) throw new YangError({ tag: 'operation-failed', message: 'the datastore is closed' });
+    return new Transaction(this, this.stores[store]);
+  }
+
+  /** Reads a node as JSON (lists as arrays) from the latest committed tree. */
+  read(store: StoreName, path: string | InstancePath): unknown {
+    const p = typeof path === 'string' ? parsePath(this.schema, path) : path;
+    const v = getAt(this.stores[store].head.root, p);
+    return v === undefined ? undefined : toJsonValue(p[p.length - 1]?.schema, v);
+  }
+
+  /** The latest committed tree of a store, in internal form. Never modify it. */
+  snapshot(store: StoreName): Head {
+    return this.stores[store].head;
+  }
+
+  revision(store: StoreName): number {
+    return this.stores[store].head.revision;
+  }
+
+  subscribe(store: StoreName, pattern: string, handler: ChangeHandler, opts?: SubscribeOptions): () => void {
+    return this.listeners.subscribe(store, pattern, handler, opts);
+  }
+
+  /** Resolves when every listener has handled every commit so far. */
+  settled(): Promise<void> {
+    return this.listeners.settled();
+  }
+
+  /** @internal used by Transaction.commit */
+  async commitOn(store: Store, tx: Transaction): Promise<number> {
+    return tracer.startActiveSpan(`datastore.commit ${store.name}`, async (span) => {
+      try {
+        const rev = await store.serialize(() => this.commitLocked(store, tx));
+        span.setAttribute('sextant.revision', rev);
+        return rev;
+      } catch (e) {
+        span.recordException(e as Error);
+        span.setStatus({ code: SpanStatusCode.ERROR, message: (e as Error).message });
+        throw e;
+      } finally {
+        span.end();
+      }
+    });
+  }
+
+  private async commitLocked(store: Store, tx: Transaction): Promise<number> {
+    const head = store.head;
+    const touched = tx.touchedPaths();
+    if (!touched.length) return head.revision;
+    const texts = touched.map(formatPath);
+    let root: DataObject;
+    if (head.revision === tx.snapshotRevision) {
+      root = tx.workingRoot();
+    } else {
+      const oldest = store.log[0]?.revision ?? head.revision;
+      if (tx.snapshotRevision < oldest - 1) throw conflict('the transaction is too old to commit; retry it');
+      for (const rec of store.log) {
+        if (rec.revision <= tx.snapshotRevision) continue;
+        for (const p of rec.paths) {
+          for (const t of texts) {
+            if (isPrefixPath(p, t) || isPrefixPath(t, p)) {
+              throw conflict(`a concurrent commit changed ${p} (revision ${rec.revision}); retry the transaction`, t);
+            }
+          }
+        }
+      }
+      root = tx.replayOn(head.root);
+    }
+    validateChanges(this.schema, root, touched, { configOnly: store.name === 'config' });
+    const ops = unitOps(this.schema, head.root, root, touched);
+    const result = await store.backend.write(ops, { expectRevision: head.revision });
+    if (!result.ok) throw conflict('the store was changed by another writer; retry the transaction');
+    const before = head.root;
+    store.head = { root, revision: result.revision };
+    store.log.push({ revision: result.revision, paths: texts });
+    if (store.log.length > CONFLICT_WINDOW) store.log.splice(0, store.log.length - CONFLICT_WINDOW);
+    this.listeners.publish(store.name, before, root, touched);
+    return result.revision;
+  }
+}
+
+type Edit =
+  | { op: 'put' | 'merge'; path: InstancePath; value: DataValue }
+  | { op: 'delete'; path: InstancePath };
+
+export class Transaction {
+  readonly snapshotRevision: number;
+  private working: DataObject;
+  private readonly edits: Edit[] = [];
+  private done = false;
+
+  constructor(
+    private readonly ds: Datastore,
+    private readonly store: Store,
+  ) {
+    this.snapshotRevision = store.head.revision;
+    this.working = store.head.root;
+  }
+
+  get storeName(): StoreName {
+    return this.store.name;
+  }
+
+  private resolve(path: string | InstancePath): InstancePath {
+    return typeof path === 'string' ? parsePath(this.ds.schema, path) : path;
+  }
+
+  /** Reads a node (JSON form) as this transaction sees it: its snapshot plus its own edits. */
+  read(path: string | InstancePath): unknown {
+    const p = this.resolve(path);
+    const v = getAt(this.working, p);
+    return v === undefined ? undefined : toJsonValue(p[p.length - 1]?.schema, v);
+  }
+
+  exists(path: string | InstancePath): boolean {
+    return getAt(this.working, this.resolve(path)) !== undefined;
+  }
+
+  /** Creates or replaces the node at `path` with a JSON value (RFC 7951 form, lists as arrays). */
+  put(path: string | InstancePath, json: unknown): this {
+    const p = this.resolve(path);
+    return this.edit('put', p, this.decode(p, json));
+  }
+
+  /** Merges a JSON value into the node at `path`. */
+  merge(path: string | InstancePath, json: unknown): this {
+    const p = this.resolve(path);
+    return this.edit('merge', p, this.decode(p, json));
+  }
+
+  /** Creates the node; fails with data-exists if it is there. */
+  create(path: string | InstancePath, json: unknown): this {
+    const p = this.resolve(path);
+    if (getAt(this.working, p) !== undefined) {
+      throw new YangError({ tag: 'data-exists', message: `${formatPath(p)} already exists`, path: formatPath(p) });
+    }
+    return this.edit('put', p, this.decode(p, json));
+  }
+
+  /** Deletes the node; fails with data-missing if it is not there. */
+  delete(path: string | InstancePath): this {
+    const p = this.resolve(path);
+    if (getAt(this.working, p) === undefined) {
+      throw new YangError({ tag: 'data-missing', message: `${formatPath(p)} does not exist`, path: formatPath(p) });
+    }
+    return this.edit('delete', p);
+  }
+
+  /** Deletes the node if it is there. */
+  remove(path: string | InstancePath): this {
+    const p = this.resolve(path);
+    if (getAt(this.working, p) === undefined) return this;
+    return this.edit('delete', p);
+  }
+
+  /** Puts an already decoded internal value (for the platform's own protocol edges). */
+  putDecoded(path: InstancePath, value: DataValue): this {
+    return this.edit('put', path, value);
+  }
+
+  mergeDecoded(path: InstancePath, value: DataValue): this {
+    return this.edit('merge', path, value);
+  }
+
+  private decode(p: InstancePath, json: unknown): DataValue {
+    const text = formatPath(p);
+    if (!p.length) throw new YangError({ tag: 'invalid-value', message: 'write a node, not the whole datastore root' });
+    const last = p[p.length - 1];
+    const opts = { configOnly: this.store.name === 'config' };
+    if (last.schema.kind === 'list' && last.key !== undefined) {
+      const entry = decodeListEntry(this.ds.schema, last.schema, withKeys(last.schema.keys, json, last.keyValues), text, opts);
+      return checkEntryKeys(last, entry, text);
+    }
+    if (last.schema.kind === 'leaf-list' && last.key !== undefined) {
+      const [v] = decodeValue(this.ds.schema, last.schema, [json], text, opts) as LeafValue[];
+      if (leafString(v) !== last.key) {
+        throw new YangError({ tag: 'invalid-value', type: 'protocol', message: `the value in the data differs from the one in the path (${last.key})`, path: text });
+      }
+      return v;
+    }
+    return decodeValue(this.ds.schema, last.schema, json, text, opts);
+  }
+
+  private edit(op: 'put' | 'merge' | 'delete', path: InstancePath, value?: DataValue): this {
+    if (this.done) throw new YangError({ tag: 'operation-failed', message: 'the transaction is already committed or cancelled' });
+    for (const s of path) {
+      if (s.schema.kind === 'list' && s !== path[path.length - 1] && s.key === undefined) {
+        throw new YangError({ tag: 'invalid-value', type: 'protocol', message: `list "${s.schema.name}" in the middle of a path needs its keys`, path: formatPath(path) });
+      }
+    }
+    const e: Edit = op === 'delete' ? { op, path } : { op, path, value: value! };
+    this.edits.push(e);
+    this.working = apply(this.working, e);
+    return this;
+  }
+
+  /** @internal */
+  touchedPaths(): InstancePath[] {
+    const out: InstancePath[] = [];
+    const seen = new Set<string>();
+    for (const e of this.edits) {
+      const t = formatPath(e.path);
+      if (!seen.has(t)) {
+        seen.add(t);
+        out.push(e.path);
+      }
+    }
+    return out;
+  }
+
+  /** @internal */
+  workingRoot(): DataObject {
+    return this.working;
+  }
+
+  /** @internal re-applies the edits to a newer tree (no conflicting commit came between). */
+  replayOn(root: DataObject): DataObject {
+    let r = root;
+    for (const e of this.edits) r = apply(r, e);
+    return r;
+  }
+
+  async commit(): Promise<number> {
+    if (this.done) throw new YangError({ tag: 'operation-failed', message: 'the transaction is already committed or cancelled' });
+    this.done = true;
+    return this.ds.commitOn(this.store, this);
+  }
+
+  cancel(): void {
+    this.done = true;
+  }
+}
+
+function apply(root: DataObject, e: Edit): DataObject {
+  if (e.op === 'delete') return setAt(root, e.path, undefined);
+  if (e.op === 'put') return setAt(root, e.path, e.value);
+  const existing = getAt(root, e.path);
+  const last = e.path[e.path.length - 1];
+  return setAt(root, e.path, mergeValue(last?.schema, existing, e.value));
+}
+
+function withKeys(keys: string[], json: unknown, values: unknown[] | undefined): unknown {
+  if (typeof json !== 'object' || json === null || Array.isArray(json) || !values) return json;
+  const o = { ...(json as Record<string, unknown>) };
+  keys.forEach((k, i) => {
+    if (o[k] === undefined && values[i] !== undefined) o[k] = values[i];
+  });
+  return o;
+}
+
+/** Runs `fn` (which opens and commits its own transaction) again when it loses a conflict. */
+export async function retryOnConflict<T>(fn: () => Promise<T>, attempts = 5): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (!(e instanceof YangError) || !e.retryable || i >= attempts) throw e;
+      await new Promise((r) => setTimeout(r, Math.min(50, 2 ** i) * Math.random()));
+    }
+  }
+}
+
+export type { Change, ChangeHandler } from './listeners.ts';

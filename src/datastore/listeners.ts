@@ -1,0 +1,215 @@
+/**
+ * Data-tree change listeners. A subscription names a store and an api-path pattern in which a
+ * list key may be `*` (for example topology=* then node=* under network-topology). After each commit
+ * it receives, once, the list of instances of its pattern that the commit created, updated or
+ * deleted, with their before and after values (JSON, lists as arrays). Each subscription has its
+ * own queue, so a slow handler delays only itself, and it always sees commits in order.
+ */
+import { trace } from '@opentelemetry/api';
+import { YangError } from '../errors.ts';
+import { toJsonValue } from '../yang/json.ts';
+import { formatPath, parseApiPath, resolvePath, type InstancePath, type InstanceStep } from '../yang/path.ts';
+import type { DataObject, DataValue, LeafValue, Schema } from '../yang/schema.ts';
+import { leafString } from '../yang/cursor.ts';
+import { getAt, isObj, sameValue } from './tree.ts';
+import type { StoreName } from './datastore.ts';
+
+export interface Change {
+  type: 'created' | 'updated' | 'deleted';
+  /** Canonical api-path of the instance. */
+  path: string;
+  /** List key values of the pattern's `*` steps, in order (canonical JSON values). */
+  keys: LeafValue[][];
+  before?: unknown;
+  after?: unknown;
+}
+
+export type ChangeHandler = (changes: Change[]) => void | Promise<void>;
+
+export interface SubscribeOptions {
+  /** Deliver the instances that exist now as `created` first (default true). */
+  replay?: boolean;
+  /** Told when a handler throws; the subscription goes on. */
+  onError?: (e: unknown) => void;
+}
+
+interface PatternStep {
+  step: InstanceStep;
+  wildcard: boolean;
+}
+
+interface Subscription {
+  store: StoreName;
+  pattern: PatternStep[];
+  handler: ChangeHandler;
+  queue: Promise<void>;
+  onError?: (e: unknown) => void;
+  active: boolean;
+}
+
+const tracer = trace.getTracer('sextant.datastore');
+
+export class ListenerHub {
+  private readonly subs = new Set<Subscription>();
+  private pending = new Set<Promise<void>>();
+
+  constructor(
+    private readonly schema: Schema,
+    private readonly current: (store: StoreName) => DataObject,
+  ) {}
+
+  subscribe(store: StoreName, pattern: string, handler: ChangeHandler, opts: SubscribeOptions = {}): () => void {
+    const steps = this.compile(pattern);
+    const sub: Subscription = { store, pattern: steps, handler, queue: Promise.resolve(), onError: opts.onError, active: true };
+    this.subs.add(sub);
+    if (opts.replay !== false) {
+      const root = this.current(store);
+      const changes = this.instances(sub.pattern, root, [], 0).map((inst) => this.change(inst, undefined, getAt(root, inst.path)));
+      if (changes.length) this.enqueue(sub, changes.filter((c): c is Change => c !== undefined));
+    }
+    return () => {
+      sub.active = false;
+      this.subs.delete(sub);
+    };
+  }
+
+  private compile(pattern: string): PatternStep[] {
+    const raw = parseApiPath(pattern);
+    const wild = raw.map((s) => s.keys?.length === 1 && s.keys[0] === '*');
+    const resolved = resolvePath(this.schema, raw.map((s, i) => (wild[i] ? { ...s, keys: undefined } : s)), pattern);
+    return resolved.map((step, i) => {
+      if (wild[i] && step.schema.kind !== 'list') {
+        throw new YangError({ tag: 'invalid-value', message: `"*" is only allowed on a list step (pattern ${pattern})` });
+      }
+      return { step, wildcard: wild[i] };
+    });
+  }
+
+  /** Called by the datastore after a commit is published. */
+  publish(store: StoreName, before: DataObject, after: DataObject, touched: InstancePath[]): void {
+    for (const sub of this.subs) {
+      if (sub.store !== store) continue;
+      const seen = new Set<string>();
+      const changes: Change[] = [];
+      for (const t of touched) {
+        for (const inst of this.affected(sub.pattern, t, before, after)) {
+          const text = formatPath(inst.path);
+          if (seen.has(text)) continue;
+          seen.add(text);
+          const c = this.change(inst, getAt(before, inst.path), getAt(after, inst.path));
+          if (c) changes.push(c);
+        }
+      }
+      if (changes.length) this.enqueue(sub, changes);
+    }
+  }
+
+  /** Instances of the pattern that lie on, above or below a touched path. */
+  private affected(pattern: PatternStep[], touched: InstancePath, before: DataObject, after: DataObject): Inst[] {
+    const n = Math.min(pattern.length, touched.length);
+    const keys: LeafValue[][] = [];
+    for (let i = 0; i < n; i++) {
+      const p = pattern[i];
+      const t = touched[i];
+      if (p.step.schema !== t.schema) return [];
+      if (!p.wildcard && p.step.key !== undefined && t.key !== undefined && p.step.key !== t.key) return [];
+      if (!p.wildcard && p.step.key !== undefined && t.key === undefined) {
+        // The touched path is the whole list; the pattern names one entry of it.
+        return this.dedupe([...this.instances(pattern, before, touched.slice(0, i), i), ...this.instances(pattern, after, touched.slice(0, i), i)]);
+      }
+      if (p.wildcard) {
+        if (t.key === undefined) {
+          return this.dedupe([...this.instances(pattern, before, touched.slice(0, i), i, keys), ...this.instances(pattern, after, touched.slice(0, i), i, keys)]);
+        }
+        keys.push(t.keyValues ?? []);
+      }
+    }
+    if (touched.length >= pattern.length) {
+      const path = touched.slice(0, pattern.length).map((s, i) => (pattern[i].wildcard || pattern[i].step.key === undefined ? s : pattern[i].step));
+      return [{ path, keys }];
+    }
+    // The touched node is above the pattern: every instance below it.
+    return this.dedupe([...this.instances(pattern, before, touched, touched.length, keys), ...this.instances(pattern, after, touched, touched.length, keys)]);
+  }
+
+  private dedupe(list: Inst[]): Inst[] {
+    const seen = new Set<string>();
+    return list.filter((i) => {
+      const t = formatPath(i.path);
+      if (seen.has(t)) return false;
+      seen.add(t);
+      return true;
+    });
+  }
+
+  /** Instances of the pattern in a tree, starting from a fixed prefix of `from` steps. */
+  private instances(pattern: PatternStep[], root: DataObject, prefix: InstancePath, from: number, keys: LeafValue[][] = []): Inst[] {
+    let level: Inst[] = [{ path: prefix, keys }];
+    for (let i = from; i < pattern.length; i++) {
+      const p = pattern[i];
+      const next: Inst[] = [];
+      for (const inst of level) {
+        const parent = getAt(root, inst.path);
+        if (!isObj(parent)) continue;
+        const v = parent[p.step.member];
+        if (v === undefined) continue;
+        if (p.wildcard) {
+          if (!(v instanceof Map)) continue;
+          for (const [k, e] of v) {
+            const keyValues = p.step.schema.keys.map((kn) => e[kn] as LeafValue);
+            next.push({ path: [...inst.path, { ...p.step, key: k, keyValues }], keys: [...inst.keys, keyValues] });
+          }
+        } else if (p.step.key !== undefined) {
+          if (v instanceof Map && v.has(p.step.key)) next.push({ path: [...inst.path, p.step], keys: inst.keys });
+          else if (Array.isArray(v) && (v as LeafValue[]).some((x) => leafString(x) === p.step.key)) next.push({ path: [...inst.path, p.step], keys: inst.keys });
+        } else {
+          next.push({ path: [...inst.path, p.step], keys: inst.keys });
+        }
+      }
+      level = next;
+    }
+    return level;
+  }
+
+  private change(inst: Inst, before: DataValue | undefined, after: DataValue | undefined): Change | undefined {
+    if (before === undefined && after === undefined) return undefined;
+    if (sameValue(before, after)) return undefined;
+    const schema = inst.path[inst.path.length - 1]?.schema;
+    return {
+      type: before === undefined ? 'created' : after === undefined ? 'deleted' : 'updated',
+      path: formatPath(inst.path),
+      keys: inst.keys,
+      before: before === undefined ? undefined : toJsonValue(schema, before),
+      after: after === undefined ? undefined : toJsonValue(schema, after),
+    };
+  }
+
+  private enqueue(sub: Subscription, changes: Change[]): void {
+    const run = sub.queue.then(async () => {
+      if (!sub.active) return;
+      await tracer.startActiveSpan('datastore.listener', async (span) => {
+        try {
+          await sub.handler(changes);
+        } catch (e) {
+          span.recordException(e as Error);
+          if (sub.onError) sub.onError(e);
+        } finally {
+          span.end();
+        }
+      });
+    });
+    sub.queue = run;
+    this.pending.add(run);
+    void run.finally(() => this.pending.delete(run));
+  }
+
+  /** Resolves when every queued change, including those queued meanwhile, has been handled. */
+  async settled(): Promise<void> {
+    while (this.pending.size) await Promise.all([...this.pending]);
+  }
+}
+
+interface Inst {
+  path: InstancePath;
+  keys: LeafValue[][];
+}

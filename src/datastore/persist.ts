@@ -1,0 +1,211 @@
+/**
+ * How a data tree is laid out in a backend. The tree is cut into *units*: every top-level node
+ * and every list entry is one key (its api-path), whose value is the node's JSON without the list
+ * entries below it (those are units of their own). A commit therefore writes one key per changed
+ * entry, like a hand-written batch would, and reading the whole store back is one ordered scan.
+ * Entry order of `ordered-by user` lists is kept in the parent unit under `@order:<member>`.
+ */
+import type { BackendEntry, BackendOp } from './backends/backend.ts';
+import { formatPath, parsePath, type InstancePath } from '../yang/path.ts';
+import type { DataObject, DataValue, ListValue, Schema, SchemaNode } from '../yang/schema.ts';
+import { getAt, isObj } from './tree.ts';
+
+const ORDER = '@order:';
+
+/** Index of the step whose node is the unit holding the path's target, or -1 for none. */
+function unitIndex(path: InstancePath): number {
+  for (let i = path.length - 1; i > 0; i--) {
+    const s = path[i];
+    if (s.schema.kind === 'list' && s.key !== undefined) return i;
+  }
+  // A whole top-level list is not a unit; its entries are.
+  if (path[0].schema.kind === 'list' && path[0].key === undefined) return -1;
+  return 0;
+}
+
+/** A unit's stored form: the node without the list entries under it. */
+function unitValue(node: SchemaNode | undefined, value: DataValue): unknown {
+  if (!isObj(value)) return value;
+  const out: Record<string, unknown> = {};
+  for (const [m, v] of Object.entries(value)) {
+    const child = node?.dataChildren.get(m);
+    if (v instanceof Map) {
+      if (child?.orderedBy === 'user') out[ORDER + m] = [...v.keys()];
+      continue;
+    }
+    out[m] = isObj(v) && child && child.kind === 'container' ? unitValue(child, v) : v;
+  }
+  return out;
+}
+
+/** Every unit strictly below a value (list entries at any depth), by unit key. */
+function collectUnits(schema: Schema, node: SchemaNode | undefined, value: DataValue | undefined, path: string, out: Map<string, { node: SchemaNode; value: DataObject }>): void {
+  if (value instanceof Map) {
+    for (const [k, e] of value) {
+      const p = `${path}=${k}`;
+      out.set(p, { node: node!, value: e });
+      collectUnits(schema, node, e, p, out);
+    }
+    return;
+  }
+  if (!isObj(value)) return;
+  for (const [m, v] of Object.entries(value)) {
+    const child = node ? node.dataChildren.get(m) : schema.roots.get(m);
+    if (!child) continue;
+    if (v instanceof Map) collectUnits(schema, child, v, `${path}/${m}`, out);
+    else if (isObj(v) && child.kind === 'container') collectUnits(schema, child, v, `${path}/${m}`, out);
+  }
+}
+
+/**
+ * The backend ops that take the stored form of `before` to that of `after`, given the paths a
+ * commit touched. Units whose object is shared by both trees are unchanged and not rewritten.
+ */
+export function unitOps(schema: Schema, before: DataObject, after: DataObject, touched: InstancePath[]): BackendOp[] {
+  const ops = new Map<string, BackendOp>();
+  const put = (key: string, node: SchemaNode | undefined, v: DataValue | undefined) => {
+    if (v === undefined) ops.set(key, { type: 'del', key });
+    else ops.set(key, { type: 'put', key, value: JSON.stringify(unitValue(node, v)) });
+  };
+  for (const path of touched) {
+    if (!path.length) {
+      // The whole store was replaced.
+      const oldUnits = new Map<string, { node: SchemaNode; value: DataObject }>();
+      const newUnits = new Map<string, { node: SchemaNode; value: DataObject }>();
+      for (const [m, v] of Object.entries(before)) topUnits(schema, m, v, oldUnits, put, true);
+      for (const [m, v] of Object.entries(after)) topUnits(schema, m, v, newUnits, put, false);
+      diffUnits(oldUnits, newUnits, put);
+      continue;
+    }
+    const oldV = getAt(before, path);
+    const newV = getAt(after, path);
+    if (oldV === newV) continue;
+    const u = unitIndex(path);
+    if (u >= 0) {
+      const unitPath = path.slice(0, u + 1);
+      put(formatPath(unitPath), unitPath[u].schema, getAt(after, unitPath));
+    }
+    const last = path[path.length - 1];
+    // The parent unit holds the order of a user-ordered list.
+    if (last.schema.kind === 'list' && last.schema.orderedBy === 'user' && path.length > 1) {
+      const parentPath = path.slice(0, unitIndex(path.slice(0, -1)) + 1);
+      if (parentPath.length) put(formatPath(parentPath), parentPath[parentPath.length - 1].schema, getAt(after, parentPath));
+    }
+    if (last.schema.kind === 'leaf' || last.schema.kind === 'leaf-list') continue;
+    const text = formatPath(path);
+    const oldUnits = new Map<string, { node: SchemaNode; value: DataObject }>();
+    const newUnits = new Map<string, { node: SchemaNode; value: DataObject }>();
+    const isListPath = last.schema.kind === 'list' && last.key === undefined;
+    collectUnits(schema, last.schema, oldV, isListPath || last.key === undefined ? text : text, oldUnits);
+    collectUnits(schema, last.schema, newV, text, newUnits);
+    diffUnits(oldUnits, newUnits, put);
+  }
+  return [...ops.values()];
+}
+
+function topUnits(
+  schema: Schema,
+  member: string,
+  v: DataValue,
+  units: Map<string, { node: SchemaNode; value: DataObject }>,
+  put: (key: string, node: SchemaNode | undefined, v: DataValue | undefined) => void,
+  isOld: boolean,
+): void {
+  const node = schema.roots.get(member);
+  const path = `/${member}`;
+  if (!(v instanceof Map)) {
+    if (isOld) put(path, node, undefined);
+    else put(path, node, v);
+  }
+  collectUnits(schema, node, v, path, units);
+}
+
+function diffUnits(
+  oldUnits: Map<string, { node: SchemaNode; value: DataObject }>,
+  newUnits: Map<string, { node: SchemaNode; value: DataObject }>,
+  put: (key: string, node: SchemaNode | undefined, v: DataValue | undefined) => void,
+): void {
+  for (const [k, n] of newUnits) if (oldUnits.get(k)?.value !== n.value) put(k, n.node, n.value);
+  for (const k of oldUnits.keys()) if (!newUnits.has(k)) put(k, undefined, undefined);
+}
+
+/**
+ * Rebuilds a tree from its stored units (in key order). Units the schema no longer knows are
+ * reported through `skip` and left out, so a changed model cannot stop the controller.
+ */
+export function loadTree(schema: Schema, entries: BackendEntry[], skip: (key: string, why: string) => void): DataObject {
+  const root: DataObject = {};
+  const orders: { list: ListValue; keys: string[] }[] = [];
+  for (const { key, value } of entries) {
+    let path: InstancePath;
+    let stored: unknown;
+    try {
+      path = parsePath(schema, key);
+      stored = JSON.parse(value);
+    } catch (e) {
+      skip(key, (e as Error).message);
+      continue;
+    }
+    let obj: DataObject = root;
+    for (let i = 0; i < path.length; i++) {
+      const step = path[i];
+      const last = i === path.length - 1;
+      if (step.key !== undefined) {
+        let map = obj[step.member] as ListValue | undefined;
+        if (!(map instanceof Map)) {
+          map = new Map();
+          obj[step.member] = map;
+        }
+        let entry = map.get(step.key);
+        if (!entry) {
+          entry = {};
+          step.schema.keys.forEach((k, j) => {
+            entry![k] = step.keyValues![j];
+          });
+          map.set(step.key, entry);
+        }
+        obj = entry;
+        if (last) absorb(obj, stored, orders);
+      } else if (last) {
+        if (isObj(stored)) {
+          const target = isObj(obj[step.member]) ? (obj[step.member] as DataObject) : {};
+          obj[step.member] = target;
+          absorb(target, stored, orders);
+        } else obj[step.member] = stored as DataValue;
+      } else {
+        let next = obj[step.member];
+        if (!isObj(next)) {
+          next = {};
+          obj[step.member] = next;
+        }
+        obj = next;
+      }
+    }
+  }
+  // Entries were created in key order; put user-ordered lists back in their stored order.
+  for (const { list, keys } of orders) {
+    const entries = new Map(list);
+    list.clear();
+    for (const k of keys) if (entries.has(k)) list.set(k, entries.get(k)!);
+    for (const [k, e] of entries) if (!list.has(k)) list.set(k, e);
+  }
+  return root;
+}
+
+function absorb(target: DataObject, stored: unknown, orders: { list: ListValue; keys: string[] }[]): void {
+  if (!isObj(stored as DataValue)) return;
+  for (const [m, v] of Object.entries(stored as Record<string, unknown>)) {
+    if (m.startsWith(ORDER)) {
+      const member = m.slice(ORDER.length);
+      let list = target[member] as ListValue | undefined;
+      if (!(list instanceof Map)) {
+        list = new Map();
+        target[member] = list;
+      }
+      orders.push({ list, keys: v as string[] });
+      continue;
+    }
+    if (isObj(v as DataValue) && isObj(target[m])) absorb(target[m] as DataObject, v, orders);
+    else target[m] = v as DataValue;
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * `npm start`: read the configuration, start the controller, say where it is, and stop cleanly
+ * on SIGTERM/SIGINT (listeners drained, LevelDB closed).
+ */
+import pino from 'pino';
+import { ConfigError, loadConfig, usage } from './config.ts';
+import { startController } from './controller.ts';
+import { BackendOpenError } from './datastore/backends/backend.ts';
+import { YangCompileError } from './errors.ts';
+
+async function main(): Promise<number> {
+  if (process.argv.includes('--help')) {
+    console.log(usage());
+    return 0;
+  }
+  let config;
+  try {
+    config = loadConfig();
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      console.error(`sextant: ${e.message}`);
+      return 2;
+    }
+    throw e;
+  }
+  const log = pino({ level: config.logLevel });
+  if (config.username === 'admin' && config.password === 'admin') {
+    log.warn('the default credentials admin/admin are in use; set SEXTANT_USERNAME and SEXTANT_PASSWORD');
+  }
+  let controller;
+  try {
+    controller = await startController(config, log);
+  } catch (e) {
+    if (e instanceof YangCompileError) {
+      console.error(`sextant: YANG error: ${e.message}`);
+      return 1;
+    }
+    if (e instanceof BackendOpenError) {
+      console.error(`sextant: cannot open the datastore: ${e.message}`);
+      return 1;
+    }
+    throw e;
+  }
+  const plugins = controller.plugins.loaded.map((p) => p.name).join(', ') || 'none';
+  const failed = controller.plugins.failed.map((p) => p.name).join(', ');
+  log.info(
+    {
+      datastore: config.datastore === 'level' ? `level:${config.dataDir}` : 'memory',
+      modules: controller.schema.modules.size,
+      plugins: controller.plugins.loaded.map((p) => p.name),
+      failedPlugins: controller.plugins.failed.map((p) => p.name),
+    },
+    `sextant ready: datastore ${config.datastore === 'level' ? `LevelDB at ${config.dataDir}` : 'in memory'}, ` +
+      `${controller.schema.modules.size} YANG modules, plugins: ${plugins}${failed ? ` (failed: ${failed})` : ''}`,
+  );
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      log.info(`${signal} received, stopping`);
+      controller
+        .stop()
+        .catch((e: unknown) => log.error({ err: e }, 'error while stopping'))
+        .finally(resolve);
+    };
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+  });
+  log.info('sextant stopped');
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    console.error('sextant: fatal:', e);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,301 @@
+/**
+ * RFC 7950 XML encoding, both directions. XML is read with saxes (namespace-aware, no DTD: a
+ * DOCTYPE is refused outright, so no external entity and no entity expansion can occur) into a
+ * small element tree, then decoded against the schema into the same internal tree the JSON codec
+ * builds. Encoding declares each module's namespace where the module changes, as RFC 7950 does.
+ */
+import { SaxesParser } from 'saxes';
+import { YangError } from '../errors.ts';
+import { encodeKeyValue, keyString } from './path.ts';
+import type { DataObject, DataValue, LeafValue, ListValue, Schema, SchemaNode } from './schema.ts';
+import { lexicalOf, parseLexical } from './types.ts';
+
+export interface XmlElement {
+  /** Local name. */
+  name: string;
+  /** Namespace URI ('' when none). */
+  ns: string;
+  /** Attributes by `{uri}local` or plain local name when unqualified. */
+  attrs: Map<string, string>;
+  children: XmlElement[];
+  text: string;
+  /** Prefix -> namespace URI in scope at this element (for identityref values). */
+  scope: Map<string, string>;
+}
+
+export interface XmlReadOptions {
+  /** Largest document accepted, in characters. */
+  maxLength?: number;
+  /** Allow several top-level elements (a NETCONF <config> body's content, a RESTCONF body). */
+  fragment?: boolean;
+}
+
+/** Parses XML text into an element tree. DOCTYPEs are refused. */
+export function readXml(text: string, opts: XmlReadOptions = {}): XmlElement[] {
+  if (opts.maxLength !== undefined && text.length > opts.maxLength) {
+    throw new YangError({ tag: 'too-big', type: 'transport', message: `XML document larger than ${opts.maxLength} characters` });
+  }
+  const parser = new SaxesParser({ xmlns: true, fragment: opts.fragment ?? false, position: true });
+  const roots: XmlElement[] = [];
+  const stack: XmlElement[] = [];
+  let failure: Error | undefined;
+  parser.on('doctype', () => {
+    failure ??= new Error('DOCTYPE declarations are not accepted');
+  });
+  parser.on('error', (e) => {
+    failure ??= e;
+  });
+  parser.on('opentag', (tag) => {
+    const parentScope = stack.length ? stack[stack.length - 1].scope : new Map<string, string>();
+    const scope = new Map(parentScope);
+    const attrs = new Map<string, string>();
+    for (const a of Object.values(tag.attributes)) {
+      if (a.prefix === 'xmlns') scope.set(a.local, a.value);
+      else if (a.name === 'xmlns') scope.set('', a.value);
+      else attrs.set(a.uri ? `{${a.uri}}${a.local}` : a.local, a.value);
+    }
+    const el: XmlElement = { name: tag.local, ns: tag.uri, attrs, children: [], text: '', scope };
+    if (stack.length) stack[stack.length - 1].children.push(el);
+    else roots.push(el);
+    stack.push(el);
+  });
+  parser.on('text', (t) => {
+    if (stack.length) stack[stack.length - 1].text += t;
+  });
+  parser.on('cdata', (t) => {
+    if (stack.length) stack[stack.length - 1].text += t;
+  });
+  parser.on('closetag', () => {
+    stack.pop();
+  });
+  try {
+    parser.write(text).close();
+  } catch (e) {
+    failure ??= e as Error;
+  }
+  if (failure) {
+    throw new YangError({ tag: 'malformed-message', type: 'rpc', message: `malformed XML: ${failure.message.replace(/^[^:]*:\d+:\d+: /, '')}` });
+  }
+  if (!opts.fragment && roots.length !== 1) {
+    throw new YangError({ tag: 'malformed-message', type: 'rpc', message: 'malformed XML: expected one root element' });
+  }
+  return roots;
+}
+
+/** Module name for a namespace URI. */
+export function moduleOfNamespace(schema: Schema, ns: string): string | undefined {
+  let index = nsIndex.get(schema);
+  if (!index) {
+    index = new Map([...schema.modules.values()].map((m) => [m.namespace, m.name]));
+    nsIndex.set(schema, index);
+  }
+  return index.get(ns);
+}
+
+const nsIndex = new WeakMap<Schema, Map<string, string>>();
+
+export interface XmlDecodeOptions {
+  configOnly?: boolean;
+}
+
+/** Finds the schema node an element names under `parent` (undefined: top level). */
+export function elementSchema(schema: Schema, parent: SchemaNode | undefined, el: XmlElement): SchemaNode | undefined {
+  const module = el.ns ? moduleOfNamespace(schema, el.ns) : parent?.module;
+  if (!module) return undefined;
+  const q = `${module}:${el.name}`;
+  return parent ? parent.dataChildren.get(q) : schema.roots.get(q);
+}
+
+/** Decodes sibling elements as the members of one object under `parent`. */
+export function decodeXmlObject(schema: Schema, parent: SchemaNode | undefined, elements: XmlElement[], path: string, opts: XmlDecodeOptions = {}): DataObject {
+  const out: DataObject = {};
+  for (const el of elements) {
+    const node = elementSchema(schema, parent, el);
+    const shown = `${el.name}${el.ns ? ` (${el.ns})` : ''}`;
+    if (!node) {
+      if (el.ns && !moduleOfNamespace(schema, el.ns)) {
+        throw new YangError({ tag: 'unknown-namespace', type: 'protocol', message: `unknown namespace "${el.ns}" of element "${el.name}"`, path: `${path}/${el.name}`, info: { 'bad-element': el.name, 'bad-namespace': el.ns } });
+      }
+      throw new YangError({ tag: 'unknown-element', type: 'application', message: `unknown element "${shown}" in ${parent ? `"${parent.name}"` : 'the top level'}`, path: `${path}/${el.name}`, info: { 'bad-element': el.name } });
+    }
+    const p = `${path}/${node.jsonName}`;
+    if (opts.configOnly && !node.config) {
+      throw new YangError({ tag: 'invalid-value', message: `"${node.name}" is config false and cannot be written to the config datastore`, path: p });
+    }
+    const existing = out[node.jsonName];
+    switch (node.kind) {
+      case 'list': {
+        const map: ListValue = existing instanceof Map ? existing : new Map();
+        const entry = decodeXmlObject(schema, node, el.children, p, opts);
+        for (const k of node.keys) {
+          if (entry[k] === undefined) throw new YangError({ tag: 'missing-element', type: 'protocol', message: `list "${node.name}" entry is missing its key "${k}"`, path: p, info: { 'bad-element': k } });
+        }
+        const key = node.keys.length ? keyString(node, entry)! : `#${map.size}`;
+        if (map.has(key)) throw new YangError({ tag: 'invalid-value', appTag: 'data-not-unique', message: `duplicate entry of list "${node.name}" with key ${key}`, path: `${p}=${key}` });
+        map.set(key, entry);
+        out[node.jsonName] = map;
+        break;
+      }
+      case 'leaf-list': {
+        const arr = Array.isArray(existing) ? (existing as LeafValue[]) : [];
+        const v = leafFromXml(schema, node, el, p);
+        if (node.config && arr.some((x) => lexicalOf(x) === lexicalOf(v))) {
+          throw new YangError({ tag: 'invalid-value', message: `duplicate value "${lexicalOf(v)}" in leaf-list "${node.name}"`, path: `${p}=${encodeKeyValue(lexicalOf(v))}` });
+        }
+        arr.push(v);
+        out[node.jsonName] = arr;
+        break;
+      }
+      default:
+        if (existing !== undefined) throw new YangError({ tag: 'invalid-value', message: `"${node.name}" is given twice`, path: p });
+        out[node.jsonName] = decodeXmlValue(schema, node, el, p, opts);
+    }
+  }
+  return out;
+}
+
+/** Decodes one element as the value of its schema node (not for list/leaf-list siblings). */
+export function decodeXmlValue(schema: Schema, node: SchemaNode, el: XmlElement, path: string, opts: XmlDecodeOptions = {}): DataValue {
+  switch (node.kind) {
+    case 'container':
+    case 'input':
+    case 'output':
+    case 'notification':
+      if (el.text.trim() && !el.children.length) {
+        throw new YangError({ tag: 'invalid-value', message: `"${node.name}" is a container and holds no text`, path });
+      }
+      return decodeXmlObject(schema, node, el.children, path, opts);
+    case 'leaf':
+      return leafFromXml(schema, node, el, path);
+    case 'anydata':
+    case 'anyxml':
+      return xmlToPlain(el) as DataValue;
+    default:
+      return decodeXmlObject(schema, node, [el], path, opts)[node.jsonName];
+  }
+}
+
+function leafFromXml(schema: Schema, node: SchemaNode, el: XmlElement, path: string): LeafValue {
+  if (el.children.length) throw new YangError({ tag: 'invalid-value', message: `"${node.name}" is a leaf and holds no elements`, path });
+  const r = parseLexical(
+    schema,
+    node.type!,
+    el.text,
+    (prefix) => {
+      const ns = el.scope.get(prefix);
+      return ns === undefined ? undefined : moduleOfNamespace(schema, ns);
+    },
+    node.module,
+  );
+  if (!('value' in r)) throw new YangError({ tag: 'invalid-value', message: `"${node.name}": ${r.error}`, path, appTag: r.appTag });
+  return r.value;
+}
+
+function xmlToPlain(el: XmlElement): unknown {
+  if (!el.children.length) return el.text;
+  const o: Record<string, unknown> = {};
+  for (const c of el.children) o[c.name] = xmlToPlain(c);
+  return o;
+}
+
+// ----- encoding -----
+
+export function escapeXml(s: string): string {
+  return s.replace(/[&<>"]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : '&quot;'));
+}
+
+export interface XmlEncodeOptions {
+  content?: 'all' | 'config' | 'nonconfig';
+  depth?: number;
+}
+
+/**
+ * Encodes the instance(s) of a node as XML elements. `parentModule` is the module whose
+ * namespace is the default in scope (undefined at the top: the namespace is always declared).
+ */
+export function encodeXmlMember(schema: Schema, node: SchemaNode, value: DataValue, parentModule?: string, opts: XmlEncodeOptions = {}, level = 1): string {
+  if (value instanceof Map) {
+    let s = '';
+    for (const entry of value.values()) s += element(schema, node, entry, parentModule, opts, level);
+    return s;
+  }
+  if (node.kind === 'leaf-list' && Array.isArray(value)) {
+    let s = '';
+    for (const v of value as LeafValue[]) s += element(schema, node, v, parentModule, opts, level);
+    return s;
+  }
+  return element(schema, node, value, parentModule, opts, level);
+}
+
+function element(schema: Schema, node: SchemaNode, value: DataValue, parentModule: string | undefined, opts: XmlEncodeOptions, level: number): string {
+  const name = node.kind === 'input' || node.kind === 'output' ? node.kind : node.name;
+  const nsAttr = node.module !== parentModule ? ` xmlns="${escapeXml(schema.modules.get(node.module)!.namespace)}"` : '';
+  if (node.kind === 'leaf' || node.kind === 'leaf-list') {
+    const v = value as LeafValue;
+    if (node.type && isIdentity(node, v)) {
+      const [mod, id] = String(v).split(':');
+      const info = schema.modules.get(mod)!;
+      return `<${name}${nsAttr} xmlns:${info.prefix}="${escapeXml(info.namespace)}">${info.prefix}:${escapeXml(id)}</${name}>`;
+    }
+    const text = lexicalOf(v);
+    return text === '' ? `<${name}${nsAttr}/>` : `<${name}${nsAttr}>${escapeXml(text)}</${name}>`;
+  }
+  if (node.kind === 'anydata' || node.kind === 'anyxml') {
+    return `<${name}${nsAttr}>${plainToXml(value)}</${name}>`;
+  }
+  const inner = encodeXmlChildren(schema, node, value as DataObject, opts, level);
+  return inner ? `<${name}${nsAttr}>${inner}</${name}>` : `<${name}${nsAttr}/>`;
+}
+
+/** Encodes the members of an object (a container, a list entry, rpc input...) as XML. */
+export function encodeXmlChildren(schema: Schema, node: SchemaNode, obj: DataObject, opts: XmlEncodeOptions = {}, level = 1): string {
+  if (opts.depth !== undefined && level > opts.depth) return '';
+  let s = '';
+  // List keys come first, in key order (RFC 7950 7.8.5).
+  const members = Object.keys(obj);
+  if (node.kind === 'list' && node.keys.length) {
+    members.sort((a, b) => rank(node, a) - rank(node, b));
+  }
+  for (const m of members) {
+    const child = node.dataChildren.get(m);
+    if (!child) continue;
+    if (opts.content === 'config' && !child.config) continue;
+    if (opts.depth !== undefined && level + 1 > opts.depth && child.kind !== 'leaf' && child.kind !== 'leaf-list') continue;
+    s += encodeXmlMember(schema, child, obj[m], node.module, opts, level + 1);
+  }
+  return s;
+}
+
+function rank(list: SchemaNode, member: string): number {
+  const i = list.keys.indexOf(member);
+  return i < 0 ? list.keys.length : i;
+}
+
+/** Encodes a whole root object (top-level members), each with its namespace. */
+export function encodeXmlRoot(schema: Schema, root: DataObject, opts: XmlEncodeOptions = {}): string {
+  let s = '';
+  for (const [m, v] of Object.entries(root)) {
+    const node = schema.roots.get(m);
+    if (!node) continue;
+    if (opts.content === 'config' && !node.config) continue;
+    s += encodeXmlMember(schema, node, v, undefined, opts);
+  }
+  return s;
+}
+
+function isIdentity(node: SchemaNode, v: LeafValue): boolean {
+  const t = node.type!;
+  if (typeof v !== 'string') return false;
+  if (t.base === 'identityref') return true;
+  if (t.base === 'leafref') return t.leafrefTarget?.type?.base === 'identityref';
+  if (t.base === 'union') return t.union!.some((u) => u.base === 'identityref') && /^[A-Za-z_][\w.-]*:[A-Za-z_][\w.-]*$/.test(v) && !t.union!.some((u) => u.base === 'string');
+  return false;
+}
+
+function plainToXml(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  if (typeof v !== 'object') return escapeXml(String(v));
+  let s = '';
+  for (const [k, c] of Object.entries(v as Record<string, unknown>)) s += `<${k}>${plainToXml(c)}</${k}>`;
+  return s;
+}

@@ -1,0 +1,222 @@
+/**
+ * The datastore as plugins and protocol edges use it: transactions with snapshot reads,
+ * validated atomic commits, optimistic conflicts, change listeners, persistence of config.
+ */
+import t from 'tap';
+import { fixtureSchema } from '../helpers/fixture.ts';
+import { levelDatastore, memoryDatastore } from '../helpers/datastore.ts';
+import { tempDir } from '../helpers/tmp.ts';
+import { retryOnConflict, type Change } from '../../src/datastore/datastore.ts';
+import { YangError, isConflict } from '../../src/errors.ts';
+import { throwsYang } from '../helpers/assert.ts';
+
+const schema = await fixtureSchema();
+const REG = '/sextant-fixture:registry';
+const host = (name: string) => `${REG}/host=${encodeURIComponent(name)}`;
+
+t.test('put, merge, read, delete through transactions', async (t) => {
+  const ds = await memoryDatastore(t, schema);
+  const tx = ds.transaction('config');
+  tx.put(host('a'), { name: 'a', address: '10.0.0.1', dpn: '18446744073709551615' });
+  tx.put(host('b'), { address: '10.0.0.2' });
+  t.same(tx.read(host('b')), { name: 'b', address: '10.0.0.2' }, 'a missing key leaf is taken from the path; the transaction sees its own writes');
+  t.equal(ds.read('config', host('a')), undefined, 'nothing is visible outside before commit');
+  const rev = await tx.commit();
+  t.equal(rev, 1);
+  t.same(ds.read('config', host('a')), { name: 'a', address: '10.0.0.1', dpn: '18446744073709551615' });
+
+  const tx2 = ds.transaction('config');
+  tx2.merge(host('a'), { tags: ['x'] });
+  tx2.merge(host('a'), { tags: ['y'], address: '10.0.0.9' });
+  tx2.delete(host('b'));
+  await tx2.commit();
+  t.same(ds.read('config', host('a')), { name: 'a', address: '10.0.0.9', dpn: '18446744073709551615', tags: ['x', 'y'] }, 'merge adds leaf-list values and replaces leaves');
+  t.equal(ds.read('config', host('b')), undefined);
+  t.same(ds.read('config', `${REG}/host`), [ds.read('config', host('a'))], 'a list reads as an array');
+});
+
+t.test('create refuses an existing node, delete a missing one; remove is quiet', async (t) => {
+  const ds = await memoryDatastore(t, schema);
+  await ds.transaction('config').put(host('a'), { name: 'a' }).commit();
+  const tx = ds.transaction('config');
+  throwsYang(t, 'create of an existing entry', () => tx.create(host('a'), { name: 'a' }), 'data-exists', { path: '/sextant-fixture:registry/host=a' });
+  throwsYang(t, 'delete of a missing entry', () => tx.delete(host('zz')), 'data-missing');
+  t.doesNotThrow(() => tx.remove(host('zz')));
+});
+
+t.test('key values in the body must match the path', async (t) => {
+  const ds = await memoryDatastore(t, schema);
+  throwsYang(t, 'key mismatch', () => ds.transaction('config').put(host('a'), { name: 'b' }), 'invalid-value', { message: /differ from those in the path/ });
+});
+
+t.test('a commit that breaks the schema is refused with tag and path, and nothing of it is written', async (t) => {
+  const ds = await memoryDatastore(t, schema);
+  await ds.transaction('config').put(host('a'), { name: 'a' }).commit();
+  const cases: [string, (tx: ReturnType<typeof ds.transaction>) => void, string, RegExp][] = [
+    ['dangling leafref', (tx) => tx.put(host('b'), { name: 'b', backup: 'ghost' }), 'data-missing', /host=b\/backup$/],
+    ['must violated', (tx) => tx.put(`${REG}/link=a,a`, { src: 'a', dst: 'a', cost: 0 }), 'operation-failed', /link=a,a\/cost$/],
+    ['mandatory missing in a presence container', (tx) => tx.put(`${REG}/limits`, { high: 3 }), 'missing-element', /limits\/low$/],
+    ['deleting a referenced host', (tx) => {
+      tx.put(host('c'), { name: 'c', backup: 'a' });
+      tx.delete(host('a'));
+    }, 'data-missing', /host=c\/backup$/],
+  ];
+  for (const [what, edit, tag, path] of cases) {
+    const before = ds.read('config', REG);
+    const rev = ds.revision('config');
+    const tx = ds.transaction('config');
+    tx.put(host('z'), { name: 'z' }); // an innocent edit in the same transaction
+    edit(tx);
+    const err = await tx.commit().then(() => undefined, (e: unknown) => e);
+    t.type(err, YangError, what);
+    t.equal((err as YangError).tag, tag, `${what}: ${(err as YangError).message}`);
+    t.match((err as YangError).path, path, `${what}: path`);
+    t.same(ds.read('config', REG), before, `${what}: the store is unchanged`);
+    t.equal(ds.revision('config'), rev, `${what}: no revision was used`);
+  }
+});
+
+t.test('a referenced host may go once the reference goes in the same transaction', async (t) => {
+  const ds = await memoryDatastore(t, schema);
+  await ds.transaction('config').put(host('a'), { name: 'a' }).put(host('c'), { name: 'c', backup: 'a' }).commit();
+  await ds.transaction('config').delete(host('a')).delete(`${host('c')}/backup`).commit();
+  t.same(ds.read('config', `${REG}/host`), [{ name: 'c' }]);
+});
+
+t.test('transactions read a snapshot', async (t) => {
+  const ds = await memoryDatastore(t, schema);
+  await ds.transaction('config').put(host('a'), { name: 'a', address: 'old' }).commit();
+  const reader = ds.transaction('config');
+  await ds.transaction('config').merge(host('a'), { address: 'new' }).commit();
+  t.equal((reader.read(host('a')) as { address: string }).address, 'old', 'the older transaction still sees its snapshot');
+  t.equal((ds.read('config', host('a')) as { address: string }).address, 'new');
+});
+
+t.test('optimistic concurrency: overlapping commits conflict, disjoint ones both land', async (t) => {
+  const ds = await memoryDatastore(t, schema);
+  await ds.transaction('config').put(host('a'), { name: 'a' }).put(host('b'), { name: 'b' }).commit();
+  const t1 = ds.transaction('config').merge(host('a'), { address: 'one' });
+  const t2 = ds.transaction('config').merge(`${host('a')}/address`, 'two');
+  const t3 = ds.transaction('config').merge(host('b'), { address: 'three' });
+  await t1.commit();
+  const err = await t2.commit().then(() => undefined, (e: unknown) => e);
+  t.ok(isConflict(err), 'the second writer of the same subtree gets a retryable conflict');
+  t.equal((err as YangError).tag, 'in-use');
+  await t3.commit();
+  t.equal((ds.read('config', host('a')) as { address: string }).address, 'one', 'the loser changed nothing');
+  t.equal((ds.read('config', host('b')) as { address: string }).address, 'three', 'a disjoint commit lands');
+
+  const parentWriter = ds.transaction('config').remove(REG);
+  await ds.transaction('config').merge(host('b'), { address: 'four' }).commit();
+  t.ok(isConflict(await parentWriter.commit().then(() => undefined, (e: unknown) => e)), 'a write above a changed node conflicts too');
+});
+
+t.test('retryOnConflict re-runs the losing function until it lands', async (t) => {
+  const ds = await memoryDatastore(t, schema);
+  await ds.transaction('config').put(host('a'), { name: 'a', tags: [] as string[] }).commit();
+  // Ten concurrent read-modify-write increments of one leaf-list: each must land exactly once.
+  await Promise.all(
+    Array.from({ length: 10 }, (_, i) =>
+      retryOnConflict(async () => {
+        const tx = ds.transaction('config');
+        const tags = ((tx.read(host('a')) as { tags?: string[] }).tags ?? []).slice();
+        await new Promise((r) => setTimeout(r, Math.random() * 5));
+        tags.push(`t${i}`);
+        tx.put(`${host('a')}/tags`, tags);
+        return tx.commit();
+      }, 50),
+    ),
+  );
+  t.equal(((ds.read('config', host('a')) as { tags: string[] }).tags).length, 10, 'no update was lost');
+});
+
+t.test('listeners get created/updated/deleted with before and after, in commit order', async (t) => {
+  const ds = await memoryDatastore(t, schema);
+  await ds.transaction('config').put(host('old'), { name: 'old' }).commit();
+  const seen: Change[][] = [];
+  ds.subscribe('config', `${REG}/host=*`, (changes) => {
+    seen.push(changes);
+  });
+  await ds.settled();
+  t.same(seen.shift()?.map((c) => [c.type, c.path]), [['created', '/sextant-fixture:registry/host=old']], 'existing data is replayed as created');
+  await ds.transaction('config').put(host('a'), { name: 'a' }).commit();
+  await ds.transaction('config').merge(`${host('a')}/port=1`, { id: 1 }).commit();
+  await ds.transaction('config').merge(`${REG}/limits`, { low: 1 }).commit(); // not a host: not delivered
+  await ds.transaction('config').remove(REG).commit();
+  await ds.settled();
+  t.same(seen.map((batch) => batch.map((c) => [c.type, c.path])), [
+    [['created', '/sextant-fixture:registry/host=a']],
+    [['updated', '/sextant-fixture:registry/host=a']],
+    [
+      ['deleted', '/sextant-fixture:registry/host=old'],
+      ['deleted', '/sextant-fixture:registry/host=a'],
+    ],
+  ]);
+  t.same(seen[1][0].before, { name: 'a' });
+  t.same(seen[1][0].after, { name: 'a', port: [{ id: 1 }] });
+  t.same(seen[1][0].keys, [['a']], 'the wildcard key values are given');
+});
+
+t.test('a failing listener is isolated', async (t) => {
+  const ds = await memoryDatastore(t, schema);
+  const errors: unknown[] = [];
+  const got: string[] = [];
+  ds.subscribe('config', `${REG}/host=*`, () => {
+    throw new Error('boom');
+  }, { onError: (e) => errors.push(e) });
+  ds.subscribe('config', `${REG}/host=*`, (c) => {
+    got.push(c[0].path);
+  });
+  await ds.transaction('config').put(host('a'), { name: 'a' }).commit();
+  await ds.settled();
+  t.equal(errors.length, 1);
+  t.same(got, ['/sextant-fixture:registry/host=a']);
+});
+
+t.test('a listener may commit from its handler', async (t) => {
+  const ds = await memoryDatastore(t, schema);
+  ds.subscribe('config', `${REG}/host=*`, async (changes) => {
+    for (const c of changes) {
+      if (c.type === 'created') await ds.transaction('operational').merge('/sextant-fixture:counters', { boots: 1 }).commit();
+    }
+  });
+  await ds.transaction('config').put(host('a'), { name: 'a' }).commit();
+  await ds.settled();
+  t.same(ds.read('operational', '/sextant-fixture:counters'), { boots: 1 });
+});
+
+t.test('config persists across a restart (LevelDB); operational does not', async (t) => {
+  const dir = tempDir(t);
+  let ds = await levelDatastore(schema, dir);
+  await ds
+    .transaction('config')
+    .put(host('a/b'), { name: 'a/b', dpn: '18446744073709551615', weight: '2.25', colour: 'sextant-fixture:green', marker: [null] })
+    .put(`${host('a/b')}/port=7`, { id: 7, peer: 'a/b' })
+    .put(`${REG}/step`, [{ n: 'z' }, { n: 'a' }, { n: 'm' }])
+    .put(`${REG}/ordered`, ['3', '1', '2'])
+    .commit();
+  await ds.transaction('operational').put('/sextant-fixture:counters', { boots: 5 }).commit();
+  const before = ds.read('config', REG);
+  const rev = ds.revision('config');
+  await ds.close();
+  ds = await levelDatastore(schema, dir);
+  t.teardown(() => ds.close());
+  t.same(ds.read('config', REG), before, 'the whole config tree comes back, keys with "/" included');
+  t.same((ds.read('config', `${REG}/step`) as { n: string }[]).map((s) => s.n), ['z', 'a', 'm'], 'ordered-by user list order survives');
+  t.equal(ds.revision('config'), rev);
+  t.equal(ds.read('operational', '/sextant-fixture:counters'), undefined, 'operational is rebuilt by its writers');
+  await ds.transaction('config').delete(`${host('a/b')}/port=7`).commit();
+  await ds.close();
+  ds = await levelDatastore(schema, dir);
+  t.equal(ds.read('config', `${host('a/b')}/port=7`), undefined, 'a deleted entry stays deleted');
+});
+
+t.test('paths are checked against the schema', async (t) => {
+  const ds = await memoryDatastore(t, schema);
+  const tx = ds.transaction('config');
+  throwsYang(t, 'unknown module', () => tx.put('/nosuch:thing', {}), 'unknown-element');
+  throwsYang(t, 'unknown node', () => tx.put(`${REG}/nothing`, {}), 'unknown-element');
+  throwsYang(t, 'wrong key count', () => tx.put(`${REG}/host=a,b`, {}), 'invalid-value', { message: /1 key/ });
+  throwsYang(t, 'list without keys mid-path', () => tx.put(`${REG}/host/port=1`, {}), 'invalid-value', { message: /needs its keys/ });
+  throwsYang(t, 'key of the wrong type', () => tx.put(`${REG}/host=a/port=x`, {}), 'invalid-value');
+});
