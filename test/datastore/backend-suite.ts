@@ -67,6 +67,24 @@ export function backendSuite(t: Test, name: string, make: () => Promise<BackendF
     t.same(keysOf(await b.list('/')), ['/b']);
   });
 
+  withStore('a key deleted and put back between lists is listed once', async (t, { backend: b }) => {
+    await b.write([
+      { type: 'put', key: '/r/a', value: '1' },
+      { type: 'put', key: '/r/b', value: '1' },
+    ]);
+    t.same(keysOf(await b.list('/r/')), ['/r/a', '/r/b']);
+    await b.write([{ type: 'del', key: '/r/a' }]);
+    await b.write([{ type: 'put', key: '/r/a', value: '2' }]);
+    await b.write([{ type: 'put', key: '/r/c', value: '1' }]);
+    await b.write([{ type: 'del', key: '/r/c' }]);
+    await b.write([{ type: 'put', key: '/r/c', value: '2' }]);
+    t.same(await b.list('/r/'), [
+      { key: '/r/a', value: '2' },
+      { key: '/r/b', value: '1' },
+      { key: '/r/c', value: '2' },
+    ]);
+  });
+
   withStore('a multi-op write is one revision and applies ops in order', async (t, { backend: b }) => {
     await b.write([{ type: 'put', key: '/old', value: 'x' }]);
     const r = await b.write([
@@ -176,8 +194,11 @@ export function backendSuite(t: Test, name: string, make: () => Promise<BackendF
     // stale or duplicated entries in any incremental index a backend keeps.
     let seed = 12345;
     const rand = (n: number) => {
-      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-      return seed % n;
+      // xorshift32: cheap, and its low bits are usable (unlike a power-of-two LCG's)
+      seed ^= seed << 13;
+      seed ^= seed >>> 17;
+      seed ^= seed << 5;
+      return (seed >>> 0) % n;
     };
     const model = new Map<string, string>();
     const prefixes = ['', '/k/', '/k/1', '/k/2/', '/j'];

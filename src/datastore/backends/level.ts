@@ -101,7 +101,7 @@ export class LevelBackend implements Backend {
       if (sorted && out.length > 0 && out[out.length - 1]!.key > key) sorted = false;
       out.push({ key, value });
     }
-    if (false) out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    if (!sorted) out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     return out;
   }
 

@@ -1,0 +1,17 @@
+import { loadConfig, type Config } from '../../src/config.ts';
+import { startController, type Controller } from '../../src/controller.ts';
+import pino from 'pino';
+import { tempDir } from './tmp.ts';
+
+/** Config for an in-process controller under test: memory or LevelDB in a private dir, quiet log. */
+export function testConfig(t: { teardown(fn: () => void): void }, flags: string[] = []): Config {
+  return loadConfig([`--data-dir=${tempDir(t)}`, '--log-level=silent', ...flags], {});
+}
+
+/** Starts a controller in this process and stops it when the test ends. */
+export async function testController(t: { teardown(fn: () => unknown): void }, flags: string[] = []): Promise<Controller> {
+  const config = testConfig(t, flags);
+  const c = await startController(config, pino({ level: 'silent' }));
+  t.teardown(() => c.stop());
+  return c;
+}
