@@ -53,6 +53,8 @@ async function main(): Promise<number> {
     `sextant ready: datastore ${config.datastore === 'level' ? `LevelDB at ${config.dataDir}` : 'in memory'}, ` +
       `${controller.schema.modules.size} YANG modules, plugins: ${plugins}${failed ? ` (failed: ${failed})` : ''}`,
   );
+  // The controller runs until it is told to stop, whether or not anything else keeps Node busy.
+  const keepAlive = setInterval(() => undefined, 1 << 30);
   await new Promise<void>((resolve) => {
     let stopping = false;
     const stop = (signal: string) => {
@@ -67,6 +69,7 @@ async function main(): Promise<number> {
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));
   });
+  clearInterval(keepAlive);
   log.info('sextant stopped');
   return 0;
 }

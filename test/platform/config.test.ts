@@ -1,0 +1,58 @@
+/**
+ * Configuration precedence and errors: flag beats environment beats file beats default.
+ */
+import t from 'tap';
+import { join } from 'node:path';
+import { loadConfig, ConfigError } from '../../src/config.ts';
+import { tempDir, writeFiles } from '../helpers/tmp.ts';
+
+t.test('defaults are the wire contract of DESIGN.md', async (t) => {
+  const c = loadConfig([], {});
+  t.equal(c.dataDir, './data');
+  t.equal(c.datastore, 'level');
+  t.equal(c.restconfPort, 8181);
+  t.equal(c.netconfPort, 2830);
+  t.equal(c.ovsdbPort, 6640);
+  t.equal(c.openflowPort, 6653);
+  t.equal(c.bindAddress, '127.0.0.1');
+  t.equal(c.username, 'admin');
+  t.equal(c.dataMissingIs404, false);
+  t.equal(c.sources['restconf-port'], 'default');
+});
+
+t.test('flag beats environment beats file beats default', async (t) => {
+  const dir = writeFiles(tempDir(t), { 'c.json': JSON.stringify({ 'restconf-port': 1001, 'netconf-port': 1002, 'ovsdb-port': 1003 }) });
+  const c = loadConfig(['--config', join(dir, 'c.json'), '--restconf-port=3001', '--data-missing-is-404'], {
+    SEXTANT_RESTCONF_PORT: '2001',
+    SEXTANT_NETCONF_PORT: '2002',
+  });
+  t.equal(c.restconfPort, 3001);
+  t.equal(c.sources['restconf-port'], 'flag');
+  t.equal(c.netconfPort, 2002);
+  t.equal(c.sources['netconf-port'], 'env');
+  t.equal(c.ovsdbPort, 1003);
+  t.equal(c.sources['ovsdb-port'], 'file');
+  t.equal(c.openflowPort, 6653);
+  t.equal(c.dataMissingIs404, true, 'a bare boolean flag means true');
+  const e = loadConfig([], { SEXTANT_CONFIG: join(dir, 'c.json'), SEXTANT_DATASTORE: 'memory' });
+  t.equal(e.restconfPort, 1001, 'SEXTANT_CONFIG names the file');
+  t.equal(e.datastore, 'memory');
+});
+
+t.test('bad configuration is a clear ConfigError', async (t) => {
+  const dir = writeFiles(tempDir(t), { 'bad.json': '{"restconf-port": ', 'unknown.json': '{"colour": "blue"}' });
+  const cases: [string, string[], Record<string, string>, RegExp][] = [
+    ['unknown flag', ['--colour=blue'], {}, /unknown option --colour/],
+    ['port out of range', ['--restconf-port=70000'], {}, /restconf-port must be a port number/],
+    ['port not a number (env)', [], { SEXTANT_NETCONF_PORT: 'ssh' }, /SEXTANT_NETCONF_PORT: netconf-port must be a port/],
+    ['unknown datastore', ['--datastore=redis'], {}, /datastore must be "level" or "memory"/],
+    ['flag without value', ['--data-dir'], {}, /--data-dir needs a value/],
+    ['malformed config file', ['--config', join(dir, 'bad.json')], {}, /config file .*bad\.json/],
+    ['unknown key in config file', ['--config', join(dir, 'unknown.json')], {}, /unknown option "colour"/],
+    ['bad boolean', ['--data-missing-is-404=maybe'], {}, /must be true or false/],
+  ];
+  for (const [what, argv, env, msg] of cases) {
+    t.throws(() => loadConfig(argv, env), ConfigError, what);
+    t.throws(() => loadConfig(argv, env), msg, what);
+  }
+});

@@ -1,0 +1,47 @@
+/**
+ * `npm start` as an operator sees it: one ready line saying where the data is, a clean stop on
+ * SIGTERM, a clear refusal for a second instance on the same data dir, for a broken YANG module
+ * and for a bad flag.
+ */
+import t from 'tap';
+import { join } from 'node:path';
+import { startMain, waitUntil } from '../helpers/process.ts';
+import { tempDir, writeFiles } from '../helpers/tmp.ts';
+
+t.test('starts, says it is ready, refuses a second instance, stops on SIGTERM', async (t) => {
+  const dir = tempDir(t);
+  const first = startMain(t, [`--data-dir=${dir}`]);
+  await waitUntil('the ready line', () => /sextant ready/.test(first.stdout()));
+  const ready = first.stdout().split('\n').find((l) => /sextant ready/.test(l))!;
+  t.match(JSON.parse(ready).msg, new RegExp(`datastore LevelDB at ${dir}, \\d+ YANG modules, plugins: toaster`), 'the ready line says where the data is and what runs');
+  t.match(first.stdout(), /default credentials admin\/admin/, 'unchanged default credentials are warned about');
+
+  const second = startMain(t, [`--data-dir=${dir}`]);
+  t.equal(await second.exited, 1, 'a second instance on the same data dir exits with 1');
+  t.match(second.stderr(), /cannot open the datastore: data dir .* is in use by another process/);
+  t.notMatch(second.stderr(), /\n\s+at /, 'no stack trace');
+
+  first.child.kill('SIGTERM');
+  t.equal(await first.exited, 0, 'SIGTERM stops it cleanly');
+  t.match(first.stdout(), /SIGTERM received, stopping/);
+  t.match(first.stdout(), /sextant stopped/);
+
+  const third = startMain(t, [`--data-dir=${dir}`]);
+  await waitUntil('the ready line after restart', () => /sextant ready/.test(third.stdout()));
+  t.pass('the lock was released: the same data dir opens again');
+  third.child.kill('SIGINT');
+  t.equal(await third.exited, 0, 'SIGINT stops it too');
+});
+
+t.test('a broken YANG module stops start-up with file and line', async (t) => {
+  const yang = writeFiles(tempDir(t), { 'bad@2026-01-01.yang': 'module bad {\n  namespace "urn:bad";\n  prefix b;\n  revision 2026-01-01;\n  leaf x { type nosuch; }\n}\n' });
+  const p = startMain(t, [`--data-dir=${tempDir(t)}`, `--yang-dir=${yang}`]);
+  t.equal(await p.exited, 1);
+  t.match(p.stderr(), new RegExp(`YANG error: ${join(yang, 'bad@2026-01-01.yang')}:5: typedef "nosuch" not found`));
+});
+
+t.test('a bad flag is refused with exit 2', async (t) => {
+  const p = startMain(t, ['--no-such-flag']);
+  t.equal(await p.exited, 2);
+  t.match(p.stderr(), /unknown option --no-such-flag/);
+});
