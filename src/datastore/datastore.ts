@@ -165,7 +165,8 @@ export class Datastore {
       }
       root = tx.replayOn(head.root);
     }
-    validateChanges(this.schema, root, touched, { configOnly: store.name === 'config' });
+    const onlyCreations = touched.every((p) => getAt(head.root, p) === undefined);
+    validateChanges(this.schema, root, touched, { configOnly: store.name === 'config' }, onlyCreations);
     const ops = unitOps(this.schema, head.root, root, touched);
     const result = await store.backend.write(ops, { expectRevision: head.revision });
     if (!result.ok) throw conflict('the store was changed by another writer; retry the transaction');
@@ -185,6 +186,8 @@ type Edit =
 export class Transaction {
   readonly snapshotRevision: number;
   private working: DataObject;
+  /** Objects of `working` this transaction made and may change in place (see setAt). */
+  private owned = new WeakSet<object>();
   private readonly edits: Edit[] = [];
   private done = false;
 
@@ -289,7 +292,7 @@ export class Transaction {
     }
     const e: Edit = op === 'delete' ? { op, path } : { op, path, value: value! };
     this.edits.push(e);
-    this.working = apply(this.working, e);
+    this.working = apply(this.working, e, this.owned);
     return this;
   }
 
@@ -315,13 +318,16 @@ export class Transaction {
   /** @internal re-applies the edits to a newer tree (no conflicting commit came between). */
   replayOn(root: DataObject): DataObject {
     let r = root;
-    for (const e of this.edits) r = apply(r, e);
+    const owned = new WeakSet<object>();
+    for (const e of this.edits) r = apply(r, e, owned);
     return r;
   }
 
   async commit(): Promise<number> {
     if (this.done) throw new YangError({ tag: 'operation-failed', message: 'the transaction is already committed or cancelled' });
     this.done = true;
+    // From here on the working tree may be published: nothing may change it in place any more.
+    this.owned = new WeakSet();
     return this.ds.commitOn(this.store, this);
   }
 
@@ -330,12 +336,12 @@ export class Transaction {
   }
 }
 
-function apply(root: DataObject, e: Edit): DataObject {
-  if (e.op === 'delete') return setAt(root, e.path, undefined);
-  if (e.op === 'put') return setAt(root, e.path, e.value);
+function apply(root: DataObject, e: Edit, owned: WeakSet<object>): DataObject {
+  if (e.op === 'delete') return setAt(root, e.path, undefined, owned);
+  if (e.op === 'put') return setAt(root, e.path, e.value, owned);
   const existing = getAt(root, e.path);
   const last = e.path[e.path.length - 1];
-  return setAt(root, e.path, mergeValue(last?.schema, existing, e.value));
+  return setAt(root, e.path, mergeValue(last?.schema, existing, e.value), owned);
 }
 
 function withKeys(keys: string[], json: unknown, values: unknown[] | undefined): unknown {

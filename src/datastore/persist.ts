@@ -26,6 +26,16 @@ function unitIndex(path: InstancePath): number {
 /** A unit's stored form: the node without the list entries under it. */
 function unitValue(node: SchemaNode | undefined, value: DataValue): unknown {
   if (!isObj(value)) return value;
+  // Most entries hold only leaves and leaf-lists: they are stored as they are.
+  let flat = true;
+  for (const k in value) {
+    const v = value[k];
+    if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
+      flat = false;
+      break;
+    }
+  }
+  if (flat) return value;
   const out: Record<string, unknown> = {};
   for (const [m, v] of Object.entries(value)) {
     const child = node?.dataChildren.get(m);

@@ -8,6 +8,7 @@ import { YangError } from '../errors.ts';
 import { leafString } from '../yang/cursor.ts';
 import { formatPath, keyString, type InstancePath, type InstanceStep } from '../yang/path.ts';
 import type { DataObject, DataValue, LeafValue, ListValue, SchemaNode } from '../yang/schema.ts';
+import { ListMap } from './list-map.ts';
 
 export function isObj(v: unknown): v is DataObject {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Map);
@@ -34,33 +35,42 @@ export function getAt(root: DataObject, path: InstancePath): DataValue | undefin
  * Returns a new root where the node at `path` is `value` (or removed when `value` is undefined).
  * Missing ancestors are created; a list entry on the way gets its key leaves from the path.
  * Containers and lists left empty by a removal are pruned (non-presence containers only).
+ *
+ * `owned` holds the objects and maps a transaction has already copied for itself: those are not
+ * shared with any published tree, so they are changed in place instead of copied again. That
+ * keeps a transaction of many edits in one large list linear instead of quadratic.
  */
-export function setAt(root: DataObject, path: InstancePath, value: DataValue | undefined): DataObject {
+export function setAt(root: DataObject, path: InstancePath, value: DataValue | undefined, owned?: WeakSet<object>): DataObject {
   if (!path.length) {
     if (value !== undefined && !isObj(value)) throw new Error('the root must be an object');
     return (value as DataObject) ?? {};
   }
-  return setIn(root, path, 0, value) ?? {};
+  return setIn(root, path, 0, value, owned) ?? {};
 }
 
-function setIn(obj: DataObject | undefined, path: InstancePath, i: number, value: DataValue | undefined): DataObject | undefined {
+function setIn(obj: DataObject | undefined, path: InstancePath, i: number, value: DataValue | undefined, owned?: WeakSet<object>): DataObject | undefined {
   const step = path[i];
   const last = i === path.length - 1;
   const base: DataObject = obj ?? {};
   const current = base[step.member];
   let next: DataValue | undefined;
   if (step.key === undefined) {
-    next = last ? value : setIn(isObj(current) ? current : undefined, path, i + 1, value);
+    next = last ? value : setIn(isObj(current) ? current : undefined, path, i + 1, value, owned);
   } else if (step.schema.kind === 'leaf-list') {
     const arr = Array.isArray(current) ? (current as LeafValue[]).filter((v) => leafString(v) !== step.key) : [];
     if (value !== undefined) arr.push(value as LeafValue);
     next = arr.length ? arr : undefined;
   } else {
-    const map: ListValue = current instanceof Map ? new Map(current) : new Map();
+    let map: ListValue;
+    if (current instanceof Map && owned?.has(current)) map = current;
+    else {
+      map = ListMap.over(current instanceof Map ? current : undefined);
+      owned?.add(map);
+    }
     const entry = map.get(step.key);
     let newEntry: DataObject | undefined;
     if (last) newEntry = value as DataObject | undefined;
-    else newEntry = setIn(entry ?? keyObject(step.schema, step.keyValues), path, i + 1, value);
+    else newEntry = setIn(entry ?? keyObject(step.schema, step.keyValues), path, i + 1, value, owned);
     if (newEntry === undefined) map.delete(step.key);
     else {
       if (last && !isObj(newEntry)) throw new YangError({ tag: 'invalid-value', message: `a list entry must be an object`, path: formatPath(path) });
@@ -68,8 +78,14 @@ function setIn(obj: DataObject | undefined, path: InstancePath, i: number, value
     }
     next = map.size ? map : undefined;
   }
+  // Unchanged, or changed in place inside a map this transaction owns (whose holder it owns too).
   if (next === current) return obj;
-  const out: DataObject = { ...base };
+  let out: DataObject;
+  if (obj !== undefined && owned?.has(obj)) out = obj;
+  else {
+    out = { ...base };
+    owned?.add(out);
+  }
   if (next === undefined) delete out[step.member];
   else out[step.member] = next;
   // Prune a non-presence container emptied by a removal (never the list entry or the root).
@@ -96,7 +112,7 @@ function keyObject(list: SchemaNode, keyValues: LeafValue[] | undefined): DataOb
 export function mergeValue(node: SchemaNode | undefined, existing: DataValue | undefined, incoming: DataValue): DataValue {
   if (existing === undefined) return incoming;
   if (incoming instanceof Map && existing instanceof Map) {
-    const out: ListValue = new Map(existing);
+    const out: ListValue = ListMap.over(existing);
     for (const [k, e] of incoming) out.set(k, out.has(k) ? (mergeValue(node, out.get(k), e) as DataObject) : e);
     return out;
   }

@@ -187,18 +187,23 @@ export function decodeObject(
     throw new YangError({ tag: 'invalid-value', message: `expected a JSON object${parent ? ` for "${parent.name}"` : ''}`, path: path || '/' });
   }
   const out: DataObject = {};
-  for (const member of Object.keys(raw)) {
+  for (const member in raw) {
+    if (!Object.prototype.hasOwnProperty.call(raw, member)) continue;
     const node = memberSchema(schema, parent, member, opts.lenientNames);
-    const childPath = `${path}/${member}`;
     if (!node) {
       const where = parent ? `"${parent.name}"` : 'the top level';
       const why = !parent && !member.includes(':') ? ' (top-level names must be module-qualified)' : '';
-      throw new YangError({ tag: 'unknown-element', type: 'application', message: `unknown element "${member}" in ${where}${why}`, path: childPath });
+      throw new YangError({ tag: 'unknown-element', type: 'application', message: `unknown element "${member}" in ${where}${why}`, path: `${path}/${member}` });
     }
-    if (out[node.jsonName] !== undefined) {
-      throw new YangError({ tag: 'invalid-value', message: `"${node.name}" is given twice`, path: childPath });
+    const name = node.jsonName;
+    if (out[name] !== undefined) {
+      throw new YangError({ tag: 'invalid-value', message: `"${node.name}" is given twice`, path: `${path}/${member}` });
     }
-    out[node.jsonName] = decodeValue(schema, node, raw[member], `${path}/${node.jsonName}`, opts);
+    // Leaves are the bulk of any document: their path is only spelled out if they fail.
+    out[name] =
+      node.kind === 'leaf' && !(opts.configOnly && !node.config)
+        ? leafValue(schema, node, raw[member], path, opts, name)
+        : decodeValue(schema, node, raw[member], `${path}/${name}`, opts);
   }
   return out;
 }
@@ -261,9 +266,12 @@ export function decodeListEntry(schema: Schema, node: SchemaNode, item: unknown,
   return entry;
 }
 
-function leafValue(schema: Schema, node: SchemaNode, raw: unknown, path: string, opts: DecodeOptions): LeafValue {
+/** A leaf's value; `member` given means `path` is the parent's and the leaf's is path/member. */
+function leafValue(schema: Schema, node: SchemaNode, raw: unknown, path: string, opts: DecodeOptions, member?: string): LeafValue {
   const r = parseJsonValue(schema, node.type!, raw, node.module, opts.strictNumbers);
-  if (!('value' in r)) throw new YangError({ tag: 'invalid-value', message: `"${node.name}": ${r.error}`, path, appTag: r.appTag });
+  if (!('value' in r)) {
+    throw new YangError({ tag: 'invalid-value', message: `"${node.name}": ${r.error}`, path: member === undefined ? path : `${path}/${member}`, appTag: r.appTag });
+  }
   return r.value;
 }
 

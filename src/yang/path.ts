@@ -29,10 +29,14 @@ export type InstancePath = InstanceStep[];
 
 /** Characters RFC 3986 leaves unreserved; everything else in a key value is percent-encoded. */
 export function encodeKeyValue(value: string): string {
+  if (UNRESERVED.test(value)) return value;
   return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
+const UNRESERVED = /^[A-Za-z0-9\-_.~]*$/;
+
 export function decodeKeyValue(value: string): string {
+  if (!value.includes('%')) return value;
   try {
     return decodeURIComponent(value);
   } catch {
@@ -54,20 +58,33 @@ export function keyString(list: SchemaNode, entry: DataObject): string | undefin
 /** Splits an api-path into steps. Does not consult the schema. */
 export function parseApiPath(path: string): RawStep[] {
   const steps: RawStep[] = [];
-  const trimmed = path.replace(/^\/+/, '').replace(/\/+$/, '');
-  if (!trimmed) return steps;
-  for (const seg of trimmed.split('/')) {
-    if (!seg) throw badPath(path, 'empty path segment');
+  let start = 0;
+  while (path.charCodeAt(start) === 47) start++;
+  let end = path.length;
+  while (end > start && path.charCodeAt(end - 1) === 47) end--;
+  if (start >= end) return steps;
+  // Hand-scanned: this runs for every path a plugin or client names.
+  let i = start;
+  while (i <= end) {
+    let j = path.indexOf('/', i);
+    if (j < 0 || j > end) j = end;
+    if (j === i) throw badPath(path, 'empty path segment');
+    const seg = path.slice(i, j);
     const eq = seg.indexOf('=');
-    const ident = eq < 0 ? seg : seg.slice(0, eq);
-    const m = /^(?:([A-Za-z_][\w.-]*):)?([A-Za-z_][\w.-]*)$/.exec(decodeKeyValue(ident));
-    if (!m) throw badPath(path, `"${ident}" is not a node name`);
-    const step: RawStep = { module: m[1], name: m[2] };
+    const ident = decodeKeyValue(eq < 0 ? seg : seg.slice(0, eq));
+    const colon = ident.indexOf(':');
+    const module = colon < 0 ? undefined : ident.slice(0, colon);
+    const name = colon < 0 ? ident : ident.slice(colon + 1);
+    if (!IDENTIFIER.test(name) || (module !== undefined && !IDENTIFIER.test(module))) throw badPath(path, `"${ident}" is not a node name`);
+    const step: RawStep = { module, name };
     if (eq >= 0) step.keys = seg.slice(eq + 1).split(',').map(decodeKeyValue);
     steps.push(step);
+    i = j + 1;
   }
   return steps;
 }
+
+const IDENTIFIER = /^[A-Za-z_][\w.-]*$/;
 
 function badPath(path: string, why: string): YangError {
   return new YangError({ tag: 'invalid-value', type: 'protocol', message: `invalid path "${path}": ${why}` });

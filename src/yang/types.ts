@@ -233,7 +233,8 @@ export function parseJsonValue(schema: Schema, t: ResolvedType, raw: unknown, le
         if (raw instanceof JsonNumberText) return integer(t, raw.text);
         return err(`"${show(raw)}" is not a valid ${t.name} (a JSON number is expected)`);
       }
-      return integer(t, String(raw));
+      // Up to 32 bits every bound is exact as a double: no bigint needed.
+      return inNumberRanges(raw, t) ? { value: raw } : integer(t, String(raw));
     case 'int64': case 'uint64': case 'decimal64': {
       let text: string;
       if (typeof raw === 'string') text = raw;
@@ -345,7 +346,7 @@ function showRanges(t: ResolvedType): string {
 function stringLike(schema: Schema, t: ResolvedType, s: string, leafModule: string): Parsed {
   switch (t.base) {
     case 'string': {
-      if (t.lengths && !inRanges(BigInt(codePoints(s)), t.lengths)) {
+      if (t.lengths && !inNumberLengths(codePoints(s), t)) {
         return err(t.lengthErrorMessage ?? `"${s}" has a length outside ${t.lengths.map((p) => p.map((r) => `${r.min}..${r.max}`).join('|')).join(' and ')}`);
       }
       for (const p of t.patterns ?? []) {
@@ -394,7 +395,20 @@ function identity(schema: Schema, t: ResolvedType, q: string): Parsed {
   return { value: q };
 }
 
+/** Fast acceptance of a small integer: inside its base type's and every range's bounds. */
+function inNumberRanges(v: number, t: ResolvedType): boolean {
+  const [lo, hi] = INT_BOUNDS[t.base];
+  if (v < Number(lo) || v > Number(hi)) return false;
+  return !t.ranges || t.ranges.every((parts) => parts.some((r) => v >= Number(r.min) && v <= Number(r.max)));
+}
+
+function inNumberLengths(n: number, t: ResolvedType): boolean {
+  return t.lengths!.every((parts) => parts.some((r) => n >= Number(r.min) && n <= Number(r.max)));
+}
+
 function codePoints(s: string): number {
+  // Only surrogate pairs make the code-point count differ from the UTF-16 length.
+  if (!/[\uD800-\uDBFF]/.test(s)) return s.length;
   let n = 0;
   for (const _ of s) n++;
   return n;

@@ -9,8 +9,8 @@
 import { YangError } from '../errors.ts';
 import { cursorsOf, isObject, leafString, rootCursor, type DataCursor } from './cursor.ts';
 import { formatPath, type InstancePath } from './path.ts';
-import type { Constraint, DataObject, LeafValue, Schema, SchemaNode, XPathExpr } from './schema.ts';
-import { evaluateXPath, referencedSchemaNodes, type XPathValue } from './xpath.ts';
+import type { Constraint, DataObject, LeafValue, ResolvedType, Schema, SchemaNode, XPathExpr } from './schema.ts';
+import { evaluateXPath, leafrefTargets, referencedSchemaNodes, type XPathValue } from './xpath.ts';
 
 export interface ValidateOptions {
   /** The data is (and may only be) configuration: state nodes do not count and are not checked. */
@@ -33,7 +33,14 @@ export function validateOperationBody(schema: Schema, node: SchemaNode, body: Da
 }
 
 /** Validates what changed between two trees at the given (new-tree) paths. */
-export function validateChanges(schema: Schema, root: DataObject, changed: InstancePath[], opts: ValidateOptions = {}): void {
+export function validateChanges(
+  schema: Schema,
+  root: DataObject,
+  changed: InstancePath[],
+  opts: ValidateOptions = {},
+  /** True when every change only added data (nothing existed at any changed path before). */
+  onlyCreations = false,
+): void {
   const v = new Validator(schema, root, opts);
   const shallowDone = new Set<object>();
   const changedSchemas = new Set<SchemaNode>();
@@ -61,7 +68,7 @@ export function validateChanges(schema: Schema, root: DataObject, changed: Insta
     const tail = path[path.length - 1]?.schema;
     if (tail) for (const d of descendantsOf(tail)) changedSchemas.add(d);
   }
-  v.dependents(changedSchemas);
+  v.dependents(changedSchemas, onlyCreations);
 }
 
 /** Cursors from the root down the path, as far as the path exists in the tree. */
@@ -88,15 +95,14 @@ export function cursorChain(root: DataObject, path: InstancePath): DataCursor[] 
   return chain;
 }
 
+const descendantsCache = new WeakMap<SchemaNode, SchemaNode[]>();
+
 function descendantsOf(n: SchemaNode): SchemaNode[] {
-  const out: SchemaNode[] = [];
-  const walk = (x: SchemaNode) => {
-    for (const c of x.children) {
-      out.push(c);
-      walk(c);
-    }
-  };
-  walk(n);
+  let out = descendantsCache.get(n);
+  if (out) return out;
+  out = [];
+  for (const c of n.children) out.push(c, ...descendantsOf(c));
+  descendantsCache.set(n, out);
   return out;
 }
 
@@ -159,7 +165,6 @@ function hasLeafref(t: SchemaNode['type']): boolean {
 
 class Validator {
   private readonly leafrefSets = new Map<XPathExpr, WeakMap<object, Set<string>>>();
-  private dependentIndex?: Map<SchemaNode, SchemaNode[]>;
 
   constructor(
     private readonly schema: Schema,
@@ -175,14 +180,13 @@ class Validator {
       return;
     }
     if (n.kind === 'list' && c.value instanceof Map) {
-      for (const entry of c.value.values()) this.instance({ schema: n, value: entry, parent: c.parent }, path);
-      this.object(c.parent!, path.slice(0, path.lastIndexOf('/')), true);
+      for (const [key, entry] of c.value) this.instance({ schema: n, value: entry, parent: c.parent }, `${path}=${key}`);
       return;
     }
     this.constraints(c, path);
     if (isObject(c.value)) this.object(c, path);
-    // The node's own list/leaf-list/choice constraints live in its parent object.
-    if (c.parent) this.object(c.parent, path.slice(0, path.lastIndexOf('/')), true);
+    // The node's own list/leaf-list/choice constraints live in its parent object, which the
+    // caller checks (shallowly) once for all the changes under it.
   }
 
   /**
@@ -196,17 +200,18 @@ class Validator {
     for (const child of f.children) {
       if (this.opts.configOnly && !child.config) continue;
       const v = obj[child.jsonName];
-      const childPath = `${path}/${child.jsonName}`;
       if (v === undefined) {
         if (child.case) continue;
-        this.absent(child, c, childPath);
+        this.absent(child, c, path);
         continue;
       }
       for (let cs: SchemaNode | undefined = child.case; cs; cs = cs.parent?.case) activeCases.add(cs);
-      if (child.kind === 'list' || child.kind === 'leaf-list') this.counts(child, v, childPath);
-      if (child.kind === 'list' && child.unique.length && v instanceof Map) this.unique(child, v, childPath);
+      if (child.kind === 'list' || child.kind === 'leaf-list') this.counts(child, v, `${path}/${child.jsonName}`);
+      if (child.kind === 'list' && child.unique.length && v instanceof Map) this.unique(child, v, `${path}/${child.jsonName}`);
       if (shallow) continue;
-      this.member(child, v, c, childPath);
+      // Plain leaves without constraints (most of any tree) need nothing more.
+      if (child.kind === 'leaf' && !facts(this.schema, child).hasConstraints) continue;
+      this.member(child, v, c, `${path}/${child.jsonName}`);
     }
     if (f.choices.length) this.choices(f.choices, obj, activeCases, c, path);
   }
@@ -248,8 +253,9 @@ class Validator {
   }
 
   /** A member that is not there: was it required? */
-  private absent(child: SchemaNode, parent: DataCursor, childPath: string): void {
+  private absent(child: SchemaNode, parent: DataCursor, parentPath: string): void {
     if (!child.mandatory && child.minElements === 0 && !facts(this.schema, child).requiresContent) return;
+    const childPath = `${parentPath}/${child.jsonName}`;
     // Not required when its own when condition is false.
     for (const w of child.when) {
       if (!this.holds(w, parent, parent)) return;
@@ -323,7 +329,7 @@ class Validator {
         continue; // the default case's mandatory nodes are not required when no case is given
       }
       for (const n of dataNodesOfCase(inEffect)) {
-        if (obj[n.jsonName] === undefined && n.case === inEffect) this.absent(n, c, `${path}/${n.jsonName}`);
+        if (obj[n.jsonName] === undefined && n.case === inEffect) this.absent(n, c, path);
       }
     }
   }
@@ -357,11 +363,15 @@ class Validator {
   }
 
   private leafref(c: DataCursor, n: SchemaNode, path: string): void {
-    const t = n.type!;
-    const lr = t.base === 'leafref' ? t : t.union!.find((u) => u.base === 'leafref');
+    const lr = leafrefType(n);
     if (!lr || !lr.leafrefPath || lr.requireInstance === false) return;
     const value = leafString(c.value as LeafValue);
-    if (!this.targets(lr.leafrefPath, c).has(value)) {
+    // A leafref to the key of a list is a lookup in that list; any other is checked against
+    // the set of values its path selects, computed once per anchor.
+    const found = pointsAtListKey(lr)
+      ? leafrefTargets(lr.leafrefPath, this.ctx(c, c), value).length > 0
+      : this.targets(lr.leafrefPath, c).has(value);
+    if (!found) {
       throw new YangError({
         tag: 'data-missing',
         appTag: 'instance-required',
@@ -412,48 +422,75 @@ class Validator {
    * Re-checks, everywhere in the tree, the constraints whose expressions read one of the changed
    * schema nodes (a leafref to a deleted entry, a count() over a list that grew).
    */
-  dependents(changed: Set<SchemaNode>): void {
-    const index = this.buildDependentIndex();
+  dependents(changed: Set<SchemaNode>, onlyCreations: boolean): void {
+    const index = dependentIndex(this.schema);
     const holders = new Set<SchemaNode>();
-    for (const s of changed) for (const h of index.get(s) ?? []) holders.add(h);
-    for (const h of index.get(UNKNOWN) ?? []) holders.add(h);
+    const collect = (m: Map<SchemaNode, SchemaNode[]>) => {
+      for (const s of changed) for (const h of m.get(s) ?? []) holders.add(h);
+      for (const h of m.get(UNKNOWN) ?? []) holders.add(h);
+    };
+    collect(index.expressions);
+    // Adding data never takes a leafref's target away: only updates and deletions can.
+    if (!onlyCreations) collect(index.leafrefs);
     for (const h of holders) {
       if (this.opts.configOnly && !h.config) continue;
-      for (const inst of instancesOf(this.schema, this.root, h)) this.constraints(inst.cursor, inst.path);
+      for (const inst of instancesOf(this.root, h)) this.constraints(inst.cursor, inst.path);
     }
-  }
-
-  private buildDependentIndex(): Map<SchemaNode, SchemaNode[]> {
-    if (this.dependentIndex) return this.dependentIndex;
-    let index = dependentIndexCache.get(this.schema);
-    if (!index) {
-      index = new Map();
-      const add = (s: SchemaNode, h: SchemaNode) => {
-        const l = index!.get(s) ?? [];
-        if (!l.includes(h)) l.push(h);
-        index!.set(s, l);
-      };
-      const visit = (n: SchemaNode) => {
-        const exprs: XPathExpr[] = [...n.must.map((m) => m.expr), ...n.when.map((w) => w.expr)];
-        const lr = n.type && (n.type.base === 'leafref' ? n.type : n.type.union?.find((u) => u.base === 'leafref'));
-        if (lr?.leafrefPath && lr.requireInstance !== false) exprs.push(lr.leafrefPath);
-        for (const e of exprs) {
-          const refs = referencedSchemaNodes(e, n, this.schema);
-          if (!refs) add(UNKNOWN, n);
-          else for (const r of refs) if (r !== n) add(r, n);
-        }
-        for (const c of n.children) visit(c);
-      };
-      for (const r of this.schema.roots.values()) visit(r);
-      dependentIndexCache.set(this.schema, index);
-    }
-    this.dependentIndex = index;
-    return index;
   }
 }
 
 const UNKNOWN = { name: '#unknown' } as SchemaNode;
-const dependentIndexCache = new WeakMap<Schema, Map<SchemaNode, SchemaNode[]>>();
+
+interface DependentIndex {
+  /** Schema node -> nodes whose must/when read it. */
+  expressions: Map<SchemaNode, SchemaNode[]>;
+  /** Schema node -> leaves whose leafref path reads it. */
+  leafrefs: Map<SchemaNode, SchemaNode[]>;
+}
+
+const dependentIndexCache = new WeakMap<Schema, DependentIndex>();
+
+/** Which constraint holders read which schema nodes; computed once per schema. */
+function dependentIndex(schema: Schema): DependentIndex {
+  let index = dependentIndexCache.get(schema);
+  if (index) return index;
+  const built: DependentIndex = { expressions: new Map(), leafrefs: new Map() };
+  const add = (m: Map<SchemaNode, SchemaNode[]>, s: SchemaNode, h: SchemaNode) => {
+    const l = m.get(s) ?? [];
+    if (!l.includes(h)) l.push(h);
+    m.set(s, l);
+  };
+  const record = (m: Map<SchemaNode, SchemaNode[]>, e: XPathExpr, n: SchemaNode) => {
+    const refs = referencedSchemaNodes(e, n, schema);
+    if (!refs) add(m, UNKNOWN, n);
+    else for (const r of refs) if (r !== n) add(m, r, n);
+  };
+  const visit = (n: SchemaNode) => {
+    for (const k of [...n.must, ...n.when]) record(built.expressions, k.expr, n);
+    const lr = leafrefType(n);
+    if (lr?.leafrefPath && lr.requireInstance !== false) record(built.leafrefs, lr.leafrefPath, n);
+    for (const c of n.children) visit(c);
+  };
+  for (const r of schema.roots.values()) visit(r);
+  dependentIndexCache.set(schema, built);
+  return built;
+}
+
+function leafrefType(n: SchemaNode): ResolvedType | undefined {
+  const t = n.type;
+  if (!t) return undefined;
+  return t.base === 'leafref' ? t : t.union?.find((u) => u.base === 'leafref');
+}
+
+/** True when a leafref's target is the single key of a list, reached by plain child steps. */
+function pointsAtListKey(t: ResolvedType): boolean {
+  const target = t.leafrefTarget;
+  const list = target?.dataParent;
+  const p = t.leafrefPath;
+  if (!target || !list || list.kind !== 'list' || list.keys.length !== 1 || list.keys[0] !== target.name) return false;
+  if (!p || p.kind !== 'path' || p.filter || p.steps.length < 2) return false;
+  return p.steps.slice(-2).every((s) => s.axis === 'child' && !s.predicates.length);
+}
 
 function rootOf(c: DataCursor): DataCursor | undefined {
   let cur: DataCursor = c;
@@ -462,7 +499,7 @@ function rootOf(c: DataCursor): DataCursor | undefined {
 }
 
 /** Every instance of a schema node in a tree, with cursor and path. */
-function instancesOf(schema: Schema, root: DataObject, target: SchemaNode): { cursor: DataCursor; path: string }[] {
+function instancesOf(root: DataObject, target: SchemaNode): { cursor: DataCursor; path: string }[] {
   const chain: SchemaNode[] = [];
   for (let n: SchemaNode | undefined = target; n; n = n.dataParent) chain.unshift(n);
   let level: { cursor: DataCursor; path: string }[] = [{ cursor: rootCursor(root), path: '' }];
@@ -480,7 +517,6 @@ function instancesOf(schema: Schema, root: DataObject, target: SchemaNode): { cu
     }
     level = next;
   }
-  void schema;
   return level;
 }
 
