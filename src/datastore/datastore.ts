@@ -4,7 +4,8 @@
  * (optimistic: no lock is held while a transaction is open), validates what changed, writes it
  * atomically, publishes the new tree and then tells listeners, in commit order.
  */
-import { trace, SpanStatusCode } from '@opentelemetry/api';
+import { trace } from '@opentelemetry/api';
+import { inSpan } from '../telemetry/tracing.ts';
 import { YangError, conflict } from '../errors.ts';
 import { decodeValue, decodeListEntry, toJsonValue } from '../yang/json.ts';
 import { formatPath, isPrefixPath, parsePath, type InstancePath } from '../yang/path.ts';
@@ -127,18 +128,10 @@ export class Datastore {
 
   /** @internal used by Transaction.commit */
   async commitOn(store: Store, tx: Transaction): Promise<number> {
-    return tracer.startActiveSpan(`datastore.commit ${store.name}`, async (span) => {
-      try {
-        const rev = await store.serialize(() => this.commitLocked(store, tx));
-        span.setAttribute('sextant.revision', rev);
-        return rev;
-      } catch (e) {
-        span.recordException(e as Error);
-        span.setStatus({ code: SpanStatusCode.ERROR, message: (e as Error).message });
-        throw e;
-      } finally {
-        span.end();
-      }
+    return inSpan(tracer, `datastore.commit ${store.name}`, async (span) => {
+      const rev = await store.serialize(() => this.commitLocked(store, tx));
+      span.setAttribute('sextant.revision', rev);
+      return rev;
     });
   }
 

@@ -6,6 +6,7 @@
  * own queue, so a slow handler delays only itself, and it always sees commits in order.
  */
 import { trace } from '@opentelemetry/api';
+import { inSpan } from '../telemetry/tracing.ts';
 import { YangError } from '../errors.ts';
 import { toJsonValue } from '../yang/json.ts';
 import { formatPath, parseApiPath, resolvePath, type InstancePath, type InstanceStep } from '../yang/path.ts';
@@ -187,16 +188,11 @@ export class ListenerHub {
   private enqueue(sub: Subscription, changes: Change[]): void {
     const run = sub.queue.then(async () => {
       if (!sub.active) return;
-      await tracer.startActiveSpan('datastore.listener', async (span) => {
-        try {
-          await sub.handler(changes);
-        } catch (e) {
-          span.recordException(e as Error);
-          if (sub.onError) sub.onError(e);
-        } finally {
-          span.end();
-        }
-      });
+      try {
+        await inSpan(tracer, 'datastore.listener', async () => sub.handler(changes));
+      } catch (e) {
+        sub.onError?.(e);
+      }
     });
     sub.queue = run;
     this.pending.add(run);

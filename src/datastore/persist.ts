@@ -105,8 +105,7 @@ export function unitOps(schema: Schema, before: DataObject, after: DataObject, t
     const text = formatPath(path);
     const oldUnits = new Map<string, { node: SchemaNode; value: DataObject }>();
     const newUnits = new Map<string, { node: SchemaNode; value: DataObject }>();
-    const isListPath = last.schema.kind === 'list' && last.key === undefined;
-    collectUnits(schema, last.schema, oldV, isListPath || last.key === undefined ? text : text, oldUnits);
+    collectUnits(schema, last.schema, oldV, text, oldUnits);
     collectUnits(schema, last.schema, newV, text, newUnits);
     diffUnits(oldUnits, newUnits, put);
   }

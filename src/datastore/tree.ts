@@ -132,18 +132,13 @@ export function mergeValue(node: SchemaNode | undefined, existing: DataValue | u
   return incoming;
 }
 
-/** Makes a list entry's key leaves agree with the path it is written at (missing ones come from it). */
+/** Refuses a list entry whose key leaves differ from the keys in the path it is written at. */
 export function checkEntryKeys(step: InstanceStep, entry: DataObject, pathText: string): DataObject {
-  const list = step.schema;
-  const filled: DataObject = { ...entry };
-  list.keys.forEach((k, i) => {
-    if (filled[k] === undefined && step.keyValues?.[i] !== undefined) filled[k] = step.keyValues[i];
-  });
-  const actual = keyString(list, filled);
+  const actual = keyString(step.schema, entry);
   if (actual !== step.key) {
     throw new YangError({ tag: 'invalid-value', type: 'protocol', message: `the key values in the data (${actual}) differ from those in the path (${step.key})`, path: pathText });
   }
-  return filled;
+  return entry;
 }
 
 /** Structural equality of two internal values (Maps compared entry by entry, in order). */

@@ -3,7 +3,8 @@
  * schema before the handler runs, and the handler's output against the output schema after, so
  * a handler only ever sees valid input and no protocol edge can return invalid output.
  */
-import { SpanStatusCode, trace } from '@opentelemetry/api';
+import { trace } from '@opentelemetry/api';
+import { inSpan } from '../telemetry/tracing.ts';
 import { YangError } from '../errors.ts';
 import { decodeObject, toJsonValue, withDefaults, type DecodeOptions } from '../yang/json.ts';
 import type { DataObject, Schema, SchemaNode } from '../yang/schema.ts';
@@ -71,8 +72,7 @@ export class RpcRegistry {
     }
     const inputNode = node.children.find((c) => c.kind === 'input')!;
     const outputNode = node.children.find((c) => c.kind === 'output')!;
-    return tracer.startActiveSpan(`rpc ${name}`, async (span) => {
-      try {
+    return inSpan(tracer, `rpc ${name}`, async () => {
         validateOperationBody(this.schema, inputNode, input, `/${name}/input`, this.dataRoot());
         const json = toJsonValue(inputNode, withDefaults(inputNode, input)) as Record<string, unknown>;
         let result: unknown;
@@ -86,13 +86,6 @@ export class RpcRegistry {
         const out = decodeObject(this.schema, outputNode, result, `/${name}/output`);
         validateOperationBody(this.schema, outputNode, out, `/${name}/output`, this.dataRoot());
         return out;
-      } catch (e) {
-        span.recordException(e as Error);
-        span.setStatus({ code: SpanStatusCode.ERROR, message: (e as Error).message });
-        throw e;
-      } finally {
-        span.end();
-      }
     });
   }
 }

@@ -682,7 +682,7 @@ class Compiler {
     for (const a of subs(s, 'augment')) {
       if (!this.enabled(a)) continue;
       const target = this.descend(holder, a.arg!, a, ctx.ns);
-      this.augmentInto(target, a, ctx.ns, false);
+      this.augmentInto(target, a, ctx.ns);
     }
     const w = sub(s, 'when');
     for (const n of nodes) {
@@ -762,7 +762,7 @@ class Compiler {
   }
 
   /** Adds an augment's nodes to its target. */
-  private augmentInto(target: SchemaNode, a: Statement, ns: string, topLevel: boolean): void {
+  private augmentInto(target: SchemaNode, a: Statement, ns: string): void {
     const ctx: Ctx = {
       ns,
       config: target.config,
@@ -783,9 +783,6 @@ class Compiler {
       } else continue;
       for (const n of made) {
         if (w) this.pending.get(n)?.whenStmts.push({ stmt: w, scope: this.scopeOf(w), ns, contextIsParent: true });
-        if (topLevel && n.mandatory && n.kind !== 'case' && target.module !== ns) {
-          // RFC 7950 7.17: a mandatory node added to another module needs a when (tolerated here).
-        }
         this.attach(target, n, c);
       }
     }
@@ -802,7 +799,7 @@ class Compiler {
       const next: typeof todo = [];
       for (const a of remaining) {
         const target = this.absoluteTarget(a.stmt.arg!, a.stmt, a.module);
-        if (target) this.augmentInto(target, a.stmt, a.module, true);
+        if (target) this.augmentInto(target, a.stmt, a.module);
         else next.push(a);
       }
       if (next.length === remaining.length) {
@@ -962,17 +959,15 @@ function hasOperationAncestor(n: SchemaNode): boolean {
   return false;
 }
 
-/** A node is registered once it hangs (through choice/case) under a data node or the top. */
+/**
+ * Whether a node already hangs under a data node or the top, so that children attached to it can
+ * be registered now. A choice or case still being built registers its nodes when it is attached.
+ */
 function isRegistered(n: SchemaNode): boolean {
+  if (n.kind !== 'choice' && n.kind !== 'case') return true;
   let cur: SchemaNode | undefined = n;
   while (cur && (cur.kind === 'choice' || cur.kind === 'case')) cur = cur.parent;
-  // An unattached choice/case (still being built) registers its nodes when it attaches.
-  if (!cur) return n.kind !== 'choice' && n.kind !== 'case' ? true : isTopChoice(n);
-  return true;
-}
-
-function isTopChoice(_n: SchemaNode): boolean {
-  return false;
+  return cur !== undefined;
 }
 
 function dataDescendantsOrSelf(n: SchemaNode): SchemaNode[] {
