@@ -82,3 +82,19 @@ t.test('bad XML input: refused before it can do harm', async (t) => {
   throwsYang(t, 'bad number', () => decodeXmlObject(schema, undefined, readXml('<registry xmlns="urn:sextant:fixture"><host><name>a</name><dpn>-1</dpn></host></registry>'), ''), 'invalid-value', { path: /dpn$/ });
   throwsYang(t, 'missing key', () => decodeXmlObject(schema, undefined, readXml('<registry xmlns="urn:sextant:fixture"><host><address>a</address></host></registry>'), ''), 'missing-element');
 });
+
+t.test('rpc input/output and notifications encode and decode in both encodings', async (t) => {
+  const { encodeXmlChildren } = await import('../../src/yang/xml.ts');
+  const { toJsonValue } = await import('../../src/yang/json.ts');
+  const rpc = schema.rpcs.get('sextant-fixture:echo')!;
+  const output = rpc.children.find((c) => c.kind === 'output')!;
+  const out = decodeObject(schema, output, { message: 'hi', big: '18446744073709551615' }, '/sextant-fixture:echo/output');
+  const xml = `<output xmlns="urn:sextant:fixture">${encodeXmlChildren(schema, output, out)}</output>`;
+  t.equal(xml, '<output xmlns="urn:sextant:fixture"><message>hi</message><big>18446744073709551615</big></output>');
+  const back = decodeXmlObject(schema, output, readXml(xml)[0].children, '/sextant-fixture:echo/output');
+  t.same(toJsonValue(output, back), { message: 'hi', big: '18446744073709551615' });
+  const note = schema.notifications.get('sextant-fixture:happened')!;
+  const body = decodeXmlObject(schema, note, readXml('<happened xmlns="urn:sextant:fixture"><what>boom</what></happened>')[0].children, '/sextant-fixture:happened');
+  t.same(toJsonValue(note, body), { what: 'boom' });
+  throwsYang(t, 'bad rpc input in XML', () => decodeXmlObject(schema, rpc.children[0], readXml('<input xmlns="urn:sextant:fixture"><big>x</big></input>')[0].children, '/sextant-fixture:echo/input'), 'invalid-value', { path: '/sextant-fixture:echo/input/big' });
+});

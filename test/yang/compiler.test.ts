@@ -136,3 +136,16 @@ t.test('every shipped module in yang/ compiles together', async (t) => {
   t.ok(schema.rpcs.has('toaster:make-toast'));
   t.ok(schema.importOnly.has('ietf-yang-types'), 'typedef-only modules are import-only');
 });
+
+t.test('a submodule included by its module contributes nodes and typedefs in the module namespace', async (t) => {
+  const dir = await yangDir(t, {
+    'main@2026-01-01.yang': 'module main {\n namespace "urn:main";\n prefix m;\n revision 2026-01-01;\n include part;\n container box { leaf size { type part-size; } }\n}\n',
+    'part@2026-01-01.yang': 'submodule part {\n belongs-to main { prefix m; }\n revision 2026-01-01;\n typedef part-size { type uint8 { range "1..9"; } }\n container lid { leaf open { type boolean; } }\n}\n',
+  });
+  const schema = await loadSchema(dir);
+  t.equal(schema.roots.get('main:lid')?.module, 'main', 'the submodule node belongs to the module');
+  t.equal(schema.roots.get('main:box')!.dataChildren.get('size')!.type!.base, 'uint8', 'the submodule typedef resolves from the module');
+  t.same(schema.modules.get('main')!.submodules.map((s) => s.name), ['part']);
+  const stray = await yangDir(t, { 'part@2026-01-01.yang': 'submodule part {\n belongs-to main { prefix m; }\n revision 2026-01-01;\n}\n', 'main@2026-01-01.yang': 'module main {\n namespace "urn:main";\n prefix m;\n revision 2026-01-01;\n include nothere;\n}\n' });
+  await t.rejects(loadSchema(stray), /main@2026-01-01\.yang:5: included submodule "nothere" not found/);
+});
