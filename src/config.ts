@@ -20,14 +20,17 @@ export const OPTIONS = {
   'data-dir': { kind: 'string', default: './data', help: 'directory of the embedded LevelDB datastore' },
   datastore: { kind: 'string', default: 'level', help: 'config datastore backend: level | memory' },
   'bind-address': { kind: 'string', default: '127.0.0.1', help: 'address the northbound and southbound servers listen on' },
-  'restconf-port': { kind: 'port', default: 8181, help: 'RESTCONF HTTP port' },
+  'restconf-port': { kind: 'port', default: 8181, help: 'RESTCONF HTTP port (0: any free port)' },
+  'restconf-max-body': { kind: 'int', default: 1048576, help: 'largest RESTCONF request body, in bytes' },
+  'restconf-tls-cert': { kind: 'string', default: '', help: 'PEM certificate file: serve RESTCONF over HTTPS' },
+  'restconf-tls-key': { kind: 'string', default: '', help: 'PEM private key file for --restconf-tls-cert' },
   'netconf-port': { kind: 'port', default: 2830, help: 'NETCONF SSH port' },
   'ovsdb-port': { kind: 'port', default: 6640, help: 'OVSDB manager port' },
   'openflow-port': { kind: 'port', default: 6653, help: 'OpenFlow 1.3 port' },
   username: { kind: 'string', default: 'admin', help: 'user name for RESTCONF and NETCONF' },
   password: { kind: 'string', default: 'admin', help: 'password for RESTCONF and NETCONF' },
   'data-missing-is-404': { kind: 'boolean', default: false, help: 'answer data-missing with 404 instead of 409' },
-  'yang-dir': { kind: 'string', default: resolve(projectRoot, 'yang'), help: 'directory of the YANG modules to serve' },
+  'yang-dir': { kind: 'string', default: resolve(projectRoot, 'yang'), help: 'directories (comma-separated) of the YANG modules to serve' },
   'plugins-dir': { kind: 'string', default: resolve(projectRoot, 'plugins'), help: 'directory of the plugins to load' },
   plugins: { kind: 'string', default: '*', help: 'comma-separated plugin names to load, or * for all' },
   'log-level': { kind: 'string', default: 'info', help: 'trace | debug | info | warn | error' },
@@ -41,13 +44,16 @@ export interface Config {
   datastore: 'level' | 'memory';
   bindAddress: string;
   restconfPort: number;
+  restconfMaxBody: number;
+  restconfTlsCert: string;
+  restconfTlsKey: string;
   netconfPort: number;
   ovsdbPort: number;
   openflowPort: number;
   username: string;
   password: string;
   dataMissingIs404: boolean;
-  yangDir: string;
+  yangDir: string[];
   pluginsDir: string;
   plugins: string[] | '*';
   logLevel: string;
@@ -147,7 +153,11 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
     throw new ConfigError(`datastore must be "level" or "memory", got "${values.datastore}"`);
   }
   const plugins = values.plugins === '*' ? '*' : String(values.plugins).split(',').map((s) => s.trim()).filter(Boolean);
-  return { ...(values as unknown as Config), plugins, sources };
+  const yangDir = String(values.yangDir).split(',').map((s) => s.trim()).filter(Boolean);
+  if (Boolean(values.restconfTlsCert) !== Boolean(values.restconfTlsKey)) {
+    throw new ConfigError('--restconf-tls-cert and --restconf-tls-key go together');
+  }
+  return { ...(values as unknown as Config), plugins, yangDir, sources };
 }
 
 export function usage(): string {

@@ -9,6 +9,8 @@ import type { Config } from './config.ts';
 import { LevelBackend } from './datastore/backends/level.ts';
 import { MemoryBackend } from './datastore/backends/memory.ts';
 import { Datastore } from './datastore/datastore.ts';
+import { startRestconf, type RestconfServer } from './northbound/restconf/server.ts';
+import { publishYangLibrary } from './northbound/yang-library.ts';
 import { discoverPlugins, startPlugins, type PluginSet } from './plugin/loader.ts';
 import { NotificationBus } from './rpc/notifications.ts';
 import { RpcRegistry } from './rpc/registry.ts';
@@ -23,6 +25,7 @@ export interface Controller {
   rpc: RpcRegistry;
   notifications: NotificationBus;
   plugins: PluginSet;
+  restconf: RestconfServer;
   log: Logger;
   stop(): Promise<void>;
 }
@@ -45,17 +48,33 @@ export async function startController(config: Config, log: Logger = pino({ level
   const candidates = (await discoverPlugins(config.pluginsDir)).filter(
     (c) => config.plugins === '*' || config.plugins.includes(c.plugin?.name ?? c.folder),
   );
-  let plugins: PluginSet;
+  let plugins: PluginSet | undefined;
+  let restconf: RestconfServer;
   try {
+    await publishYangLibrary(data, schema);
     plugins = await startPlugins(
       candidates,
       { data, rpc, notifications, schema, tracer: tracer('sextant.plugin'), log, cluster: new SingleNodeCluster() },
       rpc,
     );
+    restconf = await startRestconf(
+      { schema, data, rpc },
+      {
+        host: config.bindAddress,
+        port: config.restconfPort,
+        username: config.username,
+        password: config.password,
+        maxBody: config.restconfMaxBody,
+        dataMissingIs404: config.dataMissingIs404,
+        tls: config.restconfTlsCert ? { cert: config.restconfTlsCert, key: config.restconfTlsKey } : undefined,
+      },
+    );
   } catch (e) {
+    await plugins?.stop();
     await data.close();
     throw e;
   }
+  const started = plugins;
   let stopped = false;
   return {
     config,
@@ -63,12 +82,15 @@ export async function startController(config: Config, log: Logger = pino({ level
     data,
     rpc,
     notifications,
-    plugins,
+    plugins: started,
+    restconf,
     log,
     async stop() {
       if (stopped) return;
       stopped = true;
-      await plugins.stop();
+      // Stop taking requests first, then let plugins and listeners finish, then close storage.
+      await restconf.close();
+      await started.stop();
       await data.close();
     },
   };

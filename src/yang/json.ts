@@ -349,3 +349,20 @@ export function withDefaults(node: SchemaNode, obj: DataObject): DataObject {
   }
   return out;
 }
+
+/** A copy of a value with defaults filled at every level (RESTCONF with-defaults=report-all). */
+export function withDefaultsDeep(node: SchemaNode | undefined, value: DataValue): DataValue {
+  if (!node) return value;
+  if (value instanceof Map) {
+    const out: ListValue = new Map();
+    for (const [k, e] of value) out.set(k, withDefaultsDeep(node, e) as DataObject);
+    return out;
+  }
+  if (node.kind === 'leaf' || node.kind === 'leaf-list' || typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+  const filled = withDefaults(node, value as DataObject);
+  for (const [m, v] of Object.entries(filled)) {
+    const child = node.dataChildren.get(m);
+    if (child && (child.kind === 'container' || child.kind === 'list')) filled[m] = withDefaultsDeep(child, v);
+  }
+  return filled;
+}

@@ -10,13 +10,13 @@ import { tempDir, writeFiles } from '../helpers/tmp.ts';
 
 t.test('starts, says it is ready, refuses a second instance, stops on SIGTERM', async (t) => {
   const dir = tempDir(t);
-  const first = startMain(t, [`--data-dir=${dir}`]);
+  const first = startMain(t, [`--data-dir=${dir}`, '--restconf-port=0']);
   await waitUntil('the ready line', () => /sextant ready/.test(first.stdout()));
   const ready = first.stdout().split('\n').find((l) => /sextant ready/.test(l))!;
-  t.match(JSON.parse(ready).msg, new RegExp(`datastore LevelDB at ${dir}, \\d+ YANG modules, plugins: toaster`), 'the ready line says where the data is and what runs');
+  t.match(JSON.parse(ready).msg, new RegExp(`datastore LevelDB at ${dir}, \\d+ YANG modules, plugins: toaster, RESTCONF at http://127\\.0\\.0\\.1:\\d+`), 'the ready line says where the data is, what runs and where RESTCONF listens');
   t.match(first.stdout(), /default credentials admin\/admin/, 'unchanged default credentials are warned about');
 
-  const second = startMain(t, [`--data-dir=${dir}`]);
+  const second = startMain(t, [`--data-dir=${dir}`, '--restconf-port=0']);
   t.equal(await second.exited, 1, 'a second instance on the same data dir exits with 1');
   t.match(second.stderr(), /cannot open the datastore: data dir .* is in use by another process/);
   t.notMatch(second.stderr(), /\n\s+at /, 'no stack trace');
@@ -26,7 +26,7 @@ t.test('starts, says it is ready, refuses a second instance, stops on SIGTERM', 
   t.match(first.stdout(), /SIGTERM received, stopping/);
   t.match(first.stdout(), /sextant stopped/);
 
-  const third = startMain(t, [`--data-dir=${dir}`]);
+  const third = startMain(t, [`--data-dir=${dir}`, '--restconf-port=0']);
   await waitUntil('the ready line after restart', () => /sextant ready/.test(third.stdout()));
   t.pass('the lock was released: the same data dir opens again');
   third.child.kill('SIGINT');
@@ -35,7 +35,7 @@ t.test('starts, says it is ready, refuses a second instance, stops on SIGTERM', 
 
 t.test('a broken YANG module stops start-up with file and line', async (t) => {
   const yang = writeFiles(tempDir(t), { 'bad@2026-01-01.yang': 'module bad {\n  namespace "urn:bad";\n  prefix b;\n  revision 2026-01-01;\n  leaf x { type nosuch; }\n}\n' });
-  const p = startMain(t, [`--data-dir=${tempDir(t)}`, `--yang-dir=${yang}`]);
+  const p = startMain(t, [`--data-dir=${tempDir(t)}`, `--yang-dir=${yang}`, '--restconf-port=0']);
   t.equal(await p.exited, 1);
   t.match(p.stderr(), new RegExp(`YANG error: ${join(yang, 'bad@2026-01-01.yang')}:5: typedef "nosuch" not found`));
 });
