@@ -244,7 +244,7 @@ class DocBuilder {
       name: p.name,
       in: 'path',
       required: true,
-      description: `Key leaf ${p.leaf.name} of list ${p.leaf.dataParent?.name ?? ''}${p.leaf.description ? `: ${p.leaf.description}` : ''} (percent-encoded)`,
+      description: `${p.leaf.description ? `${p.leaf.description}\n\n` : ''}Key ${p.leaf.name} of list ${p.leaf.dataParent?.name ?? ''}, percent-encoded (RFC 8040 section 3.5.3).`,
       schema,
     };
   }

@@ -314,8 +314,8 @@ class RestconfEdge {
       const named = elementSchema(this.deps.schema, parent, root);
       if (named !== node) throw mismatch(`the body's element "${root.name}" is not the target node "${node.name}"`, pathText);
       if (node.kind === 'list') {
-        const entry = decodeXmlObject(this.deps.schema, node, root.children, pathText, { configOnly });
-        return this.entryMatchingPath(last, entry, pathText);
+        const decoded = decodeXmlObject(this.deps.schema, parent, [root], pathText, { configOnly })[node.jsonName] as Map<string, DataObject>;
+        return this.entryMatchingPath(last, [...decoded.values()][0], pathText);
       }
       if (node.kind === 'leaf-list') return decodeXmlObject(this.deps.schema, parent, [root], pathText, { configOnly })[node.jsonName];
       return decodeXmlValue(this.deps.schema, node, root, pathText, { configOnly });
@@ -393,7 +393,9 @@ class RestconfEdge {
       const node = elementSchema(this.deps.schema, parentNode, root);
       if (!node) throw new YangError({ tag: 'unknown-element', type: 'protocol', message: `"${root.name}" is not a child of ${parentText}`, path: parentText });
       child = node;
-      value = node.kind === 'list' ? decodeXmlObject(this.deps.schema, node, root.children, parentText, { configOnly }) : decodeXmlObject(this.deps.schema, parentNode, [root], parentText, { configOnly })[node.jsonName];
+      // Decoding the element as a member of its parent checks list keys as everywhere else.
+      const decoded = decodeXmlObject(this.deps.schema, parentNode, [root], parentText, { configOnly })[node.jsonName];
+      value = decoded instanceof Map ? [...decoded.values()][0] : decoded;
     } else {
       const raw = readJson(text);
       if (typeof raw !== 'object' || raw === null || Array.isArray(raw) || Object.keys(raw).length !== 1) {
