@@ -264,10 +264,17 @@ class RestconfEdge {
     if (q.fields !== undefined) value = selectFields(node, value, parseFields(q.fields));
     reply.code(200);
     if (req.method === 'HEAD') return reply.type(enc === 'xml' ? 'application/yang-data+xml' : 'application/yang-data+json').send();
-    return this.sendData(reply, enc, path, value, { depth, content: content as 'all' | 'config' | 'nonconfig' });
+    return this.sendData(reply, enc, path, value, { depth, content: content as 'all' | 'config' | 'nonconfig' }, dialect);
   }
 
-  private sendData(reply: FastifyReply, enc: Encoding, path: InstancePath, value: DataValue, eo: { depth?: number; content?: 'all' | 'config' | 'nonconfig' }): FastifyReply {
+  private sendData(
+    reply: FastifyReply,
+    enc: Encoding,
+    path: InstancePath,
+    value: DataValue,
+    eo: { depth?: number; content?: 'all' | 'config' | 'nonconfig' },
+    dialect: Dialect,
+  ): FastifyReply {
     const last = path[path.length - 1];
     if (!last) {
       // The datastore root: every top-level node.
@@ -284,7 +291,9 @@ class RestconfEdge {
       return reply.type('application/yang-data+json').send(JSON.stringify({ 'ietf-restconf:data': out }));
     }
     const node = last.schema;
-    const name = `${node.module}:${node.name}`;
+    // RFC 8040 qualifies the top member; ODL's legacy endpoints answered with the bare name
+    // (`{"node": [...]}`), which their suites compare against.
+    const name = dialect === 'legacy' ? node.name : `${node.module}:${node.name}`;
     if (enc === 'xml') {
       // A list entry is one element; a whole list is its entries, one element each.
       return reply.type('application/yang-data+xml').send(encodeXmlMember(this.deps.schema, node, value, undefined, eo));
