@@ -126,3 +126,17 @@ t.test('operations: output in JSON and XML, input from XML', async (t) => {
   const unknown = await fetch(url('/rests/operations/sextant-fixture:nope'), { method: 'POST', headers: JSON_CT, body: '{}' });
   t.equal(unknown.status, 400);
 });
+
+t.test('the OpenAPI document and its browsable explorer are served', async (t) => {
+  const doc = JSON.parse((await get('/openapi.json')).text);
+  t.equal(doc.openapi, '3.0.3');
+  t.ok(doc.paths['/rests/data/sextant-fixture:registry/host={name}'].put, 'data paths of the loaded modules are described');
+  const page = await get('/apidoc');
+  t.equal(page.status, 200);
+  t.match(page.text, /SwaggerUIBundle\(\{ url: '\/openapi\.json'/);
+  const js = await get('/apidoc/swagger-ui-bundle.js');
+  t.equal(js.status, 200);
+  t.match(js.type, /javascript/);
+  t.ok(js.text.length > 100000, 'the explorer script is served from the installed package');
+  t.equal((await get('/apidoc/..%2Fpackage.json')).status, 404, 'nothing else is reachable through it');
+});

@@ -5,6 +5,8 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { context, trace } from '@opentelemetry/api';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Datastore, StoreName } from '../../datastore/datastore.ts';
@@ -120,6 +122,14 @@ export async function startRestconf(deps: RestconfDeps, opts: RestconfOptions): 
   app.get('/rests/modules/:module', (req, reply) => edge.traced(req, reply, 'rfc8040', () => edge.moduleText(req, reply)));
   let openapi: string | undefined;
   app.get('/openapi.json', (_req, reply) => reply.type('application/json').send((openapi ??= JSON.stringify(openApiDocument(deps.schema)))));
+  // A browsable explorer of that document (swagger-ui, served from the installed package).
+  app.get('/apidoc', (_req, reply) => reply.type('text/html').send(APIDOC_PAGE));
+  app.get('/apidoc/:asset', (req, reply) => {
+    const asset = (req.params as { asset: string }).asset;
+    const type = APIDOC_ASSETS[asset];
+    if (!type) return edge.fail(req, reply, new YangError({ tag: 'invalid-value', type: 'protocol', message: `no asset ${asset}` }), 'rfc8040', 404);
+    return reply.type(type).send(readFileSync(join(swaggerUiDir, asset)));
+  });
 
   await app.listen({ host: opts.host, port: opts.port });
   const addr = app.server.address();
@@ -131,6 +141,22 @@ export async function startRestconf(deps: RestconfDeps, opts: RestconfOptions): 
     close: () => app.close(),
   };
 }
+
+const swaggerUiDir = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
+const APIDOC_ASSETS: Record<string, string> = {
+  'swagger-ui.css': 'text/css',
+  'swagger-ui-bundle.js': 'application/javascript',
+  'swagger-ui-standalone-preset.js': 'application/javascript',
+};
+const APIDOC_PAGE = `<!doctype html>
+<html><head><meta charset="utf-8"><title>Sextant RESTCONF API</title>
+<link rel="stylesheet" href="/apidoc/swagger-ui.css"></head>
+<body><div id="ui"></div>
+<script src="/apidoc/swagger-ui-bundle.js"></script>
+<script src="/apidoc/swagger-ui-standalone-preset.js"></script>
+<script>window.ui = SwaggerUIBundle({ url: '/openapi.json', dom_id: '#ui', presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset], layout: 'StandaloneLayout' });</script>
+</body></html>
+`;
 
 function dialectOf(req: FastifyRequest): Dialect {
   return req.url.startsWith('/restconf/') ? 'legacy' : 'rfc8040';
