@@ -57,7 +57,7 @@ export async function startRestconf(deps: RestconfDeps, opts: RestconfOptions): 
     // A slow client cannot hold a request open for long; others are served meanwhile.
     requestTimeout: 30_000,
     connectionTimeout: 60_000,
-    ignoreTrailingSlash: true,
+    routerOptions: { ignoreTrailingSlash: true },
     ...(opts.tls ? { https: { cert: readFileSync(opts.tls.cert), key: readFileSync(opts.tls.key) } } : {}),
   });
   const edge = new RestconfEdge(deps, opts);
@@ -270,6 +270,11 @@ class RestconfEdge {
   getData(req: FastifyRequest, reply: FastifyReply, dialect: Dialect, legacyStore?: StoreName): unknown {
     const enc = this.negotiate(req, reply);
     if (!enc) return reply;
+    // Polling clients read the same unchanged data again and again: a reply is reused for as
+    // long as neither store has committed since it was encoded.
+    const cacheKey = `${enc} ${this.deps.data.revision('config')} ${this.deps.data.revision('operational')} ${req.url}`;
+    const cached = req.method === 'GET' ? this.replies.get(cacheKey) : undefined;
+    if (cached) return reply.code(200).type(cached.type).send(cached.body);
     const path = this.path(req, dialect, legacyStore);
     const q = req.query as Record<string, string | undefined>;
     const content = dialect === 'legacy' ? (legacyStore === 'config' ? 'config' : 'nonconfig') : (q.content ?? 'all');
@@ -290,17 +295,29 @@ class RestconfEdge {
     if (q.fields !== undefined) value = selectFields(node, value, parseFields(q.fields));
     reply.code(200);
     if (req.method === 'HEAD') return reply.type(enc === 'xml' ? 'application/yang-data+xml' : 'application/yang-data+json').send();
-    return this.sendData(reply, enc, path, value, { depth, content: content as 'all' | 'config' | 'nonconfig' }, dialect);
+    const { type, body } = this.encodeData(enc, path, value, { depth, content: content as 'all' | 'config' | 'nonconfig' }, dialect);
+    this.remember(cacheKey, type, body);
+    return reply.type(type).send(body);
   }
 
-  private sendData(
-    reply: FastifyReply,
+  private readonly replies = new Map<string, { type: string; body: Buffer }>();
+
+  private remember(key: string, type: string, body: string): void {
+    if (body.length > 8 * 2 ** 20) return;
+    this.replies.delete(key);
+    // Kept encoded: a hit is sent without encoding the text again.
+    this.replies.set(key, { type, body: Buffer.from(body) });
+    // A small LRU: Map order is insertion order, refreshed on each store.
+    if (this.replies.size > 64) this.replies.delete(this.replies.keys().next().value!);
+  }
+
+  private encodeData(
     enc: Encoding,
     path: InstancePath,
     value: DataValue,
     eo: { depth?: number; content?: 'all' | 'config' | 'nonconfig' },
     dialect: Dialect,
-  ): FastifyReply {
+  ): { type: string; body: string } {
     const last = path[path.length - 1];
     if (!last) {
       // The datastore root: every top-level node.
@@ -310,11 +327,11 @@ class RestconfEdge {
           const n = this.deps.schema.roots.get(m);
           if (n) inner += encodeXmlMember(this.deps.schema, n, v, undefined, eo);
         }
-        return reply.type('application/yang-data+xml').send(`<data xmlns="urn:ietf:params:xml:ns:yang:ietf-restconf">${inner}</data>`);
+        return { type: 'application/yang-data+xml', body: `<data xmlns="urn:ietf:params:xml:ns:yang:ietf-restconf">${inner}</data>` };
       }
       const out: Record<string, unknown> = {};
       for (const [m, v] of Object.entries(value as DataObject)) out[m] = toJsonValue(this.deps.schema.roots.get(m), v, eo);
-      return reply.type('application/yang-data+json').send(JSON.stringify({ 'ietf-restconf:data': out }));
+      return { type: 'application/yang-data+json', body: JSON.stringify({ 'ietf-restconf:data': out }) };
     }
     const node = last.schema;
     // RFC 8040 qualifies the top member; ODL's legacy endpoints answered with the bare name
@@ -322,12 +339,12 @@ class RestconfEdge {
     const name = dialect === 'legacy' ? node.name : `${node.module}:${node.name}`;
     if (enc === 'xml') {
       // A list entry is one element; a whole list is its entries, one element each.
-      return reply.type('application/yang-data+xml').send(encodeXmlMember(this.deps.schema, node, value, undefined, eo));
+      return { type: 'application/yang-data+xml', body: encodeXmlMember(this.deps.schema, node, value, undefined, eo) };
     }
     let json = toJsonValue(node, value, eo);
     if (node.kind === 'list' && last.key !== undefined) json = [json];
     if (node.kind === 'leaf-list' && last.key !== undefined) json = [json];
-    return reply.type('application/yang-data+json').send(JSON.stringify({ [name]: json }));
+    return { type: 'application/yang-data+json', body: JSON.stringify({ [name]: json }) };
   }
 
   // ----- bodies -----
