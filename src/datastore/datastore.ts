@@ -12,7 +12,7 @@ import { formatPath, isPrefixPath, parsePath, type InstancePath } from '../yang/
 import type { DataObject, DataValue, LeafValue, Schema } from '../yang/schema.ts';
 import { leafString } from '../yang/cursor.ts';
 import { validateChanges } from '../yang/validate.ts';
-import type { Backend } from './backends/backend.ts';
+import type { Backend, BackendOp } from './backends/backend.ts';
 import { ListenerHub, type ChangeHandler, type SubscribeOptions } from './listeners.ts';
 import { loadTree, unitOps } from './persist.ts';
 import { checkEntryKeys, getAt, mergeValue, setAt } from './tree.ts';
@@ -34,22 +34,30 @@ interface CommitRecord {
 /** How many past commits are kept to check younger transactions against. */
 const CONFLICT_WINDOW = 4096;
 
+interface Waiting {
+  tx: Transaction;
+  resolve: (revision: number) => void;
+  reject: (e: unknown) => void;
+}
+
+/** Most transactions written in one backend batch (group commit). */
+const MAX_GROUP = 256;
+
 class Store {
   head: Head = { root: {}, revision: 0 };
   readonly log: CommitRecord[] = [];
-  /** Commits of this store run one at a time between the conflict check and publication. */
-  private queue: Promise<unknown> = Promise.resolve();
+  /**
+   * Commits waiting for the writer. While one batch is being written, the commits that arrive
+   * queue up and go out together in the next: each is still checked and validated on its own,
+   * in order, but they share one backend write (group commit).
+   */
+  readonly waiting: Waiting[] = [];
+  draining = false;
 
   constructor(
     readonly name: StoreName,
     readonly backend: Backend,
   ) {}
-
-  serialize<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(fn, fn);
-    this.queue = run.catch(() => undefined);
-    return run;
-  }
 }
 
 export interface DatastoreOptions {
@@ -91,8 +99,12 @@ export class Datastore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    for (const s of Object.values(this.stores)) {
+      // Let the commits already handed in finish before the backend goes.
+      while (s.draining || s.waiting.length) await new Promise((r) => setImmediate(r));
+    }
     await this.listeners.settled();
-    for (const s of Object.values(this.stores)) await s.serialize(() => s.backend.close());
+    for (const s of Object.values(this.stores)) await s.backend.close();
   }
 
   /** A read-write transaction on one store. */
@@ -129,46 +141,94 @@ export class Datastore {
   /** @internal used by Transaction.commit */
   async commitOn(store: Store, tx: Transaction): Promise<number> {
     return inSpan(tracer, `datastore.commit ${store.name}`, async (span) => {
-      const rev = await store.serialize(() => this.commitLocked(store, tx));
+      const rev = await new Promise<number>((resolve, reject) => {
+        store.waiting.push({ tx, resolve, reject });
+        if (!store.draining) void this.drain(store);
+      });
       span.setAttribute('sextant.revision', rev);
       return rev;
     });
   }
 
-  private async commitLocked(store: Store, tx: Transaction): Promise<number> {
-    const head = store.head;
-    const touched = tx.touchedPaths();
-    if (!touched.length) return head.revision;
-    const texts = touched.map(formatPath);
-    let root: DataObject;
-    if (head.revision === tx.snapshotRevision) {
-      root = tx.workingRoot();
-    } else {
-      const oldest = store.log[0]?.revision ?? head.revision;
-      if (tx.snapshotRevision < oldest - 1) throw conflict('the transaction is too old to commit; retry it');
-      for (const rec of store.log) {
-        if (rec.revision <= tx.snapshotRevision) continue;
-        for (const p of rec.paths) {
-          for (const t of texts) {
-            if (isPrefixPath(p, t) || isPrefixPath(t, p)) {
-              throw conflict(`a concurrent commit changed ${p} (revision ${rec.revision}); retry the transaction`, t);
-            }
-          }
+  private async drain(store: Store): Promise<void> {
+    store.draining = true;
+    try {
+      while (store.waiting.length) await this.commitGroup(store, store.waiting.splice(0, MAX_GROUP));
+    } finally {
+      store.draining = false;
+    }
+  }
+
+  /**
+   * Checks, validates and applies each transaction of a group in turn on top of the ones before
+   * it, writes all accepted ones in one atomic batch, then publishes and notifies in order. A
+   * transaction that fails its checks is refused alone; a failed write refuses the group.
+   */
+  private async commitGroup(store: Store, group: Waiting[]): Promise<void> {
+    const base = store.head;
+    let root = base.root;
+    const accepted: { w: Waiting; before: DataObject; after: DataObject; touched: InstancePath[]; texts: string[] }[] = [];
+    const ops = new Map<string, BackendOp>();
+    for (const w of group) {
+      try {
+        const touched = w.tx.touchedPaths();
+        if (!touched.length) {
+          w.resolve(base.revision);
+          continue;
+        }
+        const texts = touched.map(formatPath);
+        let after: DataObject;
+        if (root === base.root && w.tx.snapshotRevision === base.revision) {
+          after = w.tx.workingRoot();
+        } else {
+          this.checkConflicts(store, w.tx, texts, accepted);
+          after = w.tx.replayOn(root);
+        }
+        const onlyCreations = touched.every((p) => getAt(root, p) === undefined);
+        validateChanges(this.schema, after, touched, { configOnly: store.name === 'config' }, onlyCreations);
+        for (const op of unitOps(this.schema, root, after, touched)) ops.set(op.key, op);
+        accepted.push({ w, before: root, after, touched, texts });
+        root = after;
+      } catch (e) {
+        w.reject(e);
+      }
+    }
+    if (!accepted.length) return;
+    let result;
+    try {
+      result = await store.backend.write([...ops.values()], { expectRevision: base.revision });
+    } catch (e) {
+      for (const a of accepted) a.w.reject(e);
+      return;
+    }
+    if (!result.ok) {
+      const e = conflict('the store was changed by another writer; retry the transaction');
+      for (const a of accepted) a.w.reject(e);
+      return;
+    }
+    store.head = { root, revision: result.revision };
+    for (const a of accepted) store.log.push({ revision: result.revision, paths: a.texts });
+    if (store.log.length > CONFLICT_WINDOW) store.log.splice(0, store.log.length - CONFLICT_WINDOW);
+    for (const a of accepted) this.listeners.publish(store.name, a.before, a.after, a.touched);
+    for (const a of accepted) a.w.resolve(result.revision);
+  }
+
+  /** Refuses a transaction when a commit it did not see touched an overlapping path. */
+  private checkConflicts(store: Store, tx: Transaction, texts: string[], earlierInGroup: { texts: string[] }[]): void {
+    const oldest = store.log[0]?.revision ?? store.head.revision;
+    if (tx.snapshotRevision < store.head.revision && tx.snapshotRevision < oldest - 1) {
+      throw conflict('the transaction is too old to commit; retry it');
+    }
+    const overlaps = (paths: string[], revision: string) => {
+      for (const p of paths) {
+        for (const t of texts) {
+          if (isPrefixPath(p, t) || isPrefixPath(t, p)) throw conflict(`a concurrent commit changed ${p} (${revision}); retry the transaction`, t);
         }
       }
-      root = tx.replayOn(head.root);
-    }
-    const onlyCreations = touched.every((p) => getAt(head.root, p) === undefined);
-    validateChanges(this.schema, root, touched, { configOnly: store.name === 'config' }, onlyCreations);
-    const ops = unitOps(this.schema, head.root, root, touched);
-    const result = await store.backend.write(ops, { expectRevision: head.revision });
-    if (!result.ok) throw conflict('the store was changed by another writer; retry the transaction');
-    const before = head.root;
-    store.head = { root, revision: result.revision };
-    store.log.push({ revision: result.revision, paths: texts });
-    if (store.log.length > CONFLICT_WINDOW) store.log.splice(0, store.log.length - CONFLICT_WINDOW);
-    this.listeners.publish(store.name, before, root, touched);
-    return result.revision;
+    };
+    for (const rec of store.log) if (rec.revision > tx.snapshotRevision) overlaps(rec.paths, `revision ${rec.revision}`);
+    // Commits ahead of it in this group are newer than any snapshot.
+    for (const a of earlierInGroup) overlaps(a.texts, 'committing now');
   }
 }
 

@@ -302,7 +302,8 @@ function objectToJson(node: SchemaNode | undefined, obj: DataObject, opts: Encod
   for (const [member, v] of Object.entries(obj)) {
     const child = node ? node.dataChildren.get(member) : undefined;
     if (child && opts.content === 'config' && !child.config) continue;
-    if (child && opts.content === 'nonconfig' && child.config && !hasState(child)) continue;
+    // Keys stay in state views: a list entry is named by them.
+    if (child && opts.content === 'nonconfig' && child.config && !hasState(child) && !(node?.kind === 'list' && node.keys.includes(member))) continue;
     if (opts.depth !== undefined && level + 1 > opts.depth && child && child.kind !== 'leaf' && child.kind !== 'leaf-list') continue;
     out[member] = toJsonValue(child, v, opts, level + 1);
   }

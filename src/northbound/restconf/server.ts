@@ -109,6 +109,8 @@ export async function startRestconf(deps: RestconfDeps, opts: RestconfOptions): 
     app.put(prefix, (req, reply) => edge.traced(req, reply, 'legacy', () => edge.putData(req, reply, 'legacy', store)));
     app.post(prefix, (req, reply) => edge.traced(req, reply, 'legacy', () => edge.postData(req, reply, 'legacy', store)));
     app.delete(prefix, (req, reply) => edge.traced(req, reply, 'legacy', () => edge.deleteData(req, reply, 'legacy', store)));
+    // POST on the store itself creates a top-level node.
+    app.post(`/restconf/${store}`, (req, reply) => edge.traced(req, reply, 'legacy', () => edge.postData(req, reply, 'legacy', store)));
   }
   app.post('/restconf/operations/*', (req, reply) => edge.traced(req, reply, 'legacy', () => edge.operation(req, reply, 'legacy')));
   app.get('/restconf/modules', (req, reply) => edge.traced(req, reply, 'legacy', () => edge.legacyModules(req, reply)));
@@ -277,14 +279,17 @@ class RestconfEdge {
     if (cached) return reply.code(200).type(cached.type).send(cached.body);
     const path = this.path(req, dialect, legacyStore);
     const q = req.query as Record<string, string | undefined>;
-    const content = dialect === 'legacy' ? (legacyStore === 'config' ? 'config' : 'nonconfig') : (q.content ?? 'all');
+    const content = q.content ?? 'all';
     if (!['config', 'nonconfig', 'all'].includes(content)) throw badQuery(`content=${content}`);
+    // Legacy URLs name the store itself, and ODL showed all of that store's content.
+    const readConfig = dialect === 'legacy' ? legacyStore === 'config' : content !== 'nonconfig';
+    const readState = dialect === 'legacy' ? legacyStore === 'operational' : content !== 'config';
     const depth = q.depth === undefined || q.depth === 'unbounded' ? undefined : Number(q.depth);
     if (depth !== undefined && !(Number.isInteger(depth) && depth >= 1 && depth <= 65535)) throw badQuery(`depth=${q.depth}`);
     const node = path[path.length - 1]?.schema;
     let value: DataValue | undefined;
-    const cfg = content !== 'nonconfig' ? getAt(this.deps.data.snapshot('config').root, path) : undefined;
-    const op = content !== 'config' ? getAt(this.deps.data.snapshot('operational').root, path) : undefined;
+    const cfg = readConfig ? getAt(this.deps.data.snapshot('config').root, path) : undefined;
+    const op = readState ? getAt(this.deps.data.snapshot('operational').root, path) : undefined;
     value = cfg === undefined ? op : op === undefined ? cfg : mergeValue(node, cfg, op);
     if (value === undefined) {
       throw new YangError({ tag: 'data-missing', type: 'protocol', message: `no data at ${formatPath(path)}`, path: formatPath(path) });
@@ -295,7 +300,8 @@ class RestconfEdge {
     if (q.fields !== undefined) value = selectFields(node, value, parseFields(q.fields));
     reply.code(200);
     if (req.method === 'HEAD') return reply.type(enc === 'xml' ? 'application/yang-data+xml' : 'application/yang-data+json').send();
-    const { type, body } = this.encodeData(enc, path, value, { depth, content: content as 'all' | 'config' | 'nonconfig' }, dialect);
+    const view = dialect === 'legacy' ? 'all' : (content as 'all' | 'config' | 'nonconfig');
+    const { type, body } = this.encodeData(enc, path, value, { depth, content: view }, dialect);
     this.remember(cacheKey, type, body);
     return reply.type(type).send(body);
   }
