@@ -28,8 +28,34 @@ export class ListMap extends Map<string, DataObject> {
   /** A writable list over `base` (which stays as it is), flattened when the chain grows deep. */
   static over(base: Map<string, DataObject> | undefined): ListMap {
     if (!base) return new ListMap();
-    if (base instanceof ListMap && base.depth >= MAX_DEPTH) return ListMap.copy(base);
+    if (base instanceof ListMap && base.depth >= MAX_DEPTH) return ListMap.compact(base);
     return new ListMap(base);
+  }
+
+  /**
+   * Shortens a deep chain. Like an LSM tree: the overlays above the flat bottom are merged into
+   * one overlay (cost: the entries they changed), and only when that overlay has grown to a
+   * quarter of the bottom is the whole list copied flat (cost amortised over those changes).
+   * Many small commits to one big list therefore stay cheap.
+   */
+  private static compact(top: ListMap): ListMap {
+    const layers: ListMap[] = [];
+    let bottom: Map<string, DataObject> | undefined = top;
+    while (bottom instanceof ListMap && bottom.base) {
+      layers.push(bottom);
+      bottom = bottom.base;
+    }
+    const changed = layers.reduce((n, l) => n + l.ownSize() + (l.deleted?.size ?? 0), 0);
+    if (!bottom || changed * 4 > bottom.size) return ListMap.copy(top);
+    const merged = new ListMap(bottom);
+    for (let i = layers.length - 1; i >= 0; i--) {
+      const layer = layers[i];
+      if (layer.deleted) for (const k of layer.deleted) merged.delete(k);
+      // Deleted first, then set: a key deleted and set again moves to the end, as with a Map.
+      for (const [k, v] of Map.prototype.entries.call(layer) as MapIterator<[string, DataObject]>) merged.set(k, v);
+    }
+    // The merged overlay is a layer of its own; the caller writes into a fresh one above it.
+    return new ListMap(merged);
   }
 
   /** A flat copy: the bottom map copied natively, then each overlay's changes applied in order. */
@@ -50,6 +76,11 @@ export class ListMap extends Map<string, DataObject> {
       for (const [k, v] of Map.prototype.entries.call(layer) as MapIterator<[string, DataObject]>) set.call(m, k, v);
     }
     return m;
+  }
+
+  /** Entries held in this layer itself. */
+  private ownSize(): number {
+    return super.size;
   }
 
   override get size(): number {

@@ -16,7 +16,7 @@ t.test('behaves like a copied Map through random edits and overlay chains, base 
   };
   let published: Map<string, DataObject> = new Map([['a', o(1)], ['b', o(2)]]);
   let model = new Map(published);
-  for (let generation = 0; generation < 30; generation++) {
+  for (let generation = 0; generation < 60; generation++) {
     const frozen = [...published];
     const m = ListMap.over(published);
     const expect = new Map(model);
@@ -43,4 +43,34 @@ t.test('behaves like a copied Map through random edits and overlay chains, base 
   t.same([...new Map(published)], [...model], 'new Map(listMap) copies it faithfully');
   t.same([...published.keys()], [...model.keys()]);
   t.same([...published.values()], [...model.values()]);
+});
+
+t.test('many small edits over a large list: chains are merged, not copied, and stay exact', async (t) => {
+  let seed = 11;
+  const rand = (n: number) => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed % n;
+  };
+  let published: Map<string, DataObject> = new Map(Array.from({ length: 2000 }, (_, i) => [`k${i}`, o(i)] as [string, DataObject]));
+  let model = new Map(published);
+  for (let generation = 0; generation < 80; generation++) {
+    const frozen = published.get('k5');
+    const m = ListMap.over(published);
+    for (let i = 0; i < 5; i++) {
+      const k = `k${rand(2100)}`;
+      if (rand(2) === 0) {
+        t.equal(m.delete(k), model.delete(k));
+      } else {
+        const v = o(rand(1000));
+        m.set(k, v);
+        model.set(k, v);
+      }
+    }
+    t.ok(m.depth <= 4, 'short chain');
+    t.equal(published.get('k5'), frozen, 'the published list is untouched');
+    published = m;
+    if (generation % 10 === 9) t.same([...published.keys()], [...model.keys()], `generation ${generation}: same order`);
+    t.equal(published.size, model.size);
+  }
+  t.same([...published], [...model]);
 });
