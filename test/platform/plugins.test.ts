@@ -60,7 +60,7 @@ t.test('--plugins selects plugins by name', async (t) => {
 });
 
 t.test('the toaster plugin: rpcs, both stores, notifications', async (t) => {
-  const c = await testController(t, ['--datastore=memory']);
+  const c = await testController(t, ['--datastore=memory', '--plugins=toaster']);
   t.same(c.plugins.loaded.map((p) => p.name), ['toaster']);
   const events: string[] = [];
   c.notifications.subscribe((n) => events.push(`${n.name}${n.json.amountOfBread !== undefined ? ` ${String(n.json.amountOfBread)}` : ''}`));

@@ -1,0 +1,43 @@
+/**
+ * cloudscaler: compute scale-in for NetVirt. Serves the same operations under the three module
+ * names clients use (scalein-api, scalein-rpc, genius' cloudscaler-rpc) and learns computes from
+ * the OVSDB topology. See README.md for the paths other plugins read.
+ */
+import type { Plugin, PluginRpc } from '../../src/plugin/api.ts';
+import { OVSDB_TOPOLOGY } from './model.ts';
+import { learnComputes } from './registry.ts';
+import { deleteTeps, endJson, endScaleIn, outcomeJson, setTombstones } from './scalein.ts';
+
+const names = (input: Record<string, unknown>, leaf: string) => input[leaf] as string[] | undefined;
+
+/** The operations of scalein-api / scalein-rpc (their inputs and outputs are the same). */
+function scaleinRpcs(module: string): Record<string, PluginRpc> {
+  return {
+    [`${module}:scalein-computes-start`]: async (input, ctx) => outcomeJson(await setTombstones(ctx, names(input, 'scalein-node-ids'), true)),
+    [`${module}:scalein-computes-recover`]: async (input, ctx) => outcomeJson(await setTombstones(ctx, names(input, 'recover-node-ids'), false)),
+    [`${module}:scalein-computes-end`]: async (input, ctx) => endJson(await endScaleIn(ctx, names(input, 'scalein-node-ids'))),
+  };
+}
+
+const cloudscaler: Plugin = {
+  name: 'cloudscaler',
+  yang: ['cloudscaler-rpc', 'scalein-api', 'scalein-rpc', 'network-topology', 'ovsdb', 'opendaylight-inventory', 'flow-node-inventory', 'itm'],
+  rpcs: {
+    ...scaleinRpcs('scalein-api'),
+    ...scaleinRpcs('scalein-rpc'),
+    // genius' shapes: no output but for -end's status string.
+    'cloudscaler-rpc:scalein-computes-start': async (input, ctx) => {
+      await setTombstones(ctx, names(input, 'scalein-compute-names'), true);
+    },
+    'cloudscaler-rpc:scalein-computes-recover': async (input, ctx) => {
+      await setTombstones(ctx, names(input, 'recover-compute-names'), false);
+    },
+    'cloudscaler-rpc:scalein-computes-end': async (input, ctx) => ({ status: (await endScaleIn(ctx, names(input, 'scalein-compute-names'))).status }),
+    'cloudscaler-rpc:scalein-computes-tep-delete': async (input, ctx) => {
+      await deleteTeps(ctx, names(input, 'scalein-compute-names'));
+    },
+  },
+  listeners: [{ store: 'operational', path: `${OVSDB_TOPOLOGY}/node=*`, handler: learnComputes }],
+};
+
+export default cloudscaler;

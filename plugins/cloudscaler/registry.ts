@@ -1,0 +1,118 @@
+/**
+ * The compute registry: learns computes from the operational ovsdb:1 topology (a bridge whose
+ * other-configs carry `dp-desc` is a compute of that name) into `compute-nodes` in the config
+ * store, where tombstones persist. A second bridge claiming a registered name is refused and
+ * reported, never allowed to overwrite.
+ */
+import { retryOnConflict, type Change } from '../../src/datastore/datastore.ts';
+import type { PluginContext } from '../../src/plugin/api.ts';
+import { YangError } from '../../src/errors.ts';
+import {
+  computeFromJson,
+  computeNode,
+  COMPUTE_NODES,
+  conflict,
+  dpnFromDatapathId,
+  type Compute,
+  type ComputeNodeJson,
+} from './model.ts';
+
+interface BridgeNodeJson {
+  'node-id': string;
+  'ovsdb:datapath-id'?: string;
+  'ovsdb:bridge-other-configs'?: { 'bridge-other-config-key': string; 'bridge-other-config-value'?: string }[];
+}
+
+/** What a bridge node says about itself, if it is a compute. */
+export function computeClaim(node: BridgeNodeJson): { name: string; nodeId: string; dpn: Compute['dpn'] } | undefined {
+  const name = node['ovsdb:bridge-other-configs']?.find((c) => c['bridge-other-config-key'] === 'dp-desc')?.['bridge-other-config-value'];
+  const dpn = node['ovsdb:datapath-id'] ? dpnFromDatapathId(node['ovsdb:datapath-id']) : undefined;
+  if (!name || dpn === undefined) return undefined;
+  return { name, nodeId: node['node-id'], dpn };
+}
+
+export async function learnComputes(changes: Change[], ctx: PluginContext): Promise<void> {
+  for (const c of changes) {
+    if (c.type === 'deleted') {
+      // A bridge that goes away takes its refused claim with it; a registered compute stays
+      // (only scalein-computes-end removes it).
+      const nodeId = (c.before as BridgeNodeJson)['node-id'];
+      await retryOnConflict(() => ctx.data.transaction('operational').remove(conflict(nodeId)).commit());
+      continue;
+    }
+    const claim = computeClaim(c.after as BridgeNodeJson);
+    if (!claim) continue;
+    await retryOnConflict(async () => {
+      const tx = ctx.data.transaction('config');
+      const existing = tx.read(computeNode(claim.name)) as ComputeNodeJson | undefined;
+      const held = existing ? computeFromJson(existing) : undefined;
+      if (held && (held.nodeId !== claim.nodeId || held.dpn !== claim.dpn)) {
+        tx.cancel();
+        ctx.log.error(
+          { compute: claim.name, node: claim.nodeId, dpn: claim.dpn.toString(), registeredNode: held.nodeId, registeredDpn: held.dpn.toString() },
+          `bridge ${claim.nodeId} claims compute name ${claim.name}, which ${held.nodeId} (dpn ${held.dpn}) holds: refused`,
+        );
+        await ctx.data
+          .transaction('operational')
+          .put(conflict(claim.nodeId), {
+            'node-id': claim.nodeId,
+            'compute-name': claim.name,
+            'claimed-dpn-id': claim.dpn.toString(),
+            'registered-node-id': held.nodeId,
+            'registered-dpn-id': held.dpn.toString(),
+            'detected-at': new Date().toISOString(),
+          })
+          .commit();
+        return;
+      }
+      if (held) return tx.cancel();
+      tx.put(computeNode(claim.name), {
+        'compute-name': claim.name,
+        nodeid: claim.nodeId,
+        dpnid: claim.dpn.toString(),
+        tombstoned: false,
+      });
+      await tx.commit();
+      ctx.log.info({ compute: claim.name, node: claim.nodeId, dpn: claim.dpn.toString() }, `compute ${claim.name} registered`);
+    });
+  }
+}
+
+/** Every registered compute, as the given transaction sees them. */
+export function readComputes(tx: { read(path: string): unknown }): Compute[] {
+  const list = (tx.read(`${COMPUTE_NODES}/compute-node`) as ComputeNodeJson[] | undefined) ?? [];
+  return list.map(computeFromJson).filter((c): c is Compute => c !== undefined);
+}
+
+/**
+ * Resolves what an operator typed to registered computes. Each entry may be a compute name, a
+ * DPN id (`123` or `openflow:123`) or a bridge node-id; one that names no compute, or two, fails
+ * the whole call. Entries that name a compute already removed (`gone`) are reported apart, for
+ * the callers that accept them.
+ */
+export function resolveComputes(entries: string[] | undefined, computes: Compute[], gone: Compute[] = []): { found: Compute[]; removed: Compute[] } {
+  const list = [...new Set((entries ?? []).map((e) => e.trim()))];
+  if (!list.length) throw new YangError({ tag: 'invalid-value', message: 'name at least one compute' });
+  const found = new Map<string, Compute>();
+  const removed = new Map<string, Compute>();
+  for (const entry of list) {
+    const matches = matching(entry, computes);
+    if (matches.length > 1) {
+      throw new YangError({ tag: 'invalid-value', message: `"${entry}" is ambiguous: it names ${matches.map((c) => c.name).join(' and ')}` });
+    }
+    if (matches.length === 1) {
+      found.set(matches[0].name, matches[0]);
+      continue;
+    }
+    const past = matching(entry, gone);
+    if (past.length === 1) removed.set(past[0].name, past[0]);
+    else throw new YangError({ tag: 'invalid-value', message: `"${entry}" names no known compute (by compute name, DPN id or bridge node-id)` });
+  }
+  return { found: [...found.values()], removed: [...removed.values()] };
+}
+
+function matching(entry: string, computes: Compute[]): Compute[] {
+  const dpnText = /^openflow:(\d+)$/.exec(entry)?.[1] ?? (/^\d+$/.test(entry) ? entry : undefined);
+  const dpn = dpnText === undefined ? undefined : BigInt(dpnText);
+  return computes.filter((c) => c.name === entry || c.nodeId === entry || c.dpn === dpn);
+}

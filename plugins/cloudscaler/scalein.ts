@@ -1,0 +1,145 @@
+/**
+ * The scale-in operations (NetVirt spec "Support for compute node scale in and scale out"):
+ * start tombstones, recover un-tombstones, end removes a tombstoned compute once no port is bound
+ * to it, tep-delete removes only its tunnel endpoints. Each runs in one transaction, retried on a
+ * conflict, and an unknown or ambiguous compute fails the whole call before anything changes.
+ */
+import { retryOnConflict, type Transaction } from '../../src/datastore/datastore.ts';
+import { YangError } from '../../src/errors.ts';
+import type { PluginContext } from '../../src/plugin/api.ts';
+import {
+  bridgeNode,
+  computeNode,
+  HISTORY,
+  inventoryNode,
+  removedCompute,
+  TOMBSTONE_KEY,
+  TRANSPORT_ZONES,
+  vtep,
+  type Compute,
+  type Dpn,
+} from './model.ts';
+import { readComputes, resolveComputes } from './registry.ts';
+
+export interface ComputeOutcome {
+  compute: Compute;
+  changed: boolean;
+}
+
+function computeJson(c: Compute) {
+  return { 'compute-name': c.name, 'dpn-id': c.dpn.toString(), 'node-id': c.nodeId };
+}
+
+/** Sets or clears the tombstone of the named computes (start / recover). */
+export async function setTombstones(ctx: PluginContext, entries: string[] | undefined, tombstoned: boolean): Promise<ComputeOutcome[]> {
+  const outcome = await retryOnConflict(async () => {
+    const tx = ctx.data.transaction('config');
+    const { found } = resolveComputes(entries, readComputes(tx));
+    const result = found.map((compute) => ({ compute, changed: compute.tombstoned !== tombstoned }));
+    for (const { compute, changed } of result) {
+      if (!changed) continue;
+      tx.merge(computeNode(compute.name), { tombstoned });
+      // The intent for OVS: the OVSDB southbound pushes bridge external-ids from config.
+      tx.merge(bridgeNode(compute.nodeId), {
+        'node-id': compute.nodeId,
+        'ovsdb:bridge-external-ids': [{ 'bridge-external-id-key': TOMBSTONE_KEY, 'bridge-external-id-value': String(tombstoned) }],
+      });
+    }
+    await tx.commit();
+    return result;
+  });
+  for (const { compute, changed } of outcome) {
+    if (changed) ctx.notifications.emit(tombstoned ? 'scalein-api:compute-tombstoned' : 'scalein-api:compute-recovered', computeJson(compute));
+  }
+  return outcome;
+}
+
+export function outcomeJson(outcome: ComputeOutcome[]) {
+  return { computes: outcome.map(({ compute, changed }) => ({ ...computeJson(compute), changed })) };
+}
+
+interface TerminationPointJson {
+  'tp-id': string;
+  'ovsdb:name'?: string;
+  'ovsdb:interface-type'?: string;
+  'ovsdb:options'?: { option: string; value?: string }[];
+  'ovsdb:interface-external-ids'?: { 'external-id-key': string; 'external-id-value'?: string }[];
+}
+
+/** Ports of VMs still plugged into a compute's bridge (tunnel ports excluded). */
+export function boundPorts(ctx: PluginContext, compute: Compute): string[] {
+  const node = ctx.data.read('operational', bridgeNode(compute.nodeId)) as { 'termination-point'?: TerminationPointJson[] } | undefined;
+  const ports: string[] = [];
+  for (const tp of node?.['termination-point'] ?? []) {
+    const tunnel = /tunnel|vxlan|gre|geneve/.test(tp['ovsdb:interface-type'] ?? '') || tp['ovsdb:options']?.some((o) => o.option === 'remote_ip');
+    const vm = tp['ovsdb:interface-external-ids']?.some((e) => e['external-id-key'] === 'iface-id');
+    if (vm && !tunnel) ports.push(tp['ovsdb:name'] ?? tp['tp-id']);
+  }
+  return ports;
+}
+
+/** Removes a compute's vteps from every transport zone. */
+function removeVteps(tx: Transaction, dpn: Dpn): void {
+  const zones = (tx.read(`${TRANSPORT_ZONES}/transport-zone`) as { 'zone-name': string; vteps?: { 'dpn-id': string | number }[] }[] | undefined) ?? [];
+  for (const z of zones) {
+    if (z.vteps?.some((v) => BigInt(v['dpn-id']) === dpn)) tx.remove(vtep(z['zone-name'], dpn));
+  }
+}
+
+export interface EndResult {
+  status: 'DONE' | 'INPROGRESS';
+  pending: { compute: Compute; ports: string[] }[];
+  removed: string[];
+}
+
+export async function endScaleIn(ctx: PluginContext, entries: string[] | undefined): Promise<EndResult> {
+  return retryOnConflict(async () => {
+    const tx = ctx.data.transaction('config');
+    const history = ((tx.read(`${HISTORY}/removed-compute`) as { 'compute-name': string; 'dpn-id': string; 'node-id': string }[] | undefined) ?? []).map(
+      (h) => ({ name: h['compute-name'], dpn: BigInt(h['dpn-id']) as Dpn, nodeId: h['node-id'], tombstoned: true }),
+    );
+    const { found, removed } = resolveComputes(entries, readComputes(tx), history);
+    const notTombstoned = found.filter((c) => !c.tombstoned);
+    if (notTombstoned.length) {
+      throw new YangError({
+        tag: 'in-use',
+        message: `${notTombstoned.map((c) => c.name).join(', ')} ${notTombstoned.length > 1 ? 'are' : 'is'} not tombstoned: call scalein-computes-start first`,
+      });
+    }
+    const pending = found.map((compute) => ({ compute, ports: boundPorts(ctx, compute) })).filter((p) => p.ports.length);
+    if (pending.length) {
+      tx.cancel();
+      return { status: 'INPROGRESS' as const, pending, removed: removed.map((c) => c.name) };
+    }
+    const now = new Date().toISOString();
+    for (const c of found) {
+      removeVteps(tx, c.dpn);
+      tx.remove(inventoryNode(c.dpn));
+      tx.remove(bridgeNode(c.nodeId));
+      tx.remove(computeNode(c.name));
+      tx.put(removedCompute(c.name), { ...computeJson(c), 'removed-at': now });
+    }
+    await tx.commit();
+    for (const c of found) ctx.log.info({ compute: c.name, dpn: c.dpn.toString() }, `compute ${c.name} scaled in`);
+    return { status: 'DONE' as const, pending: [], removed: [...found, ...removed].map((c) => c.name) };
+  });
+}
+
+export async function deleteTeps(ctx: PluginContext, entries: string[] | undefined): Promise<void> {
+  await retryOnConflict(async () => {
+    const tx = ctx.data.transaction('config');
+    const { found } = resolveComputes(entries, readComputes(tx));
+    for (const c of found) removeVteps(tx, c.dpn);
+    await tx.commit();
+  });
+}
+
+export function endJson(r: EndResult) {
+  return {
+    status: r.status,
+    ...(r.pending.length
+      ? { pending: r.pending.map((p) => ({ 'compute-name': p.compute.name, ports: p.ports, reason: `${p.ports.length} port(s) still bound to the compute` })) }
+      : {}),
+    ...(r.removed.length ? { removed: r.removed } : {}),
+  };
+}
