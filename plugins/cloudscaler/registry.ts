@@ -84,15 +84,45 @@ export function readComputes(tx: { read(path: string): unknown }): Compute[] {
   return list.map(computeFromJson).filter((c): c is Compute => c !== undefined);
 }
 
+/** Registered computes indexed by every name an operator may use for them. */
+export interface ComputeIndex {
+  all: Compute[];
+  byName: Map<string, Compute>;
+  byNode: Map<string, Compute>;
+  byDpn: Map<bigint, Compute[]>;
+}
+
+export function indexComputes(all: Compute[]): ComputeIndex {
+  const byDpn = new Map<bigint, Compute[]>();
+  for (const c of all) byDpn.set(c.dpn, [...(byDpn.get(c.dpn) ?? []), c]);
+  return { all, byName: new Map(all.map((c) => [c.name, c])), byNode: new Map(all.map((c) => [c.nodeId, c])), byDpn };
+}
+
+const cache = new WeakMap<object, { revision: number; index: ComputeIndex }>();
+
+/**
+ * The index for a transaction's snapshot of one datastore. Built once per config revision: a
+ * call naming 100 of 1,000 computes should not convert and scan all 1,000 for each name.
+ */
+export function computeIndex(store: object, tx: { read(path: string): unknown; snapshotRevision: number }): ComputeIndex {
+  let entry = cache.get(store);
+  if (entry?.revision !== tx.snapshotRevision) {
+    entry = { revision: tx.snapshotRevision, index: indexComputes(readComputes(tx)) };
+    cache.set(store, entry);
+  }
+  return entry.index;
+}
+
 /**
  * Resolves what an operator typed to registered computes. Each entry may be a compute name, a
  * DPN id (`123` or `openflow:123`) or a bridge node-id; one that names no compute, or two, fails
  * the whole call. Entries that name a compute already removed (`gone`) are reported apart, for
  * the callers that accept them.
  */
-export function resolveComputes(entries: string[] | undefined, computes: Compute[], gone: Compute[] = []): { found: Compute[]; removed: Compute[] } {
+export function resolveComputes(entries: string[] | undefined, computes: ComputeIndex, gone: Compute[] = []): { found: Compute[]; removed: Compute[] } {
   const list = [...new Set((entries ?? []).map((e) => e.trim()))];
   if (!list.length) throw new YangError({ tag: 'invalid-value', message: 'name at least one compute' });
+  const goneIndex = indexComputes(gone);
   const found = new Map<string, Compute>();
   const removed = new Map<string, Compute>();
   for (const entry of list) {
@@ -104,15 +134,20 @@ export function resolveComputes(entries: string[] | undefined, computes: Compute
       found.set(matches[0].name, matches[0]);
       continue;
     }
-    const past = matching(entry, gone);
+    const past = matching(entry, goneIndex);
     if (past.length === 1) removed.set(past[0].name, past[0]);
     else throw new YangError({ tag: 'invalid-value', message: `"${entry}" names no known compute (by compute name, DPN id or bridge node-id)` });
   }
   return { found: [...found.values()], removed: [...removed.values()] };
 }
 
-function matching(entry: string, computes: Compute[]): Compute[] {
+function matching(entry: string, index: ComputeIndex): Compute[] {
   const dpnText = /^openflow:(\d+)$/.exec(entry)?.[1] ?? (/^\d+$/.test(entry) ? entry : undefined);
-  const dpn = dpnText === undefined ? undefined : BigInt(dpnText);
-  return computes.filter((c) => c.name === entry || c.nodeId === entry || c.dpn === dpn);
+  const out = new Set<Compute>();
+  const byName = index.byName.get(entry);
+  if (byName) out.add(byName);
+  const byNode = index.byNode.get(entry);
+  if (byNode) out.add(byNode);
+  if (dpnText !== undefined) for (const c of index.byDpn.get(BigInt(dpnText)) ?? []) out.add(c);
+  return [...out];
 }

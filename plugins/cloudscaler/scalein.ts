@@ -19,7 +19,7 @@ import {
   type Compute,
   type Dpn,
 } from './model.ts';
-import { readComputes, resolveComputes } from './registry.ts';
+import { computeIndex, resolveComputes } from './registry.ts';
 
 export interface ComputeOutcome {
   compute: Compute;
@@ -34,7 +34,7 @@ function computeJson(c: Compute) {
 export async function setTombstones(ctx: PluginContext, entries: string[] | undefined, tombstoned: boolean): Promise<ComputeOutcome[]> {
   const outcome = await retryOnConflict(async () => {
     const tx = ctx.data.transaction('config');
-    const { found } = resolveComputes(entries, readComputes(tx));
+    const { found } = resolveComputes(entries, computeIndex(ctx.data, tx));
     const result = found.map((compute) => ({ compute, changed: compute.tombstoned !== tombstoned }));
     for (const { compute, changed } of result) {
       if (!changed) continue;
@@ -98,7 +98,7 @@ export async function endScaleIn(ctx: PluginContext, entries: string[] | undefin
     const history = ((tx.read(`${HISTORY}/removed-compute`) as { 'compute-name': string; 'dpn-id': string; 'node-id': string }[] | undefined) ?? []).map(
       (h) => ({ name: h['compute-name'], dpn: BigInt(h['dpn-id']) as Dpn, nodeId: h['node-id'], tombstoned: true }),
     );
-    const { found, removed } = resolveComputes(entries, readComputes(tx), history);
+    const { found, removed } = resolveComputes(entries, computeIndex(ctx.data, tx), history);
     const notTombstoned = found.filter((c) => !c.tombstoned);
     if (notTombstoned.length) {
       throw new YangError({
@@ -128,7 +128,7 @@ export async function endScaleIn(ctx: PluginContext, entries: string[] | undefin
 export async function deleteTeps(ctx: PluginContext, entries: string[] | undefined): Promise<void> {
   await retryOnConflict(async () => {
     const tx = ctx.data.transaction('config');
-    const { found } = resolveComputes(entries, readComputes(tx));
+    const { found } = resolveComputes(entries, computeIndex(ctx.data, tx));
     for (const c of found) removeVteps(tx, c.dpn);
     await tx.commit();
   });
