@@ -177,3 +177,49 @@ t.test('tombstones survive a controller restart (LevelDB)', async (t) => {
   t.equal((await computes(c)).c1?.tombstoned, true, 'still tombstoned after the restart');
   t.equal(tombstoneOf(c, 1), 'true', 'and so is the bridge external-id intent');
 });
+
+t.test('every module name, URL family and encoding tombstones and recovers', async (t) => {
+  const c = await testController(t, ['--datastore=memory']);
+  const rc = await withComputes(c, [[1, 'c1', 1]]);
+  const modules = [
+    { module: 'scalein-api', ns: 'urn:opendaylight:netvirt:scalein-api', start: 'scalein-node-ids', recover: 'recover-node-ids' },
+    { module: 'scalein-rpc', ns: 'urn:opendaylight:netvirt:scalein-rpc', start: 'scalein-node-ids', recover: 'recover-node-ids' },
+    { module: 'cloudscaler-rpc', ns: 'urn:opendaylight:genius:cloudscaler:rpcs', start: 'scalein-compute-names', recover: 'recover-compute-names' },
+  ];
+  for (const m of modules) {
+    for (const base of ['/rests/operations', '/restconf/operations']) {
+      for (const enc of ['json', 'xml'] as const) {
+        const call = (rpc: 'start' | 'recover', id: string) => {
+          const leaf = rpc === 'start' ? m.start : m.recover;
+          const name = rpc === 'start' ? 'scalein-computes-start' : 'scalein-computes-recover';
+          return enc === 'json'
+            ? rc.post(`${base}/${m.module}:${name}`, { input: { [leaf]: [id] } })
+            : rc.post(`${base}/${m.module}:${name}`, `<input xmlns="${m.ns}"><${leaf}>${id}</${leaf}></input>`, 'application/yang-data+xml', 'application/yang-data+xml');
+        };
+        const what = `${m.module} via ${base} in ${enc}`;
+        const s = await call('start', 'openflow:1');
+        t.ok(s.status === 200 || s.status === 204, `${what}: start answers ${s.status}`);
+        t.equal((await computes(c)).c1.tombstoned, true, `${what}: tombstoned`);
+        const r = await call('recover', nodeIdOf(1));
+        t.ok(r.status === 200 || r.status === 204, `${what}: recover answers ${r.status}`);
+        t.equal((await computes(c)).c1.tombstoned, false, `${what}: recovered`);
+      }
+    }
+  }
+});
+
+t.test('tep-delete removes the tunnel endpoints and nothing else', async (t) => {
+  const c = await testController(t, ['--datastore=memory']);
+  const rc = await withComputes(c, [[1, 'c1', 1], [2, 'c2', 2]]);
+  await c.data
+    .transaction('config')
+    .put('/itm:transport-zones/transport-zone=z1', { 'zone-name': 'z1', 'tunnel-type': 'odl-interface:tunnel-type-vxlan', vteps: [{ 'dpn-id': '1', 'ip-address': '127.0.0.11' }, { 'dpn-id': '2', 'ip-address': '127.0.0.12' }] })
+    .put('/itm:transport-zones/transport-zone=z2', { 'zone-name': 'z2', 'tunnel-type': 'odl-interface:tunnel-type-vxlan', vteps: [{ 'dpn-id': '1', 'ip-address': '127.0.0.11' }] })
+    .commit();
+  const r = await rc.post('/rests/operations/cloudscaler-rpc:scalein-computes-tep-delete', { input: { 'scalein-compute-names': ['c1'] } });
+  t.equal(r.status, 204);
+  t.same((c.data.read('config', '/itm:transport-zones/transport-zone=z1/vteps') as { 'dpn-id': string }[]).map((v) => v['dpn-id']), ['2'], 'gone from z1');
+  t.equal(c.data.read('config', '/itm:transport-zones/transport-zone=z2/vteps'), undefined, 'and from z2');
+  t.same(Object.keys(await computes(c)).sort(), ['c1', 'c2'], 'the compute itself stays');
+  t.equal((await computes(c)).c1.tombstoned, false, 'and is not tombstoned by it');
+});
