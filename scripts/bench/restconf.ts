@@ -225,24 +225,29 @@ function badNote(ours: Run, peer: Run): string {
   return parts.length ? `; FAILED REQUESTS (rates count 2xx only) ${parts.join(', ')}` : '; every response 2xx';
 }
 
+/** One result line: our request rate against the bare peer's, with both p99 latencies. */
+function emitRate(bench: string, target: string, o: { rps: number; p99: number }, p: { rps: number; p99: number }, detail: string): void {
+  emit({
+    bench,
+    metric: 'req_per_s',
+    value: Math.round(o.rps),
+    peer: 'bare fastify',
+    peer_value: Math.round(p.rps),
+    ratio: round(o.rps / p.rps),
+    target,
+    p99_ms: o.p99,
+    peer_p99_ms: p.p99,
+    detail,
+  });
+}
+
 const setup = `${CONNECTIONS} connections, ${SECONDS} s each (after ${WARMUP} s warm-up), loopback; server and peer each in a child process, autocannon in the parent`;
 
 async function benchGet(ours: Server, peer: Server, bytes: number): Promise<void> {
   const opts = { method: 'GET', headers: { authorization: AUTH, accept: JSON_TYPE } };
   const o = await load(ours.url + REGISTRY, opts);
   const p = await load(peer.url + REGISTRY, opts);
-  emit({
-    bench: 'restconf.get',
-    metric: 'req_per_s',
-    value: Math.round(o.rps),
-    peer: 'bare fastify',
-    peer_value: Math.round(p.rps),
-    ratio: round(o.rps / p.rps),
-    target: '>=0.7',
-    p99_ms: o.p99,
-    peer_p99_ms: p.p99,
-    detail: `GET ${REGISTRY} (${HOSTS} list entries, ${bytes} bytes JSON, config in LevelDB) vs a bare route sending the same bytes; p99 ${o.p99} ms ours, ${p.p99} ms peer; ${setup}${badNote(o, p)}`,
-  });
+  emitRate('restconf.get', '>=0.7', o, p, `GET ${REGISTRY} (${HOSTS} list entries, ${bytes} bytes JSON, config in LevelDB) vs a bare route sending the same bytes; p99 ${o.p99} ms ours, ${p.p99} ms peer; ${setup}${badNote(o, p)}`);
 }
 
 /** Request sequences that PUT host-0001000, host-0001001, ... each once; each backs up a seeded host. */
@@ -273,36 +278,14 @@ async function benchPut(ours: Server, peer: Server): Promise<void> {
   const fine = stored >= least && stored <= most;
   if (!fine) failures++;
   const storedNote = `${fine ? '' : 'STORE MISMATCH: '}${stored} entries stored afterwards (${least} acknowledged, ${most} sent)`;
-  emit({
-    bench: 'restconf.put',
-    metric: 'req_per_s',
-    value: Math.round(o.rps),
-    peer: 'bare fastify',
-    peer_value: Math.round(p.rps),
-    ratio: round(o.rps / p.rps),
-    target: '>=0.5',
-    p99_ms: o.p99,
-    peer_p99_ms: p.p99,
-    detail: `PUT of one list entry, a new key each request (validated with a leafref, committed to LevelDB) vs a bare route parsing the same JSON and answering 204; p99 ${o.p99} ms ours, ${p.p99} ms peer; ${storedNote}; ${setup}${badNote(o, p)}`,
-  });
+  emitRate('restconf.put', '>=0.5', o, p, `PUT of one list entry, a new key each request (validated with a leafref, committed to LevelDB) vs a bare route parsing the same JSON and answering 204; p99 ${o.p99} ms ours, ${p.p99} ms peer; ${storedNote}; ${setup}${badNote(o, p)}`);
 }
 
 async function benchRpc(ours: Server, peer: Server): Promise<void> {
   const opts = { method: 'POST', headers: { authorization: AUTH, accept: JSON_TYPE } };
   const o = await load(ours.url + CANCEL, opts);
   const p = await load(peer.url + CANCEL, opts);
-  emit({
-    bench: 'restconf.rpc',
-    metric: 'req_per_s',
-    value: Math.round(o.rps),
-    peer: 'bare fastify',
-    peer_value: Math.round(p.rps),
-    ratio: round(o.rps / p.rps),
-    target: '>=0.7',
-    p99_ms: o.p99,
-    peer_p99_ms: p.p99,
-    detail: `POST ${CANCEL} (no-op rpc, 204) vs a bare 204 route; p99 ${o.p99} ms ours, ${p.p99} ms peer; ${setup}${badNote(o, p)}`,
-  });
+  emitRate('restconf.rpc', '>=0.7', o, p, `POST ${CANCEL} (no-op rpc, 204) vs a bare 204 route; p99 ${o.p99} ms ours, ${p.p99} ms peer; ${setup}${badNote(o, p)}`);
 }
 
 async function get(url: string): Promise<Response> {
