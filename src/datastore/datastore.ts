@@ -226,7 +226,10 @@ export class Datastore {
         }
       }
     };
-    for (const rec of store.log) if (rec.revision > tx.snapshotRevision) overlaps(rec.paths, `revision ${rec.revision}`);
+    // The log is in revision order: walk back only over the commits newer than the snapshot.
+    for (let i = store.log.length - 1; i >= 0 && store.log[i].revision > tx.snapshotRevision; i--) {
+      overlaps(store.log[i].paths, `revision ${store.log[i].revision}`);
+    }
     // Commits ahead of it in this group are newer than any snapshot.
     for (const a of earlierInGroup) overlaps(a.texts, 'committing now');
   }
