@@ -9,7 +9,7 @@
  */
 import type { DataObject } from '../yang/schema.ts';
 
-const MAX_DEPTH = 4;
+const MAX_DEPTH = 6;
 
 export class ListMap extends Map<string, DataObject> {
   private base?: Map<string, DataObject>;
@@ -33,10 +33,11 @@ export class ListMap extends Map<string, DataObject> {
   }
 
   /**
-   * Shortens a deep chain. Like an LSM tree: the overlays above the flat bottom are merged into
-   * one overlay (cost: the entries they changed), and only when that overlay has grown to a
-   * quarter of the bottom is the whole list copied flat (cost amortised over those changes).
-   * Many small commits to one big list therefore stay cheap.
+   * Shortens a deep chain, like a size-tiered LSM tree: the newest layers are merged into one
+   * for as long as the next older layer is not much larger than what has been merged so far, so
+   * each merge costs about the entries of the small recent layers, not the list. Only when the
+   * merge reaches the flat bottom and has grown to a quarter of it is the whole list copied flat.
+   * Many small commits to one big list therefore stay cheap (amortised O(log n) per change).
    */
   private static compact(top: ListMap): ListMap {
     const layers: ListMap[] = [];
@@ -45,17 +46,29 @@ export class ListMap extends Map<string, DataObject> {
       layers.push(bottom);
       bottom = bottom.base;
     }
-    const changed = layers.reduce((n, l) => n + l.ownSize() + (l.deleted?.size ?? 0), 0);
-    if (!bottom || changed * 4 > bottom.size) return ListMap.copy(top);
-    const merged = new ListMap(bottom);
-    for (let i = layers.length - 1; i >= 0; i--) {
-      const layer = layers[i];
-      if (layer.deleted) for (const k of layer.deleted) merged.delete(k);
-      // Deleted first, then set: a key deleted and set again moves to the end, as with a Map.
-      for (const [k, v] of Map.prototype.entries.call(layer) as MapIterator<[string, DataObject]>) merged.set(k, v);
+    // layers[0] is the newest.
+    let merged = 0;
+    let count = 0;
+    while (count < layers.length && (count < 2 || layers[count].weight() <= merged * 2)) {
+      merged += layers[count].weight();
+      count++;
     }
-    // The merged overlay is a layer of its own; the caller writes into a fresh one above it.
-    return new ListMap(merged);
+    const under = count < layers.length ? layers[count] : bottom;
+    if (!under || (count === layers.length && merged * 4 > under.size)) return new ListMap(ListMap.copy(top));
+    const result = new ListMap(under);
+    for (let i = count - 1; i >= 0; i--) {
+      const layer = layers[i];
+      // Deleted first, then set: a key deleted and set again moves to the end, as with a Map.
+      if (layer.deleted) for (const k of layer.deleted) result.delete(k);
+      for (const [k, v] of Map.prototype.entries.call(layer) as MapIterator<[string, DataObject]>) result.set(k, v);
+    }
+    // The merged layer is immutable from here; the caller writes into a fresh one above it.
+    return new ListMap(result);
+  }
+
+  /** How much this layer changes its base. */
+  private weight(): number {
+    return this.ownSize() + (this.deleted?.size ?? 0);
   }
 
   /** A flat copy: the bottom map copied natively, then each overlay's changes applied in order. */

@@ -36,7 +36,7 @@ t.test('behaves like a copied Map through random edits and overlay chains, base 
       t.equal(m.has(k), expect.has(k));
     }
     t.same([...published], frozen, 'the base it was made over is unchanged');
-    t.ok(m.depth <= 4, 'the overlay chain stays short');
+    t.ok(m.depth <= 6, 'the overlay chain stays short');
     published = m;
     model = expect;
   }
@@ -53,7 +53,7 @@ t.test('many small edits over a large list: chains are merged, not copied, and s
   };
   let published: Map<string, DataObject> = new Map(Array.from({ length: 2000 }, (_, i) => [`k${i}`, o(i)] as [string, DataObject]));
   let model = new Map(published);
-  for (let generation = 0; generation < 80; generation++) {
+  for (let generation = 0; generation < 300; generation++) {
     const frozen = published.get('k5');
     const m = ListMap.over(published);
     for (let i = 0; i < 5; i++) {
@@ -66,10 +66,10 @@ t.test('many small edits over a large list: chains are merged, not copied, and s
         model.set(k, v);
       }
     }
-    t.ok(m.depth <= 4, 'short chain');
+    t.ok(m.depth <= 6, 'short chain');
     t.equal(published.get('k5'), frozen, 'the published list is untouched');
     published = m;
-    if (generation % 10 === 9) t.same([...published.keys()], [...model.keys()], `generation ${generation}: same order`);
+    if (generation % 25 === 24) t.same([...published.keys()], [...model.keys()], `generation ${generation}: same order`);
     t.equal(published.size, model.size);
   }
   t.same([...published], [...model]);
