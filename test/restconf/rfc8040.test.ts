@@ -140,3 +140,15 @@ t.test('the OpenAPI document and its browsable explorer are served', async (t) =
   t.ok(js.text.length > 100000, 'the explorer script is served from the installed package');
   t.equal((await get('/apidoc/..%2Fpackage.json')).status, 404, 'nothing else is reachable through it');
 });
+
+t.test('a repeated GET never serves data older than the last commit', async (t) => {
+  const path = '/rests/data/sextant-fixture:registry/host=a?content=config';
+  const first = JSON.parse((await get(path)).text);
+  t.same(JSON.parse((await get(path)).text), first, 'unchanged data reads the same');
+  await c.data.transaction('config').merge('/sextant-fixture:registry/host=a', { address: '10.1.2.3' }).commit();
+  t.equal(JSON.parse((await get(path)).text)['sextant-fixture:host'][0].address, '10.1.2.3', 'a commit is seen by the next GET');
+  await c.data.transaction('operational').put('/sextant-fixture:counters', { boots: 9 }).commit();
+  t.same(JSON.parse((await get('/rests/data/sextant-fixture:counters')).text), { 'sextant-fixture:counters': { boots: 9 } });
+  await c.data.transaction('operational').put('/sextant-fixture:counters', { boots: 10 }).commit();
+  t.same(JSON.parse((await get('/rests/data/sextant-fixture:counters')).text), { 'sextant-fixture:counters': { boots: 10 } }, 'state commits too');
+});

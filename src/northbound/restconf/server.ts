@@ -144,6 +144,9 @@ export async function startRestconf(deps: RestconfDeps, opts: RestconfOptions): 
   };
 }
 
+/** Memory the GET reply cache may hold. */
+const REPLY_CACHE_BYTES = 32 * 2 ** 20;
+
 const swaggerUiDir = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
 const APIDOC_ASSETS: Record<string, string> = {
   'swagger-ui.css': 'text/css',
@@ -307,14 +310,24 @@ class RestconfEdge {
   }
 
   private readonly replies = new Map<string, { type: string; body: Buffer }>();
+  private replyBytes = 0;
 
+  /** Keeps an encoded reply in a small LRU bounded by count and by bytes. */
   private remember(key: string, type: string, body: string): void {
-    if (body.length > 8 * 2 ** 20) return;
-    this.replies.delete(key);
-    // Kept encoded: a hit is sent without encoding the text again.
+    const bytes = Buffer.byteLength(body);
+    if (bytes > REPLY_CACHE_BYTES / 4) return;
+    this.forget(key);
     this.replies.set(key, { type, body: Buffer.from(body) });
-    // A small LRU: Map order is insertion order, refreshed on each store.
-    if (this.replies.size > 64) this.replies.delete(this.replies.keys().next().value!);
+    this.replyBytes += bytes;
+    // Map order is insertion order: the first key is the least recently stored.
+    while (this.replies.size > 64 || this.replyBytes > REPLY_CACHE_BYTES) this.forget(this.replies.keys().next().value!);
+  }
+
+  private forget(key: string): void {
+    const old = this.replies.get(key);
+    if (!old) return;
+    this.replyBytes -= old.body.length;
+    this.replies.delete(key);
   }
 
   private encodeData(
