@@ -71,7 +71,7 @@ function envName(opt: string): string {
 }
 
 function camel(opt: string): string {
-  return opt.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase()).replace(/404$/, '404');
+  return opt.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 }
 
 /** Parses `--name=value`, `--name value` and bare boolean `--name` flags. */

@@ -82,22 +82,6 @@ export class YangError extends Error {
   }
 }
 
-export function invalidValue(message: string, path?: string, appTag?: string): YangError {
-  return new YangError({ tag: 'invalid-value', message, path, appTag });
-}
-
-export function unknownElement(message: string, path?: string): YangError {
-  return new YangError({ tag: 'unknown-element', message, path, type: 'protocol' });
-}
-
-export function missingElement(message: string, path?: string): YangError {
-  return new YangError({ tag: 'missing-element', message, path, type: 'protocol' });
-}
-
-export function malformed(message: string, path?: string): YangError {
-  return new YangError({ tag: 'malformed-message', message, path, type: 'rpc' });
-}
-
 /** Raised by a commit that lost an optimistic-concurrency race; the caller may retry. */
 export function conflict(message: string, path?: string): YangError {
   return new YangError({ tag: 'in-use', message, path, appTag: 'conflict', retryable: true });

@@ -7,7 +7,7 @@
 import { trace } from '@opentelemetry/api';
 import { inSpan } from '../telemetry/tracing.ts';
 import { YangError, conflict } from '../errors.ts';
-import { decodeValue, decodeListEntry, toJsonValue } from '../yang/json.ts';
+import { decodeValue, decodeListEntry, toJsonValue, withPathKeys } from '../yang/json.ts';
 import { formatPath, isPrefixPath, parsePath, type InstancePath } from '../yang/path.ts';
 import type { DataObject, DataValue, LeafValue, Schema } from '../yang/schema.ts';
 import { leafString } from '../yang/cursor.ts';
@@ -326,7 +326,7 @@ export class Transaction {
     const last = p[p.length - 1];
     const opts = { configOnly: this.store.name === 'config' };
     if (last.schema.kind === 'list' && last.key !== undefined) {
-      const entry = decodeListEntry(this.ds.schema, last.schema, withKeys(last.schema.keys, json, last.keyValues), text, opts);
+      const entry = decodeListEntry(this.ds.schema, last.schema, withPathKeys(last, json), text, opts);
       return checkEntryKeys(last, entry, text);
     }
     if (last.schema.kind === 'leaf-list' && last.key !== undefined) {
@@ -398,15 +398,6 @@ function apply(root: DataObject, e: Edit, owned: WeakSet<object>): DataObject {
   const existing = getAt(root, e.path);
   const last = e.path[e.path.length - 1];
   return setAt(root, e.path, mergeValue(last?.schema, existing, e.value), owned);
-}
-
-function withKeys(keys: string[], json: unknown, values: unknown[] | undefined): unknown {
-  if (typeof json !== 'object' || json === null || Array.isArray(json) || !values) return json;
-  const o = { ...(json as Record<string, unknown>) };
-  keys.forEach((k, i) => {
-    if (o[k] === undefined && values[i] !== undefined) o[k] = values[i];
-  });
-  return o;
 }
 
 /** Runs `fn` (which opens and commits its own transaction) again when it loses a conflict. */

@@ -974,8 +974,3 @@ function dataDescendantsOrSelf(n: SchemaNode): SchemaNode[] {
   if (n.kind === 'choice' || n.kind === 'case') return n.children.flatMap(dataDescendantsOrSelf);
   return [n];
 }
-
-/** Top-level data, rpc and notification nodes of one module, for yang-library and listings. */
-export function moduleTopNodes(schema: Schema, module: string): SchemaNode[] {
-  return [...schema.roots.values(), ...schema.rpcs.values(), ...schema.notifications.values()].filter((n) => n.module === module);
-}

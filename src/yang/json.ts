@@ -5,7 +5,7 @@
  * the internal tree (lists become arrays, 64-bit numbers stay strings).
  */
 import { YangError } from '../errors.ts';
-import { encodeKeyValue, keyString } from './path.ts';
+import { encodeKeyValue, keyString, type InstanceStep } from './path.ts';
 import type { DataObject, DataValue, LeafValue, ListValue, Schema, SchemaNode } from './schema.ts';
 import { JsonNumberText, lexicalOf, parseJsonValue } from './types.ts';
 
@@ -317,11 +317,6 @@ function hasState(n: SchemaNode): boolean {
   return false;
 }
 
-/** Encodes a member as RFC 7951 text: `{"<member>": value}`. */
-export function encodeMember(node: SchemaNode | undefined, member: string, value: DataValue, opts: EncodeOptions = {}): string {
-  return JSON.stringify({ [member]: toJsonValue(node, value, opts) });
-}
-
 /** Encodes a whole root object (top-level members). */
 export function encodeRoot(schema: Schema, root: DataObject, opts: EncodeOptions = {}): string {
   const out: Record<string, unknown> = {};
@@ -366,4 +361,18 @@ export function withDefaultsDeep(node: SchemaNode | undefined, value: DataValue)
     if (child && (child.kind === 'container' || child.kind === 'list')) filled[m] = withDefaultsDeep(child, v);
   }
   return filled;
+}
+
+/**
+ * A list entry's JSON with the key leaves its body left out taken from the path it is written
+ * at (ODL clients omit them). Whether the keys that are given agree is checked after decoding.
+ */
+export function withPathKeys(step: InstanceStep, item: unknown): unknown {
+  const list = step.schema;
+  if (typeof item !== 'object' || item === null || Array.isArray(item) || !step.keyValues) return item;
+  const o = { ...(item as Record<string, unknown>) };
+  list.keys.forEach((k, i) => {
+    if (o[k] === undefined && o[`${list.module}:${k}`] === undefined) o[k] = step.keyValues![i];
+  });
+  return o;
 }

@@ -154,11 +154,6 @@ function formatRaw(raw: RawStep[]): string {
   return '/' + raw.map((s) => `${s.module ? `${s.module}:` : ''}${s.name}${s.keys ? `=${s.keys.map(encodeKeyValue).join(',')}` : ''}`).join('/');
 }
 
-/** A step for a child of a resolved node, used when walking data. */
-export function childStep(node: SchemaNode, key?: string): InstanceStep {
-  return key === undefined ? { schema: node, member: node.jsonName } : { schema: node, member: node.jsonName, key };
-}
-
 /** True when `a` is `b` or an ancestor of it (both canonical api-path texts). */
 export function isPrefixPath(a: string, b: string): boolean {
   return a === '/' || a === b || (b.startsWith(a) && b[a.length] === '/');

@@ -32,7 +32,7 @@ export interface ModuleInfo {
   yangVersion: '1' | '1.1';
   /** Prefix -> module name, as the module's imports (and its own prefix) declare. */
   prefixes: Map<string, string>;
-  /** Modules that augment or deviate this one (yang-library `deviation` is not used). */
+  /** The module's source text (served as its schema). */
   text: string;
 }
 

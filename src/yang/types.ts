@@ -32,7 +32,6 @@ const INT_BOUNDS: Record<string, [bigint, bigint]> = {
 };
 
 const SMALL_INTS = new Set(['int8', 'int16', 'int32', 'uint8', 'uint16', 'uint32']);
-const BIG_NUMBERS = new Set(['int64', 'uint64', 'decimal64']);
 
 export interface BuiltinHelpers {
   contextModule: string;
@@ -319,7 +318,7 @@ function integer(t: ResolvedType, text: string): Parsed {
   else return err(`"${text}" is not a valid ${t.name}`);
   const [lo, hi] = INT_BOUNDS[t.base];
   if (v < lo || v > hi) return err(`${text} is out of the range of ${t.base}`);
-  if (!inRanges(v, t.ranges)) return err(t.rangeErrorMessage ?? `${text} is out of range ${showRanges(t)}`, t.rangeErrorMessage ? undefined : undefined);
+  if (!inRanges(v, t.ranges)) return err(t.rangeErrorMessage ?? `${text} is out of range ${showRanges(t)}`);
   return { value: SMALL_INTS.has(t.base) ? Number(v) : v.toString() };
 }
 
@@ -425,13 +424,4 @@ export function lexicalOf(v: LeafValue): string {
   if (Array.isArray(v)) return '';
   if (typeof v === 'boolean') return v ? 'true' : 'false';
   return String(v);
-}
-
-/** True when the canonical value of this type is a JS number (not a string) in JSON. */
-export function isSmallInt(t: ResolvedType): boolean {
-  return SMALL_INTS.has(t.base);
-}
-
-export function isBigNumber(t: ResolvedType): boolean {
-  return BIG_NUMBERS.has(t.base);
 }

@@ -10,7 +10,7 @@ import { YangError } from '../errors.ts';
 import { cursorsOf, isObject, leafString, rootCursor, type DataCursor } from './cursor.ts';
 import { formatPath, type InstancePath } from './path.ts';
 import type { Constraint, DataObject, LeafValue, ResolvedType, Schema, SchemaNode, XPathExpr } from './schema.ts';
-import { evaluateXPath, leafrefTargets, referencedSchemaNodes, type XPathValue } from './xpath.ts';
+import { evaluateXPath, leafrefTargets, referencedSchemaNodes, toBool, type XPathValue } from './xpath.ts';
 
 export interface ValidateOptions {
   /** The data is (and may only be) configuration: state nodes do not count and are not checked. */
@@ -415,7 +415,7 @@ class Validator {
   }
 
   private holds(k: Constraint, node: DataCursor, current: DataCursor): boolean {
-    return truthy(evaluateXPath(k.expr, this.ctx(node, current)));
+    return toBool(evaluateXPath(k.expr, this.ctx(node, current)));
   }
 
   /**
@@ -556,11 +556,4 @@ function descendantValue(list: SchemaNode, entry: DataObject, steps: string[]): 
     if (v === undefined) return node.kind === 'leaf' ? node.default : undefined;
   }
   return v as LeafValue;
-}
-
-export function truthy(v: XPathValue): boolean {
-  if (typeof v === 'boolean') return v;
-  if (typeof v === 'number') return v !== 0 && !Number.isNaN(v);
-  if (typeof v === 'string') return v.length > 0;
-  return v.length > 0;
 }

@@ -1041,7 +1041,8 @@ function orderKey(c: DataCursor, st: State): number[] {
 
 // ----- conversions -----
 
-function toBool(v: XPathValue): boolean {
+/** XPath boolean() of a value (used by must/when checks too). */
+export function toBool(v: XPathValue): boolean {
   if (typeof v === 'boolean') return v;
   if (typeof v === 'number') return v !== 0 && !Number.isNaN(v);
   if (typeof v === 'string') return v.length > 0;

@@ -10,11 +10,11 @@ import { dirname, join } from 'node:path';
 import { context, trace } from '@opentelemetry/api';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Datastore, StoreName } from '../../datastore/datastore.ts';
-import { getAt, mergeValue } from '../../datastore/tree.ts';
+import { checkEntryKeys, getAt, mergeValue } from '../../datastore/tree.ts';
 import { YangError } from '../../errors.ts';
 import type { RpcRegistry } from '../../rpc/registry.ts';
-import { decodeListEntry, decodeObject, decodeValue, memberSchema, readJson, toJsonValue, withDefaultsDeep } from '../../yang/json.ts';
-import { formatPath, keyString, parseApiPath, resolvePath, type InstancePath, type RawStep } from '../../yang/path.ts';
+import { decodeListEntry, decodeObject, decodeValue, memberSchema, readJson, toJsonValue, withDefaultsDeep, withPathKeys } from '../../yang/json.ts';
+import { formatPath, keyString, parseApiPath, parsePath, resolvePath, type InstancePath } from '../../yang/path.ts';
 import type { DataObject, DataValue, Schema, SchemaNode } from '../../yang/schema.ts';
 import { decodeXmlObject, decodeXmlValue, elementSchema, encodeXmlChildren, encodeXmlMember, readXml } from '../../yang/xml.ts';
 import { asYangError, errorJson, errorXml, statusOf, type Dialect } from './errors.ts';
@@ -386,7 +386,7 @@ class RestconfEdge {
       if (named !== node) throw mismatch(`the body's element "${root.name}" is not the target node "${node.name}"`, pathText);
       if (node.kind === 'list') {
         const decoded = decodeXmlObject(this.deps.schema, parent, [root], pathText, { configOnly })[node.jsonName] as Map<string, DataObject>;
-        return this.entryMatchingPath(last, [...decoded.values()][0], pathText);
+        return checkEntryKeys(last, [...decoded.values()][0], pathText);
       }
       if (node.kind === 'leaf-list') return decodeXmlObject(this.deps.schema, parent, [root], pathText, { configOnly })[node.jsonName];
       return decodeXmlValue(this.deps.schema, node, root, pathText, { configOnly });
@@ -402,16 +402,10 @@ class RestconfEdge {
     if (node.kind === 'list' && last.key !== undefined) {
       const items = Array.isArray(value) ? value : [value];
       if (items.length !== 1) throw mismatch(`the body must hold exactly one "${node.name}" entry`, pathText);
-      const entry = decodeListEntry(this.deps.schema, node, withPathKeys(node, items[0], last.keyValues), pathText, { configOnly, lenientNames: true });
-      return this.entryMatchingPath(last, entry, pathText);
+      const entry = decodeListEntry(this.deps.schema, node, withPathKeys(last, items[0]), pathText, { configOnly, lenientNames: true });
+      return checkEntryKeys(last, entry, pathText);
     }
     return decodeValue(this.deps.schema, node, value, pathText, { configOnly, lenientNames: true });
-  }
-
-  private entryMatchingPath(step: InstancePath[number], entry: DataObject, pathText: string): DataObject {
-    const k = keyString(step.schema, entry);
-    if (k !== step.key) throw mismatch(`the key values in the body (${k}) differ from those in the URL (${step.key})`, pathText);
-    return entry;
   }
 
   private bodyText(req: FastifyRequest): string {
@@ -528,8 +522,8 @@ class RestconfEdge {
       reply.code(status).type('application/yang-data+json').send(JSON.stringify({ 'ietf-yang-patch:yang-patch-status': { 'patch-id': patch.id, ...body } }));
     for (const edit of patch.edits) {
       try {
-        const rel = edit.target === '/' ? [] : parseApiPath(edit.target);
-        const path = resolvePath(this.deps.schema, [...toRaw(base), ...rel], `${baseText}${edit.target}`);
+        // Targets are relative to the request's resource: join the texts, parse once.
+        const path = parsePath(this.deps.schema, `${base.length ? baseText : ''}${edit.target === '/' ? '' : edit.target}`);
         switch (edit.operation) {
           case 'create':
           case 'replace':
@@ -638,24 +632,6 @@ function badQuery(what: string): YangError {
 
 function mismatch(message: string, path: string): YangError {
   return new YangError({ tag: 'invalid-value', type: 'protocol', message, path });
-}
-
-function withPathKeys(list: SchemaNode, item: unknown, keyValues: unknown[] | undefined): unknown {
-  if (typeof item !== 'object' || item === null || Array.isArray(item) || !keyValues) return item;
-  const o = { ...(item as Record<string, unknown>) };
-  // A body may omit the keys the URL gives (ODL clients do); the URL supplies them.
-  list.keys.forEach((k, i) => {
-    if (o[k] === undefined && o[`${list.module}:${k}`] === undefined) o[k] = keyValues[i];
-  });
-  return o;
-}
-
-function toRaw(path: InstancePath): RawStep[] {
-  return path.map((s, i) => ({
-    module: i === 0 || s.schema.module !== path[i - 1].schema.module ? s.schema.module : undefined,
-    name: s.schema.name,
-    keys: s.keyValues?.map((v) => (Array.isArray(v) ? '' : String(v))),
-  }));
 }
 
 /** The legacy URL form of a path: keys as extra segments. */
