@@ -39,5 +39,6 @@ export interface Plugin {
   rpcs?: Record<string, PluginRpc>;
   listeners?: PluginListener[];
   start?(ctx: PluginContext): void | Promise<void>;
-  stop?(): void | Promise<void>;
+  /** Gets the context start got (several controllers may run in one process). */
+  stop?(ctx: PluginContext): void | Promise<void>;
 }

@@ -12,6 +12,7 @@ import type { Plugin, PluginContext } from './api.ts';
 export interface LoadedPlugin {
   name: string;
   plugin: Plugin;
+  ctx: PluginContext;
   unsubscribe: (() => void)[];
 }
 
@@ -63,7 +64,7 @@ export async function startPlugins(
     const plugin = c.plugin;
     const log = ctx.log.child({ plugin: name });
     const pctx: PluginContext = { ...ctx, log };
-    const lp: LoadedPlugin = { name, plugin, unsubscribe: [] };
+    const lp: LoadedPlugin = { name, plugin, ctx: pctx, unsubscribe: [] };
     try {
       for (const m of plugin.yang ?? []) {
         if (!ctx.schema.modules.has(m)) throw new Error(`needs YANG module "${m}", which is not in yang/`);
@@ -94,7 +95,7 @@ export async function startPlugins(
       for (const lp of [...loaded].reverse()) {
         for (const u of lp.unsubscribe) u();
         try {
-          await lp.plugin.stop?.();
+          await lp.plugin.stop?.(lp.ctx);
         } catch (e) {
           ctx.log.error({ err: e, plugin: lp.name }, `plugin ${lp.name} failed to stop`);
         }

@@ -1,0 +1,286 @@
+/**
+ * The elections and the flows that follow from them. Work arrives as keys (a network, a NAT
+ * router, a subnet route); a batch recomputes each key from the inputs, diffs the result against
+ * what it wrote before, and writes the difference in one config transaction: a designation that
+ * moves takes its flows off the old DPN and puts them on the new one in that same transaction.
+ * The operational view (designated-switches, elections-status) follows in a second transaction.
+ */
+import { isDeepStrictEqual } from 'node:util';
+import { retryOnConflict, type Transaction } from '../../src/datastore/datastore.ts';
+import type { PluginContext } from '../../src/plugin/api.ts';
+import { flowJson, flowPath, INVENTORY_NODES } from '../../src/southbound/openflow/flows.ts';
+import { Inputs } from './inputs.ts';
+import {
+  DESIGNATIONS,
+  designatedSwitchPath,
+  designationPath,
+  ELECTIONS_STATUS,
+  naptSwitchPath,
+  parseKey,
+  serviceKey,
+  type ServiceType,
+  type WorkKey,
+} from './model.ts';
+import { flowOwner, networkFlows, serviceFlows, type FlowsByDpn } from './pipeline.ts';
+
+export interface Designation {
+  dpn: bigint;
+  electedAt: string;
+  reason: string;
+}
+
+interface OwnedFlow {
+  dpn: bigint;
+  json: Record<string, unknown>;
+}
+
+type Loads = Record<ServiceType, Map<bigint, number>>;
+
+/** What one batch decided, applied to memory only once its transaction committed. */
+interface Plan {
+  flows: Map<WorkKey, Map<string, OwnedFlow>>;
+  designations: Map<WorkKey, Designation | undefined>;
+  serviceDpns: Map<WorkKey, Set<bigint>>;
+  views: Map<WorkKey, Record<string, unknown> | undefined>;
+  loads: Loads;
+  revision: number;
+}
+
+const now = () => new Date().toISOString();
+
+export class Elections {
+  readonly inputs = new Inputs();
+  readonly designations = new Map<WorkKey, Designation>();
+  private loads: Loads = { nat: new Map(), 'subnet-route': new Map() };
+  /** Flows written per owner (work key): flow path -> flow. */
+  private readonly owned = new Map<WorkKey, Map<string, OwnedFlow>>();
+  private readonly serviceDpns = new Map<WorkKey, Set<bigint>>();
+  private readonly views = new Map<WorkKey, Record<string, unknown>>();
+
+  constructor(private readonly ctx: PluginContext) {}
+
+  /** Reads back what earlier runs stored: designations (stickiness) and the flows they own. */
+  load(): Set<bigint> {
+    const held = new Set<bigint>();
+    const list = (this.ctx.data.read('config', `${DESIGNATIONS}/designation`) as
+      | { 'service-type': ServiceType; 'service-id': string; 'dpn-id': string; 'elected-at'?: string }[]
+      | undefined) ?? [];
+    for (const d of list) {
+      const key = serviceKey(d['service-type'], d['service-id']);
+      const dpn = BigInt(d['dpn-id']);
+      this.designations.set(key, { dpn, electedAt: d['elected-at'] ?? now(), reason: 'kept from before the restart' });
+      if (dpn !== 0n) {
+        this.loads[d['service-type']].set(dpn, (this.loads[d['service-type']].get(dpn) ?? 0) + 1);
+        this.serviceDpns.set(key, new Set([dpn]));
+        addIndex(this.inputs.servicesByDpn, dpn, key);
+        held.add(dpn);
+      }
+    }
+    const nodes = (this.ctx.data.read('config', `${INVENTORY_NODES}/node`) as
+      | { id: string; 'flow-node-inventory:table'?: { id: number; flow?: Record<string, unknown>[] }[] }[]
+      | undefined) ?? [];
+    for (const node of nodes) {
+      const m = /^openflow:(\d+)$/.exec(node.id);
+      if (!m) continue;
+      const dpn = BigInt(m[1]);
+      for (const table of node['flow-node-inventory:table'] ?? []) {
+        for (const flow of table.flow ?? []) {
+          const owner = flowOwner(String(flow.id)) as WorkKey | undefined;
+          if (!owner) continue;
+          let byPath = this.owned.get(owner);
+          if (!byPath) this.owned.set(owner, (byPath = new Map()));
+          byPath.set(flowPath(dpn, table.id, String(flow.id)), { dpn, json: flow });
+          held.add(dpn);
+        }
+      }
+    }
+    return held;
+  }
+
+  /** Works on a batch of keys; on a conflict the whole batch is recomputed from fresh inputs. */
+  async process(batch: WorkKey[], remaining: () => number): Promise<void> {
+    const plan = await retryOnConflict(async () => {
+      const tx = this.ctx.data.transaction('config');
+      const plan = this.plan(batch, tx);
+      await tx.commit();
+      return plan;
+    });
+    for (const [k, flows] of plan.flows) {
+      if (flows.size) this.owned.set(k, flows);
+      else this.owned.delete(k);
+    }
+    for (const [k, d] of plan.designations) {
+      if (d) this.designations.set(k, d);
+      else this.designations.delete(k);
+    }
+    for (const [k, dpns] of plan.serviceDpns) {
+      for (const d of this.serviceDpns.get(k) ?? []) removeIndex(this.inputs.servicesByDpn, d, k);
+      for (const d of dpns) addIndex(this.inputs.servicesByDpn, d, k);
+      if (dpns.size) this.serviceDpns.set(k, dpns);
+      else this.serviceDpns.delete(k);
+    }
+    this.loads = plan.loads;
+    await this.publish(plan, remaining());
+  }
+
+  /** Services with no designated DPN (elected again when a compute recovers). */
+  undesignated(): WorkKey[] {
+    return [...this.designations].filter(([, d]) => d.dpn === 0n).map(([k]) => k);
+  }
+
+  private plan(batch: WorkKey[], tx: Transaction): Plan {
+    const plan: Plan = {
+      flows: new Map(),
+      designations: new Map(),
+      serviceDpns: new Map(),
+      views: new Map(),
+      loads: { nat: new Map(this.loads.nat), 'subnet-route': new Map(this.loads['subnet-route']) },
+      revision: tx.snapshotRevision,
+    };
+    for (const key of batch) {
+      const { kind, id } = parseKey(key);
+      const wanted = kind === 'net' ? networkFlows(this.inputs, id) : this.elect(kind, id, key, plan, tx);
+      this.writeFlows(key, wanted, plan, tx);
+    }
+    return plan;
+  }
+
+  /** Why a DPN cannot serve a service (empty: it can). */
+  private ineligible(dpn: bigint, candidates: Set<bigint>): string[] {
+    const why: string[] = [];
+    if (!candidates.has(dpn)) why.push('hosts no port of the service');
+    if (!this.inputs.connected(dpn)) why.push('is disconnected');
+    if (!this.inputs.hasTep(dpn)) why.push('has no tunnel endpoint');
+    if (this.inputs.computes.get(dpn)?.tombstoned) why.push('is tombstoned');
+    return why;
+  }
+
+  private elect(type: ServiceType, id: string, key: WorkKey, plan: Plan, tx: Transaction): FlowsByDpn {
+    const inputs = this.inputs;
+    const exists = type === 'nat' ? inputs.routers.get(id)?.snat === true : inputs.subnetRoutes.has(id) && inputs.subnets.has(id);
+    const current = this.designations.get(key);
+    const loads = plan.loads[type];
+    const release = (dpn: bigint) => {
+      if (dpn !== 0n) loads.set(dpn, (loads.get(dpn) ?? 1) - 1);
+    };
+    if (!exists) {
+      if (current) {
+        release(current.dpn);
+        plan.designations.set(key, undefined);
+        tx.remove(designationPath(type, id));
+        if (type === 'nat') tx.remove(naptSwitchPath(id));
+      }
+      plan.views.set(key, undefined);
+      plan.serviceDpns.set(key, new Set());
+      return new Map();
+    }
+    const subnets = type === 'nat' ? inputs.subnetsOfRouter(id) : [id];
+    const candidates = inputs.dpnsWithPortsIn(subnets);
+    let next: Designation;
+    const why = current && current.dpn !== 0n ? this.ineligible(current.dpn, candidates) : [];
+    if (current && current.dpn !== 0n && why.length === 0) {
+      next = current; // sticky
+    } else {
+      const eligible = [...candidates].filter((d) => this.ineligible(d, candidates).length === 0);
+      eligible.sort((a, b) => (loads.get(a) ?? 0) - (loads.get(b) ?? 0) || (a < b ? -1 : a > b ? 1 : 0));
+      const pick = eligible[0];
+      const was = current && current.dpn !== 0n ? `DPN ${current.dpn} ${why.join(' and ')}; ` : '';
+      if (pick !== undefined) {
+        next = {
+          dpn: pick,
+          electedAt: now(),
+          reason: `${was}elected the least loaded eligible DPN (${loads.get(pick) ?? 0} ${type} designation(s)${eligible.length > 1 ? ', lowest DPN id among the least loaded' : ''})`,
+        };
+      } else {
+        const detail = [...candidates]
+          .sort((a, b) => (a < b ? -1 : 1))
+          .map((d) => `DPN ${d} ${this.ineligible(d, candidates).join(' and ')}`)
+          .join('; ');
+        next = {
+          dpn: 0n,
+          electedAt: current?.dpn === 0n ? current.electedAt : now(),
+          reason: `${was}no eligible DPN: ${candidates.size ? detail : 'no port of the service is on a connected DPN'}`,
+        };
+        if (current?.dpn === 0n) next = { ...next, electedAt: current.electedAt };
+      }
+      if (current) release(current.dpn);
+      if (next.dpn !== 0n) loads.set(next.dpn, (loads.get(next.dpn) ?? 0) + 1);
+    }
+    if (!current || current.dpn !== next.dpn) {
+      tx.put(designationPath(type, id), { 'service-type': type, 'service-id': id, 'dpn-id': next.dpn.toString(), 'elected-at': next.electedAt });
+      if (type === 'nat') tx.put(naptSwitchPath(id), { 'router-name': id, 'primary-switch-id': next.dpn.toString() });
+      if (current) this.ctx.log.info({ service: key, from: current.dpn.toString(), to: next.dpn.toString() }, `${type} ${id}: ${next.reason}`);
+    }
+    plan.designations.set(key, next);
+    const dpns = new Set(candidates);
+    if (next.dpn !== 0n) dpns.add(next.dpn);
+    plan.serviceDpns.set(key, dpns);
+    plan.views.set(key, {
+      'service-type': type,
+      'service-id': id,
+      'dpn-id': next.dpn.toString(),
+      ...(inputs.computes.get(next.dpn) ? { 'compute-name': inputs.computes.get(next.dpn)!.name } : {}),
+      candidates: [...candidates].sort((a, b) => (a < b ? -1 : 1)).map(String),
+      'elected-at': next.electedAt,
+      reason: next.reason,
+    });
+    return serviceFlows(inputs, type, id, next.dpn, subnets);
+  }
+
+  /** Writes the difference between the flows a key wants and those it owns. */
+  private writeFlows(key: WorkKey, wanted: FlowsByDpn, plan: Plan, tx: Transaction): void {
+    const have = this.owned.get(key) ?? new Map<string, OwnedFlow>();
+    const next = new Map<string, OwnedFlow>();
+    for (const [dpn, flows] of wanted) {
+      for (const f of flows) next.set(flowPath(dpn, f.table, f.id), { dpn, json: flowJson(dpn, f) });
+    }
+    let changed = false;
+    for (const path of have.keys()) {
+      if (next.has(path)) continue;
+      tx.remove(path);
+      changed = true;
+    }
+    for (const [path, f] of next) {
+      const old = have.get(path);
+      if (old && isDeepStrictEqual(old.json, f.json)) continue;
+      tx.put(path, f.json);
+      changed = true;
+    }
+    if (changed || have.size !== next.size) plan.flows.set(key, next);
+  }
+
+  private async publish(plan: Plan, pending: number): Promise<void> {
+    await retryOnConflict(async () => {
+      const tx = this.ctx.data.transaction('operational');
+      for (const [key, view] of plan.views) {
+        const { kind, id } = parseKey(key);
+        if (isDeepStrictEqual(this.views.get(key), view)) continue;
+        if (view) tx.put(designatedSwitchPath(kind as ServiceType, id), view);
+        else tx.remove(designatedSwitchPath(kind as ServiceType, id));
+      }
+      tx.put(ELECTIONS_STATUS, {
+        'pending-services': pending,
+        ...(pending === 0 ? { 'converged-at': now() } : {}),
+        'config-revision': String(plan.revision),
+      });
+      await tx.commit();
+    });
+    for (const [key, view] of plan.views) {
+      if (view) this.views.set(key, view);
+      else this.views.delete(key);
+    }
+  }
+}
+
+function addIndex(m: Map<bigint, Set<WorkKey>>, dpn: bigint, key: WorkKey): void {
+  let s = m.get(dpn);
+  if (!s) m.set(dpn, (s = new Set()));
+  s.add(key);
+}
+
+function removeIndex(m: Map<bigint, Set<WorkKey>>, dpn: bigint, key: WorkKey): void {
+  const s = m.get(dpn);
+  if (!s) return;
+  s.delete(key);
+  if (!s.size) m.delete(dpn);
+}

@@ -1,0 +1,100 @@
+/**
+ * tunnels: genius ITM's internal tunnel mesh. Reads transport zones (config `itm:transport-zones`),
+ * registered computes (config `cloudscaler-rpc:compute-nodes`) and what Open vSwitch reports
+ * (operational ovsdb:1 topology), and keeps, for every ordered pair of vteps of a VXLAN zone, a
+ * tunnel port on the source bridge in the config topology, plus `itm-state:tunnels_state` in the
+ * operational store. Scale-out: a registered compute whose OVS reports `local_ip` and that is in
+ * no zone joins the default transport zone. See README.md.
+ */
+import type { Change, Datastore } from '../../src/datastore/datastore.ts';
+import type { Plugin, PluginContext } from '../../src/plugin/api.ts';
+import { WorkQueue } from '../../src/plugin/work-queue.ts';
+import { dpnFromDatapathId, OVSDB_TOPOLOGY, type TerminationPointJson } from '../../src/southbound/ovsdb/topology.ts';
+import { isTunnelName, Mesh, TRANSPORT_ZONES, VXLAN_TUNNEL_TYPE } from './mesh.ts';
+
+interface Instance {
+  mesh: Mesh;
+  queue: WorkQueue<'mesh'>;
+  unsubscribe: (() => void)[];
+}
+
+const instances = new Map<Datastore, Instance>();
+
+interface ZoneJson {
+  'zone-name': string;
+  'tunnel-type'?: string;
+  vteps?: { 'dpn-id': string; 'ip-address'?: string }[];
+}
+
+const key = (c: Change) => c.keys[0]?.[0] as string;
+
+function listen(ctx: PluginContext, mesh: Mesh, queue: WorkQueue<'mesh'>): (() => void)[] {
+  const on = (store: 'config' | 'operational', path: string, apply: (c: Change) => void) =>
+    ctx.data.subscribe(
+      store,
+      path,
+      (changes) => {
+        for (const c of changes) apply(c);
+        queue.mark(['mesh']);
+      },
+      { onError: (e) => ctx.log.error({ err: e }, `tunnels: listener on ${path} failed`) },
+    );
+  return [
+    on('config', `${TRANSPORT_ZONES}/transport-zone=*`, (c) => {
+      const z = c.after as ZoneJson | undefined;
+      if (!z) return void mesh.zones.delete(key(c));
+      const vteps = new Map<bigint, string>();
+      for (const v of z.vteps ?? []) if (v['ip-address']) vteps.set(BigInt(v['dpn-id']), v['ip-address']);
+      if (z['tunnel-type'] !== VXLAN_TUNNEL_TYPE) ctx.log.warn({ zone: z['zone-name'] }, `transport zone ${z['zone-name']}: only VXLAN zones are meshed`);
+      mesh.zones.set(z['zone-name'], { vxlan: z['tunnel-type'] === VXLAN_TUNNEL_TYPE, vteps });
+    }),
+    on('config', '/cloudscaler-rpc:compute-nodes/compute-node=*', (c) => {
+      const before = c.before as { dpnid?: string } | undefined;
+      if (before?.dpnid !== undefined) mesh.computes.delete(BigInt(before.dpnid));
+      const after = c.after as { dpnid?: string; nodeid?: string; tombstoned?: boolean } | undefined;
+      if (after?.dpnid !== undefined && after.nodeid) mesh.computes.set(BigInt(after.dpnid), { nodeId: after.nodeid, tombstoned: after.tombstoned === true });
+    }),
+    on('operational', `${OVSDB_TOPOLOGY}/node=*/ovsdb:datapath-id`, (c) => {
+      const dpn = typeof c.after === 'string' ? dpnFromDatapathId(c.after) : undefined;
+      if (dpn === undefined) mesh.bridges.delete(key(c));
+      else mesh.bridges.set(key(c), dpn);
+    }),
+    on('operational', `${OVSDB_TOPOLOGY}/node=*/ovsdb:openvswitch-other-configs=local_ip`, (c) => {
+      const ip = (c.after as { 'other-config-value'?: string } | undefined)?.['other-config-value'];
+      if (ip) mesh.localIps.set(key(c), ip);
+      else mesh.localIps.delete(key(c));
+    }),
+    on('operational', `${OVSDB_TOPOLOGY}/node=*/termination-point=*`, (c) => {
+      const name = c.keys[1]?.[0] as string;
+      if (!isTunnelName(name)) return;
+      if (c.after) mesh.reported.add(`${key(c)}\u0000${name}`);
+      else mesh.reported.delete(`${key(c)}\u0000${name}`);
+    }),
+    on('config', `${OVSDB_TOPOLOGY}/node=*/termination-point=*`, (c) => {
+      const name = c.keys[1]?.[0] as string;
+      if (isTunnelName(name)) mesh.notePort(key(c), name, c.after as TerminationPointJson | undefined);
+    }),
+  ];
+}
+
+const tunnels: Plugin = {
+  name: 'tunnels',
+  yang: ['itm', 'itm-state', 'odl-interface', 'network-topology', 'ovsdb', 'cloudscaler-rpc'],
+  start(ctx) {
+    const mesh = new Mesh(ctx);
+    const queue = new WorkQueue<'mesh'>({
+      process: () => mesh.reconcile(),
+      onError: (e) => ctx.log.error({ err: e }, 'tunnels: reconciling the mesh failed; retrying'),
+    });
+    instances.set(ctx.data, { mesh, queue, unsubscribe: listen(ctx, mesh, queue) });
+  },
+  async stop(ctx) {
+    const i = instances.get(ctx.data);
+    if (!i) return;
+    instances.delete(ctx.data);
+    for (const u of i.unsubscribe) u();
+    await i.queue.stop();
+  },
+};
+
+export default tunnels;

@@ -1,0 +1,97 @@
+/**
+ * A keyed work queue for plugins that reconcile derived state (flows, elections, tunnels) from
+ * datastore changes. Listeners mark keys dirty; one worker drains them in batches. A key is never
+ * worked on twice at once (a key marked while its batch runs waits for the next batch), marks
+ * that arrive together coalesce, and a failed batch is put back and retried after a pause, so
+ * reconciliation is level-triggered: whatever changed, the next batch recomputes from the
+ * current state.
+ */
+export interface WorkQueueOptions<K> {
+  /** Keys per batch; the rest wait for the next round. */
+  batchSize?: number;
+  /** Works on one batch. Throwing puts the batch back. */
+  process(batch: K[]): Promise<void>;
+  /** Called with the error of a failed batch. */
+  onError?(e: unknown): void;
+  /** Called when the queue becomes empty after work. */
+  onIdle?(): void | Promise<void>;
+  /** Orders a batch (for deterministic results); insertion order otherwise. */
+  compare?(a: K, b: K): number;
+  retryDelayMs?: number;
+}
+
+export class WorkQueue<K> {
+  private dirty = new Set<K>();
+  private running: Promise<void> | undefined;
+  private paused = false;
+  private stopped = false;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(private readonly opts: WorkQueueOptions<K>) {}
+
+  /** Keys waiting (not counting a batch in progress). */
+  get pending(): number {
+    return this.dirty.size;
+  }
+
+  get busy(): boolean {
+    return this.running !== undefined;
+  }
+
+  mark(keys: Iterable<K>): void {
+    if (this.stopped) return;
+    for (const k of keys) this.dirty.add(k);
+    this.kick();
+  }
+
+  /** Holds the work until resume() (marks keep accumulating). */
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.kick();
+  }
+
+  /** Resolves once no key is waiting and no batch runs. */
+  idle(): Promise<void> {
+    if (!this.running && (this.dirty.size === 0 || this.stopped)) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.dirty.clear();
+    await this.running;
+    for (const w of this.idleWaiters.splice(0)) w();
+  }
+
+  private kick(): void {
+    if (this.running || this.paused || this.stopped || this.dirty.size === 0) return;
+    this.running = this.loop().finally(() => {
+      this.running = undefined;
+      if (this.dirty.size && !this.stopped && !this.paused) this.kick();
+      else for (const w of this.idleWaiters.splice(0)) w();
+    });
+  }
+
+  private async loop(): Promise<void> {
+    const size = this.opts.batchSize ?? 256;
+    while (this.dirty.size && !this.paused && !this.stopped) {
+      let batch = [...this.dirty];
+      if (this.opts.compare) batch.sort(this.opts.compare);
+      batch = batch.slice(0, size);
+      for (const k of batch) this.dirty.delete(k);
+      try {
+        await this.opts.process(batch);
+      } catch (e) {
+        this.opts.onError?.(e);
+        if (this.stopped) return;
+        for (const k of batch) this.dirty.add(k);
+        await new Promise((r) => setTimeout(r, this.opts.retryDelayMs ?? 200));
+      }
+      if (!this.dirty.size) await this.opts.onIdle?.();
+    }
+  }
+}
