@@ -11,6 +11,7 @@ import type { PluginContext } from '../../src/plugin/api.ts';
 import { flowJson, flowPath, INVENTORY_NODES } from '../../src/southbound/openflow/flows.ts';
 import { Inputs } from './inputs.ts';
 import {
+  computeNodePath,
   DESIGNATIONS,
   designatedSwitchPath,
   designationPath,
@@ -44,6 +45,8 @@ interface Plan {
   views: Map<WorkKey, Record<string, unknown> | undefined>;
   loads: Loads;
   revision: number;
+  /** Whether a DPN is still there in this transaction's snapshot (see present()). */
+  presence: Map<bigint, boolean>;
 }
 
 const now = () => new Date().toISOString();
@@ -136,6 +139,7 @@ export class Elections {
       views: new Map(),
       loads: { nat: new Map(this.loads.nat), 'subnet-route': new Map(this.loads['subnet-route']) },
       revision: tx.snapshotRevision,
+      presence: new Map(),
     };
     for (const key of batch) {
       const { kind, id } = parseKey(key);
@@ -145,9 +149,26 @@ export class Elections {
     return plan;
   }
 
+  /**
+   * Whether a DPN still exists as this batch's transaction sees it. The inputs come from
+   * listeners and may lag a commit; scale-in end removes a compute's entry and its inventory in
+   * one transaction, so checking the entry here keeps a lagging batch from writing flows onto,
+   * or electing, a compute that has just been removed.
+   */
+  private present(dpn: bigint, plan: Plan, tx: Transaction): boolean {
+    let p = plan.presence.get(dpn);
+    if (p === undefined) {
+      const c = this.inputs.computes.get(dpn);
+      p = c ? tx.exists(computeNodePath(c.name)) : this.inputs.connected(dpn);
+      plan.presence.set(dpn, p);
+    }
+    return p;
+  }
+
   /** Why a DPN cannot serve a service (empty: it can). */
-  private ineligible(dpn: bigint, candidates: Set<bigint>): string[] {
+  private ineligible(dpn: bigint, candidates: Set<bigint>, plan: Plan, tx: Transaction): string[] {
     const why: string[] = [];
+    if (!this.present(dpn, plan, tx)) return ['was removed'];
     if (!candidates.has(dpn)) why.push('hosts no port of the service');
     if (!this.inputs.connected(dpn)) why.push('is disconnected');
     if (!this.inputs.hasTep(dpn)) why.push('has no tunnel endpoint');
@@ -177,11 +198,11 @@ export class Elections {
     const subnets = type === 'nat' ? inputs.subnetsOfRouter(id) : [id];
     const candidates = inputs.dpnsWithPortsIn(subnets);
     let next: Designation;
-    const why = current && current.dpn !== 0n ? this.ineligible(current.dpn, candidates) : [];
+    const why = current && current.dpn !== 0n ? this.ineligible(current.dpn, candidates, plan, tx) : [];
     if (current && current.dpn !== 0n && why.length === 0) {
       next = current; // sticky
     } else {
-      const eligible = [...candidates].filter((d) => this.ineligible(d, candidates).length === 0);
+      const eligible = [...candidates].filter((d) => this.ineligible(d, candidates, plan, tx).length === 0);
       eligible.sort((a, b) => (loads.get(a) ?? 0) - (loads.get(b) ?? 0) || (a < b ? -1 : a > b ? 1 : 0));
       const pick = eligible[0];
       const was = current && current.dpn !== 0n ? `DPN ${current.dpn} ${why.join(' and ')}; ` : '';
@@ -194,7 +215,7 @@ export class Elections {
       } else {
         const detail = [...candidates]
           .sort((a, b) => (a < b ? -1 : 1))
-          .map((d) => `DPN ${d} ${this.ineligible(d, candidates).join(' and ')}`)
+          .map((d) => `DPN ${d} ${this.ineligible(d, candidates, plan, tx).join(' and ')}`)
           .join('; ');
         next = {
           dpn: 0n,
@@ -232,6 +253,7 @@ export class Elections {
     const have = this.owned.get(key) ?? new Map<string, OwnedFlow>();
     const next = new Map<string, OwnedFlow>();
     for (const [dpn, flows] of wanted) {
+      if (!this.present(dpn, plan, tx)) continue;
       for (const f of flows) next.set(flowPath(dpn, f.table, f.id), { dpn, json: flowJson(dpn, f) });
     }
     let changed = false;

@@ -36,6 +36,7 @@ export const designationPath = (type: ServiceType, id: string) =>
   `${DESIGNATIONS}/designation=${encodeKeyValue(type)},${encodeKeyValue(id)}`;
 export const designatedSwitchPath = (type: ServiceType, id: string) =>
   `${DESIGNATED_SWITCHES}/designated-switch=${encodeKeyValue(type)},${encodeKeyValue(id)}`;
+export const computeNodePath = (name: string) => `${COMPUTE_NODES}/compute-node=${encodeKeyValue(name)}`;
 export const naptSwitchPath = (router: string) => `${NAPT_SWITCHES}/router-to-napt-switch=${encodeKeyValue(router)}`;
 
 /** Neutron's device-owner of a router's leg on a subnet. */

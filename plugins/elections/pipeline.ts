@@ -4,17 +4,19 @@
  * same inputs always give the same flows (same ids, same cookies).
  *
  *   table 0   classifier: VM port -> network tag in metadata; tunnel key (VNI) -> the same tag
+ *   table 17  router MACs of the network -> table 21 (L3); anything else of the network -> 51
  *   table 21  L3 FIB: subnet route (punt on the designated DPN, tunnel to it elsewhere),
  *             SNAT default route (to table 46 on the NAPT switch, tunnel to it elsewhere)
  *   table 46  outbound NAPT on the NAPT switch: punt new sessions to the controller
  *   table 47  inbound NAPT on the NAPT switch: traffic to the router's external address
- *   table 51  L2 destination: local port, remote port over its tunnel, router MAC -> table 21
+ *   table 51  L2 destination: local port, remote port over its tunnel
+ * (OpenFlow only lets a packet go to a later table, hence the order.)
  */
 import type { FlowSpec } from '../../src/southbound/openflow/flows.ts';
 import type { Inputs } from './inputs.ts';
 import type { ServiceType } from './model.ts';
 
-export const TABLE = { CLASSIFIER: 0, L3_FIB: 21, OUTBOUND_NAPT: 46, INBOUND_NAPT: 47, L2_DESTINATION: 51 } as const;
+export const TABLE = { CLASSIFIER: 0, GATEWAY: 17, L3_FIB: 21, OUTBOUND_NAPT: 46, INBOUND_NAPT: 47, L2_DESTINATION: 51 } as const;
 
 /** The network tag lives in the low 24 bits of the metadata (a VNI is 24 bits). */
 const TAG_MASK = 0xffffffn;
@@ -74,11 +76,19 @@ export function networkFlows(inputs: Inputs, networkId: string): FlowsByDpn {
       priority: 50,
       cookie,
       match: { tunnelId: vni },
-      instructions: { writeMetadata: tag, goToTable: TABLE.L2_DESTINATION },
+      instructions: { writeMetadata: tag, goToTable: TABLE.GATEWAY },
+    });
+    push(out, dpn, {
+      table: TABLE.GATEWAY,
+      id: `${prefix}.switched`,
+      priority: 10,
+      cookie,
+      match: { metadata: tag },
+      instructions: { goToTable: TABLE.L2_DESTINATION },
     });
     for (const g of gateways) {
       push(out, dpn, {
-        table: TABLE.L2_DESTINATION,
+        table: TABLE.GATEWAY,
         id: `${prefix}.gateway.${g.id}`,
         priority: 100,
         cookie,
@@ -94,7 +104,7 @@ export function networkFlows(inputs: Inputs, networkId: string): FlowsByDpn {
           priority: 100,
           cookie,
           match: { inPort: p.ofport },
-          instructions: { writeMetadata: tag, goToTable: TABLE.L2_DESTINATION },
+          instructions: { writeMetadata: tag, goToTable: TABLE.GATEWAY },
         });
         push(out, dpn, {
           table: TABLE.L2_DESTINATION,

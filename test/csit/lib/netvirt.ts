@@ -237,13 +237,14 @@ export class NetVirt {
     return ((await this.flows()).get(String(dpn)) ?? []).map((f) => String(f.id)).sort();
   }
 
-  /** Tunnel ports in the config topology on a compute's bridge: name -> options. */
+  /** Tunnel ports in the config topology on a compute's bridge: name -> options (and `ofport`). */
   async tunnelPorts(n: number): Promise<Map<string, Record<string, string>>> {
     const j = await this.get(`${DATA}/network-topology:network-topology/topology=ovsdb%3A1/node=${enc(bridgeNodeId(n))}?content=config`);
     const out = new Map<string, Record<string, string>>();
     for (const tp of j?.['network-topology:node']?.[0]?.['termination-point'] ?? []) {
       if (!/^tun[0-9a-f]{11}$/.test(tp['tp-id'])) continue;
-      out.set(tp['tp-id'], Object.fromEntries((tp['ovsdb:options'] ?? []).map((o: { option: string; value: string }) => [o.option, o.value])));
+      const options = Object.fromEntries((tp['ovsdb:options'] ?? []).map((o: { option: string; value: string }) => [o.option, o.value]));
+      out.set(tp['tp-id'], { ...options, ofport: String(tp['ovsdb:ofport_request']) });
     }
     return out;
   }
