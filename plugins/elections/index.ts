@@ -16,7 +16,7 @@ import { COMPUTE_NODES, NEUTRON, SUBNET_ROUTES, TRANSPORT_ZONES, type WorkKey } 
  * until every DPN that holds a designation or flows has reported its bridge, for at most this
  * long, so a restart does not move designations or flap flows (stickiness survives restarts).
  */
-const RESTART_HOLD_MS = Number(process.env.SEXTANT_ELECTIONS_RESTART_HOLD_MS ?? 30_000);
+const restartHoldMs = () => Number(process.env.SEXTANT_ELECTIONS_RESTART_HOLD_MS ?? 30_000);
 
 interface Instance {
   elections: Elections;
@@ -88,12 +88,13 @@ const elections: Plugin = {
       queue.resume();
     };
     if (held.size) {
+      const holdMs = restartHoldMs();
       queue.pause();
-      ctx.log.info({ dpns: held.size }, `elections: waiting up to ${RESTART_HOLD_MS} ms for ${held.size} DPN(s) with stored state to report`);
+      ctx.log.info({ dpns: held.size }, `elections: waiting up to ${holdMs} ms for ${held.size} DPN(s) with stored state to report`);
       instance.holdTimer = setTimeout(() => {
         ctx.log.warn({ missing: [...held].map(String) }, 'elections: restart hold over; DPNs that did not report are treated as disconnected');
         release();
-      }, RESTART_HOLD_MS);
+      }, holdMs);
       instance.holdTimer.unref();
     }
     instance.unsubscribe = listen(ctx, e, queue, (dpn) => {

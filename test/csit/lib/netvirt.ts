@@ -4,6 +4,7 @@
  * endpoint as CSIT does), Neutron resources as networking-odl writes them, and readers for what
  * the controller derives (designations, flows, tunnel ports).
  */
+import { waitUntil } from './wait.ts';
 import { expectStatus, ALLOWED_STATUS_CODES, ALLOWED_DELETE_STATUS_CODES, type Session } from './requests.ts';
 
 const enc = encodeURIComponent;
@@ -227,9 +228,25 @@ export class NetVirt {
       // eslint-disable-next-line @typescript-eslint/no-explicit-any
       const flows: Record<string, any>[] = [];
       for (const t of node['flow-node-inventory:table'] ?? []) flows.push(...(t.flow ?? []));
+      // Sorted: list order depends on how the entries were stored, not on what they are.
+      flows.sort((a, b) => a.table_id - b.table_id || String(a.id).localeCompare(String(b.id)));
       out.set(String(node.id).replace('openflow:', ''), flows);
     }
     return out;
+  }
+
+  /** Waits until the elections report no pending work and the flows stop changing. */
+  async settledFlows(timeoutMs = 15_000) {
+    let last = '';
+    return waitUntil(timeoutMs, 100, async () => {
+      const status = await this.get(`${DATA}/designated-switch:elections-status`);
+      const flows = await this.flows();
+      const text = JSON.stringify([...flows]);
+      const same = text === last;
+      last = text;
+      if (status?.['designated-switch:elections-status']?.['pending-services'] !== 0 || !same) throw new Error('not settled');
+      return flows;
+    });
   }
 
   /** Flow ids on one DPN. */
