@@ -26,6 +26,11 @@ interface ZoneJson {
   vteps?: { 'dpn-id': string; 'ip-address'?: string }[];
 }
 
+/** The work queue of a running instance (tests and benchmarks wait on it). */
+export function tunnelsQueue(data: Datastore): WorkQueue<'mesh'> | undefined {
+  return instances.get(data)?.queue;
+}
+
 const key = (c: Change) => c.keys[0]?.[0] as string;
 
 function listen(ctx: PluginContext, mesh: Mesh, queue: WorkQueue<'mesh'>): (() => void)[] {

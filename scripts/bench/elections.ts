@@ -1,0 +1,141 @@
+/**
+ * npm run bench:elections — designated-switch elections at scale, in process, LevelDB datastore:
+ * 1,000 computes (20 transport zones of 50: 49,000 tunnel ports), 5,000 networks with one subnet
+ * each, 20,000 VM ports (4 per subnet, on 4 computes of one zone), 5,000 SNAT routers (one per
+ * subnet) and 5,000 subnet routes. Measures the initial convergence, then scalein-computes-start
+ * of 100 computes until every affected designation and its flows have moved, then the recover
+ * of those 100; and the controller's RSS. Quiescence is read from the datastore (listeners
+ * settled, the plugins' work queues empty, no commit in the last round), never by sleeping.
+ * Targets: scale-in convergence < 2 s, RSS < 1.5 GB.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { loadConfig } from '../../src/config.ts';
+import { startController } from '../../src/controller.ts';
+import { electionsQueue } from '../../plugins/elections/index.ts';
+import { tunnelsQueue } from '../../plugins/tunnels/index.ts';
+
+const COMPUTES = Number(process.env.BENCH_COMPUTES ?? 1000);
+const ZONE_SIZE = Number(process.env.BENCH_ZONE_SIZE ?? 50);
+const SUBNETS = Number(process.env.BENCH_SUBNETS ?? 5000);
+const PORTS_PER_SUBNET = 4;
+const SCALE_IN = Number(process.env.BENCH_SCALE_IN ?? 100);
+
+const uuid = (kind: number, n: number) => `${kind.toString(16).padStart(8, '0')}-0000-4000-8000-${n.toString(16).padStart(12, '0')}`;
+const mac = (n: number) => `fa:16:3e:${((n >> 16) & 0xff).toString(16).padStart(2, '0')}:${((n >> 8) & 0xff).toString(16).padStart(2, '0')}:${(n & 0xff).toString(16).padStart(2, '0')}`;
+const nodeId = (c: number) => `ovsdb://uuid/${uuid(9, c)}/bridge/br-int`;
+const topo = (id: string) => `/network-topology:network-topology/topology=ovsdb%3A1/node=${encodeURIComponent(id)}`;
+const tep = (c: number) => `10.${Math.floor(c / 250)}.${c % 250}.1`;
+const round = (x: number) => Number(x.toFixed(3));
+const line = (o: Record<string, unknown>) => console.log(JSON.stringify(o));
+
+const dir = mkdtempSync(join(tmpdir(), 'bench-elections-'));
+const c = await startController(loadConfig(['--restconf-port=0', '--datastore=level', `--data-dir=${dir}`, '--log-level=silent'], {}), pino({ level: 'silent' }));
+const data = c.data;
+
+/** Waits until nothing is left to do: no listener running, no queued work, no new commit. */
+async function quiescent(): Promise<void> {
+  for (;;) {
+    const before = `${data.revision('config')}/${data.revision('operational')}`;
+    await data.settled();
+    await electionsQueue(data)?.idle();
+    await tunnelsQueue(data)?.idle();
+    await data.settled();
+    const status = data.read('operational', '/designated-switch:elections-status') as { 'pending-services'?: number } | undefined;
+    if (before === `${data.revision('config')}/${data.revision('operational')}` && (status?.['pending-services'] ?? 0) === 0) return;
+  }
+}
+
+async function commitChunks(store: 'config' | 'operational', writes: [string, unknown][], size = 2000): Promise<void> {
+  for (let i = 0; i < writes.length; i += size) {
+    const tx = data.transaction(store);
+    for (const [p, v] of writes.slice(i, i + size)) tx.put(p, v);
+    await tx.commit();
+  }
+}
+
+/** Compute (0-based) hosting the k-th port of subnet s: 4 computes of the subnet's zone. */
+const zones = Math.ceil(COMPUTES / ZONE_SIZE);
+const hostOf = (s: number, k: number) => {
+  const zone = s % zones;
+  const first = zone * ZONE_SIZE;
+  const size = Math.min(ZONE_SIZE, COMPUTES - first);
+  return first + ((Math.floor(s / zones) * PORTS_PER_SUBNET + k) % size);
+};
+
+try {
+  const t0 = performance.now();
+  // Neutron and the operator's intent (config).
+  const config: [string, unknown][] = [];
+  for (let z = 0; z < zones; z++) {
+    const vteps = [];
+    for (let i = z * ZONE_SIZE; i < Math.min(COMPUTES, (z + 1) * ZONE_SIZE); i++) vteps.push({ 'dpn-id': String(i + 1), 'ip-address': tep(i) });
+    config.push([`/itm:transport-zones/transport-zone=zone-${z}`, { 'zone-name': `zone-${z}`, 'tunnel-type': 'odl-interface:tunnel-type-vxlan', vteps }]);
+  }
+  const tapsOf = new Map<number, { port: number; ofport: number }[]>();
+  for (let s = 0; s < SUBNETS; s++) {
+    const net = uuid(1, s);
+    const sub = uuid(2, s);
+    const cidr = `10.${100 + Math.floor(s / 256)}.${s % 256}.0/24`;
+    config.push([`/neutron:neutron/networks/network=${net}`, { uuid: net, 'neutron-provider-ext:network-type': 'neutron-provider-ext:network-type-vxlan', 'neutron-provider-ext:segmentation-id': String(1000 + s) }]);
+    config.push([`/neutron:neutron/subnets/subnet=${sub}`, { uuid: sub, 'network-id': net, cidr }]);
+    for (let k = 0; k < PORTS_PER_SUBNET; k++) {
+      const p = s * PORTS_PER_SUBNET + k;
+      config.push([`/neutron:neutron/ports/port=${uuid(3, p)}`, { uuid: uuid(3, p), 'network-id': net, 'mac-address': mac(p), 'fixed-ips': [{ 'subnet-id': sub, 'ip-address': cidr.replace(/0\/24$/, String(10 + k)) }], 'device-owner': 'compute:nova' }]);
+      const host = hostOf(s, k);
+      const list = tapsOf.get(host) ?? [];
+      list.push({ port: p, ofport: list.length + 1 });
+      tapsOf.set(host, list);
+    }
+    const ri = 1_000_000 + s;
+    config.push([`/neutron:neutron/ports/port=${uuid(3, ri)}`, { uuid: uuid(3, ri), 'network-id': net, 'mac-address': mac(ri), 'fixed-ips': [{ 'subnet-id': sub, 'ip-address': cidr.replace(/0\/24$/, '1') }], 'device-owner': 'network:router_interface', 'device-id': uuid(4, s) }]);
+    config.push([`/neutron:neutron/routers/router=${uuid(4, s)}`, { uuid: uuid(4, s), external_gateway_info: { 'external-network-id': uuid(1, 999999), 'enable-snat': true, 'external-fixed-ips': [{ 'subnet-id': uuid(2, 999999), 'ip-address': `172.${16 + Math.floor(s / 65536)}.${Math.floor(s / 256) % 256}.${s % 256}` }] } }]);
+    config.push([`/designated-switch:subnet-routes/subnet-route=${sub}`, { 'subnet-id': sub }]);
+  }
+  // What the computes' OVS report (operational): bridges with their VM ports.
+  const oper: [string, unknown][] = [];
+  for (let i = 0; i < COMPUTES; i++) {
+    oper.push([topo(nodeId(i)), {
+      'node-id': nodeId(i),
+      'ovsdb:bridge-name': 'br-int',
+      'ovsdb:datapath-id': (i + 1).toString(16).padStart(16, '0').replace(/(..)(?!$)/g, '$1:'),
+      'ovsdb:bridge-other-configs': [{ 'bridge-other-config-key': 'dp-desc', 'bridge-other-config-value': `compute-${i}` }],
+      'termination-point': (tapsOf.get(i) ?? []).map((t) => ({ 'tp-id': `tap${t.port}`, 'ovsdb:name': `tap${t.port}`, 'ovsdb:ofport': t.ofport, 'ovsdb:interface-external-ids': [{ 'external-id-key': 'iface-id', 'external-id-value': uuid(3, t.port) }] })),
+    }]);
+  }
+  await commitChunks('operational', oper, 200);
+  await commitChunks('config', config);
+  const loaded = performance.now();
+  await quiescent();
+  const converged = performance.now();
+  const flowCount = (data.read('config', '/opendaylight-inventory:nodes/node') as { 'flow-node-inventory:table'?: { flow?: unknown[] }[] }[]).reduce(
+    (n, node) => n + (node['flow-node-inventory:table'] ?? []).reduce((m, t) => m + (t.flow?.length ?? 0), 0), 0);
+  const tunnels = (data.read('operational', '/itm-state:tunnels_state/state-tunnel-list') as unknown[] | undefined)?.length ?? 0;
+  const designated = (data.read('operational', '/designated-switch:designated-switches/designated-switch') as { 'dpn-id': string }[]) ?? [];
+  line({ bench: 'elections.initial', metric: 'seconds', value: round((converged - t0) / 1000), load_seconds: round((loaded - t0) / 1000), computes: COMPUTES, services: designated.length, unassigned: designated.filter((d) => d['dpn-id'] === '0').length, flows: flowCount, tunnels });
+  const rss = process.memoryUsage().rss / 2 ** 20;
+  line({ bench: 'elections.rss', metric: 'MB', value: Math.round(rss), limit: 1536, ratio: round(rss / 1536), target: '<=1' });
+
+  // Scale in 100 computes: the ones holding the most designations move the most work.
+  const victims = Array.from({ length: SCALE_IN }, (_, i) => `compute-${(i * Math.floor(COMPUTES / SCALE_IN)) % COMPUTES}`);
+  const victimDpns = new Set(victims.map((v) => String(Number(v.split('-')[1]) + 1)));
+  const affected = designated.filter((d) => victimDpns.has(d['dpn-id'])).length;
+  await c.rpc.invoke('scalein-api:scalein-computes-start', { 'scalein-node-ids': victims });
+  const s0 = performance.now();
+  await quiescent();
+  const scaleIn = (performance.now() - s0) / 1000;
+  const after = (data.read('operational', '/designated-switch:designated-switches/designated-switch') as { 'dpn-id': string }[]) ?? [];
+  const stillOn = after.filter((d) => victimDpns.has(d['dpn-id'])).length;
+  if (stillOn) throw new Error(`${stillOn} designations still on tombstoned computes`);
+  line({ bench: 'elections.scalein', metric: 'seconds', value: round(scaleIn), limit: 2, ratio: round(scaleIn / 2), target: '<=1', computes: SCALE_IN, moved_designations: affected });
+
+  await c.rpc.invoke('scalein-api:scalein-computes-recover', { 'recover-node-ids': victims });
+  const r0 = performance.now();
+  await quiescent();
+  line({ bench: 'elections.recover', metric: 'seconds', value: round((performance.now() - r0) / 1000), computes: SCALE_IN });
+} finally {
+  await c.stop();
+  rmSync(dir, { recursive: true, force: true });
+}
