@@ -8,7 +8,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { retryOnConflict, type Transaction } from '../../src/datastore/datastore.ts';
 import type { PluginContext } from '../../src/plugin/api.ts';
-import { flowJson, flowPath, INVENTORY_NODES } from '../../src/southbound/openflow/flows.ts';
+import { flowJson, flowPath, INVENTORY_NODES, ofctlFlow } from '../../src/southbound/openflow/flows.ts';
 import { Inputs } from './inputs.ts';
 import {
   computeNodePath,
@@ -33,6 +33,16 @@ export interface Designation {
 interface OwnedFlow {
   dpn: bigint;
   json: Record<string, unknown>;
+  /** What the switch would be told (ovs-ofctl text): two flows with the same text are the same. */
+  text: string;
+}
+
+function flowText(json: Record<string, unknown>): string {
+  try {
+    return ofctlFlow(json);
+  } catch {
+    return `unrenderable ${Math.random()}`; // not ours as written: rewrite it
+  }
 }
 
 type Loads = Record<ServiceType, Map<bigint, number>>;
@@ -92,7 +102,7 @@ export class Elections {
           if (!owner) continue;
           let byPath = this.owned.get(owner);
           if (!byPath) this.owned.set(owner, (byPath = new Map()));
-          byPath.set(flowPath(dpn, table.id, String(flow.id)), { dpn, json: flow });
+          byPath.set(flowPath(dpn, table.id, String(flow.id)), { dpn, json: flow, text: flowText(flow) });
           held.add(dpn);
         }
       }
@@ -254,7 +264,10 @@ export class Elections {
     const next = new Map<string, OwnedFlow>();
     for (const [dpn, flows] of wanted) {
       if (!this.present(dpn, plan, tx)) continue;
-      for (const f of flows) next.set(flowPath(dpn, f.table, f.id), { dpn, json: flowJson(dpn, f) });
+      for (const f of flows) {
+        const json = flowJson(dpn, f);
+        next.set(flowPath(dpn, f.table, f.id), { dpn, json, text: flowText(json) });
+      }
     }
     let changed = false;
     for (const path of have.keys()) {
@@ -264,7 +277,7 @@ export class Elections {
     }
     for (const [path, f] of next) {
       const old = have.get(path);
-      if (old && isDeepStrictEqual(old.json, f.json)) continue;
+      if (old && old.text === f.text) continue;
       tx.put(path, f.json);
       changed = true;
     }

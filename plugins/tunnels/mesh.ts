@@ -33,9 +33,18 @@ const statePath = (name: string) => `${TUNNEL_STATE}/state-tunnel-list=${encodeK
 export const TUNNEL_OFPORT_BASE = 32768;
 const OFPORT_MAX = 65279;
 
+const names = new Map<string, string>();
+
 /** `tun` + 11 hex characters: stable for a (local, remote) pair, different for each direction. */
 export function tunnelName(localIp: string, remoteIp: string): string {
-  return `tun${createHash('sha256').update(`vxlan:${localIp}->${remoteIp}`).digest('hex').slice(0, 11)}`;
+  const key = `vxlan:${localIp}->${remoteIp}`;
+  let name = names.get(key);
+  if (!name) {
+    name = `tun${createHash('sha256').update(key).digest('hex').slice(0, 11)}`;
+    if (names.size > 1_000_000) names.clear(); // a memo, not a registry
+    names.set(key, name);
+  }
+  return name;
 }
 
 const TUNNEL_NAME = /^tun[0-9a-f]{11}$/;
@@ -59,9 +68,14 @@ interface ComputeState {
   tombstoned: boolean;
 }
 
+/** Work: `join` (scale-out check) or the bridge node-id whose tunnels to recompute. */
+export type MeshKey = 'join' | `node:${string}`;
+export const nodeKey = (nodeId: string): MeshKey => `node:${nodeId}`;
+
 export class Mesh {
   readonly zones = new Map<string, ZoneState>();
   readonly computes = new Map<bigint, ComputeState>();
+  private readonly computeByNode = new Map<string, bigint>();
   /** Operational bridges: node-id -> dpn (fallback when a vtep's DPN is no registered compute). */
   readonly bridges = new Map<string, bigint>();
   /** Operational `local_ip` of each OVS node. */
@@ -70,15 +84,39 @@ export class Mesh {
   readonly reported = new Set<string>();
   /** Tunnel ports in the config topology (ours by name): nodeId -> name -> port. */
   readonly ports = new Map<string, Map<string, TerminationPointJson>>();
-  private states = new Map<string, Record<string, unknown>>();
+  /** Tunnel states last published, per node: name -> [entry, its JSON text for comparison]. */
+  private states = new Map<string, Map<string, [Record<string, unknown>, string]>>();
 
   constructor(private readonly ctx: PluginContext) {}
+
+  setCompute(dpn: bigint, c: ComputeState | undefined): void {
+    const old = this.computes.get(dpn);
+    if (old) this.computeByNode.delete(old.nodeId);
+    if (c) {
+      this.computes.set(dpn, c);
+      this.computeByNode.set(c.nodeId, dpn);
+    } else this.computes.delete(dpn);
+  }
 
   nodeOf(dpn: bigint): string | undefined {
     const c = this.computes.get(dpn)?.nodeId;
     if (c) return c;
     for (const [node, d] of this.bridges) if (d === dpn && node.includes('/bridge/')) return node;
     return undefined;
+  }
+
+  dpnOfNode(nodeId: string): bigint | undefined {
+    return this.computeByNode.get(nodeId) ?? this.bridges.get(nodeId);
+  }
+
+  /** Work keys for the bridges of these DPNs. */
+  nodesOf(dpns: Iterable<bigint>): MeshKey[] {
+    const out: MeshKey[] = [];
+    for (const d of dpns) {
+      const n = this.nodeOf(d);
+      if (n) out.push(nodeKey(n));
+    }
+    return out;
   }
 
   /** Registered, untombstoned computes whose OVS reports a local_ip but which are in no zone. */
@@ -94,86 +132,82 @@ export class Mesh {
     return out;
   }
 
-  desired(): Map<string, Tunnel> {
+  /** The tunnels that should start at a bridge: one per other vtep of each VXLAN zone it is in. */
+  desiredAt(nodeId: string): Map<string, Tunnel> {
     const out = new Map<string, Tunnel>();
+    const src = this.dpnOfNode(nodeId);
+    if (src === undefined || this.nodeOf(src) !== nodeId) return out;
     for (const z of this.zones.values()) {
-      if (!z.vxlan) continue;
-      for (const [src, localIp] of z.vteps) {
-        const nodeId = this.nodeOf(src);
-        if (!nodeId) continue;
-        for (const [dst, remoteIp] of z.vteps) {
-          if (dst === src || remoteIp === localIp) continue;
-          const name = tunnelName(localIp, remoteIp);
-          out.set(`${nodeId}\u0000${name}`, { name, nodeId, srcDpn: src, dstDpn: dst, localIp, remoteIp });
-        }
+      const localIp = z.vteps.get(src);
+      if (!z.vxlan || localIp === undefined) continue;
+      for (const [dst, remoteIp] of z.vteps) {
+        if (dst === src || remoteIp === localIp) continue;
+        const name = tunnelName(localIp, remoteIp);
+        out.set(name, { name, nodeId, srcDpn: src, dstDpn: dst, localIp, remoteIp });
       }
     }
     return out;
   }
 
-  /** One pass: scale-out joins, then the tunnel ports, then their operational state. */
-  async reconcile(): Promise<void> {
-    const joiners = this.joiners();
-    if (joiners.length) {
-      await retryOnConflict(async () => {
-        const tx = this.ctx.data.transaction('config');
-        if (!tx.exists(zonePath(DEFAULT_ZONE))) tx.merge(zonePath(DEFAULT_ZONE), { 'zone-name': DEFAULT_ZONE, 'tunnel-type': VXLAN_TUNNEL_TYPE });
-        for (const j of joiners) tx.merge(vtepPath(DEFAULT_ZONE, j.dpn), { 'dpn-id': j.dpn.toString(), 'ip-address': j.ip });
-        await tx.commit();
-      });
-      for (const j of joiners) this.ctx.log.info({ dpn: j.dpn.toString(), ip: j.ip }, `compute dpn ${j.dpn} joined ${DEFAULT_ZONE} (scale-out)`);
-      return; // the zone change comes back through the listener and triggers the mesh
-    }
-    const want = this.desired();
+  /** One batch: scale-out joins, then the tunnel ports of the given bridges, then their state. */
+  async reconcile(batch: MeshKey[]): Promise<void> {
+    if (batch.includes('join')) await this.join();
+    const nodes = batch.filter((k): k is `node:${string}` => k !== 'join').map((k) => k.slice(5));
+    if (!nodes.length) return;
+    const want = new Map(nodes.map((n) => [n, this.desiredAt(n)]));
     await retryOnConflict(async () => {
       const tx = this.ctx.data.transaction('config');
-      let writes = 0;
       const wrote: [string, string, TerminationPointJson | undefined][] = [];
-      const used = new Map<string, Set<number>>();
-      const usedOn = (node: string) => {
-        let s = used.get(node);
-        if (!s) {
-          s = new Set([...(this.ports.get(node)?.values() ?? [])].map((p) => p['ovsdb:ofport_request'] ?? 0));
-          used.set(node, s);
-        }
-        return s;
-      };
-      for (const [node, byName] of this.ports) {
-        for (const name of byName.keys()) {
-          if (want.has(`${node}\u0000${name}`)) continue;
+      for (const [node, tunnels] of want) {
+        const have = this.ports.get(node) ?? new Map<string, TerminationPointJson>();
+        for (const name of have.keys()) {
+          if (tunnels.has(name)) continue;
           tx.remove(terminationPointPath(node, name));
           wrote.push([node, name, undefined]);
-          writes++;
+        }
+        const used = new Set([...have.values()].map((p) => p['ovsdb:ofport_request'] ?? 0));
+        for (const t of tunnels.values()) {
+          // The listener may not have delivered our previous commit yet: the snapshot is the
+          // truth for a port the index does not know, so a port number is never handed out twice.
+          const had = have.get(t.name) ?? (tx.read(terminationPointPath(node, t.name)) as TerminationPointJson | undefined);
+          const ofport = had?.['ovsdb:ofport_request'] ?? allocate(used);
+          if (ofport === undefined) {
+            this.ctx.log.error({ node }, `no OpenFlow port number left for tunnel ${t.name} on ${node}`);
+            continue;
+          }
+          const body = tunnelPort(t, ofport);
+          if (had && isDeepStrictEqual(portShape(had), portShape(body))) continue;
+          // Never recreate a port on a compute that left meanwhile (scale-in end removes its
+          // vteps and its topology node in one transaction).
+          if (!tx.exists(zonePathOfVtep(this, t.srcDpn)) || !tx.exists(zonePathOfVtep(this, t.dstDpn))) continue;
+          tx.put(terminationPointPath(node, t.name), body);
+          wrote.push([node, t.name, body]);
         }
       }
-      for (const t of want.values()) {
-        // The listener may not have delivered our previous commit yet: the snapshot is the truth
-        // for a port the index does not know, so its port number is never handed out twice.
-        const have = this.ports.get(t.nodeId)?.get(t.name) ?? (tx.read(terminationPointPath(t.nodeId, t.name)) as TerminationPointJson | undefined);
-        const ofport = have?.['ovsdb:ofport_request'] ?? allocate(usedOn(t.nodeId));
-        if (ofport === undefined) {
-          this.ctx.log.error({ node: t.nodeId }, `no OpenFlow port number left for tunnel ${t.name} on ${t.nodeId}`);
-          continue;
-        }
-        const body = tunnelPort(t, ofport);
-        if (have && isDeepStrictEqual(portShape(have), portShape(body))) continue;
-        // Never recreate a port on a compute that left meanwhile (scale-in end removes its
-        // vteps and its topology node in one transaction).
-        if (!tx.exists(zonePathOfVtep(this, t.srcDpn)) || !tx.exists(zonePathOfVtep(this, t.dstDpn))) continue;
-        tx.put(terminationPointPath(t.nodeId, t.name), body);
-        wrote.push([t.nodeId, t.name, body]);
-        writes++;
-      }
-      if (!writes) return tx.cancel();
+      if (!wrote.length) return tx.cancel();
       await tx.commit();
       for (const [node, name, body] of wrote) this.notePort(node, name, body);
     });
     await this.publishState(want);
   }
 
-  /** Records a tunnel port of the config topology (undefined: gone). */
-  notePort(nodeId: string, name: string, tp: TerminationPointJson | undefined): void {
+  private async join(): Promise<void> {
+    const joiners = this.joiners();
+    if (!joiners.length) return;
+    await retryOnConflict(async () => {
+      const tx = this.ctx.data.transaction('config');
+      if (!tx.exists(zonePath(DEFAULT_ZONE))) tx.merge(zonePath(DEFAULT_ZONE), { 'zone-name': DEFAULT_ZONE, 'tunnel-type': VXLAN_TUNNEL_TYPE });
+      for (const j of joiners) tx.merge(vtepPath(DEFAULT_ZONE, j.dpn), { 'dpn-id': j.dpn.toString(), 'ip-address': j.ip });
+      await tx.commit();
+    });
+    for (const j of joiners) this.ctx.log.info({ dpn: j.dpn.toString(), ip: j.ip }, `compute dpn ${j.dpn} joined ${DEFAULT_ZONE} (scale-out)`);
+  }
+
+  /** Records a tunnel port of the config topology (undefined: gone); false if already known so. */
+  notePort(nodeId: string, name: string, tp: TerminationPointJson | undefined): boolean {
     let byName = this.ports.get(nodeId);
+    const had = byName?.get(name);
+    if (had === undefined ? tp === undefined : tp !== undefined && isDeepStrictEqual(portShape(had), portShape(tp))) return false;
     if (tp) {
       if (!byName) this.ports.set(nodeId, (byName = new Map()));
       byName.set(name, tp);
@@ -181,37 +215,46 @@ export class Mesh {
       byName.delete(name);
       if (!byName.size) this.ports.delete(nodeId);
     }
+    return true;
   }
 
-  private async publishState(want: Map<string, Tunnel>): Promise<void> {
-    const next = new Map<string, Record<string, unknown>>();
-    for (const t of want.values()) {
-      const ofport = this.ports.get(t.nodeId)?.get(t.name)?.['ovsdb:ofport_request'];
-      next.set(t.name + '\u0000' + t.nodeId, {
-        'tunnel-interface-name': t.name,
-        'src-info': { 'tep-device-id': t.srcDpn.toString(), 'tep-ip': t.localIp },
-        'dst-info': { 'tep-device-id': t.dstDpn.toString(), 'tep-ip': t.remoteIp },
-        'transport-type': VXLAN_TUNNEL_TYPE,
-        'oper-state': this.reported.has(`${t.nodeId}\u0000${t.name}`) ? 'up' : 'down',
-        ...(ofport !== undefined ? { ofport } : {}),
-      });
-    }
+  private async publishState(want: Map<string, Map<string, Tunnel>>): Promise<void> {
     const tx = this.ctx.data.transaction('operational');
+    const updates: [string, Map<string, [Record<string, unknown>, string]>][] = [];
     let writes = 0;
-    for (const [k, v] of this.states) {
-      if (!next.has(k)) {
-        tx.remove(statePath(v['tunnel-interface-name'] as string));
+    for (const [node, tunnels] of want) {
+      const next = new Map<string, [Record<string, unknown>, string]>();
+      for (const t of tunnels.values()) {
+        const ofport = this.ports.get(node)?.get(t.name)?.['ovsdb:ofport_request'];
+        const entry = {
+          'tunnel-interface-name': t.name,
+          'src-info': { 'tep-device-id': t.srcDpn.toString(), 'tep-ip': t.localIp },
+          'dst-info': { 'tep-device-id': t.dstDpn.toString(), 'tep-ip': t.remoteIp },
+          'transport-type': VXLAN_TUNNEL_TYPE,
+          'oper-state': this.reported.has(`${node}\u0000${t.name}`) ? 'up' : 'down',
+          ...(ofport !== undefined ? { ofport } : {}),
+        };
+        next.set(t.name, [entry, JSON.stringify(entry)]);
+      }
+      const prev = this.states.get(node) ?? new Map();
+      for (const name of prev.keys()) {
+        if (next.has(name)) continue;
+        tx.remove(statePath(name));
         writes++;
       }
+      for (const [name, [entry, text]] of next) {
+        if (prev.get(name)?.[1] === text) continue;
+        tx.put(statePath(name), entry);
+        writes++;
+      }
+      updates.push([node, next]);
     }
-    for (const [k, v] of next) {
-      if (isDeepStrictEqual(this.states.get(k), v)) continue;
-      tx.put(statePath(v['tunnel-interface-name'] as string), v);
-      writes++;
+    if (writes) await tx.commit();
+    else tx.cancel();
+    for (const [node, next] of updates) {
+      if (next.size) this.states.set(node, next);
+      else this.states.delete(node);
     }
-    if (!writes) return tx.cancel();
-    await tx.commit();
-    this.states = next;
   }
 }
 

@@ -8,7 +8,7 @@ import { trace } from '@opentelemetry/api';
 import { inSpan } from '../telemetry/tracing.ts';
 import { YangError, conflict } from '../errors.ts';
 import { decodeValue, decodeListEntry, toJsonValue, withPathKeys } from '../yang/json.ts';
-import { formatPath, isPrefixPath, parsePath, type InstancePath } from '../yang/path.ts';
+import { formatPath, parsePath, type InstancePath } from '../yang/path.ts';
 import type { DataObject, DataValue, LeafValue, Schema } from '../yang/schema.ts';
 import { leafString } from '../yang/cursor.ts';
 import { validateChanges } from '../yang/validate.ts';
@@ -219,10 +219,20 @@ export class Datastore {
     if (tx.snapshotRevision < store.head.revision && tx.snapshotRevision < oldest - 1) {
       throw conflict('the transaction is too old to commit; retry it');
     }
+    // Two paths overlap when one is the other or its ancestor. Rather than comparing every pair
+    // (a bulk commit against bulk commits is millions of comparisons), index the other side's
+    // paths and all their ancestors, and look up each of ours and its ancestors.
+    const mine = new Set<string>();
+    const mineAndAncestors = new Set<string>();
+    for (const t of texts) {
+      mine.add(t);
+      for (const a of ancestorsOf(t)) mineAndAncestors.add(a);
+    }
     const overlaps = (paths: string[], revision: string) => {
       for (const p of paths) {
-        for (const t of texts) {
-          if (isPrefixPath(p, t) || isPrefixPath(t, p)) throw conflict(`a concurrent commit changed ${p} (${revision}); retry the transaction`, t);
+        if (p === '/' || mine.has('/') || mineAndAncestors.has(p)) throw conflict(`a concurrent commit changed ${p} (${revision}); retry the transaction`, p);
+        for (const a of ancestorsOf(p)) {
+          if (mine.has(a)) throw conflict(`a concurrent commit changed ${p} (${revision}); retry the transaction`, a);
         }
       }
     };
@@ -233,6 +243,12 @@ export class Datastore {
     // Commits ahead of it in this group are newer than any snapshot.
     for (const a of earlierInGroup) overlaps(a.texts, 'committing now');
   }
+}
+
+/** A canonical api-path and every ancestor of it (`/a/b=1/c` -> itself, `/a/b=1`, `/a`). */
+function* ancestorsOf(path: string): Generator<string> {
+  yield path;
+  for (let i = path.lastIndexOf('/'); i > 0; i = path.lastIndexOf('/', i - 1)) yield path.slice(0, i);
 }
 
 type Edit =
