@@ -32,7 +32,6 @@ export interface Designation {
 
 interface OwnedFlow {
   dpn: bigint;
-  json: Record<string, unknown>;
   /** What the switch would be told (ovs-ofctl text): two flows with the same text are the same. */
   text: string;
 }
@@ -57,7 +56,13 @@ interface Plan {
   revision: number;
   /** Whether a DPN is still there in this transaction's snapshot (see present()). */
   presence: Map<bigint, boolean>;
+  /** Writes in the transaction so far, and the batch index after the last key planned. */
+  writes: number;
+  end: number;
 }
+
+/** About how many writes one transaction takes before the rest of a batch goes in the next. */
+const MAX_WRITES = 8192;
 
 const now = () => new Date().toISOString();
 
@@ -102,7 +107,7 @@ export class Elections {
           if (!owner) continue;
           let byPath = this.owned.get(owner);
           if (!byPath) this.owned.set(owner, (byPath = new Map()));
-          byPath.set(flowPath(dpn, table.id, String(flow.id)), { dpn, json: flow, text: flowText(flow) });
+          byPath.set(flowPath(dpn, table.id, String(flow.id)), { dpn, text: flowText(flow) });
           held.add(dpn);
         }
       }
@@ -111,13 +116,27 @@ export class Elections {
   }
 
   /** Works on a batch of keys; on a conflict the whole batch is recomputed from fresh inputs. */
+  /**
+   * Works on a batch of keys. Keys go into one transaction until it holds about MAX_WRITES
+   * writes (a key's writes are never split), so a large batch costs few commits without building
+   * one huge transaction. On a conflict the chunk is recomputed from fresh inputs.
+   */
   async process(batch: WorkKey[], remaining: () => number): Promise<void> {
-    const plan = await retryOnConflict(async () => {
-      const tx = this.ctx.data.transaction('config');
-      const plan = this.plan(batch, tx);
-      await tx.commit();
-      return plan;
-    });
+    for (let from = 0; from < batch.length; ) {
+      const plan = await retryOnConflict(async () => {
+        const tx = this.ctx.data.transaction('config');
+        const plan = this.plan(batch, from, tx);
+        if (plan.writes) await tx.commit();
+        else tx.cancel();
+        return plan;
+      });
+      this.apply(plan);
+      from = plan.end;
+      await this.publish(plan, remaining() + batch.length - from);
+    }
+  }
+
+  private apply(plan: Plan): void {
     for (const [k, flows] of plan.flows) {
       if (flows.size) this.owned.set(k, flows);
       else this.owned.delete(k);
@@ -133,7 +152,6 @@ export class Elections {
       else this.serviceDpns.delete(k);
     }
     this.loads = plan.loads;
-    await this.publish(plan, remaining());
   }
 
   /** Services with no designated DPN (elected again when a compute recovers). */
@@ -141,8 +159,10 @@ export class Elections {
     return [...this.designations].filter(([, d]) => d.dpn === 0n).map(([k]) => k);
   }
 
-  private plan(batch: WorkKey[], tx: Transaction): Plan {
+  private plan(batch: WorkKey[], from: number, tx: Transaction): Plan {
     const plan: Plan = {
+      writes: 0,
+      end: from,
       flows: new Map(),
       designations: new Map(),
       serviceDpns: new Map(),
@@ -151,7 +171,8 @@ export class Elections {
       revision: tx.snapshotRevision,
       presence: new Map(),
     };
-    for (const key of batch) {
+    while (plan.end < batch.length && plan.writes < MAX_WRITES) {
+      const key = batch[plan.end++];
       const { kind, id } = parseKey(key);
       const wanted = kind === 'net' ? networkFlows(this.inputs, id) : this.elect(kind, id, key, plan, tx);
       this.writeFlows(key, wanted, plan, tx);
@@ -200,6 +221,7 @@ export class Elections {
         plan.designations.set(key, undefined);
         tx.remove(designationPath(type, id));
         if (type === 'nat') tx.remove(naptSwitchPath(id));
+        plan.writes += 2;
       }
       plan.views.set(key, undefined);
       plan.serviceDpns.set(key, new Set());
@@ -240,6 +262,7 @@ export class Elections {
     if (!current || current.dpn !== next.dpn) {
       tx.put(designationPath(type, id), { 'service-type': type, 'service-id': id, 'dpn-id': next.dpn.toString(), 'elected-at': next.electedAt });
       if (type === 'nat') tx.put(naptSwitchPath(id), { 'router-name': id, 'primary-switch-id': next.dpn.toString() });
+      plan.writes += 2;
       if (current) this.ctx.log.info({ service: key, from: current.dpn.toString(), to: next.dpn.toString() }, `${type} ${id}: ${next.reason}`);
     }
     plan.designations.set(key, next);
@@ -262,23 +285,28 @@ export class Elections {
   private writeFlows(key: WorkKey, wanted: FlowsByDpn, plan: Plan, tx: Transaction): void {
     const have = this.owned.get(key) ?? new Map<string, OwnedFlow>();
     const next = new Map<string, OwnedFlow>();
+    const bodies = new Map<string, Record<string, unknown>>();
     for (const [dpn, flows] of wanted) {
       if (!this.present(dpn, plan, tx)) continue;
       for (const f of flows) {
         const json = flowJson(dpn, f);
-        next.set(flowPath(dpn, f.table, f.id), { dpn, json, text: flowText(json) });
+        const path = flowPath(dpn, f.table, f.id);
+        next.set(path, { dpn, text: flowText(json) });
+        bodies.set(path, json);
       }
     }
     let changed = false;
     for (const path of have.keys()) {
       if (next.has(path)) continue;
       tx.remove(path);
+      plan.writes++;
       changed = true;
     }
     for (const [path, f] of next) {
       const old = have.get(path);
       if (old && old.text === f.text) continue;
-      tx.put(path, f.json);
+      tx.put(path, bodies.get(path));
+      plan.writes++;
       changed = true;
     }
     if (changed || have.size !== next.size) plan.flows.set(key, next);

@@ -75,7 +75,7 @@ const elections: Plugin = {
   start(ctx) {
     const e = new Elections(ctx);
     const queue: WorkQueue<WorkKey> = new WorkQueue<WorkKey>({
-      batchSize: 512,
+      batchSize: 2048,
       compare: (a, b) => (a < b ? -1 : a > b ? 1 : 0),
       process: (batch) => e.process(batch, () => queue.pending),
       onError: (err) => ctx.log.error({ err }, 'elections: a batch failed; retrying'),

@@ -265,6 +265,13 @@ export class Inputs {
     const before = c.before as { dpnid?: string; nodeid?: string; tombstoned?: boolean } | undefined;
     const after = c.after as { 'compute-name': string; dpnid?: string; nodeid?: string; tombstoned?: boolean } | undefined;
     const out = new Set<WorkKey>();
+    if (before?.dpnid !== undefined && before.dpnid === after?.dpnid && before.nodeid === after?.nodeid) {
+      // A tombstone set or cleared: eligibility changes, the flows of the compute's own VMs do not.
+      const d = BigInt(after.dpnid);
+      this.computes.set(d, { name: after['compute-name'], nodeId: after.nodeid!, tombstoned: after.tombstoned === true });
+      for (const k of this.servicesByDpn.get(d) ?? []) out.add(k);
+      return { work: out, recovered: before.tombstoned === true && after.tombstoned !== true };
+    }
     if (before?.dpnid !== undefined) {
       const d = BigInt(before.dpnid);
       this.computes.delete(d);

@@ -31,8 +31,13 @@ interface CommitRecord {
   paths: string[];
 }
 
-/** How many past commits are kept to check younger transactions against. */
+/**
+ * How many past commits, and how many of their paths in all, are kept to check younger
+ * transactions against. A transaction whose snapshot is older than the log is refused as too
+ * old (retryable); the path bound keeps bulk commits from pinning hundreds of MB of paths.
+ */
 const CONFLICT_WINDOW = 4096;
+const CONFLICT_WINDOW_PATHS = 65536;
 
 interface Waiting {
   tx: Transaction;
@@ -46,6 +51,8 @@ const MAX_GROUP = 256;
 class Store {
   head: Head = { root: {}, revision: 0 };
   readonly log: CommitRecord[] = [];
+  /** Paths held by `log`. */
+  logPaths = 0;
   /**
    * Commits waiting for the writer. While one batch is being written, the commits that arrive
    * queue up and go out together in the next: each is still checked and validated on its own,
@@ -207,8 +214,16 @@ export class Datastore {
       return;
     }
     store.head = { root, revision: result.revision };
-    for (const a of accepted) store.log.push({ revision: result.revision, paths: a.texts });
-    if (store.log.length > CONFLICT_WINDOW) store.log.splice(0, store.log.length - CONFLICT_WINDOW);
+    for (const a of accepted) {
+      store.log.push({ revision: result.revision, paths: a.texts });
+      store.logPaths += a.texts.length;
+    }
+    let drop = 0;
+    while (store.log.length - drop > 1 && (store.log.length - drop > CONFLICT_WINDOW || store.logPaths > CONFLICT_WINDOW_PATHS)) {
+      store.logPaths -= store.log[drop].paths.length;
+      drop++;
+    }
+    if (drop) store.log.splice(0, drop);
     for (const a of accepted) this.listeners.publish(store.name, a.before, a.after, a.touched);
     for (const a of accepted) a.w.resolve(result.revision);
   }
