@@ -2,7 +2,11 @@
  * Where the scale-in data lives (RFC 8040 api-paths) and how a compute is described. The only
  * place that spells these paths; other plugins read the same paths through the datastore.
  */
+import { inventoryNodePath } from '../../src/southbound/openflow/flows.ts';
+import { dpnFromDatapathId as datapathIdToDpn, OVSDB_TOPOLOGY, topologyNodePath } from '../../src/southbound/ovsdb/topology.ts';
 import { encodeKeyValue } from '../../src/yang/path.ts';
+
+export { OVSDB_TOPOLOGY };
 
 /** A datapath id: uint64, so never a JS number. */
 export type Dpn = bigint & { readonly __dpn: unique symbol };
@@ -13,8 +17,8 @@ export function dpnOf(value: string | number | bigint): Dpn {
 
 /** `00:00:00:00:00:00:00:a1` (OVSDB's datapath-id) -> 161n. */
 export function dpnFromDatapathId(datapathId: string): Dpn | undefined {
-  const hex = datapathId.replace(/:/g, '');
-  return /^[0-9a-fA-F]{1,16}$/.test(hex) ? dpnOf(BigInt(`0x${hex}`)) : undefined;
+  const dpn = datapathIdToDpn(datapathId);
+  return dpn === undefined ? undefined : dpnOf(dpn);
 }
 
 export interface Compute {
@@ -24,15 +28,14 @@ export interface Compute {
   tombstoned: boolean;
 }
 
-export const OVSDB_TOPOLOGY = '/network-topology:network-topology/topology=ovsdb%3A1';
 export const COMPUTE_NODES = '/cloudscaler-rpc:compute-nodes';
 export const TRANSPORT_ZONES = '/itm:transport-zones';
 export const HISTORY = '/scalein-api:scalein-history';
 export const CONFLICTS = '/scalein-api:compute-registry';
 
-export const bridgeNode = (nodeId: string) => `${OVSDB_TOPOLOGY}/node=${encodeKeyValue(nodeId)}`;
+export const bridgeNode = topologyNodePath;
 export const computeNode = (name: string) => `${COMPUTE_NODES}/compute-node=${encodeKeyValue(name)}`;
-export const inventoryNode = (dpn: Dpn) => `/opendaylight-inventory:nodes/node=${encodeKeyValue(`openflow:${dpn}`)}`;
+export const inventoryNode = (dpn: Dpn) => inventoryNodePath(dpn);
 export const vtep = (zone: string, dpn: Dpn) => `${TRANSPORT_ZONES}/transport-zone=${encodeKeyValue(zone)}/vteps=${dpn}`;
 export const removedCompute = (name: string) => `${HISTORY}/removed-compute=${encodeKeyValue(name)}`;
 export const conflict = (nodeId: string) => `${CONFLICTS}/conflict=${encodeKeyValue(nodeId)}`;

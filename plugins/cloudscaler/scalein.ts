@@ -7,6 +7,7 @@
 import { retryOnConflict, type Transaction } from '../../src/datastore/datastore.ts';
 import { YangError } from '../../src/errors.ts';
 import type { PluginContext } from '../../src/plugin/api.ts';
+import { vmPortOf, type TerminationPointJson } from '../../src/southbound/ovsdb/topology.ts';
 import {
   bridgeNode,
   computeNode,
@@ -58,22 +59,12 @@ export function outcomeJson(outcome: ComputeOutcome[]) {
   return { computes: outcome.map(({ compute, changed }) => ({ ...computeJson(compute), changed })) };
 }
 
-interface TerminationPointJson {
-  'tp-id': string;
-  'ovsdb:name'?: string;
-  'ovsdb:interface-type'?: string;
-  'ovsdb:options'?: { option: string; value?: string }[];
-  'ovsdb:interface-external-ids'?: { 'external-id-key': string; 'external-id-value'?: string }[];
-}
-
 /** Ports of VMs still plugged into a compute's bridge (tunnel ports excluded). */
 export function boundPorts(ctx: PluginContext, compute: Compute): string[] {
   const node = ctx.data.read('operational', bridgeNode(compute.nodeId)) as { 'termination-point'?: TerminationPointJson[] } | undefined;
   const ports: string[] = [];
   for (const tp of node?.['termination-point'] ?? []) {
-    const tunnel = /tunnel|vxlan|gre|geneve/.test(tp['ovsdb:interface-type'] ?? '') || tp['ovsdb:options']?.some((o) => o.option === 'remote_ip');
-    const vm = tp['ovsdb:interface-external-ids']?.some((e) => e['external-id-key'] === 'iface-id');
-    if (vm && !tunnel) ports.push(tp['ovsdb:name'] ?? tp['tp-id']);
+    if (vmPortOf(tp) !== undefined) ports.push(tp['ovsdb:name'] ?? tp['tp-id']);
   }
   return ports;
 }
