@@ -213,15 +213,23 @@ t.test('a sole candidate scaled in: start then recover brings it back; start, en
   await nv.port(501, 5, 5, '10.5.0.51');
   await nv.plug(4, { port: 501, ofport: 1 });
   await nv.subnetRoute(5);
+  await nv.router(7, '172.24.4.70');
+  await nv.routerInterface(197, 7, 5, 5, '10.5.0.1');
   await designatedTo('subnet-route', SUB(5), 4);
+  await designatedTo('nat', RTR(7), 4);
+  t.equal(await nv.napt(7), '4', 'router 7 is served by its only candidate');
   await flowsWhere('subnet 5 served on DPN 4', (f) => has(f, 4, `subnet-route.${SUB(5)}.fib`));
 
   await nv.rpc('scalein-computes-start', [computeName(4)]);
   const down = await designatedTo('subnet-route', SUB(5), 0);
   t.match(down.reason, /DPN 4 is tombstoned/, 'designation 0 with the reason recorded');
-  await flowsWhere('subnet 5 punt gone', (f) => !has(f, 4, `subnet-route.${SUB(5)}.fib`));
+  await designatedTo('nat', RTR(7), 0);
+  t.equal(await nv.napt(7), '0', 'napt-switches says 0: no NAPT switch');
+  await flowsWhere('subnet 5 and router 7 flows gone', (f) => !has(f, 4, `subnet-route.${SUB(5)}.fib`) && !ids(f, 4).some((id) => id.startsWith(`nat.${RTR(7)}.`)));
   await nv.rpc('scalein-computes-recover', [computeName(4)]);
   await designatedTo('subnet-route', SUB(5), 4);
+  await designatedTo('nat', RTR(7), 4);
+  t.equal(await nv.napt(7), '4', 'recovered: router 7 is served there again');
   await flowsWhere('subnet 5 punt back', (f) => has(f, 4, `subnet-route.${SUB(5)}.fib`));
   t.pass('start then recover: the designation and its flows come back');
 
@@ -356,6 +364,16 @@ t.test('bad input', async (t) => {
   t.equal(await nv.designation('nat', RTR(9)), undefined, 'a router with SNAT disabled has no NAPT switch');
   t.equal(await nv.napt(9), undefined, 'and no napt-switches entry');
   t.notOk(JSON.stringify([...(await nv.flows()).values()]).includes(NET(9)), 'a network without a VXLAN segment gets no flows');
+});
+
+t.test('disabling a subnet route takes its designation and flows away', async (t) => {
+  await designatedTo('subnet-route', SUB(3), 1);
+  await nv.deleteSubnetRoute(3);
+  await waitUntil(10_000, 50, async () => (await nv.designation('subnet-route', SUB(3))) === undefined || Promise.reject(new Error('still there')));
+  const stored = await sc.session.getJson(`/rests/data/designated-switch:designations/designation=subnet-route,${SUB(3)}`);
+  t.equal(stored.status, 409, 'the stored designation is gone too');
+  const flows = await flowsWhere('no subnet 3 route flows', (f) => ![...f.values()].flat().some((x) => String(x.id).startsWith(`subnet-route.${SUB(3)}.`)));
+  t.ok(has(flows, 1, `net.${NET(3)}.local.${uuid(3, 301)}`), 'the VM of subnet 3 keeps its delivery flows');
 });
 
 t.test('every programmed flow is one ovs-ofctl accepts, with a cookie that names its service', async (t) => {
