@@ -13,6 +13,7 @@ import { startRestconf, type RestconfServer } from './northbound/restconf/server
 import { publishYangLibrary } from './northbound/yang-library.ts';
 import { discoverPlugins, startPlugins, type PluginSet } from './plugin/loader.ts';
 import { NotificationBus } from './rpc/notifications.ts';
+import { OvsdbManager } from './southbound/ovsdb/manager.ts';
 import { RpcRegistry } from './rpc/registry.ts';
 import { tracer } from './telemetry/tracing.ts';
 import { loadSchema } from './yang/compiler.ts';
@@ -26,6 +27,8 @@ export interface Controller {
   notifications: NotificationBus;
   plugins: PluginSet;
   restconf: RestconfServer;
+  /** The OVSDB manager (southbound); `ovsdb.port` is where it listens. */
+  ovsdb: OvsdbManager;
   log: Logger;
   stop(): Promise<void>;
 }
@@ -50,6 +53,7 @@ export async function startController(config: Config, log: Logger = pino({ level
   );
   let plugins: PluginSet | undefined;
   let restconf: RestconfServer;
+  const ovsdb = new OvsdbManager({ data, log: log.child({ southbound: 'ovsdb' }), host: config.bindAddress, port: config.ovsdbPort });
   try {
     await publishYangLibrary(data, schema);
     plugins = await startPlugins(
@@ -69,7 +73,11 @@ export async function startController(config: Config, log: Logger = pino({ level
         tls: config.restconfTlsCert ? { cert: config.restconfTlsCert, key: config.restconfTlsKey } : undefined,
       },
     );
+    // Last: switches connect once the plugins that react to them are listening.
+    await ovsdb.start();
   } catch (e) {
+    await ovsdb.stop();
+    await restconf!?.close();
     await plugins?.stop();
     await data.close();
     throw e;
@@ -84,11 +92,13 @@ export async function startController(config: Config, log: Logger = pino({ level
     notifications,
     plugins: started,
     restconf,
+    ovsdb,
     log,
     async stop() {
       if (stopped) return;
       stopped = true;
       // Stop taking requests first, then let plugins and listeners finish, then close storage.
+      await ovsdb.stop();
       await restconf.close();
       await started.stop();
       await data.close();

@@ -48,12 +48,13 @@ async function main(): Promise<number> {
       datastore: config.datastore === 'level' ? `level:${config.dataDir}` : 'memory',
       modules: controller.schema.modules.size,
       restconf: controller.restconf.url,
+      ovsdb: `${config.bindAddress}:${controller.ovsdb.port}`,
       plugins: controller.plugins.loaded.map((p) => p.name),
       failedPlugins: controller.plugins.failed.map((p) => p.name),
     },
     `sextant ready: datastore ${config.datastore === 'level' ? `LevelDB at ${config.dataDir}` : 'in memory'}, ` +
       `${controller.schema.modules.size} YANG modules, plugins: ${plugins}${failed ? ` (failed: ${failed})` : ''}, ` +
-      `RESTCONF at ${controller.restconf.url}`,
+      `RESTCONF at ${controller.restconf.url}, OVSDB manager at ${config.bindAddress}:${controller.ovsdb.port}`,
   );
   // The controller runs until it is told to stop, whether or not anything else keeps Node busy.
   const keepAlive = setInterval(() => undefined, 1 << 30);

@@ -13,6 +13,7 @@ import {
   COMPUTE_NODES,
   conflict,
   dpnFromDatapathId,
+  removedCompute,
   type Compute,
   type ComputeNodeJson,
 } from './model.ts';
@@ -66,6 +67,11 @@ export async function learnComputes(changes: Change[], ctx: PluginContext): Prom
         return;
       }
       if (held) return tx.cancel();
+      // A compute scaled in while its switch stays connected must not come back by itself: the
+      // same bridge node (same OVS database) is the same compute. A re-provisioned host comes
+      // back with a new OVS database, hence a new node-id, and registers.
+      const removed = tx.read(removedCompute(claim.name)) as { 'node-id'?: string } | undefined;
+      if (removed?.['node-id'] === claim.nodeId) return tx.cancel();
       tx.put(computeNode(claim.name), {
         'compute-name': claim.name,
         nodeid: claim.nodeId,

@@ -51,7 +51,7 @@ async function profiler() {
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'bench-elections-'));
-const c = await startController(loadConfig(['--restconf-port=0', '--datastore=level', `--data-dir=${dir}`, '--log-level=silent'], {}), pino({ level: 'silent' }));
+const c = await startController(loadConfig(['--restconf-port=0', '--ovsdb-port=0', '--datastore=level', `--data-dir=${dir}`, '--log-level=silent'], {}), pino({ level: 'silent' }));
 const data = c.data;
 
 /** Waits until nothing is left to do: no listener running, no queued work, no new commit. */

@@ -20,7 +20,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const round = (x: number) => Number(x.toFixed(2));
 
 const dir = mkdtempSync(join(tmpdir(), 'bench-scalein-'));
-const c = await startController(loadConfig(['--restconf-port=0', '--datastore=level', `--data-dir=${dir}`, '--log-level=silent'], {}), pino({ level: 'silent' }));
+const c = await startController(loadConfig(['--restconf-port=0', '--ovsdb-port=0', '--datastore=level', `--data-dir=${dir}`, '--log-level=silent'], {}), pino({ level: 'silent' }));
 try {
   // The computes, as the OVSDB southbound would report them.
   const tx = c.data.transaction('operational');

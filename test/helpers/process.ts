@@ -12,7 +12,9 @@ export interface Started {
 
 /** Runs `npm start`'s entry point (node --import tsx src/main.ts) with flags; killed by pid at teardown. */
 export function startMain(t: { teardown(fn: () => void): void }, args: string[], env: NodeJS.ProcessEnv = {}): Started {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/main.ts'), ...args], {
+  // Never the default OVSDB port (6640) in tests: the machine may be shared.
+  const ports = args.some((a) => a.startsWith('--ovsdb-port')) ? [] : ['--ovsdb-port=0'];
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/main.ts'), ...ports, ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

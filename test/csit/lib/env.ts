@@ -73,6 +73,7 @@ export async function startSuiteController(t: Teardown, extraFlags: string[] = [
     const config = loadConfig(
       [
         '--restconf-port=0',
+        '--ovsdb-port=0',
         '--datastore=memory',
         '--log-level=silent',
         `--data-dir=${tmp}`,

@@ -1,0 +1,205 @@
+/**
+ * JSON-RPC 1.0 over a byte stream, as OVSDB (RFC 7047) uses it: messages are bare JSON objects
+ * one after another, with no framing, so a streaming scanner finds where each ends (messages split
+ * across reads, several in one read, multi-byte UTF-8 cut between reads). A peer that sends
+ * something that is not JSON, a message over the size limit, a method we do not serve or an
+ * answer to nothing we asked loses its connection; nothing else is affected.
+ */
+import type { Socket } from 'node:net';
+import { StringDecoder } from 'node:string_decoder';
+
+export class ProtocolError extends Error {}
+
+/** Splits a character stream into top-level JSON values. */
+export class JsonStreamScanner {
+  private buf = '';
+  private pos = 0;
+  private start = -1;
+  private depth = 0;
+  private inString = false;
+  private escaped = false;
+  private readonly decoder = new StringDecoder('utf8');
+
+  constructor(private readonly maxChars: number) {}
+
+  /** Feeds bytes; returns the complete messages they finish. Throws ProtocolError. */
+  push(chunk: Buffer): unknown[] {
+    this.buf += this.decoder.write(chunk);
+    const out: unknown[] = [];
+    const s = this.buf;
+    for (let i = this.pos; i < s.length; i++) {
+      const ch = s.charCodeAt(i);
+      if (this.start < 0) {
+        if (ch === 0x20 || ch === 0x0a || ch === 0x0d || ch === 0x09) continue;
+        if (ch !== 0x7b /* { */) throw new ProtocolError(`expected a JSON object, got ${JSON.stringify(s[i])}`);
+        this.start = i;
+        this.depth = 1;
+        continue;
+      }
+      if (this.inString) {
+        if (this.escaped) this.escaped = false;
+        else if (ch === 0x5c /* \ */) this.escaped = true;
+        else if (ch === 0x22 /* " */) this.inString = false;
+        continue;
+      }
+      if (ch === 0x22) this.inString = true;
+      else if (ch === 0x7b || ch === 0x5b) this.depth++;
+      else if (ch === 0x7d || ch === 0x5d) {
+        if (--this.depth === 0) {
+          const text = s.slice(this.start, i + 1);
+          try {
+            out.push(JSON.parse(text));
+          } catch (e) {
+            throw new ProtocolError(`malformed JSON: ${(e as Error).message}`);
+          }
+          this.start = -1;
+        }
+      }
+    }
+    // Keep only the unfinished message.
+    if (this.start < 0) {
+      this.buf = '';
+      this.pos = 0;
+    } else {
+      if (this.buf.length - this.start > this.maxChars) throw new ProtocolError(`message over ${this.maxChars} characters`);
+      this.buf = this.buf.slice(this.start);
+      this.pos = this.buf.length;
+      this.start = 0;
+    }
+    return out;
+  }
+}
+
+export interface JsonRpcOptions {
+  maxMessageChars?: number;
+  /** Send an echo after this long without traffic; close if it is not answered as long again. */
+  probeMs?: number;
+  /** Methods the peer may call on us (echo is built in); anything else closes the connection. */
+  onRequest?: (method: string, params: unknown) => unknown;
+  /** Notifications (id null) the peer may send; others close the connection. */
+  onNotification?: (method: string, params: unknown) => void;
+  onClose?: (reason: string) => void;
+}
+
+interface Pending {
+  resolve: (v: unknown) => void;
+  reject: (e: Error) => void;
+}
+
+export class RpcError extends Error {
+  constructor(
+    readonly method: string,
+    readonly error: unknown,
+  ) {
+    super(`${method} failed: ${typeof error === 'string' ? error : JSON.stringify(error)}`);
+  }
+}
+
+export class JsonRpcPeer {
+  private readonly scanner: JsonStreamScanner;
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private closed = false;
+  private lastRx = Date.now();
+  private probe: NodeJS.Timeout | undefined;
+  private probing = false;
+
+  constructor(
+    readonly socket: Socket,
+    private readonly opts: JsonRpcOptions = {},
+  ) {
+    this.scanner = new JsonStreamScanner(opts.maxMessageChars ?? 16 * 1024 * 1024);
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', (e) => this.close(`socket error: ${e.message}`));
+    socket.on('close', () => this.close('connection closed'));
+    const every = opts.probeMs ?? 5000;
+    this.probe = setInterval(() => this.checkIdle(every), Math.max(50, Math.floor(every / 2)));
+    this.probe.unref();
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  request(method: string, params: unknown[]): Promise<unknown> {
+    if (this.closed) return Promise.reject(new Error(`${method}: connection closed`));
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.send({ method, params, id });
+    });
+  }
+
+  close(reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.probe);
+    for (const p of this.pending.values()) p.reject(new Error(`connection closed: ${reason}`));
+    this.pending.clear();
+    this.socket.destroy();
+    this.opts.onClose?.(reason);
+  }
+
+  private send(msg: unknown): void {
+    if (!this.closed) this.socket.write(JSON.stringify(msg));
+  }
+
+  private checkIdle(every: number): void {
+    const idle = Date.now() - this.lastRx;
+    if (idle >= 2 * every && this.probing) return this.close(`no answer to an inactivity probe in ${every} ms`);
+    if (idle >= every && !this.probing) {
+      this.probing = true;
+      this.request('echo', []).then(
+        () => (this.probing = false),
+        () => undefined,
+      );
+    }
+  }
+
+  private onData(chunk: Buffer): void {
+    this.lastRx = Date.now();
+    let messages: unknown[];
+    try {
+      messages = this.scanner.push(chunk);
+    } catch (e) {
+      return this.close((e as Error).message);
+    }
+    for (const m of messages) {
+      if (this.closed) return;
+      this.dispatch(m as Record<string, unknown>);
+    }
+  }
+
+  private dispatch(m: Record<string, unknown>): void {
+    if (typeof m.method === 'string') {
+      const params = m.params;
+      if (m.id === null || m.id === undefined) {
+        if (!this.opts.onNotification) return this.close(`unexpected notification ${m.method}`);
+        try {
+          this.opts.onNotification(m.method, params);
+        } catch (e) {
+          this.close(`notification ${m.method}: ${(e as Error).message}`);
+        }
+        return;
+      }
+      if (m.method === 'echo') return this.send({ result: params ?? [], error: null, id: m.id });
+      if (!this.opts.onRequest) return this.close(`unknown method ${JSON.stringify(m.method).slice(0, 80)}`);
+      try {
+        this.send({ result: this.opts.onRequest(m.method, params), error: null, id: m.id });
+      } catch (e) {
+        this.close(`method ${m.method}: ${(e as Error).message}`);
+      }
+      return;
+    }
+    if ('result' in m || 'error' in m) {
+      const p = typeof m.id === 'number' ? this.pending.get(m.id) : undefined;
+      if (!p) return this.close(`an answer to nothing we asked (id ${JSON.stringify(m.id)})`);
+      this.pending.delete(m.id as number);
+      if (m.error !== null && m.error !== undefined) p.reject(new RpcError('request', m.error));
+      else p.resolve(m.result);
+      return;
+    }
+    this.close('a message that is neither a request nor a response');
+  }
+}

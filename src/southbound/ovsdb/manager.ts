@@ -1,0 +1,164 @@
+/**
+ * The OVSDB manager: listens on the OVSDB port for switches whose manager is set to us
+ * (`ovs-vsctl set-manager tcp:<us>:<port>`), and connects to the switches the config topology
+ * names with `ovsdb:connection-info{remote-ip, remote-port}` (node-id `ovsdb://IP:port`),
+ * reconnecting with backoff. Each connection is an OvsdbSession; a switch that disconnects loses
+ * its operational subtree (its computes become not connected), and gets it back, repaired, when it
+ * returns.
+ */
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import type { Logger } from 'pino';
+import type { Datastore } from '../../datastore/datastore.ts';
+import { OvsdbSession } from './session.ts';
+import { OVSDB_TOPOLOGY } from './topology.ts';
+
+export interface OvsdbManagerOptions {
+  data: Datastore;
+  log: Logger;
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  probeMs?: number;
+  maxMessageChars?: number;
+  /** Backoff bounds for active connections. */
+  minBackoffMs?: number;
+  maxBackoffMs?: number;
+}
+
+interface Active {
+  nodeId: string;
+  host: string;
+  port: number;
+  session?: OvsdbSession;
+  timer?: NodeJS.Timeout;
+  backoff: number;
+  stopped: boolean;
+}
+
+export class OvsdbManager {
+  private server: Server | undefined;
+  /** Sessions by the switch's node-id (the newest wins when a switch reconnects). */
+  readonly sessions = new Map<string, OvsdbSession>();
+  private readonly all = new Set<OvsdbSession>();
+  private readonly active = new Map<string, Active>();
+  private unsubscribe: (() => void)[] = [];
+  private stopping = false;
+
+  constructor(private readonly opts: OvsdbManagerOptions) {}
+
+  get port(): number {
+    const a = this.server?.address();
+    return typeof a === 'object' && a ? a.port : 0;
+  }
+
+  async start(): Promise<void> {
+    this.server = createServer((socket) => this.accept(socket, undefined));
+    this.server.maxConnections = 4096;
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once('error', reject);
+      this.server!.listen(this.opts.port, this.opts.host, () => resolve());
+    });
+    // Config changes: the intent for a connected switch, or a switch to connect to.
+    this.unsubscribe.push(
+      this.opts.data.subscribe('config', `${OVSDB_TOPOLOGY}/node=*`, (changes) => {
+        for (const c of changes) {
+          const nodeId = c.keys[0][0] as string;
+          this.sessionFor(nodeId)?.schedule();
+          const info = (c.after as { 'ovsdb:connection-info'?: { 'remote-ip'?: string; 'remote-port'?: number } } | undefined)?.['ovsdb:connection-info'];
+          if (info?.['remote-ip'] && info['remote-port'] && !nodeId.includes('/bridge/')) this.connectTo(nodeId, info['remote-ip'], info['remote-port']);
+          else if (!c.after) this.disconnectFrom(nodeId);
+        }
+      }),
+    );
+  }
+
+  /** The session serving a node (an OVS node or one of its bridges). */
+  private sessionFor(nodeId: string): OvsdbSession | undefined {
+    const at = nodeId.indexOf('/bridge/');
+    return this.sessions.get(at < 0 ? nodeId : nodeId.slice(0, at));
+  }
+
+  private accept(socket: Socket, nodeId: string | undefined, onClosed?: () => void): OvsdbSession {
+    const session: OvsdbSession = new OvsdbSession(socket, {
+      data: this.opts.data,
+      log: this.opts.log,
+      nodeId,
+      probeMs: this.opts.probeMs,
+      maxMessageChars: this.opts.maxMessageChars,
+      onIdentified: (s) => {
+        const previous = this.sessions.get(s.nodeId!);
+        this.sessions.set(s.nodeId!, s);
+        if (previous && previous !== s) previous.peer.close('replaced by a new connection from the same switch');
+        this.opts.log.info({ node: s.nodeId, remote: `${socket.remoteAddress}:${socket.remotePort}` }, `ovsdb ${s.nodeId} connected`);
+      },
+      onClosed: (s) => {
+        this.all.delete(s);
+        if (s.nodeId && this.sessions.get(s.nodeId) === s) {
+          this.sessions.delete(s.nodeId);
+          if (!this.stopping) void s.unpublish().catch((e) => this.opts.log.warn({ err: e }, 'ovsdb: removing a switch from the topology failed'));
+        }
+        onClosed?.();
+      },
+    });
+    this.all.add(session);
+    session.start().catch((e) => {
+      this.opts.log.warn({ err: e }, `ovsdb peer ${socket.remoteAddress}:${socket.remotePort}: ${(e as Error).message}`);
+      session.peer.close((e as Error).message);
+    });
+    return session;
+  }
+
+  private connectTo(nodeId: string, host: string, port: number): void {
+    const known = this.active.get(nodeId);
+    if (known && known.host === host && known.port === port) return;
+    if (known) this.disconnectFrom(nodeId);
+    const a: Active = { nodeId, host, port, backoff: this.opts.minBackoffMs ?? 1000, stopped: false };
+    this.active.set(nodeId, a);
+    const attempt = () => {
+      if (a.stopped || this.stopping) return;
+      const socket = connect({ host, port });
+      let opened = false;
+      socket.once('connect', () => {
+        opened = true;
+        a.backoff = this.opts.minBackoffMs ?? 1000;
+        a.session = this.accept(socket, nodeId, () => retry());
+      });
+      socket.once('error', () => {
+        if (!opened) retry();
+      });
+      const retry = () => {
+        a.session = undefined;
+        if (a.stopped || this.stopping) return;
+        a.timer = setTimeout(attempt, a.backoff);
+        a.timer.unref();
+        a.backoff = Math.min(a.backoff * 2, this.opts.maxBackoffMs ?? 30_000);
+      };
+    };
+    attempt();
+  }
+
+  private disconnectFrom(nodeId: string): void {
+    const a = this.active.get(nodeId);
+    if (!a) return;
+    a.stopped = true;
+    clearTimeout(a.timer);
+    a.session?.peer.close('removed from the config topology');
+    this.active.delete(nodeId);
+  }
+
+  /** Resolves when every connected switch has published and reconciled what it knows. */
+  async idle(): Promise<void> {
+    await Promise.all([...this.all].map((s) => s.idle()));
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    for (const u of this.unsubscribe) u();
+    for (const a of this.active.values()) {
+      a.stopped = true;
+      clearTimeout(a.timer);
+    }
+    for (const s of this.all) s.peer.close('the controller is stopping');
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+}
