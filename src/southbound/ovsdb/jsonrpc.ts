@@ -8,13 +8,20 @@
 import type { Socket } from 'node:net';
 import { StringDecoder } from 'node:string_decoder';
 
-export class ProtocolError extends Error {}
+export class ProtocolError extends Error {
+  override name = 'ProtocolError';
+}
 
-/** Splits a character stream into top-level JSON values. */
+/**
+ * Splits a character stream into top-level JSON values. Each read is scanned once: the pieces
+ * of an unfinished message are kept in a list and joined only when it ends, so a large message
+ * arriving in many reads costs linear time, and a message over the limit is refused as soon as
+ * it passes it.
+ */
 export class JsonStreamScanner {
-  private buf = '';
-  private pos = 0;
-  private start = -1;
+  private parts: string[] = [];
+  private partsLength = 0;
+  private inMessage = false;
   private depth = 0;
   private inString = false;
   private escaped = false;
@@ -24,16 +31,17 @@ export class JsonStreamScanner {
 
   /** Feeds bytes; returns the complete messages they finish. Throws ProtocolError. */
   push(chunk: Buffer): unknown[] {
-    this.buf += this.decoder.write(chunk);
+    const s = this.decoder.write(chunk);
     const out: unknown[] = [];
-    const s = this.buf;
-    for (let i = this.pos; i < s.length; i++) {
+    let from = 0; // where the current message starts within s
+    for (let i = 0; i < s.length; i++) {
       const ch = s.charCodeAt(i);
-      if (this.start < 0) {
+      if (!this.inMessage) {
         if (ch === 0x20 || ch === 0x0a || ch === 0x0d || ch === 0x09) continue;
         if (ch !== 0x7b /* { */) throw new ProtocolError(`expected a JSON object, got ${JSON.stringify(s[i])}`);
-        this.start = i;
+        this.inMessage = true;
         this.depth = 1;
+        from = i;
         continue;
       }
       if (this.inString) {
@@ -44,27 +52,24 @@ export class JsonStreamScanner {
       }
       if (ch === 0x22) this.inString = true;
       else if (ch === 0x7b || ch === 0x5b) this.depth++;
-      else if (ch === 0x7d || ch === 0x5d) {
-        if (--this.depth === 0) {
-          const text = s.slice(this.start, i + 1);
-          try {
-            out.push(JSON.parse(text));
-          } catch (e) {
-            throw new ProtocolError(`malformed JSON: ${(e as Error).message}`);
-          }
-          this.start = -1;
+      else if ((ch === 0x7d || ch === 0x5d) && --this.depth === 0) {
+        if (this.partsLength + (i + 1 - from) > this.maxChars) throw new ProtocolError(`message over ${this.maxChars} characters`);
+        const text = this.parts.length ? this.parts.join('') + s.slice(from, i + 1) : s.slice(from, i + 1);
+        this.parts = [];
+        this.partsLength = 0;
+        this.inMessage = false;
+        try {
+          out.push(JSON.parse(text));
+        } catch (e) {
+          throw new ProtocolError(`malformed JSON: ${(e as Error).message}`);
         }
       }
     }
-    // Keep only the unfinished message.
-    if (this.start < 0) {
-      this.buf = '';
-      this.pos = 0;
-    } else {
-      if (this.buf.length - this.start > this.maxChars) throw new ProtocolError(`message over ${this.maxChars} characters`);
-      this.buf = this.buf.slice(this.start);
-      this.pos = this.buf.length;
-      this.start = 0;
+    if (this.inMessage) {
+      const tail = s.slice(from);
+      this.parts.push(tail);
+      this.partsLength += tail.length;
+      if (this.partsLength > this.maxChars) throw new ProtocolError(`message over ${this.maxChars} characters`);
     }
     return out;
   }
