@@ -137,3 +137,30 @@ t.test('garbage, a 64 MB message and an unknown method close only that connectio
   await waitUntil(5_000, 50, async () => ((await vsctl(c1, 'br-get-external-id', 'br-int', 'tombstoned')) === 'true' ? true : Promise.reject(new Error('not yet'))));
   t.pass('and still served: a tombstone reaches OVS');
 });
+
+t.test('a switch named in the config topology with connection-info is connected to, and reconnected after it restarts', async (t) => {
+  const passive = await computesForTest(t, { count: 1, first: 7 }); // no manager: only we can reach it
+  const sw = passive.computes[0];
+  const nodeId = `ovsdb://127.0.0.1:${sw.port}`;
+  const tx = c.data.transaction('config');
+  tx.put(`/network-topology:network-topology/topology=ovsdb%3A1/node=${encodeURIComponent(nodeId)}`, {
+    'node-id': nodeId,
+    'ovsdb:connection-info': { 'remote-ip': '127.0.0.1', 'remote-port': sw.port },
+  });
+  await tx.commit();
+  const bridge = `/network-topology:network-topology/topology=ovsdb%3A1/node=${encodeURIComponent(`${nodeId}/bridge/br-int`)}`;
+  await waitUntil(15_000, 100, () => (c.data.read('operational', bridge) ? true : Promise.reject(new Error('not connected'))));
+  t.pass('the switch is reported under the configured node-id');
+  await waitUntil(15_000, 100, () => (computeNodes().some((n) => n['compute-name'] === sw.name && n.nodeid === `${nodeId}/bridge/br-int`) ? true : Promise.reject(new Error('not registered'))));
+  t.pass('and registered as a compute');
+  await killCompute(sw);
+  await waitUntil(15_000, 100, () => (!c.data.read('operational', bridge) ? true : Promise.reject(new Error('still reported'))));
+  await restartCompute(sw);
+  await waitUntil(20_000, 100, () => (c.data.read('operational', bridge) ? true : Promise.reject(new Error('not reconnected'))));
+  t.pass('after the switch restarts, the controller connects again (backoff)');
+  const rm = c.data.transaction('config');
+  rm.remove(`/network-topology:network-topology/topology=ovsdb%3A1/node=${encodeURIComponent(nodeId)}`);
+  await rm.commit();
+  await waitUntil(15_000, 100, () => (!c.data.read('operational', bridge) ? true : Promise.reject(new Error('still connected'))));
+  t.pass('removing the node from the config topology disconnects it');
+});

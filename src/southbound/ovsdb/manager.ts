@@ -43,6 +43,8 @@ export class OvsdbManager {
   private readonly active = new Map<string, Active>();
   private unsubscribe: (() => void)[] = [];
   private stopping = false;
+  /** The config topology's nodes (the intent), kept from the listener so sessions never re-read it. */
+  private readonly intents = new Map<string, unknown>();
 
   constructor(private readonly opts: OvsdbManagerOptions) {}
 
@@ -63,6 +65,8 @@ export class OvsdbManager {
       this.opts.data.subscribe('config', `${OVSDB_TOPOLOGY}/node=*`, (changes) => {
         for (const c of changes) {
           const nodeId = c.keys[0][0] as string;
+          if (c.after) this.intents.set(nodeId, c.after);
+          else this.intents.delete(nodeId);
           this.sessionFor(nodeId)?.schedule();
           const info = (c.after as { 'ovsdb:connection-info'?: { 'remote-ip'?: string; 'remote-port'?: number } } | undefined)?.['ovsdb:connection-info'];
           if (info?.['remote-ip'] && info['remote-port'] && !nodeId.includes('/bridge/')) this.connectTo(nodeId, info['remote-ip'], info['remote-port']);
@@ -82,6 +86,7 @@ export class OvsdbManager {
     const session: OvsdbSession = new OvsdbSession(socket, {
       data: this.opts.data,
       log: this.opts.log,
+      intent: (id) => this.intents.get(id),
       nodeId,
       probeMs: this.opts.probeMs,
       maxMessageChars: this.opts.maxMessageChars,

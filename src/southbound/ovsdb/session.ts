@@ -60,6 +60,8 @@ const LIST_KEYS: Record<string, string> = {
 export interface SessionHooks {
   data: Datastore;
   log: Logger;
+  /** The config topology node of that id (the intent), as the manager's listener last saw it. */
+  intent(nodeId: string): unknown;
   /** The node-id to publish the switch under; undefined: `ovsdb://uuid/<Open_vSwitch uuid>`. */
   nodeId?: string;
   /** Called once the switch's node-id is known (after the first monitor reply). */
@@ -75,6 +77,13 @@ export class OvsdbSession {
   nodeId: string | undefined;
   /** What this session last published: node-id -> node JSON. */
   private published = new Map<string, Json>();
+  /**
+   * Termination points by Port uuid, with their JSON text, rebuilt only when the port or its
+   * interface changed: a switch with hundreds of ports sends an update per port, and rebuilding
+   * and comparing every port each time would be quadratic.
+   */
+  private readonly tpCache = new Map<string, { tp: Json; text: string }>();
+  private readonly portOfInterface = new Map<string, string>();
   private dirty = false;
   private work: Promise<void> = Promise.resolve();
   private closedFlag = false;
@@ -149,6 +158,11 @@ export class OvsdbSession {
       for (const [uuid, change] of Object.entries(rows as Record<string, { old?: Row; new?: Row }>)) {
         if (change.new) t.set(uuid, { ...(t.get(uuid) ?? {}), ...change.new });
         else t.delete(uuid);
+        if (table === 'Port') this.tpCache.delete(uuid);
+        if (table === 'Interface') {
+          const port = this.portOfInterface.get(uuid);
+          if (port) this.tpCache.delete(port);
+        }
       }
     }
   }
@@ -199,8 +213,6 @@ export class OvsdbSession {
     out.set(ovsId, ovsNode);
 
     const bridges = this.replica.get('Bridge')!;
-    const ports = this.replica.get('Port')!;
-    const ifaces = this.replica.get('Interface')!;
     const controllers = this.replica.get('Controller')!;
     for (const [buuid, b] of bridges) {
       const name = String(b.name);
@@ -218,30 +230,39 @@ export class OvsdbSession {
       const tps: Json[] = [];
       for (const pref of set(b.ports)) {
         const puuid = uuidOf(pref);
-        const port = puuid ? ports.get(puuid) : undefined;
-        if (!port) continue;
-        const iuuid = uuidOf(set(port.interfaces)[0]);
-        const iface = iuuid ? ifaces.get(iuuid) : undefined;
-        const tp: TerminationPointJson & Json = { 'tp-id': String(port.name), 'ovsdb:name': String(port.name), 'ovsdb:port-uuid': puuid };
-        if (iface) {
-          tp['ovsdb:interface-uuid'] = iuuid;
-          const type = String(iface.type || 'system');
-          if (KNOWN_INTERFACE_TYPES.has(type)) tp['ovsdb:interface-type'] = `ovsdb:interface-type-${type}`;
-          const ofport = set(iface.ofport)[0];
-          if (typeof ofport === 'number' && ofport > 0) tp['ovsdb:ofport'] = ofport;
-          const req = set(iface.ofport_request)[0];
-          if (typeof req === 'number' && req >= 1 && req <= 65279) tp['ovsdb:ofport_request'] = req;
-          const opts = Object.entries(map(iface.options));
-          if (opts.length) tp['ovsdb:options'] = opts.map(([option, value]) => ({ option, value }));
-          const iext = Object.entries(map(iface.external_ids));
-          if (iext.length) tp['ovsdb:interface-external-ids'] = iext.map(([k, v]) => ({ 'external-id-key': k, 'external-id-value': v }));
-        }
-        tps.push(tp);
+        if (!puuid) continue;
+        const cached = this.tpCache.get(puuid) ?? this.terminationPoint(puuid);
+        if (cached) tps.push(cached.tp);
       }
       if (tps.length) node['termination-point'] = tps;
       out.set(id, node);
     }
     return out;
+  }
+
+  private terminationPoint(puuid: string): { tp: Json; text: string } | undefined {
+    const port = this.replica.get('Port')!.get(puuid);
+    if (!port) return undefined;
+    const iuuid = uuidOf(set(port.interfaces)[0]);
+    const iface = iuuid ? this.replica.get('Interface')!.get(iuuid) : undefined;
+    const tp: TerminationPointJson & Json = { 'tp-id': String(port.name), 'ovsdb:name': String(port.name), 'ovsdb:port-uuid': puuid };
+    if (iuuid) this.portOfInterface.set(iuuid, puuid); // so a later change of the interface refreshes this
+    if (iface && iuuid) {
+      tp['ovsdb:interface-uuid'] = iuuid;
+      const type = String(iface.type || 'system');
+      if (KNOWN_INTERFACE_TYPES.has(type)) tp['ovsdb:interface-type'] = `ovsdb:interface-type-${type}`;
+      const ofport = set(iface.ofport)[0];
+      if (typeof ofport === 'number' && ofport > 0) tp['ovsdb:ofport'] = ofport;
+      const req = set(iface.ofport_request)[0];
+      if (typeof req === 'number' && req >= 1 && req <= 65279) tp['ovsdb:ofport_request'] = req;
+      const opts = Object.entries(map(iface.options));
+      if (opts.length) tp['ovsdb:options'] = opts.map(([option, value]) => ({ option, value }));
+      const iext = Object.entries(map(iface.external_ids));
+      if (iext.length) tp['ovsdb:interface-external-ids'] = iext.map(([k, v]) => ({ 'external-id-key': k, 'external-id-value': v }));
+    }
+    const entry = { tp, text: JSON.stringify(tp) };
+    this.tpCache.set(puuid, entry);
+    return entry;
   }
 
   /** Writes what changed since the last publish, member by member and list entry by entry. */
@@ -277,7 +298,7 @@ export class OvsdbSession {
     let n = 0;
     for (const [buuid, b] of bridges) {
       const nodeId = this.bridgeNodeId(String(b.name));
-      const intent = this.hooks.data.read('config', topologyNodePath(nodeId)) as
+      const intent = this.hooks.intent(nodeId) as
         | { 'ovsdb:bridge-external-ids'?: { 'bridge-external-id-key': string; 'bridge-external-id-value': string }[]; 'termination-point'?: TerminationPointJson[] }
         | undefined;
       const whereBridge = [['_uuid', '==', ['uuid', buuid]]];
@@ -369,7 +390,9 @@ function diffMembers(tx: { put(p: string, v: unknown): unknown; remove(p: string
         }
       }
       for (const [k, e] of after) {
-        if (JSON.stringify(before.get(k)) === JSON.stringify(e)) continue;
+        const was = before.get(k);
+        // Cached termination points are the same object while unchanged.
+        if (was === e || (was !== undefined && JSON.stringify(was) === JSON.stringify(e))) continue;
         tx.put(`${path}/${m}=${encodeKeyValue(k)}`, e);
         writes++;
       }
