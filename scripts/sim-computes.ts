@@ -276,20 +276,24 @@ async function launch(dir: string, port: number): Promise<number> {
       else reject(new Error(`ovsdb-server in ${dir} failed to start (${signal ?? `exit ${code}`}): ${stderr.trim()}`));
     });
   });
-  const pid = pidfilePid(dir);
-  if (pid === undefined) throw new Error(`ovsdb-server in ${dir} wrote no pidfile`);
-  const fresh = await readFrom(log, logStart);
-  if (fresh.includes(`ptcp:${port}:127.0.0.1: listen failed`)) {
-    await stopServer({ dir, pid }, 0, false);
-    throw new PortTaken(`port ${port} is taken`);
+  const found = pidfilePid(dir);
+  if (found === undefined) throw new Error(`ovsdb-server in ${dir} wrote no pidfile`);
+  const pid: number = found;
+  // The daemon writes these lines after its launcher exits, so on a loaded machine they can come
+  // a little later: look for up to 10 s.
+  let fresh = '';
+  for (const until = Date.now() + 10_000; Date.now() < until; await new Promise((r) => setTimeout(r, 50))) {
+    fresh = await readFrom(log, logStart);
+    if (fresh.includes(`ptcp:${port}:127.0.0.1: listen failed`)) {
+      await stopServer({ dir, pid }, 0, false);
+      throw new PortTaken(`port ${port} is taken`);
+    }
+    // An explicit port that binds is not logged (only port 0 logs "listening on port"); the
+    // "ovsdb-server (Open vSwitch) x.y" line is logged after the remotes were configured.
+    if (/ovsdb_server\|INFO\|ovsdb-server \(Open vSwitch\)/.test(fresh)) return pid;
   }
-  // An explicit port that binds is not logged (only port 0 logs "listening on port"); the
-  // "ovsdb-server (Open vSwitch) x.y" line is logged after the remotes were configured.
-  if (!/ovsdb_server\|INFO\|ovsdb-server \(Open vSwitch\)/.test(fresh)) {
-    await stopServer({ dir, pid }, 0, false);
-    throw new Error(`ovsdb-server in ${dir} did not log its start:\n${fresh}`);
-  }
-  return pid;
+  await stopServer({ dir, pid }, 0, false);
+  throw new Error(`ovsdb-server in ${dir} did not log its start:\n${fresh}`);
 }
 
 async function readFrom(file: string, offset: number): Promise<string> {

@@ -73,8 +73,10 @@ export async function startController(config: Config, log: Logger = pino({ level
         tls: config.restconfTlsCert ? { cert: config.restconfTlsCert, key: config.restconfTlsKey } : undefined,
       },
     );
-    // Last: switches connect once the plugins that react to them are listening.
-    await ovsdb.start();
+    // Last: switches connect once the plugins that react to them are listening. Without the
+    // topology models (a controller serving other modules only) there is no southbound.
+    if (schema.modules.has('network-topology') && schema.modules.has('ovsdb')) await ovsdb.start();
+    else log.info('no network-topology/ovsdb modules loaded: the OVSDB manager is not started');
   } catch (e) {
     await ovsdb.stop();
     await restconf!?.close();

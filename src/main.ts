@@ -54,7 +54,7 @@ async function main(): Promise<number> {
     },
     `sextant ready: datastore ${config.datastore === 'level' ? `LevelDB at ${config.dataDir}` : 'in memory'}, ` +
       `${controller.schema.modules.size} YANG modules, plugins: ${plugins}${failed ? ` (failed: ${failed})` : ''}, ` +
-      `RESTCONF at ${controller.restconf.url}, OVSDB manager at ${config.bindAddress}:${controller.ovsdb.port}`,
+      `RESTCONF at ${controller.restconf.url}, ${controller.ovsdb.port ? `OVSDB manager at ${config.bindAddress}:${controller.ovsdb.port}` : 'no OVSDB manager'}`,
   );
   // The controller runs until it is told to stop, whether or not anything else keeps Node busy.
   const keepAlive = setInterval(() => undefined, 1 << 30);
