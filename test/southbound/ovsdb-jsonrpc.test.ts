@@ -28,3 +28,29 @@ t.test('garbage and oversized messages are protocol errors', async (t) => {
   s.push(Buffer.from('{"a":"'));
   t.throws(() => s.push(Buffer.alloc(2000, 0x61)), /message over 1000 characters/, 'an unfinished message over the limit');
 });
+
+t.test('a peer answers echo, probes an idle line and drops one that stays silent', async (t) => {
+  const { createServer, connect } = await import('node:net');
+  const { JsonRpcPeer } = await import('../../src/southbound/ovsdb/jsonrpc.ts');
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  t.teardown(() => server.close());
+  const port = (server.address() as { port: number }).port;
+  const accepted = new Promise<import('node:net').Socket>((r) => server.once('connection', r));
+  const client = connect({ host: '127.0.0.1', port });
+  const closed = new Promise<string>((resolve) => {
+    const peer = new JsonRpcPeer(client, { probeMs: 100, onClose: resolve });
+    void peer;
+  });
+  const other = await accepted;
+  const seen: unknown[] = [];
+  other.on('data', (d) => seen.push(...String(d).split(/(?<=\})(?=\{)/).map((m) => JSON.parse(m))));
+  other.write('{"method":"echo","params":["x"],"id":"e1"}');
+  await new Promise((r) => setTimeout(r, 50));
+  t.same(seen[0], { result: ['x'], error: null, id: 'e1' }, 'echo is answered with its params');
+  // Stay silent: the peer probes after 100 ms of silence and gives up 100 ms later.
+  const reason = await closed;
+  t.ok(seen.some((m) => (m as { method?: string }).method === 'echo'), 'it sent an inactivity probe');
+  t.match(reason, /no answer to an inactivity probe/, 'and closed the silent connection');
+  other.destroy();
+});
