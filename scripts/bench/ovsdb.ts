@@ -45,11 +45,12 @@ data.subscribe('operational', `${TOPOLOGY}/node=*/ovsdb:bridge-external-ids=tomb
 
 async function until(what: string, timeoutMs: number, check: () => boolean): Promise<void> {
   const end = Date.now() + timeoutMs;
-  // Woken by every commit's listeners: settle, look, and wait for the next commit if not there.
+  // The checks read sets the listeners above keep current (and the config store): looking every
+  // 10 ms costs nothing and, unlike waiting for all listeners to settle, is not held up by the
+  // rest of the pipeline still working.
   while (!check()) {
     if (Date.now() > end) throw new Error(`${what}: not reached in ${timeoutMs} ms`);
-    await data.settled();
-    if (!check()) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 10));
   }
 }
 

@@ -10,7 +10,7 @@ import { inSpan } from '../telemetry/tracing.ts';
 import { YangError } from '../errors.ts';
 import { toJsonValue } from '../yang/json.ts';
 import { formatPath, parseApiPath, resolvePath, type InstancePath, type InstanceStep } from '../yang/path.ts';
-import type { DataObject, DataValue, LeafValue, Schema } from '../yang/schema.ts';
+import type { DataObject, DataValue, LeafValue, Schema, SchemaNode } from '../yang/schema.ts';
 import { leafString } from '../yang/cursor.ts';
 import { getAt, isObj, sameValue } from './tree.ts';
 import type { StoreName } from './datastore.ts';
@@ -23,6 +23,26 @@ export interface Change {
   keys: LeafValue[][];
   before?: unknown;
   after?: unknown;
+}
+
+function lazyJson(change: Change, member: 'before' | 'after', schema: SchemaNode | undefined, value: DataValue | undefined): void {
+  if (value === undefined) {
+    change[member] = undefined;
+    return;
+  }
+  let json: unknown;
+  let done = false;
+  Object.defineProperty(change, member, {
+    enumerable: true,
+    configurable: true,
+    get() {
+      if (!done) {
+        json = toJsonValue(schema, value);
+        done = true;
+      }
+      return json;
+    },
+  });
 }
 
 export type ChangeHandler = (changes: Change[]) => void | Promise<void>;
@@ -176,13 +196,17 @@ export class ListenerHub {
     if (before === undefined && after === undefined) return undefined;
     if (sameValue(before, after)) return undefined;
     const schema = inst.path[inst.path.length - 1]?.schema;
-    return {
+    const change = {
       type: before === undefined ? 'created' : after === undefined ? 'deleted' : 'updated',
       path: formatPath(inst.path),
       keys: inst.keys,
-      before: before === undefined ? undefined : toJsonValue(schema, before),
-      after: after === undefined ? undefined : toJsonValue(schema, after),
-    };
+    } as Change;
+    // before/after become JSON only when a handler reads them: many handlers look at the keys
+    // and skip most changes, and a bridge node with hundreds of ports is costly to convert. The
+    // values are immutable snapshot subtrees, so converting later gives the same JSON.
+    lazyJson(change, 'before', schema, before);
+    lazyJson(change, 'after', schema, after);
+    return change;
   }
 
   private enqueue(sub: Subscription, changes: Change[]): void {
