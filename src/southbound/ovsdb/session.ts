@@ -84,6 +84,24 @@ export class OvsdbSession {
    */
   private readonly tpCache = new Map<string, { tp: Json; text: string }>();
   private readonly portOfInterface = new Map<string, string>();
+  /**
+   * Per row, what reconcile compares, computed once per row version: every compute that joins
+   * adds a tunnel to every bridge, so each switch re-checks all its ports once per join.
+   */
+  private readonly interfaceSignatures = new Map<string, string>();
+  private readonly portOwned = new Map<string, boolean>();
+
+  private interfaceSignature(iuuid: string, iface: Row): string {
+    let sig = this.interfaceSignatures.get(iuuid);
+    if (sig === undefined) this.interfaceSignatures.set(iuuid, (sig = signature(iface)));
+    return sig;
+  }
+
+  private owned(puuid: string, port: Row): boolean {
+    let owned = this.portOwned.get(puuid);
+    if (owned === undefined) this.portOwned.set(puuid, (owned = map(port.external_ids)[OWNER_KEY] !== undefined));
+    return owned;
+  }
   private dirty = false;
   private work: Promise<void> = Promise.resolve();
   private closedFlag = false;
@@ -158,8 +176,12 @@ export class OvsdbSession {
       for (const [uuid, change] of Object.entries(rows as Record<string, { old?: Row; new?: Row }>)) {
         if (change.new) t.set(uuid, { ...(t.get(uuid) ?? {}), ...change.new });
         else t.delete(uuid);
-        if (table === 'Port') this.tpCache.delete(uuid);
+        if (table === 'Port') {
+          this.tpCache.delete(uuid);
+          this.portOwned.delete(uuid);
+        }
         if (table === 'Interface') {
+          this.interfaceSignatures.delete(uuid);
           const port = this.portOfInterface.get(uuid);
           if (port) this.tpCache.delete(port);
         }
@@ -321,7 +343,7 @@ export class OvsdbSession {
       const wanted = new Map((intent?.['termination-point'] ?? []).map((tp) => [tp['ovsdb:name'] ?? tp['tp-id'], tp]));
       const removals: unknown[] = [];
       for (const [name, e] of existing) {
-        if (wanted.has(name) || !map(e.port.external_ids)[OWNER_KEY]) continue;
+        if (wanted.has(name) || !this.owned(e.puuid, e.port)) continue;
         removals.push(['uuid', e.puuid]);
       }
       if (removals.length) ops.push({ op: 'mutate', table: 'Bridge', where: whereBridge, mutations: [['ports', 'delete', ['set', removals]]] });
@@ -337,8 +359,8 @@ export class OvsdbSession {
           ops.push({ op: 'mutate', table: 'Bridge', where: whereBridge, mutations: [['ports', 'insert', ['set', [['named-uuid', pname]]]]] });
           continue;
         }
-        if (!map(e.port.external_ids)[OWNER_KEY]) continue; // an operator's port of that name: not ours to change
-        if (e.iuuid && e.iface && !sameInterface(e.iface, row)) {
+        if (!this.owned(e.puuid, e.port)) continue; // an operator's port of that name: not ours to change
+        if (e.iuuid && e.iface && this.interfaceSignature(e.iuuid, e.iface) !== signature(row)) {
           ops.push({ op: 'update', table: 'Interface', where: [['_uuid', '==', ['uuid', e.iuuid]]], row: { type: row.type, options: row.options, ofport_request: row.ofport_request, external_ids: row.external_ids } });
         }
       }
@@ -361,14 +383,10 @@ function interfaceRow(name: string, tp: TerminationPointJson, iid: string): Row 
   };
 }
 
-function sameInterface(have: Row, want: Row): boolean {
-  const eq = (a: Record<string, string>, b: Record<string, string>) => Object.keys(a).length === Object.keys(b).length && Object.entries(a).every(([k, v]) => b[k] === v);
-  return (
-    String(have.type ?? '') === want.type &&
-    eq(map(have.options), map(want.options)) &&
-    eq(map(have.external_ids), map(want.external_ids)) &&
-    JSON.stringify(set(have.ofport_request)) === JSON.stringify(set(want.ofport_request))
-  );
+/** An Interface row's type, options, external ids and requested port, as one comparable string. */
+function signature(row: Row): string {
+  const sorted = (m: Record<string, string>) => JSON.stringify(Object.entries(m).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  return `${String(row.type ?? '')}|${sorted(map(row.options))}|${sorted(map(row.external_ids))}|${JSON.stringify(set(row.ofport_request))}`;
 }
 
 /** Puts or removes the members of a node that differ (list entries one by one). Returns writes. */
