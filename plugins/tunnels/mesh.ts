@@ -5,7 +5,6 @@
  * diffed against the tunnel ports that exist, so it repairs itself whatever changed.
  */
 import { createHash } from 'node:crypto';
-import { isDeepStrictEqual } from 'node:util';
 import { retryOnConflict } from '../../src/datastore/datastore.ts';
 import type { PluginContext } from '../../src/plugin/api.ts';
 import {
@@ -84,8 +83,8 @@ export class Mesh {
   readonly reported = new Set<string>();
   /** Tunnel ports in the config topology (ours by name): nodeId -> name -> port. */
   readonly ports = new Map<string, Map<string, TerminationPointJson>>();
-  /** Tunnel states last published, per node: name -> [entry, its JSON text for comparison]. */
-  private states = new Map<string, Map<string, [Record<string, unknown>, string]>>();
+  /** Tunnel states last published, per node: name -> a text of what the entry says. */
+  private states = new Map<string, Map<string, string>>();
 
   constructor(private readonly ctx: PluginContext) {}
 
@@ -176,7 +175,7 @@ export class Mesh {
             continue;
           }
           const body = tunnelPort(t, ofport);
-          if (had && isDeepStrictEqual(portShape(had), portShape(body))) continue;
+          if (had && portShape(had) === portShape(body)) continue;
           // Never recreate a port on a compute that left meanwhile (scale-in end removes its
           // vteps and its topology node in one transaction).
           if (!tx.exists(zonePathOfVtep(this, t.srcDpn)) || !tx.exists(zonePathOfVtep(this, t.dstDpn))) continue;
@@ -207,7 +206,7 @@ export class Mesh {
   notePort(nodeId: string, name: string, tp: TerminationPointJson | undefined): boolean {
     let byName = this.ports.get(nodeId);
     const had = byName?.get(name);
-    if (had === undefined ? tp === undefined : tp !== undefined && isDeepStrictEqual(portShape(had), portShape(tp))) return false;
+    if (had === undefined ? tp === undefined : tp !== undefined && portShape(had) === portShape(tp)) return false;
     if (tp) {
       if (!byName) this.ports.set(nodeId, (byName = new Map()));
       byName.set(name, tp);
@@ -220,31 +219,31 @@ export class Mesh {
 
   private async publishState(want: Map<string, Map<string, Tunnel>>): Promise<void> {
     const tx = this.ctx.data.transaction('operational');
-    const updates: [string, Map<string, [Record<string, unknown>, string]>][] = [];
+    const updates: [string, Map<string, string>][] = [];
     let writes = 0;
     for (const [node, tunnels] of want) {
-      const next = new Map<string, [Record<string, unknown>, string]>();
+      // Compared as a short text per tunnel; the entry is built only for what changed.
+      const next = new Map<string, string>();
+      const prev = this.states.get(node) ?? new Map<string, string>();
       for (const t of tunnels.values()) {
         const ofport = this.ports.get(node)?.get(t.name)?.['ovsdb:ofport_request'];
-        const entry = {
+        const up = this.reported.has(`${node}\u0000${t.name}`);
+        const text = `${t.srcDpn}|${t.localIp}|${t.dstDpn}|${t.remoteIp}|${up}|${ofport}`;
+        next.set(t.name, text);
+        if (prev.get(t.name) === text) continue;
+        tx.put(statePath(t.name), {
           'tunnel-interface-name': t.name,
           'src-info': { 'tep-device-id': t.srcDpn.toString(), 'tep-ip': t.localIp },
           'dst-info': { 'tep-device-id': t.dstDpn.toString(), 'tep-ip': t.remoteIp },
           'transport-type': VXLAN_TUNNEL_TYPE,
-          'oper-state': this.reported.has(`${node}\u0000${t.name}`) ? 'up' : 'down',
+          'oper-state': up ? 'up' : 'down',
           ...(ofport !== undefined ? { ofport } : {}),
-        };
-        next.set(t.name, [entry, JSON.stringify(entry)]);
+        });
+        writes++;
       }
-      const prev = this.states.get(node) ?? new Map();
       for (const name of prev.keys()) {
         if (next.has(name)) continue;
         tx.remove(statePath(name));
-        writes++;
-      }
-      for (const [name, [entry, text]] of next) {
-        if (prev.get(name)?.[1] === text) continue;
-        tx.put(statePath(name), entry);
         writes++;
       }
       updates.push([node, next]);
@@ -291,15 +290,7 @@ function tunnelPort(t: Tunnel, ofport: number): TerminationPointJson {
   };
 }
 
-/** What of a tunnel port we own (the order of options is not significant). */
-function portShape(tp: TerminationPointJson) {
-  return {
-    name: tp['ovsdb:name'],
-    type: tp['ovsdb:interface-type'],
-    key: tpOption(tp, 'key'),
-    local: tpOption(tp, 'local_ip'),
-    remote: tpOption(tp, 'remote_ip'),
-    count: tp['ovsdb:options']?.length,
-    ofport: tp['ovsdb:ofport_request'],
-  };
+/** What of a tunnel port we own, as comparable text (the order of options is not significant). */
+function portShape(tp: TerminationPointJson): string {
+  return `${tp['ovsdb:name']}|${tp['ovsdb:interface-type']}|${tpOption(tp, 'key')}|${tpOption(tp, 'local_ip')}|${tpOption(tp, 'remote_ip')}|${tp['ovsdb:options']?.length}|${tp['ovsdb:ofport_request']}`;
 }
