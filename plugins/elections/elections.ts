@@ -254,7 +254,6 @@ export class Elections {
           electedAt: current?.dpn === 0n ? current.electedAt : now(),
           reason: `${was}no eligible DPN: ${candidates.size ? detail : 'no port of the service is on a connected DPN'}`,
         };
-        if (current?.dpn === 0n) next = { ...next, electedAt: current.electedAt };
       }
       if (current) release(current.dpn);
       if (next.dpn !== 0n) loads.set(next.dpn, (loads.get(next.dpn) ?? 0) + 1);

@@ -6,7 +6,7 @@
  */
 import type { Change, Datastore } from '../../src/datastore/datastore.ts';
 import type { Plugin, PluginContext } from '../../src/plugin/api.ts';
-import { WorkQueue } from '../../src/plugin/work-queue.ts';
+import { markOnChange, WorkQueue } from '../../src/plugin/work-queue.ts';
 import { OVSDB_TOPOLOGY } from '../../src/southbound/ovsdb/topology.ts';
 import { Elections } from './elections.ts';
 import { COMPUTE_NODES, NEUTRON, SUBNET_ROUTES, TRANSPORT_ZONES, type WorkKey } from './model.ts';
@@ -35,16 +35,7 @@ export function electionsQueue(data: Datastore): WorkQueue<WorkKey> | undefined 
 function listen(ctx: PluginContext, e: Elections, queue: WorkQueue<WorkKey>, reported: (dpn: bigint) => void): (() => void)[] {
   const inputs = e.inputs;
   const on = (store: 'config' | 'operational', path: string, apply: (c: Change) => Iterable<WorkKey>) =>
-    ctx.data.subscribe(
-      store,
-      path,
-      (changes) => {
-        const work = new Set<WorkKey>();
-        for (const c of changes) for (const k of apply(c)) work.add(k);
-        queue.mark(work);
-      },
-      { onError: (err) => ctx.log.error({ err }, `elections: listener on ${path} failed`) },
-    );
+    markOnChange(ctx.data, queue, store, path, apply, (err) => ctx.log.error({ err }, `elections: listener on ${path} failed`));
   return [
     on('config', `${NEUTRON}/networks/network=*`, (c) => inputs.applyNetwork(c)),
     on('config', `${NEUTRON}/subnets/subnet=*`, (c) => inputs.applySubnet(c)),

@@ -8,7 +8,7 @@
  */
 import type { Change, Datastore } from '../../src/datastore/datastore.ts';
 import type { Plugin, PluginContext } from '../../src/plugin/api.ts';
-import { WorkQueue } from '../../src/plugin/work-queue.ts';
+import { markOnChange, WorkQueue } from '../../src/plugin/work-queue.ts';
 import { dpnFromDatapathId, OVSDB_TOPOLOGY, type TerminationPointJson } from '../../src/southbound/ovsdb/topology.ts';
 import { isTunnelName, Mesh, nodeKey, TRANSPORT_ZONES, VXLAN_TUNNEL_TYPE, type MeshKey } from './mesh.ts';
 
@@ -36,16 +36,7 @@ const key = (c: Change) => c.keys[0]?.[0] as string;
 function listen(ctx: PluginContext, mesh: Mesh, queue: WorkQueue<MeshKey>): (() => void)[] {
   // apply returns the work a change causes (none for our own writes coming back).
   const on = (store: 'config' | 'operational', path: string, apply: (c: Change) => MeshKey[]) =>
-    ctx.data.subscribe(
-      store,
-      path,
-      (changes) => {
-        const work = new Set<MeshKey>();
-        for (const c of changes) for (const k of apply(c)) work.add(k);
-        if (work.size) queue.mark(work);
-      },
-      { onError: (e) => ctx.log.error({ err: e }, `tunnels: listener on ${path} failed`) },
-    );
+    markOnChange(ctx.data, queue, store, path, apply, (err) => ctx.log.error({ err }, `tunnels: listener on ${path} failed`));
   return [
     on('config', `${TRANSPORT_ZONES}/transport-zone=*`, (c) => {
       const z = c.after as ZoneJson | undefined;

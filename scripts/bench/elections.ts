@@ -8,12 +8,9 @@
  * settled, the plugins' work queues empty, no commit in the last round), never by sleeping.
  * Targets: scale-in convergence < 2 s, RSS < 1.5 GB.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
-import { loadConfig } from '../../src/config.ts';
-import { startController } from '../../src/controller.ts';
+import { datapathIdOf } from '../../src/southbound/ovsdb/topology.ts';
+import { benchController } from './controller.ts';
 import { electionsQueue } from '../../plugins/elections/index.ts';
 import { tunnelsQueue } from '../../plugins/tunnels/index.ts';
 
@@ -50,8 +47,7 @@ async function profiler() {
   };
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'bench-elections-'));
-const c = await startController(loadConfig(['--restconf-port=0', '--ovsdb-port=0', '--datastore=level', `--data-dir=${dir}`, '--log-level=silent'], {}), pino({ level: 'silent' }));
+const c = await benchController('elections');
 const data = c.data;
 
 /** Waits until nothing is left to do: no listener running, no queued work, no new commit. */
@@ -119,7 +115,7 @@ try {
     oper.push([topo(nodeId(i)), {
       'node-id': nodeId(i),
       'ovsdb:bridge-name': 'br-int',
-      'ovsdb:datapath-id': (i + 1).toString(16).padStart(16, '0').replace(/(..)(?!$)/g, '$1:'),
+      'ovsdb:datapath-id': datapathIdOf(i + 1),
       'ovsdb:bridge-other-configs': [{ 'bridge-other-config-key': 'dp-desc', 'bridge-other-config-value': `compute-${i}` }],
       'termination-point': (tapsOf.get(i) ?? []).map((t) => ({ 'tp-id': `tap${t.port}`, 'ovsdb:name': `tap${t.port}`, 'ovsdb:ofport': t.ofport, 'ovsdb:interface-external-ids': [{ 'external-id-key': 'iface-id', 'external-id-value': uuid(3, t.port) }] })),
     }]);
@@ -165,5 +161,4 @@ try {
   line({ bench: 'elections.recover', metric: 'seconds', value: round((performance.now() - r0) / 1000), computes: SCALE_IN });
 } finally {
   await c.stop();
-  rmSync(dir, { recursive: true, force: true });
 }

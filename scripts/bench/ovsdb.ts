@@ -6,12 +6,7 @@
  * then scalein-computes-start of 10 computes and the time until every tombstone is visible in
  * OVS. Targets: mesh < 30 s, tombstones visible < 1 s.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import pino from 'pino';
-import { loadConfig } from '../../src/config.ts';
-import { startController } from '../../src/controller.ts';
+import { benchController } from './controller.ts';
 import { startComputes, vsctl } from '../sim-computes.ts';
 
 const COMPUTES = Number(process.env.BENCH_COMPUTES ?? 100);
@@ -20,8 +15,7 @@ const round = (x: number) => Number(x.toFixed(3));
 const line = (o: Record<string, unknown>) => console.log(JSON.stringify(o));
 const TOPOLOGY = '/network-topology:network-topology/topology=ovsdb%3A1';
 
-const dir = mkdtempSync(join(tmpdir(), 'bench-ovsdb-'));
-const c = await startController(loadConfig(['--restconf-port=0', '--ovsdb-port=0', '--datastore=level', `--data-dir=${dir}`, '--log-level=silent'], {}), pino({ level: 'silent' }));
+const c = await benchController('ovsdb');
 const data = c.data;
 
 // What the switches report: tunnel ports per bridge node, and tombstones per bridge node.
@@ -86,5 +80,4 @@ try {
 } finally {
   await sims?.stop();
   await c.stop();
-  rmSync(dir, { recursive: true, force: true });
 }

@@ -4,12 +4,8 @@
  * rounds, next to the latency of a no-op rpc (toaster:cancel-toast) measured in the same run.
  * Target: start of 100 computes within 5x one no-op rpc.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import pino from 'pino';
-import { loadConfig } from '../../src/config.ts';
-import { startController } from '../../src/controller.ts';
+import { datapathIdOf } from '../../src/southbound/ovsdb/topology.ts';
+import { benchController } from './controller.ts';
 
 const COMPUTES = Number(process.env.BENCH_COMPUTES ?? 1000);
 const BATCH = Number(process.env.BENCH_BATCH ?? 100);
@@ -19,8 +15,7 @@ const AUTH = `Basic ${Buffer.from('admin:admin').toString('base64')}`;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const round = (x: number) => Number(x.toFixed(2));
 
-const dir = mkdtempSync(join(tmpdir(), 'bench-scalein-'));
-const c = await startController(loadConfig(['--restconf-port=0', '--ovsdb-port=0', '--datastore=level', `--data-dir=${dir}`, '--log-level=silent'], {}), pino({ level: 'silent' }));
+const c = await benchController('scalein');
 try {
   // The computes, as the OVSDB southbound would report them.
   const tx = c.data.transaction('operational');
@@ -28,7 +23,7 @@ try {
     const nodeId = `ovsdb://uuid/bench-${i}/bridge/br-int`;
     tx.put(`/network-topology:network-topology/topology=ovsdb%3A1/node=${encodeURIComponent(nodeId)}`, {
       'node-id': nodeId,
-      'ovsdb:datapath-id': (i + 1).toString(16).padStart(16, '0').replace(/(..)(?!$)/g, '$1:'),
+      'ovsdb:datapath-id': datapathIdOf(i + 1),
       'ovsdb:bridge-other-configs': [{ 'bridge-other-config-key': 'dp-desc', 'bridge-other-config-value': `compute-${i}` }],
     });
   }
@@ -79,5 +74,4 @@ try {
   }
 } finally {
   await c.stop();
-  rmSync(dir, { recursive: true, force: true });
 }

@@ -6,6 +6,8 @@
  * reconciliation is level-triggered: whatever changed, the next batch recomputes from the
  * current state.
  */
+import type { Change, Datastore, StoreName } from '../datastore/datastore.ts';
+
 export interface WorkQueueOptions<K> {
   /** Keys per batch; the rest wait for the next round. */
   batchSize?: number;
@@ -32,10 +34,6 @@ export class WorkQueue<K> {
   /** Keys waiting (not counting a batch in progress). */
   get pending(): number {
     return this.dirty.size;
-  }
-
-  get busy(): boolean {
-    return this.running !== undefined;
   }
 
   mark(keys: Iterable<K>): void {
@@ -94,4 +92,28 @@ export class WorkQueue<K> {
       if (!this.dirty.size) await this.opts.onIdle?.();
     }
   }
+}
+
+/**
+ * Subscribes to a pattern and marks on `queue` the keys `apply` returns for each change (it
+ * usually updates the plugin's indexes as it goes). A failing `apply` is reported, not thrown.
+ */
+export function markOnChange<K>(
+  data: Datastore,
+  queue: WorkQueue<K>,
+  store: StoreName,
+  path: string,
+  apply: (c: Change) => Iterable<K>,
+  onError: (e: unknown) => void,
+): () => void {
+  return data.subscribe(
+    store,
+    path,
+    (changes) => {
+      const work = new Set<K>();
+      for (const c of changes) for (const k of apply(c)) work.add(k);
+      if (work.size) queue.mark(work);
+    },
+    { onError },
+  );
 }

@@ -1,3 +1,4 @@
+import { datapathIdOf } from '../../src/southbound/ovsdb/topology.ts';
 import type { Controller } from '../../src/controller.ts';
 
 export const AUTH = { authorization: `Basic ${Buffer.from('admin:admin').toString('base64')}` };
@@ -28,7 +29,7 @@ export function restconf(c: Controller) {
 }
 
 export const nodeIdOf = (n: number) => `ovsdb://uuid/0000000${n}-aaaa-bbbb-cccc-00000000000${n}/bridge/br-int`;
-export const datapathId = (dpn: number) => `00:00:00:00:00:00:00:${dpn.toString(16).padStart(2, '0')}`;
+export const datapathId = (dpn: number) => datapathIdOf(dpn);
 
 /** An operational bridge node as the OVSDB southbound reports it (injected over legacy RESTCONF). */
 export function bridgeJson(n: number, name: string, dpn: number, vmPorts: string[] = []) {

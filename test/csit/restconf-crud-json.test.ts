@@ -3,8 +3,7 @@
  * JSON bodies, from the template folders under test/csit/restconf/rests/.
  */
 import t from 'tap';
-import { startSuiteController } from './lib/env.ts';
-import { REGISTRY, FX, assertJson, assertMissing, cleanFixture, step } from './lib/fixture.ts';
+import { REGISTRY, FX, assertJson, assertMissing, step, startFixtureSuite } from './lib/fixture.ts';
 import {
   DELETED_STATUS_CODES,
   deleteFromTemplate,
@@ -17,10 +16,8 @@ import {
   putFromTemplate,
 } from './lib/requests.ts';
 
-const sc = await startSuiteController(t);
+const sc = await startFixtureSuite(t);
 const s = sc.session;
-await cleanFixture();
-t.teardown(() => cleanFixture(s).catch(() => undefined));
 
 const H1 = { NAME: 'h1', ADDRESS: '10.0.0.1', DPN: '18446744073709551615', WEIGHT: '1.5', COLOUR: 'red', TAG1: 'b', TAG2: 'a' };
 const H2 = { NAME: 'h2', ADDRESS: '10.0.0.2' };

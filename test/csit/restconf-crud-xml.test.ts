@@ -3,8 +3,7 @@
  * answers (data.xml / response.xml of the same template folders), plus mixing the encodings.
  */
 import t from 'tap';
-import { startSuiteController } from './lib/env.ts';
-import { FX, FX_NS, REGISTRY, assertMissing, cleanFixture, step } from './lib/fixture.ts';
+import { FX, FX_NS, REGISTRY, assertMissing, step, startFixtureSuite } from './lib/fixture.ts';
 import {
   DELETED_STATUS_CODES,
   RESTCONF_NS,
@@ -20,10 +19,8 @@ import {
 } from './lib/requests.ts';
 import { compareXml, parseXml } from './lib/xml.ts';
 
-const sc = await startSuiteController(t);
+const sc = await startFixtureSuite(t);
 const s = sc.session;
-await cleanFixture();
-t.teardown(() => cleanFixture(s).catch(() => undefined));
 
 const xml = { format: 'xml' } as const;
 const H1 = { NAME: 'h1', ADDRESS: '10.0.0.1', DPN: '18446744073709551615', WEIGHT: '1.5', COLOUR: 'red', TAG1: 'b', TAG2: 'a' };

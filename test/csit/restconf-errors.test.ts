@@ -5,7 +5,7 @@
  */
 import t, { type Test } from 'tap';
 import { startSuiteController, type SuiteController } from './lib/env.ts';
-import { FX, FX_NS, REGISTRY, assertMissing, cleanFixture, registrySnapshot, step } from './lib/fixture.ts';
+import { FX, FX_NS, REGISTRY, assertMissing, cleanFixture, registrySnapshot, step, startFixtureSuite } from './lib/fixture.ts';
 import {
   ALLOWED_DELETE_STATUS_CODES,
   JSON_TYPE,
@@ -21,10 +21,8 @@ import {
 } from './lib/requests.ts';
 import { parseXml } from './lib/xml.ts';
 
-const sc = await startSuiteController(t);
+const sc = await startFixtureSuite(t);
 const s = sc.session;
-await cleanFixture();
-t.teardown(() => cleanFixture(s).catch(() => undefined));
 
 const H1 = { NAME: 'h1', ADDRESS: '10.0.0.1' };
 const H9 = `${REGISTRY}/host=h9`;

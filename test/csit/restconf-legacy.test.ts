@@ -6,8 +6,7 @@
  * ODL's legacy endpoints did (`{"host": [...]}`); see restconf/legacy/README.md.
  */
 import t from 'tap';
-import { startSuiteController } from './lib/env.ts';
-import { FX, FX_NS, REGISTRY, assertJson, cleanFixture, step } from './lib/fixture.ts';
+import { FX, FX_NS, REGISTRY, assertJson, step, startFixtureSuite } from './lib/fixture.ts';
 import {
   deleteFromTemplate,
   encodeKey,
@@ -20,10 +19,8 @@ import {
   putFromTemplate,
 } from './lib/requests.ts';
 
-const sc = await startSuiteController(t);
+const sc = await startFixtureSuite(t);
 const s = sc.session;
-await cleanFixture();
-t.teardown(() => cleanFixture(s).catch(() => undefined));
 
 const xml = { format: 'xml' } as const;
 const H1 = { NAME: 'h1', ADDRESS: '10.0.0.1', DPN: '42', WEIGHT: '3.25', COLOUR: 'green', TAG1: 'x', TAG2: 'y' };

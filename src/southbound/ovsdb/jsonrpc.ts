@@ -79,14 +79,13 @@ export interface JsonRpcOptions {
   maxMessageChars?: number;
   /** Send an echo after this long without traffic; close if it is not answered as long again. */
   probeMs?: number;
-  /** Methods the peer may call on us (echo is built in); anything else closes the connection. */
-  onRequest?: (method: string, params: unknown) => unknown;
   /** Notifications (id null) the peer may send; others close the connection. */
   onNotification?: (method: string, params: unknown) => void;
   onClose?: (reason: string) => void;
 }
 
 interface Pending {
+  method: string;
   resolve: (v: unknown) => void;
   reject: (e: Error) => void;
 }
@@ -131,7 +130,7 @@ export class JsonRpcPeer {
     if (this.closed) return Promise.reject(new Error(`${method}: connection closed`));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      this.pending.set(id, { method, resolve, reject });
       this.send({ method, params, id });
     });
   }
@@ -188,20 +187,15 @@ export class JsonRpcPeer {
         }
         return;
       }
+      // A switch only ever asks us for echo; anything else is not an OVSDB peer.
       if (m.method === 'echo') return this.send({ result: params ?? [], error: null, id: m.id });
-      if (!this.opts.onRequest) return this.close(`unknown method ${JSON.stringify(m.method).slice(0, 80)}`);
-      try {
-        this.send({ result: this.opts.onRequest(m.method, params), error: null, id: m.id });
-      } catch (e) {
-        this.close(`method ${m.method}: ${(e as Error).message}`);
-      }
-      return;
+      return this.close(`unknown method ${JSON.stringify(m.method).slice(0, 80)}`);
     }
     if ('result' in m || 'error' in m) {
       const p = typeof m.id === 'number' ? this.pending.get(m.id) : undefined;
       if (!p) return this.close(`an answer to nothing we asked (id ${JSON.stringify(m.id)})`);
       this.pending.delete(m.id as number);
-      if (m.error !== null && m.error !== undefined) p.reject(new RpcError('request', m.error));
+      if (m.error !== null && m.error !== undefined) p.reject(new RpcError(p.method, m.error));
       else p.resolve(m.result);
       return;
     }

@@ -12,7 +12,7 @@ import type { Logger } from 'pino';
 import type { Datastore } from '../../datastore/datastore.ts';
 import { encodeKeyValue } from '../../yang/path.ts';
 import { JsonRpcPeer } from './jsonrpc.ts';
-import { OVSDB_TOPOLOGY, topologyNodePath, type TerminationPointJson } from './topology.ts';
+import { datapathIdOf, OVSDB_TOPOLOGY, topologyNodePath, type TerminationPointJson } from './topology.ts';
 
 const DB = 'Open_vSwitch';
 export const OWNER_KEY = 'opendaylight-iid';
@@ -215,7 +215,7 @@ export class OvsdbSession {
   private nodes(): Map<string, Json> {
     const out = new Map<string, Json>();
     const ovsId = this.nodeId!;
-    const [ovsUuid, ovs] = [...this.replica.get('Open_vSwitch')!][0] ?? [];
+    const ovs = [...this.replica.get('Open_vSwitch')!.values()][0];
     if (!ovs) return out;
     const sock = this.peer.socket;
     const ovsNode: Json = {
@@ -231,7 +231,6 @@ export class OvsdbSession {
     if (other.length) ovsNode['ovsdb:openvswitch-other-configs'] = other.map(([k, v]) => ({ 'other-config-key': k, 'other-config-value': v }));
     const ext = Object.entries(map(ovs.external_ids));
     if (ext.length) ovsNode['ovsdb:openvswitch-external-ids'] = ext.map(([k, v]) => ({ 'external-id-key': k, 'external-id-value': v }));
-    void ovsUuid;
     out.set(ovsId, ovsNode);
 
     const bridges = this.replica.get('Bridge')!;
@@ -242,7 +241,7 @@ export class OvsdbSession {
       const node: Json = { 'node-id': id, 'ovsdb:bridge-name': name, 'ovsdb:bridge-uuid': buuid, 'ovsdb:managed-by': `/network-topology:network-topology/topology[topology-id='ovsdb:1']/node[node-id='${ovsId}']` };
       const other = map(b.other_config);
       const dpid = (set(b.datapath_id)[0] as string | undefined) || other['datapath-id'];
-      if (dpid && /^[0-9a-fA-F]{16}$/.test(dpid)) node['ovsdb:datapath-id'] = dpid.toLowerCase().replace(/(..)(?!$)/g, '$1:');
+      if (dpid && /^[0-9a-fA-F]{16}$/.test(dpid)) node['ovsdb:datapath-id'] = datapathIdOf(BigInt(`0x${dpid}`));
       const bext = Object.entries(map(b.external_ids));
       if (bext.length) node['ovsdb:bridge-external-ids'] = bext.map(([k, v]) => ({ 'bridge-external-id-key': k, 'bridge-external-id-value': v }));
       const bother = Object.entries(other);

@@ -17,6 +17,11 @@ export function ovsNodeOf(bridgeNodeId: string): string {
   return at < 0 ? bridgeNodeId : bridgeNodeId.slice(0, at);
 }
 
+/** 161n -> `00:00:00:00:00:00:00:a1` (OVSDB's datapath-id, colon form). */
+export function datapathIdOf(dpn: bigint | number): string {
+  return BigInt(dpn).toString(16).padStart(16, '0').replace(/(..)(?!$)/g, '$1:');
+}
+
 /** `00:00:00:00:00:00:00:a1` (OVSDB's datapath-id) -> 161n. */
 export function dpnFromDatapathId(datapathId: string): bigint | undefined {
   const hex = datapathId.replace(/:/g, '');

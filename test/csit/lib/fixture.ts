@@ -2,7 +2,7 @@
  * Helpers the RESTCONF suites share about the test model (sextant-fixture) and toaster.
  */
 import type { Test } from 'tap';
-import type { SuiteController } from './env.ts';
+import { startSuiteController, type SuiteController } from './env.ts';
 import { compareJson } from './json.ts';
 import { ALLOWED_DELETE_STATUS_CODES, DELETED_STATUS_CODES, defaultSession, expectStatus, type HttpResponse, type Session } from './requests.ts';
 
@@ -16,6 +16,17 @@ export async function cleanFixture(session: Session = defaultSession()): Promise
   for (const p of [`/rests/data/${FX}:registry`, `/restconf/operational/${FX}:registry`, `/restconf/operational/${FX}:counters`]) {
     expectStatus(await session.delete(p), ALLOWED_DELETE_STATUS_CODES);
   }
+}
+
+/**
+ * The controller of a suite that writes the fixture model: started (or reached), the fixture
+ * emptied before the suite and again when it ends, pass or fail.
+ */
+export async function startFixtureSuite(t: { teardown(fn: () => unknown): void }): Promise<SuiteController> {
+  const sc = await startSuiteController(t);
+  await cleanFixture(sc.session);
+  t.teardown(() => cleanFixture(sc.session).catch(() => undefined));
+  return sc;
 }
 
 /**

@@ -4,6 +4,7 @@
  * endpoint as CSIT does), Neutron resources as networking-odl writes them, and readers for what
  * the controller derives (designations, flows, tunnel ports).
  */
+import { datapathIdOf } from '../../../src/southbound/ovsdb/topology.ts';
 import { waitUntil } from './wait.ts';
 import { expectStatus, ALLOWED_STATUS_CODES, ALLOWED_DELETE_STATUS_CODES, type Session } from './requests.ts';
 
@@ -84,7 +85,7 @@ export class NetVirt {
         {
           'node-id': bridgeNodeId(c.n),
           'ovsdb:bridge-name': 'br-int',
-          'ovsdb:datapath-id': dpn.toString(16).padStart(16, '0').replace(/(..)(?!$)/g, '$1:'),
+          'ovsdb:datapath-id': datapathIdOf(dpn),
           'ovsdb:bridge-other-configs': [{ 'bridge-other-config-key': 'dp-desc', 'bridge-other-config-value': computeName(c.n) }],
           'termination-point': (c.vms ?? []).map(vmTp),
         },
@@ -123,8 +124,8 @@ export class NetVirt {
     });
   }
 
-  /** A VM's port (compute:nova) on a subnet. */
-  port(n: number, network: number, subnet: number, ip: string, host?: string) {
+  /** A Neutron port with one address, owned by a device. */
+  private neutronPort(n: number, network: number, subnet: number, ip: string, owner: string, deviceId: string, extra: Record<string, unknown> = {}) {
     return this.put(`${DATA}/neutron:neutron/ports/port=${uuid(3, n)}`, {
       'neutron:port': [
         {
@@ -132,12 +133,17 @@ export class NetVirt {
           'network-id': uuid(1, network),
           'mac-address': macOf(n),
           'fixed-ips': [{ 'subnet-id': uuid(2, subnet), 'ip-address': ip }],
-          'device-owner': 'compute:nova',
-          'device-id': uuid(5, n),
-          ...(host ? { 'neutron-binding:host-id': host } : {}),
+          'device-owner': owner,
+          'device-id': deviceId,
+          ...extra,
         },
       ],
     });
+  }
+
+  /** A VM's port (compute:nova) on a subnet. */
+  port(n: number, network: number, subnet: number, ip: string, host?: string) {
+    return this.neutronPort(n, network, subnet, ip, 'compute:nova', uuid(5, n), host ? { 'neutron-binding:host-id': host } : {});
   }
 
   deletePort(n: number) {
@@ -166,18 +172,7 @@ export class NetVirt {
 
   /** The router's leg on a subnet: a port owned by network:router_interface. */
   routerInterface(port: number, router: number, network: number, subnet: number, ip: string) {
-    return this.put(`${DATA}/neutron:neutron/ports/port=${uuid(3, port)}`, {
-      'neutron:port': [
-        {
-          uuid: uuid(3, port),
-          'network-id': uuid(1, network),
-          'mac-address': macOf(port),
-          'fixed-ips': [{ 'subnet-id': uuid(2, subnet), 'ip-address': ip }],
-          'device-owner': 'network:router_interface',
-          'device-id': uuid(4, router),
-        },
-      ],
-    });
+    return this.neutronPort(port, network, subnet, ip, 'network:router_interface', uuid(4, router));
   }
 
   subnetRoute(subnet: number) {

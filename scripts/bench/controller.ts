@@ -1,0 +1,33 @@
+/**
+ * The controller the in-process benchmarks measure: what `npm start` runs (LevelDB in a private
+ * temporary data dir), on free ports, quiet. `stop()` stops it and removes the data dir.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { loadConfig } from '../../src/config.ts';
+import { startController, type Controller } from '../../src/controller.ts';
+
+export async function benchController(name: string): Promise<Controller & { dir: string }> {
+  const dir = mkdtempSync(join(tmpdir(), `bench-${name}-`));
+  const config = loadConfig(['--restconf-port=0', '--ovsdb-port=0', '--datastore=level', `--data-dir=${dir}`, '--log-level=silent'], {});
+  let c: Controller;
+  try {
+    c = await startController(config, pino({ level: 'silent' }));
+  } catch (e) {
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+  const stopController = c.stop.bind(c);
+  return Object.assign(c, {
+    dir,
+    async stop() {
+      try {
+        await stopController();
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  });
+}
