@@ -24,7 +24,11 @@ export const OPTIONS = {
   'restconf-max-body': { kind: 'int', default: 1048576, help: 'largest RESTCONF request body, in bytes' },
   'restconf-tls-cert': { kind: 'string', default: '', help: 'PEM certificate file: serve RESTCONF over HTTPS' },
   'restconf-tls-key': { kind: 'string', default: '', help: 'PEM private key file for --restconf-tls-cert' },
-  'netconf-port': { kind: 'port', default: 2830, help: 'NETCONF SSH port' },
+  'netconf-port': { kind: 'port', default: 2830, help: 'NETCONF SSH port (0: any free port)' },
+  'netconf-authorized-keys': { kind: 'string', default: '', help: 'OpenSSH authorized_keys file: public keys that may log in to NETCONF as --username' },
+  'netconf-max-sessions': { kind: 'int', default: 64, help: 'most NETCONF sessions open at once' },
+  'netconf-idle-timeout': { kind: 'int', default: 3600, help: 'seconds after which a NETCONF session without requests is closed (0: never)' },
+  'netconf-max-message': { kind: 'int', default: 16777216, help: 'largest NETCONF message, in bytes' },
   'ovsdb-port': { kind: 'port', default: 6640, help: 'OVSDB manager port' },
   'openflow-port': { kind: 'port', default: 6653, help: 'OpenFlow 1.3 port' },
   username: { kind: 'string', default: 'admin', help: 'user name for RESTCONF and NETCONF' },
@@ -48,6 +52,10 @@ export interface Config {
   restconfTlsCert: string;
   restconfTlsKey: string;
   netconfPort: number;
+  netconfAuthorizedKeys: string;
+  netconfMaxSessions: number;
+  netconfIdleTimeout: number;
+  netconfMaxMessage: number;
   ovsdbPort: number;
   openflowPort: number;
   username: string;

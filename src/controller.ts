@@ -3,12 +3,15 @@
  * `npm start` (main.ts) and the tests use the same function, so tests run what users run.
  */
 import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { SingleNodeCluster } from './cluster/cluster.ts';
 import type { Config } from './config.ts';
 import { LevelBackend } from './datastore/backends/level.ts';
 import { MemoryBackend } from './datastore/backends/memory.ts';
 import { Datastore } from './datastore/datastore.ts';
+import { registerGetSchema } from './northbound/netconf/monitoring.ts';
+import { NetconfServer } from './northbound/netconf/server.ts';
 import { startRestconf, type RestconfServer } from './northbound/restconf/server.ts';
 import { publishYangLibrary } from './northbound/yang-library.ts';
 import { discoverPlugins, startPlugins, type PluginSet } from './plugin/loader.ts';
@@ -27,6 +30,8 @@ export interface Controller {
   notifications: NotificationBus;
   plugins: PluginSet;
   restconf: RestconfServer;
+  /** The NETCONF SSH server; `netconf.port` is where it listens. */
+  netconf: NetconfServer;
   /** The OVSDB manager (southbound); `ovsdb.port` is where it listens. */
   ovsdb: OvsdbManager;
   log: Logger;
@@ -53,9 +58,25 @@ export async function startController(config: Config, log: Logger = pino({ level
   );
   let plugins: PluginSet | undefined;
   let restconf: RestconfServer;
+  const netconf = new NetconfServer(
+    { schema, data, rpc, notifications, log: log.child({ northbound: 'netconf' }) },
+    {
+      host: config.bindAddress,
+      port: config.netconfPort,
+      username: config.username,
+      password: config.password,
+      authorizedKeys: config.netconfAuthorizedKeys,
+      // Kept with the data, so clients see the same host key after a restart.
+      hostKeyFile: config.datastore === 'level' ? join(config.dataDir, 'netconf-host-key') : undefined,
+      maxSessions: config.netconfMaxSessions,
+      idleTimeoutMs: config.netconfIdleTimeout * 1000,
+      maxMessage: config.netconfMaxMessage,
+    },
+  );
   const ovsdb = new OvsdbManager({ data, log: log.child({ southbound: 'ovsdb' }), host: config.bindAddress, port: config.ovsdbPort });
   try {
     await publishYangLibrary(data, schema);
+    registerGetSchema(rpc, schema);
     plugins = await startPlugins(
       candidates,
       { data, rpc, notifications, schema, tracer: tracer('sextant.plugin'), log, cluster: new SingleNodeCluster() },
@@ -73,12 +94,14 @@ export async function startController(config: Config, log: Logger = pino({ level
         tls: config.restconfTlsCert ? { cert: config.restconfTlsCert, key: config.restconfTlsKey } : undefined,
       },
     );
+    await netconf.start();
     // Last: switches connect once the plugins that react to them are listening. Without the
     // topology models (a controller serving other modules only) there is no southbound.
     if (schema.modules.has('network-topology') && schema.modules.has('ovsdb')) await ovsdb.start();
     else log.info('no network-topology/ovsdb modules loaded: the OVSDB manager is not started');
   } catch (e) {
     await ovsdb.stop();
+    await netconf.stop();
     await restconf!?.close();
     await plugins?.stop();
     await data.close();
@@ -94,6 +117,7 @@ export async function startController(config: Config, log: Logger = pino({ level
     notifications,
     plugins: started,
     restconf,
+    netconf,
     ovsdb,
     log,
     async stop() {
@@ -101,6 +125,7 @@ export async function startController(config: Config, log: Logger = pino({ level
       stopped = true;
       // Stop taking requests first, then let plugins and listeners finish, then close storage.
       await ovsdb.stop();
+      await netconf.stop();
       await restconf.close();
       await started.stop();
       await data.close();

@@ -48,13 +48,14 @@ async function main(): Promise<number> {
       datastore: config.datastore === 'level' ? `level:${config.dataDir}` : 'memory',
       modules: controller.schema.modules.size,
       restconf: controller.restconf.url,
+      netconf: `${config.bindAddress}:${controller.netconf.port}`,
       ovsdb: `${config.bindAddress}:${controller.ovsdb.port}`,
       plugins: controller.plugins.loaded.map((p) => p.name),
       failedPlugins: controller.plugins.failed.map((p) => p.name),
     },
     `sextant ready: datastore ${config.datastore === 'level' ? `LevelDB at ${config.dataDir}` : 'in memory'}, ` +
       `${controller.schema.modules.size} YANG modules, plugins: ${plugins}${failed ? ` (failed: ${failed})` : ''}, ` +
-      `RESTCONF at ${controller.restconf.url}, ${controller.ovsdb.port ? `OVSDB manager at ${config.bindAddress}:${controller.ovsdb.port}` : 'no OVSDB manager'}`,
+      `RESTCONF at ${controller.restconf.url}, NETCONF (SSH) at ${config.bindAddress}:${controller.netconf.port}, ${controller.ovsdb.port ? `OVSDB manager at ${config.bindAddress}:${controller.ovsdb.port}` : 'no OVSDB manager'}`,
   );
   // The controller runs until it is told to stop, whether or not anything else keeps Node busy.
   const keepAlive = setInterval(() => undefined, 1 << 30);

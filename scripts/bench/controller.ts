@@ -11,7 +11,7 @@ import { startController, type Controller } from '../../src/controller.ts';
 
 export async function benchController(name: string): Promise<Controller & { dir: string }> {
   const dir = mkdtempSync(join(tmpdir(), `bench-${name}-`));
-  const config = loadConfig(['--restconf-port=0', '--ovsdb-port=0', '--datastore=level', `--data-dir=${dir}`, '--log-level=silent'], {});
+  const config = loadConfig(['--restconf-port=0', '--netconf-port=0', '--ovsdb-port=0', '--datastore=level', `--data-dir=${dir}`, '--log-level=silent'], {});
   let c: Controller;
   try {
     c = await startController(config, pino({ level: 'silent' }));

@@ -272,6 +272,8 @@ type Edit =
 
 export class Transaction {
   readonly snapshotRevision: number;
+  /** The committed tree this transaction started from. */
+  private readonly base: DataObject;
   private working: DataObject;
   /** Objects of `working` this transaction made and may change in place (see setAt). */
   private owned = new WeakSet<object>();
@@ -283,6 +285,7 @@ export class Transaction {
     private readonly store: Store,
   ) {
     this.snapshotRevision = store.head.revision;
+    this.base = store.head.root;
     this.working = store.head.root;
   }
 
@@ -381,6 +384,48 @@ export class Transaction {
     this.edits.push(e);
     this.working = apply(this.working, e, this.owned);
     return this;
+  }
+
+  /** How many edits this transaction holds; a point `rollbackTo` can return to. */
+  savepoint(): number {
+    return this.edits.length;
+  }
+
+  /**
+   * Drops the edits made after `savepoint` (a protocol edge making one request's edits atomic
+   * inside a longer-lived transaction, such as NETCONF's candidate).
+   */
+  rollbackTo(savepoint: number): void {
+    if (savepoint >= this.edits.length) return;
+    this.edits.length = savepoint;
+    this.owned = new WeakSet();
+    this.working = this.replayOn(this.base);
+  }
+
+  /** True once committed (successfully or not) or cancelled. */
+  get finished(): boolean {
+    return this.done;
+  }
+
+  /** True when the transaction holds no edit. */
+  get empty(): boolean {
+    return this.edits.length === 0;
+  }
+
+  /** True when the store has commits newer than this transaction's snapshot. */
+  get stale(): boolean {
+    return this.store.head.revision !== this.snapshotRevision;
+  }
+
+  /**
+   * A new transaction on the latest committed tree holding the same edits (later writes win on
+   * the paths they touch); this one is cancelled.
+   */
+  rebased(): Transaction {
+    const next = new Transaction(this.ds, this.store);
+    for (const e of this.edits) next.edit(e.op, e.path, e.op === 'delete' ? undefined : e.value);
+    this.cancel();
+    return next;
   }
 
   /** @internal */

@@ -12,8 +12,8 @@ export interface Started {
 
 /** Runs `npm start`'s entry point (node --import tsx src/main.ts) with flags; killed by pid at teardown. */
 export function startMain(t: { teardown(fn: () => void): void }, args: string[], env: NodeJS.ProcessEnv = {}): Started {
-  // Never the default OVSDB port (6640) in tests: the machine may be shared.
-  const ports = args.some((a) => a.startsWith('--ovsdb-port')) ? [] : ['--ovsdb-port=0'];
+  // Never the default OVSDB (6640) or NETCONF (2830) port in tests: the machine may be shared.
+  const ports = ['--ovsdb-port', '--netconf-port'].filter((flag) => !args.some((a) => a.startsWith(flag))).map((flag) => `${flag}=0`);
   const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/main.ts'), ...ports, ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },

@@ -74,6 +74,7 @@ export async function startSuiteController(t: Teardown, extraFlags: string[] = [
       [
         '--restconf-port=0',
         '--ovsdb-port=0',
+        '--netconf-port=0',
         '--datastore=memory',
         '--log-level=silent',
         `--data-dir=${tmp}`,

@@ -1,0 +1,115 @@
+/**
+ * NETCONF message framing over SSH (RFC 6242). A session starts with end-of-message framing
+ * (`]]>]]>` after each message) and switches to chunked framing (`\n#<len>\n...\n##\n`) once both
+ * hellos advertise base:1.1. The decoder is streaming: a read may carry part of a message, several
+ * messages, or a multi-byte UTF-8 character cut in two; messages are decoded to text only once
+ * complete. Every message is bounded: past `maxMessage` bytes the decoder fails with too-big
+ * instead of buffering without end.
+ */
+import { YangError } from '../../errors.ts';
+
+export type Framing = 'eom' | 'chunked';
+
+const EOM = Buffer.from(']]>]]>');
+/** Largest chunk RFC 6242 allows (4294967295); we refuse sooner through maxMessage. */
+const MAX_CHUNK_DIGITS = 10;
+
+export class FrameDecoder {
+  framing: Framing = 'eom';
+  private buf: Buffer = Buffer.alloc(0);
+  /** eom: how far `buf` was already searched for the delimiter (so each byte is scanned once). */
+  private scanned = 0;
+  /** chunked: the complete chunks of the message being assembled. */
+  private chunks: Buffer[] = [];
+  private chunkedSize = 0;
+  private failed = false;
+
+  constructor(
+    private readonly maxMessage: number,
+    /** Called once per complete message; may switch `framing` before the next one is cut. */
+    private readonly onMessage: (text: string) => void,
+  ) {}
+
+  /** Feeds bytes as they arrive. Throws a YangError (malformed-message or too-big) on bad framing. */
+  push(data: Buffer): void {
+    if (this.failed) return;
+    this.buf = this.buf.length ? Buffer.concat([this.buf, data]) : data;
+    try {
+      while (this.buf.length && (this.framing === 'eom' ? this.cutEom() : this.cutChunk()));
+    } catch (e) {
+      this.failed = true;
+      throw e;
+    }
+  }
+
+  private cutEom(): boolean {
+    const from = Math.max(0, this.scanned - (EOM.length - 1));
+    const at = this.buf.indexOf(EOM, from);
+    if (at < 0) {
+      this.scanned = this.buf.length;
+      if (this.buf.length > this.maxMessage + EOM.length) throw tooBig(this.maxMessage);
+      return false;
+    }
+    if (at > this.maxMessage) throw tooBig(this.maxMessage);
+    const text = this.buf.toString('utf8', 0, at);
+    this.buf = this.buf.subarray(at + EOM.length);
+    this.scanned = 0;
+    // Whitespace between messages (a client's trailing newline) is not a message.
+    if (text.trim()) this.onMessage(text);
+    return true;
+  }
+
+  /** Cuts one chunk or the end-of-chunks marker; false when more bytes are needed. */
+  private cutChunk(): boolean {
+    const b = this.buf;
+    if (b.length < 4) return this.expectStart(b);
+    if (b[0] !== 0x0a || b[1] !== 0x23) throw malformed('chunked framing: expected "\\n#"');
+    if (b[2] === 0x23) {
+      if (b[3] !== 0x0a) throw malformed('chunked framing: expected "\\n##\\n"');
+      if (!this.chunks.length) throw malformed('chunked framing: end of message without a chunk');
+      const text = Buffer.concat(this.chunks).toString('utf8');
+      this.chunks = [];
+      this.chunkedSize = 0;
+      this.buf = b.subarray(4);
+      this.onMessage(text);
+      return true;
+    }
+    let i = 2;
+    let size = 0;
+    while (i < b.length && b[i] >= 0x30 && b[i] <= 0x39) {
+      if (i === 2 && b[i] === 0x30) throw malformed('chunked framing: chunk size starts with 0');
+      size = size * 10 + (b[i] - 0x30);
+      i++;
+      if (i - 2 > MAX_CHUNK_DIGITS) throw malformed('chunked framing: chunk size too long');
+    }
+    if (i === b.length) return false;
+    if (i === 2 || b[i] !== 0x0a) throw malformed('chunked framing: bad chunk size');
+    if (this.chunkedSize + size > this.maxMessage) throw tooBig(this.maxMessage);
+    if (b.length < i + 1 + size) return false;
+    this.chunks.push(b.subarray(i + 1, i + 1 + size));
+    this.chunkedSize += size;
+    this.buf = b.subarray(i + 1 + size);
+    return true;
+  }
+
+  /** With fewer than 4 bytes, only checks that they can begin a chunk header. */
+  private expectStart(b: Buffer): false {
+    if (b[0] !== 0x0a || (b.length > 1 && b[1] !== 0x23)) throw malformed('chunked framing: expected "\\n#"');
+    return false;
+  }
+}
+
+/** Frames one outgoing message. */
+export function frame(text: string, framing: Framing): Buffer {
+  if (framing === 'eom') return Buffer.from(`${text}]]>]]>`);
+  const body = Buffer.from(text);
+  return Buffer.concat([Buffer.from(`\n#${body.length}\n`), body, Buffer.from('\n##\n')]);
+}
+
+function malformed(message: string): YangError {
+  return new YangError({ tag: 'malformed-message', type: 'rpc', message });
+}
+
+function tooBig(max: number): YangError {
+  return new YangError({ tag: 'too-big', type: 'transport', message: `NETCONF message larger than ${max} bytes` });
+}

@@ -1,0 +1,319 @@
+/**
+ * NETCONF northbound: an SSH server (ssh2) whose `netconf` subsystem carries NETCONF sessions
+ * (session.ts). It owns what sessions share: the candidate datastore (one, shared, as RFC 6241
+ * defines it: running plus the edits not yet committed), the per-datastore locks, the session
+ * table published as ietf-netconf-monitoring state, and the SSH concerns: password and public-key
+ * login with the RESTCONF credentials, a host key kept in the data dir, slowed failed logins,
+ * max sessions and an idle timeout.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { dirname } from 'node:path';
+import ssh2 from 'ssh2';
+import type { Logger } from 'pino';
+import type { Datastore, Transaction } from '../../datastore/datastore.ts';
+import { retryOnConflict } from '../../datastore/datastore.ts';
+import { YangError } from '../../errors.ts';
+import type { NotificationBus } from '../../rpc/notifications.ts';
+import type { RpcRegistry } from '../../rpc/registry.ts';
+import { decodeValue } from '../../yang/json.ts';
+import type { DataObject, Schema } from '../../yang/schema.ts';
+import { MONITORING, netconfState, type LockInfo, type ServerCounters } from './monitoring.ts';
+import { NetconfSession, type Channel, type DatastoreName, type SessionHost } from './session.ts';
+
+export interface NetconfDeps {
+  schema: Schema;
+  data: Datastore;
+  rpc: RpcRegistry;
+  notifications: NotificationBus;
+  log: Logger;
+}
+
+export interface NetconfOptions {
+  host: string;
+  port: number;
+  username: string;
+  password: string;
+  /** OpenSSH authorized_keys file whose keys may log in as `username` ('' for none). */
+  authorizedKeys: string;
+  /** Where the host key is kept; undefined: a fresh key per start (in-memory datastores). */
+  hostKeyFile?: string;
+  maxSessions: number;
+  idleTimeoutMs: number;
+  maxMessage: number;
+}
+
+const STATE_PATH = `/${MONITORING}:netconf-state`;
+/** Failed logins on one connection before it is dropped. */
+const MAX_FAILED_LOGINS = 5;
+/** A connection must log in within this time. */
+const LOGIN_GRACE_MS = 30_000;
+
+export class NetconfServer implements SessionHost {
+  readonly schema: Schema;
+  readonly data: Datastore;
+  readonly rpc: RpcRegistry;
+  readonly log: Logger;
+  private readonly notifications: NotificationBus;
+  private readonly sessions = new Map<number, NetconfSession>();
+  private readonly locks = new Map<DatastoreName, LockInfo>();
+  private candidateTx?: Transaction;
+  private nextSession = 1;
+  private server?: ssh2.Server;
+  private readonly clients = new Set<ssh2.Connection>();
+  private publishing: Promise<void> = Promise.resolve();
+  private readonly counters: ServerCounters = {
+    startTime: new Date(),
+    inBadHellos: 0,
+    inSessions: 0,
+    droppedSessions: 0,
+    inRpcs: 0,
+    inBadRpcs: 0,
+    outRpcErrors: 0,
+    outNotifications: 0,
+  };
+  private readonly allowedKeys: ssh2.ParsedKey[];
+  port = 0;
+
+  constructor(
+    deps: NetconfDeps,
+    private readonly opts: NetconfOptions,
+  ) {
+    this.schema = deps.schema;
+    this.data = deps.data;
+    this.rpc = deps.rpc;
+    this.notifications = deps.notifications;
+    this.log = deps.log;
+    this.allowedKeys = opts.authorizedKeys ? readAuthorizedKeys(opts.authorizedKeys) : [];
+  }
+
+  async start(): Promise<void> {
+    const server = new ssh2.Server({ hostKeys: [this.hostKey()], ident: 'Sextant' }, (client, info) => this.connection(client, info.ip));
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.opts.port, this.opts.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    this.port = (server.address() as AddressInfo).port;
+    await this.publish();
+  }
+
+  async stop(): Promise<void> {
+    for (const s of [...this.sessions.values()]) s.end(false);
+    for (const c of this.clients) c.end();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    await this.publishing;
+  }
+
+  private hostKey(): string {
+    const file = this.opts.hostKeyFile;
+    if (file && existsSync(file)) return readFileSync(file, 'utf8');
+    const key = ssh2.utils.generateKeyPairSync('ed25519').private;
+    if (file) {
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(file, key, { mode: 0o600 });
+    }
+    return key;
+  }
+
+  // ----- SSH -----
+
+  private connection(client: ssh2.Connection, ip: string): void {
+    this.clients.add(client);
+    let failures = 0;
+    let user = '';
+    const grace = setTimeout(() => client.end(), LOGIN_GRACE_MS);
+    grace.unref();
+    client.on('authentication', (ctx) => {
+      if (ctx.method === 'password' && ctx.username === this.opts.username && same(ctx.password, this.opts.password)) {
+        user = ctx.username;
+        return ctx.accept();
+      }
+      if (ctx.method === 'publickey' && ctx.username === this.opts.username && this.keyAllowed(ctx)) {
+        // Without a signature the client only asks whether the key would do.
+        if (!ctx.signature) return ctx.accept();
+        user = ctx.username;
+        return ctx.accept();
+      }
+      const methods: ('password' | 'publickey')[] = this.allowedKeys.length ? ['publickey', 'password'] : ['password'];
+      if (ctx.method === 'none' || (ctx.method === 'publickey' && !ctx.signature)) return ctx.reject(methods);
+      failures++;
+      this.log.warn({ user: ctx.username, from: ip, method: ctx.method, failures }, 'NETCONF login failed');
+      // Each failure on a connection waits longer (0.5 s, 1 s, 2 s, ... 4 s), so guessing is slow.
+      const delay = Math.min(4000, 500 * 2 ** (failures - 1));
+      setTimeout(() => {
+        if (failures >= MAX_FAILED_LOGINS) client.end();
+        else ctx.reject(methods);
+      }, delay).unref();
+    });
+    client.on('ready', () => {
+      clearTimeout(grace);
+      client.on('session', (accept) => {
+        const session = accept();
+        session.on('subsystem', (acceptSub, rejectSub, info) => {
+          if (info.name !== 'netconf') return rejectSub();
+          if (this.sessions.size >= this.opts.maxSessions) {
+            this.log.warn({ user, from: ip, max: this.opts.maxSessions }, 'NETCONF session refused: too many sessions');
+            return rejectSub();
+          }
+          const channel = acceptSub();
+          this.open(channel as unknown as Channel, user, ip);
+        });
+      });
+    });
+    client.on('error', (e) => this.log.debug({ err: e, from: ip }, 'NETCONF SSH connection error'));
+    client.on('close', () => {
+      clearTimeout(grace);
+      this.clients.delete(client);
+    });
+  }
+
+  private keyAllowed(ctx: ssh2.PublicKeyAuthContext): boolean {
+    for (const k of this.allowedKeys) {
+      if (ctx.key.algo !== k.type || !ctx.key.data.equals(k.getPublicSSH())) continue;
+      if (!ctx.signature || !ctx.blob) return true;
+      return k.verify(ctx.blob, ctx.signature, ctx.hashAlgo) === true;
+    }
+    return false;
+  }
+
+  private open(channel: Channel, user: string, ip: string): void {
+    const id = this.nextSession++;
+    const session = new NetconfSession(this, channel, id, user, ip, { maxMessage: this.opts.maxMessage, idleTimeoutMs: this.opts.idleTimeoutMs });
+    this.sessions.set(id, session);
+    this.counters.inSessions++;
+    this.log.info({ session: id, user, from: ip }, 'NETCONF session opened');
+    void this.publish();
+  }
+
+  // ----- SessionHost -----
+
+  subscribeNotifications(handler: Parameters<NotificationBus['subscribe']>[0]): () => void {
+    return this.notifications.subscribe(handler);
+  }
+
+  replayNotifications(start: Date, stop?: Date) {
+    return this.notifications.replay(start, stop);
+  }
+
+  candidate(create: true): Transaction;
+  candidate(create: false): Transaction | undefined;
+  candidate(create: boolean): Transaction | undefined {
+    let tx = this.candidateTx;
+    // The candidate is running plus the pending edits: follow running when it moves on.
+    if (tx && (tx.stale || tx.finished)) tx = this.candidateTx = tx.rebased();
+    if (!tx && create) tx = this.candidateTx = this.data.transaction('config');
+    return tx;
+  }
+
+  dropCandidate(): void {
+    if (this.candidateTx && !this.candidateTx.finished) this.candidateTx.cancel();
+    this.candidateTx = undefined;
+  }
+
+  lockHolder(ds: DatastoreName): number | undefined {
+    return this.locks.get(ds)?.session;
+  }
+
+  lock(ds: DatastoreName, session: number): void {
+    const held = this.locks.get(ds);
+    if (held) {
+      throw new YangError({ tag: 'lock-denied', type: 'protocol', message: `the ${ds} datastore is already locked by session ${held.session}`, info: { 'session-id': String(held.session) } });
+    }
+    // RFC 6241 7.5: no lock on a candidate holding changes nobody committed or discarded.
+    if (ds === 'candidate' && this.candidateTx && !this.candidateTx.empty) {
+      throw new YangError({ tag: 'lock-denied', type: 'protocol', message: 'the candidate holds uncommitted changes: commit or discard them first', info: { 'session-id': '0' } });
+    }
+    this.locks.set(ds, { session, since: new Date() });
+    void this.publish();
+  }
+
+  unlock(ds: DatastoreName, session: number): void {
+    const held = this.locks.get(ds);
+    if (!held) throw new YangError({ tag: 'operation-failed', type: 'protocol', message: `the ${ds} datastore is not locked` });
+    if (held.session !== session) {
+      throw new YangError({ tag: 'lock-denied', type: 'protocol', message: `the ${ds} datastore is locked by session ${held.session}`, info: { 'session-id': String(held.session) } });
+    }
+    this.locks.delete(ds);
+    void this.publish();
+  }
+
+  operationalRoot(): DataObject {
+    const root = this.data.snapshot('operational').root;
+    const node = this.schema.roots.get(`${MONITORING}:netconf-state`);
+    if (!node) return root;
+    // Counters change with every rpc: the live state is read at the moment of the get.
+    return { ...root, [node.jsonName]: decodeValue(this.schema, node, this.state(), STATE_PATH) };
+  }
+
+  kill(session: number, by: number): boolean {
+    const s = this.sessions.get(session);
+    if (!s) return false;
+    this.log.info({ session, by }, 'NETCONF session killed');
+    s.end(false);
+    return true;
+  }
+
+  closed(session: NetconfSession, graceful: boolean): void {
+    if (!this.sessions.delete(session.id)) return;
+    if (!graceful) this.counters.droppedSessions++;
+    for (const [ds, lock] of this.locks) {
+      if (lock.session !== session.id) continue;
+      this.locks.delete(ds);
+      // RFC 6241 7.5: a candidate lock released by the session's end discards the candidate.
+      if (ds === 'candidate') this.dropCandidate();
+    }
+    this.log.info({ session: session.id, graceful }, 'NETCONF session closed');
+    void this.publish();
+  }
+
+  counted(what: 'inRpcs' | 'inBadRpcs' | 'outRpcErrors' | 'outNotifications' | 'inBadHellos'): void {
+    this.counters[what]++;
+  }
+
+  // ----- monitoring -----
+
+  private state(): Record<string, unknown> {
+    return netconfState(this.schema, [...this.sessions.values()].map((s) => s.info), this.locks, this.counters);
+  }
+
+  /**
+   * Writes netconf-state to the operational datastore (for RESTCONF readers and listeners) when
+   * sessions or locks change; one write at a time, each with the state of its moment.
+   */
+  private publish(): Promise<void> {
+    if (!this.schema.roots.has(`${MONITORING}:netconf-state`)) return this.publishing;
+    this.publishing = this.publishing
+      .then(() =>
+        retryOnConflict(async () => {
+          const tx = this.data.transaction('operational');
+          tx.put(STATE_PATH, this.state());
+          await tx.commit();
+        }),
+      )
+      .catch((e) => this.log.warn({ err: e }, 'could not publish netconf-state'));
+    return this.publishing;
+  }
+}
+
+function same(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+function readAuthorizedKeys(file: string): ssh2.ParsedKey[] {
+  const keys: ssh2.ParsedKey[] = [];
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const text = line.trim();
+    if (!text || text.startsWith('#')) continue;
+    const parsed = ssh2.utils.parseKey(text);
+    if (parsed instanceof Error) throw new Error(`${file}: cannot read key "${text.slice(0, 40)}...": ${parsed.message}`);
+    keys.push(...(Array.isArray(parsed) ? parsed : [parsed]));
+  }
+  return keys;
+}
