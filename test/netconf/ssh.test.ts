@@ -1,0 +1,136 @@
+/**
+ * The SSH side of the NETCONF server, seen by a real SSH client (ssh2) on loopback: password and
+ * public-key logins, failed logins logged and slowed, the host key kept in the data dir across
+ * restarts, only the netconf subsystem, the session limit and the idle timeout.
+ */
+import t from 'tap';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import ssh2 from 'ssh2';
+import { startController } from '../../src/controller.ts';
+import { testConfig } from '../helpers/controller.ts';
+import { tempDir } from '../helpers/tmp.ts';
+
+interface Login {
+  password?: string;
+  privateKey?: string;
+  username?: string;
+}
+
+/** Connects; resolves with the client and the host key it saw, or rejects with the error. */
+function connect(t: { teardown(fn: () => void): void }, port: number, login: Login): Promise<{ client: ssh2.Client; hostKey: string }> {
+  return new Promise((resolve, reject) => {
+    const client = new ssh2.Client();
+    let hostKey = '';
+    t.teardown(() => client.end());
+    client
+      .on('ready', () => resolve({ client, hostKey }))
+      .on('error', reject)
+      .connect({
+        host: '127.0.0.1',
+        port,
+        username: login.username ?? 'admin',
+        password: login.password,
+        privateKey: login.privateKey,
+        tryKeyboard: false,
+        readyTimeout: 20000,
+        hostVerifier: (key: Buffer) => {
+          hostKey = key.toString('base64');
+          return true;
+        },
+      });
+  });
+}
+
+/** Opens the netconf subsystem and resolves with the server's hello text. */
+function netconf(client: ssh2.Client, subsystem = 'netconf'): Promise<{ hello: string; channel: ssh2.ClientChannel }> {
+  return new Promise((resolve, reject) => {
+    client.subsys(subsystem, (err, channel) => {
+      if (err) return reject(err);
+      let text = '';
+      channel.on('data', (d: Buffer) => {
+        text += d.toString();
+        const end = text.indexOf(']]>]]>');
+        if (end >= 0) resolve({ hello: text.slice(0, end), channel });
+      });
+      channel.on('close', () => reject(new Error('channel closed before the hello')));
+    });
+  });
+}
+
+function closed(channel: ssh2.ClientChannel): Promise<void> {
+  return new Promise((resolve) => channel.on('close', () => resolve()));
+}
+
+t.test('password login opens a NETCONF session; wrong passwords are refused, logged and slowed', async (t) => {
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      lines.push(chunk.toString());
+      done();
+    },
+  });
+  const c = await startController(testConfig(t, ['--datastore=memory']), pino({ level: 'info' }, sink));
+  t.teardown(() => c.stop());
+  const { client } = await connect(t, c.netconf.port, { password: 'admin' });
+  const { hello } = await netconf(client);
+  t.match(hello, /<session-id>\d+<\/session-id>/, 'the server hello carries a session-id');
+  t.match(hello, /urn:ietf:params:netconf:base:1\.1/, 'and offers base:1.1');
+
+  const started = Date.now();
+  await t.rejects(connect(t, c.netconf.port, { password: 'wrong' }), /authentication/i, 'a wrong password is refused');
+  // ssh2 tries the password once: the refusal waited for the first back-off step (0.5 s).
+  t.ok(Date.now() - started >= 450, `the refusal was slowed (${Date.now() - started} ms)`);
+  t.ok(
+    lines.some((l) => l.includes('NETCONF login failed') && l.includes('"user":"admin"') && l.includes('127.0.0.1')),
+    'the failed login is logged with the user and the source address',
+  );
+  await t.rejects(connect(t, c.netconf.port, { username: 'root', password: 'admin' }), /authentication/i, 'another user name is refused');
+  // The good session is unaffected by the failures.
+  const again = await netconf(client);
+  t.match(again.hello, /<hello/, 'the logged-in client still opens sessions');
+});
+
+t.test('public-key login with keys from the authorized-keys file; other keys are refused', async (t) => {
+  const dir = tempDir(t);
+  const allowed = ssh2.utils.generateKeyPairSync('ed25519');
+  const stranger = ssh2.utils.generateKeyPairSync('ed25519');
+  const file = join(dir, 'authorized_keys');
+  writeFileSync(file, `# operators\n${allowed.public} ops@example\n`);
+  const c = await startController(testConfig(t, ['--datastore=memory', `--netconf-authorized-keys=${file}`]), pino({ level: 'silent' }));
+  t.teardown(() => c.stop());
+  const { client } = await connect(t, c.netconf.port, { privateKey: allowed.private });
+  const { hello } = await netconf(client);
+  t.match(hello, /<capability>urn:ietf:params:netconf:base:1\.0<\/capability>/, 'the key logs in and gets a hello');
+  await t.rejects(connect(t, c.netconf.port, { privateKey: stranger.private }), /authentication/i, 'a key not in the file is refused');
+});
+
+t.test('the host key is generated once and kept in the data dir', async (t) => {
+  const dir = tempDir(t);
+  const flags = ['--datastore=level', `--data-dir=${dir}`];
+  const first = await startController(testConfig(t, flags), pino({ level: 'silent' }));
+  const a = await connect(t, first.netconf.port, { password: 'admin' });
+  a.client.end();
+  await first.stop();
+  const second = await startController(testConfig(t, flags), pino({ level: 'silent' }));
+  t.teardown(() => second.stop());
+  const b = await connect(t, second.netconf.port, { password: 'admin' });
+  t.ok(a.hostKey.length > 20, 'a host key was offered');
+  t.equal(b.hostKey, a.hostKey, 'the restarted controller offers the same host key');
+});
+
+t.test('only the netconf subsystem; at most --netconf-max-sessions sessions; idle sessions are closed', async (t) => {
+  const c = await startController(testConfig(t, ['--datastore=memory', '--netconf-max-sessions=1', '--netconf-idle-timeout=1']), pino({ level: 'silent' }));
+  t.teardown(() => c.stop());
+  const { client } = await connect(t, c.netconf.port, { password: 'admin' });
+  await t.rejects(netconf(client, 'sftp'), /./, 'another subsystem is refused');
+  const first = await netconf(client);
+  await t.rejects(netconf(client), /./, 'a second session past the limit of 1 is refused');
+  const started = Date.now();
+  await closed(first.channel);
+  t.ok(Date.now() - started >= 500, 'the idle session was closed by the server after its timeout');
+  const next = await netconf(client);
+  t.match(next.hello, /<hello/, 'once it is gone, a new session is accepted');
+});
