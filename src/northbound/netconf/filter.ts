@@ -100,7 +100,10 @@ function filterChildren(schema: Schema, node: SchemaNode | undefined, obj: DataO
   if (!selective) return node ? obj : out;
   if (!selected) return undefined;
   if (node?.kind === 'list') for (const k of node.keys) if (obj[k] !== undefined) out[k] = obj[k];
-  return out;
+  // In the data's own member order, not the filter's.
+  const ordered: DataObject = {};
+  for (const m of Object.keys(obj)) if (out[m] !== undefined) ordered[m] = out[m];
+  return ordered;
 }
 
 function filterValue(schema: Schema, node: SchemaNode, value: DataValue, filter: XmlElement[]): DataValue | undefined {
