@@ -45,6 +45,7 @@ export interface NetconfOptions {
 }
 
 const STATE_PATH = `/${MONITORING}:netconf-state`;
+const STREAMS_MODULE = 'nc-notifications';
 /** Failed logins on one connection before it is dropped. */
 const MAX_FAILED_LOGINS = 5;
 /** A connection must log in within this time. */
@@ -292,6 +293,14 @@ export class NetconfServer implements SessionHost {
         retryOnConflict(async () => {
           const tx = this.data.transaction('operational');
           tx.put(STATE_PATH, this.state());
+          // RFC 5277's stream list: one stream, replayable from the notification log.
+          if (this.schema.roots.has(`${STREAMS_MODULE}:netconf`)) {
+            tx.put(`/${STREAMS_MODULE}:netconf`, {
+              streams: {
+                stream: [{ name: 'NETCONF', description: 'all YANG notifications of the loaded modules', replaySupport: true, replayLogCreationTime: this.counters.startTime.toISOString() }],
+              },
+            });
+          }
           await tx.commit();
         }),
       )
