@@ -42,7 +42,8 @@ function operationOf(el: XmlElement, inherited: EditOperation): EditOperation {
 
 function applyElement(schema: Schema, tx: Transaction, parentPath: InstancePath, parent: SchemaNode | undefined, el: XmlElement, inherited: EditOperation): void {
   const node = elementSchema(schema, parent, el);
-  const parentText = formatPath(parentPath);
+  // The root formats as '/', its children as '/x': join without doubling the slash.
+  const parentText = parentPath.length ? formatPath(parentPath) : '';
   if (!node) {
     if (el.ns && !moduleOfNamespace(schema, el.ns)) {
       throw new YangError({ tag: 'unknown-namespace', type: 'protocol', message: `unknown namespace "${el.ns}" of element "${el.name}"`, path: `${parentText}/${el.name}`, info: { 'bad-element': el.name, 'bad-namespace': el.ns } });

@@ -112,8 +112,16 @@ export class NetconfServer implements SessionHost {
 
   private hostKey(): string {
     const file = this.opts.hostKeyFile;
-    if (file && existsSync(file)) return readFileSync(file, 'utf8');
-    const key = ssh2.utils.generateKeyPairSync('ed25519').private;
+    if (file && existsSync(file)) {
+      const kept = readFileSync(file, 'utf8');
+      if (!(ssh2.utils.parseKey(kept) instanceof Error)) return kept;
+      this.log.warn({ file }, 'the kept NETCONF host key cannot be read: generating a new one');
+    }
+    // ssh2's generator now and then writes an ed25519 key it cannot read back (a public key
+    // one byte short): only a key that parses is used and kept.
+    let key: string;
+    do key = ssh2.utils.generateKeyPairSync('ed25519').private;
+    while (ssh2.utils.parseKey(key) instanceof Error);
     if (file) {
       mkdirSync(dirname(file), { recursive: true });
       writeFileSync(file, key, { mode: 0o600 });
