@@ -83,7 +83,7 @@ export async function startController(config: Config, log: Logger = pino({ level
       rpc,
     );
     restconf = await startRestconf(
-      { schema, data, rpc },
+      { schema, data, rpc, runningLock: () => netconf.lockHolder('running') },
       {
         host: config.bindAddress,
         port: config.restconfPort,

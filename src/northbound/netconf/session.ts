@@ -91,7 +91,7 @@ export class NetconfSession {
         this.decoder.push(d);
       } catch (e) {
         // Bad framing or a message past the size limit: say why, then end this session only.
-        this.send(`<rpc-reply xmlns="${NC_BASE}">${rpcErrorXml(asYangError(e))}</rpc-reply>`);
+        this.send(`<rpc-reply xmlns="${NC_BASE}">${rpcErrorXml(asYangError(e), this.host.schema)}</rpc-reply>`);
         this.end(false);
       }
     });
@@ -172,18 +172,18 @@ export class NetconfSession {
       [root] = readXml(text);
     } catch (e) {
       this.counted('inBadRpcs');
-      return this.reply(`xmlns="${NC_BASE}"`, { body: rpcErrorXml(asYangError(e)) }, true);
+      return this.reply(`xmlns="${NC_BASE}"`, { body: rpcErrorXml(asYangError(e), this.host.schema) }, true);
     }
     const attrs = echoedAttributes(root);
     if (root.name !== 'rpc' || root.ns !== NC_BASE) {
       this.counted('inBadRpcs');
       const e = new YangError({ tag: 'malformed-message', type: 'rpc', message: `expected <rpc>, got <${root.name}>`, info: { 'bad-element': root.name } });
-      return this.reply(attrs, { body: rpcErrorXml(e) }, true);
+      return this.reply(attrs, { body: rpcErrorXml(e, this.host.schema) }, true);
     }
     if (!root.attrs.has('message-id')) {
       this.counted('inBadRpcs');
       const e = new YangError({ tag: 'missing-attribute', type: 'rpc', message: 'the rpc has no message-id attribute', info: { 'bad-attribute': 'message-id', 'bad-element': 'rpc' } });
-      return this.reply(attrs, { body: rpcErrorXml(e) }, true);
+      return this.reply(attrs, { body: rpcErrorXml(e, this.host.schema) }, true);
     }
     this.counted('inRpcs');
     const ops = root.children;
@@ -192,7 +192,7 @@ export class NetconfSession {
       if (ops.length !== 1) throw new YangError({ tag: ops.length ? 'malformed-message' : 'missing-element', type: 'rpc', message: ops.length ? 'an rpc holds exactly one operation' : 'the rpc names no operation' });
       reply = await this.operation(ops[0]);
     } catch (e) {
-      return this.reply(attrs, { body: rpcErrorXml(asYangError(e)) }, true);
+      return this.reply(attrs, { body: rpcErrorXml(asYangError(e), this.host.schema) }, true);
     }
     this.reply(attrs, reply, false);
   }

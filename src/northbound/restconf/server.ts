@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { context, trace } from '@opentelemetry/api';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import type { Datastore, StoreName } from '../../datastore/datastore.ts';
+import type { Datastore, StoreName, Transaction } from '../../datastore/datastore.ts';
 import { checkEntryKeys, getAt, mergeValue } from '../../datastore/tree.ts';
 import { YangError } from '../../errors.ts';
 import type { RpcRegistry } from '../../rpc/registry.ts';
@@ -25,6 +25,8 @@ export interface RestconfDeps {
   schema: Schema;
   data: Datastore;
   rpc: RpcRegistry;
+  /** The NETCONF session holding a lock on running, if any: RESTCONF edits then fail (RFC 8040 1.4). */
+  runningLock?: () => number | undefined;
 }
 
 export interface RestconfOptions {
@@ -182,6 +184,15 @@ class RestconfEdge {
     private readonly opts: RestconfOptions,
   ) {
     this.expectedAuth = Buffer.from(`Basic ${Buffer.from(`${opts.username}:${opts.password}`).toString('base64')}`);
+  }
+
+  /** A transaction for an edit; a NETCONF lock on running refuses config edits. */
+  private writeTransaction(store: StoreName): Transaction {
+    const holder = store === 'config' ? this.deps.runningLock?.() : undefined;
+    if (holder !== undefined) {
+      throw new YangError({ tag: 'lock-denied', type: 'protocol', message: `the running datastore is locked by NETCONF session ${holder}`, info: { 'session-id': String(holder) } });
+    }
+    return this.deps.data.transaction(store);
   }
 
   authorized(header: string | undefined): boolean {
@@ -421,7 +432,7 @@ class RestconfEdge {
     const path = this.path(req, dialect, store);
     if (!path.length) throw new YangError({ tag: 'operation-not-supported', message: 'replacing the whole datastore is not supported' });
     const value = this.targetBody(req, path, store);
-    const tx = this.deps.data.transaction(store);
+    const tx = this.writeTransaction(store);
     const existed = tx.exists(path);
     tx.putDecoded(path, value);
     await tx.commit();
@@ -435,7 +446,7 @@ class RestconfEdge {
     if (PATCH_TYPES.includes(ct)) return this.yangPatch(req, reply, path, ct.endsWith('xml') ? 'xml' : 'json');
     if (!path.length) throw new YangError({ tag: 'operation-not-supported', message: 'a plain PATCH needs a target node' });
     const value = this.targetBody(req, path, store);
-    const tx = this.deps.data.transaction(store);
+    const tx = this.writeTransaction(store);
     if (!tx.exists(path)) {
       throw new YangError({ tag: 'data-missing', type: 'protocol', message: `no data at ${formatPath(path)} to merge into`, path: formatPath(path) });
     }
@@ -482,7 +493,7 @@ class RestconfEdge {
       step.key = keyString(child, value as DataObject);
       step.keyValues = child.keys.map((k) => (value as DataObject)[k] as never);
     }
-    const tx = this.deps.data.transaction(store);
+    const tx = this.writeTransaction(store);
     const targetText = formatPath(target);
     if (tx.exists(target)) throw new YangError({ tag: 'data-exists', type: 'protocol', message: `${targetText} already exists`, path: targetText });
     tx.putDecoded(target, value);
@@ -494,7 +505,7 @@ class RestconfEdge {
   async deleteData(req: FastifyRequest, reply: FastifyReply, dialect: Dialect, store: StoreName): Promise<FastifyReply> {
     const path = this.path(req, dialect, store);
     if (!path.length) throw new YangError({ tag: 'operation-not-supported', message: 'deleting the whole datastore is not supported' });
-    const tx = this.deps.data.transaction(store);
+    const tx = this.writeTransaction(store);
     tx.delete(path);
     await tx.commit();
     return reply.code(dialect === 'legacy' ? 200 : 204).send();
@@ -516,7 +527,7 @@ class RestconfEdge {
   private async yangPatch(req: FastifyRequest, reply: FastifyReply, base: InstancePath, enc: Encoding): Promise<FastifyReply> {
     const text = typeof req.body === 'string' ? req.body : '';
     const patch = enc === 'json' ? jsonPatch(readJson(text)) : xmlPatch(text);
-    const tx = this.deps.data.transaction('config');
+    const tx = this.writeTransaction('config');
     const baseText = formatPath(base);
     const respond = (status: number, body: Record<string, unknown>) =>
       reply.code(status).type('application/yang-data+json').send(JSON.stringify({ 'ietf-yang-patch:yang-patch-status': { 'patch-id': patch.id, ...body } }));
