@@ -1,6 +1,7 @@
 /**
  * The controller the in-process benchmarks measure: what `npm start` runs (LevelDB in a private
  * temporary data dir), on free ports, quiet. `stop()` stops it and removes the data dir.
+ * `extraArgs` are more command-line flags (a later flag wins), e.g. `--yang-dir=...` for more modules.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,9 +10,9 @@ import pino from 'pino';
 import { loadConfig } from '../../src/config.ts';
 import { startController, type Controller } from '../../src/controller.ts';
 
-export async function benchController(name: string): Promise<Controller & { dir: string }> {
+export async function benchController(name: string, extraArgs: string[] = []): Promise<Controller & { dir: string }> {
   const dir = mkdtempSync(join(tmpdir(), `bench-${name}-`));
-  const config = loadConfig(['--restconf-port=0', '--netconf-port=0', '--ovsdb-port=0', '--datastore=level', `--data-dir=${dir}`, '--log-level=silent'], {});
+  const config = loadConfig(['--restconf-port=0', '--netconf-port=0', '--ovsdb-port=0', '--datastore=level', `--data-dir=${dir}`, '--log-level=silent', ...extraArgs], {});
   let c: Controller;
   try {
     c = await startController(config, pino({ level: 'silent' }));

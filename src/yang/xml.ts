@@ -200,7 +200,12 @@ function xmlToPlain(el: XmlElement): unknown {
 
 // ----- encoding -----
 
+const NEEDS_ESCAPE = /[&<>"]/;
+
 export function escapeXml(s: string): string {
+  // Most values need no escaping: test first, replace only when needed (get-config of large lists
+  // spends its time here).
+  if (!NEEDS_ESCAPE.test(s)) return s;
   return s.replace(/[&<>"]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : '&quot;'));
 }
 
@@ -253,7 +258,7 @@ export function encodeXmlChildren(schema: Schema, node: SchemaNode, obj: DataObj
   let s = '';
   // List keys come first, in key order (RFC 7950 7.8.5).
   const members = Object.keys(obj);
-  if (node.kind === 'list' && node.keys.length) {
+  if (node.kind === 'list' && node.keys.length && !keysFirst(node.keys, members)) {
     members.sort((a, b) => rank(node, a) - rank(node, b));
   }
   for (const m of members) {
@@ -264,6 +269,12 @@ export function encodeXmlChildren(schema: Schema, node: SchemaNode, obj: DataObj
     s += encodeXmlMember(schema, child, obj[m], node.module, opts, level + 1);
   }
   return s;
+}
+
+/** True when the members already start with the keys in key order (the usual case). */
+function keysFirst(keys: string[], members: string[]): boolean {
+  for (let i = 0; i < keys.length; i++) if (members[i] !== keys[i]) return false;
+  return true;
 }
 
 function rank(list: SchemaNode, member: string): number {

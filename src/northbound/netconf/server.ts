@@ -133,6 +133,10 @@ export class NetconfServer implements SessionHost {
 
   private connection(client: ssh2.Connection, ip: string): void {
     this.clients.add(client);
+    // Replies are single writes a client waits for: Nagle's delay (against the client's delayed
+    // ACK) would add tens of milliseconds to every request.
+    // (ssh2's server connections have setNoDelay; its typings only declare it for the client.)
+    (client as unknown as { setNoDelay(on: boolean): void }).setNoDelay(true);
     let failures = 0;
     let user = '';
     const grace = setTimeout(() => client.end(), LOGIN_GRACE_MS);
