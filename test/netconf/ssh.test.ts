@@ -87,7 +87,10 @@ t.test('password login opens a NETCONF session; wrong passwords are refused, log
     lines.some((l) => l.includes('NETCONF login failed') && l.includes('"user":"admin"') && l.includes('127.0.0.1')),
     'the failed login is logged with the user and the source address',
   );
+  const second = Date.now();
   await t.rejects(connect(t, c.netconf.port, { username: 'root', password: 'admin' }), /authentication/i, 'another user name is refused');
+  // A new connection does not reset the back-off: the source's second failure waits 1 s.
+  t.ok(Date.now() - second >= 950, `the second failure from the same source waited longer (${Date.now() - second} ms)`);
   // The good session is unaffected by the failures.
   const again = await netconf(client);
   t.match(again.hello, /<hello/, 'the logged-in client still opens sessions');

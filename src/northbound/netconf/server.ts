@@ -50,6 +50,8 @@ const STREAMS_MODULE = 'nc-notifications';
 const MAX_FAILED_LOGINS = 5;
 /** A connection must log in within this time. */
 const LOGIN_GRACE_MS = 30_000;
+/** How long a failed login counts towards its source's back-off. */
+const FAILED_WINDOW_MS = 10 * 60_000;
 
 export class NetconfServer implements SessionHost {
   readonly schema: Schema;
@@ -63,6 +65,8 @@ export class NetconfServer implements SessionHost {
   private nextSession = 1;
   private server?: ssh2.Server;
   private readonly clients = new Set<ssh2.Connection>();
+  /** Source address -> times of its recent failed logins (in insertion order, oldest first). */
+  private readonly failedLogins = new Map<string, number[]>();
   private publishing: Promise<void> = Promise.resolve();
   private readonly counters: ServerCounters = {
     startTime: new Date(),
@@ -155,9 +159,11 @@ export class NetconfServer implements SessionHost {
       const methods: ('password' | 'publickey')[] = this.allowedKeys.length ? ['publickey', 'password'] : ['password'];
       if (ctx.method === 'none' || (ctx.method === 'publickey' && !ctx.signature)) return ctx.reject(methods);
       failures++;
-      this.log.warn({ user: ctx.username, from: ip, method: ctx.method, failures }, 'NETCONF login failed');
-      // Each failure on a connection waits longer (0.5 s, 1 s, 2 s, ... 4 s), so guessing is slow.
-      const delay = Math.min(4000, 500 * 2 ** (failures - 1));
+      const recent = this.failedFrom(ip);
+      this.log.warn({ user: ctx.username, from: ip, method: ctx.method, failures, recentFromSource: recent }, 'NETCONF login failed');
+      // Each recent failure from the same source waits longer (0.5 s, 1 s, 2 s, ... 4 s), whether
+      // it comes on one connection or on new ones, so guessing is slow.
+      const delay = Math.min(4000, 500 * 2 ** (Math.min(recent, 4) - 1));
       setTimeout(() => {
         if (failures >= MAX_FAILED_LOGINS) client.end();
         else ctx.reject(methods);
@@ -183,6 +189,18 @@ export class NetconfServer implements SessionHost {
       clearTimeout(grace);
       this.clients.delete(client);
     });
+  }
+
+  /** Counts a failed login from `ip`; returns how many it made within the last FAILED_WINDOW_MS. */
+  private failedFrom(ip: string): number {
+    const now = Date.now();
+    const times = (this.failedLogins.get(ip) ?? []).filter((at) => now - at < FAILED_WINDOW_MS);
+    times.push(now);
+    this.failedLogins.delete(ip);
+    this.failedLogins.set(ip, times.slice(-16));
+    // Bounded: the sources heard from longest ago go first.
+    if (this.failedLogins.size > 10_000) this.failedLogins.delete(this.failedLogins.keys().next().value!);
+    return times.length;
   }
 
   private keyAllowed(ctx: ssh2.PublicKeyAuthContext): boolean {
