@@ -92,6 +92,18 @@ t.test('a message past the limit is too-big, in both framings, before it is all 
   t.same(got, ['a'.repeat(100)], 'exactly the limit is accepted');
 });
 
+t.test('large messages in many small reads, back to back, arrive whole in both framings', async (t) => {
+  // Exercises the receive buffer's growth and compaction: each message is 2 MB, read 1,000 bytes at a time.
+  const big = (c: string) => `<rpc message-id="${c}">${c.repeat(2 * 1024 * 1024)}</rpc>`;
+  for (const framing of ['eom', 'chunked'] as const) {
+    const { d, got } = decoder(4 * 1024 * 1024);
+    d.framing = framing;
+    feed(d, Buffer.concat([frame(big('x'), framing), frame(big('y'), framing), frame('<z/>', framing)]), 1000);
+    t.same(got.map((m) => m.length), [big('x').length, big('y').length, 4], `${framing}: sizes`);
+    t.ok(got[0] === big('x') && got[1] === big('y') && got[2] === '<z/>', `${framing}: contents`);
+  }
+});
+
 t.test('outgoing frames', async (t) => {
   t.equal(frame('<ok/>', 'eom').toString(), '<ok/>]]>]]>');
   t.equal(frame('é', 'chunked').toString(), '\n#2\né\n##\n', 'chunk size counts bytes, not characters');

@@ -14,12 +14,53 @@ const EOM = Buffer.from(']]>]]>');
 /** Largest chunk RFC 6242 allows (4294967295); we refuse sooner through maxMessage. */
 const MAX_CHUNK_DIGITS = 10;
 
+/**
+ * The bytes received and not yet cut into messages: one growing buffer (capacity doubles), so a
+ * large message arriving in many small reads is copied a bounded number of times, not once per
+ * read.
+ */
+class ByteQueue {
+  private buf = Buffer.alloc(4096);
+  private start = 0;
+  private end = 0;
+
+  get length(): number {
+    return this.end - this.start;
+  }
+
+  append(data: Buffer): void {
+    if (this.end + data.length > this.buf.length) {
+      const needed = this.length + data.length;
+      const next = needed > this.buf.length ? Buffer.alloc(Math.max(needed, this.buf.length * 2)) : this.buf;
+      this.buf.copy(next, 0, this.start, this.end);
+      this.buf = next;
+      this.end -= this.start;
+      this.start = 0;
+    }
+    data.copy(this.buf, this.end);
+    this.end += data.length;
+  }
+
+  /** The queued bytes; valid until the next append. */
+  view(): Buffer {
+    return this.buf.subarray(this.start, this.end);
+  }
+
+  consume(n: number): void {
+    this.start += n;
+    if (this.start !== this.end) return;
+    this.start = this.end = 0;
+    // An idle session does not keep the room a large message needed.
+    if (this.buf.length > 1 << 20) this.buf = Buffer.alloc(4096);
+  }
+}
+
 export class FrameDecoder {
   framing: Framing = 'eom';
-  private buf: Buffer = Buffer.alloc(0);
-  /** eom: how far `buf` was already searched for the delimiter (so each byte is scanned once). */
+  private readonly queue = new ByteQueue();
+  /** eom: how far the queue was already searched for the delimiter (so each byte is scanned once). */
   private scanned = 0;
-  /** chunked: the complete chunks of the message being assembled. */
+  /** chunked: the complete chunks of the message being assembled (copied out of the queue). */
   private chunks: Buffer[] = [];
   private chunkedSize = 0;
   private failed = false;
@@ -33,9 +74,9 @@ export class FrameDecoder {
   /** Feeds bytes as they arrive. Throws a YangError (malformed-message or too-big) on bad framing. */
   push(data: Buffer): void {
     if (this.failed) return;
-    this.buf = this.buf.length ? Buffer.concat([this.buf, data]) : data;
+    this.queue.append(data);
     try {
-      while (this.buf.length && (this.framing === 'eom' ? this.cutEom() : this.cutChunk()));
+      while (this.queue.length && (this.framing === 'eom' ? this.cutEom() : this.cutChunk()));
     } catch (e) {
       this.failed = true;
       throw e;
@@ -43,16 +84,17 @@ export class FrameDecoder {
   }
 
   private cutEom(): boolean {
+    const b = this.queue.view();
     const from = Math.max(0, this.scanned - (EOM.length - 1));
-    const at = this.buf.indexOf(EOM, from);
+    const at = b.indexOf(EOM, from);
     if (at < 0) {
-      this.scanned = this.buf.length;
-      if (this.buf.length > this.maxMessage + EOM.length) throw tooBig(this.maxMessage);
+      this.scanned = b.length;
+      if (b.length > this.maxMessage + EOM.length) throw tooBig(this.maxMessage);
       return false;
     }
     if (at > this.maxMessage) throw tooBig(this.maxMessage);
-    const text = this.buf.toString('utf8', 0, at);
-    this.buf = this.buf.subarray(at + EOM.length);
+    const text = b.toString('utf8', 0, at);
+    this.queue.consume(at + EOM.length);
     this.scanned = 0;
     // Whitespace between messages (a client's trailing newline) is not a message.
     if (text.trim()) this.onMessage(text);
@@ -61,7 +103,7 @@ export class FrameDecoder {
 
   /** Cuts one chunk or the end-of-chunks marker; false when more bytes are needed. */
   private cutChunk(): boolean {
-    const b = this.buf;
+    const b = this.queue.view();
     if (b.length < 4) return this.expectStart(b);
     if (b[0] !== 0x0a || b[1] !== 0x23) throw malformed('chunked framing: expected "\\n#"');
     if (b[2] === 0x23) {
@@ -70,7 +112,7 @@ export class FrameDecoder {
       const text = Buffer.concat(this.chunks).toString('utf8');
       this.chunks = [];
       this.chunkedSize = 0;
-      this.buf = b.subarray(4);
+      this.queue.consume(4);
       this.onMessage(text);
       return true;
     }
@@ -86,9 +128,9 @@ export class FrameDecoder {
     if (i === 2 || b[i] !== 0x0a) throw malformed('chunked framing: bad chunk size');
     if (this.chunkedSize + size > this.maxMessage) throw tooBig(this.maxMessage);
     if (b.length < i + 1 + size) return false;
-    this.chunks.push(b.subarray(i + 1, i + 1 + size));
+    this.chunks.push(Buffer.from(b.subarray(i + 1, i + 1 + size)));
     this.chunkedSize += size;
-    this.buf = b.subarray(i + 1 + size);
+    this.queue.consume(i + 1 + size);
     return true;
   }
 
