@@ -185,6 +185,15 @@ export class NetconfTestSession {
     this.channel.write(data);
   }
 
+  /** Stops reading from the channel (the SSH window fills and the server must hold its replies). */
+  pauseReading(): void {
+    this.channel.pause();
+  }
+
+  resumeReading(): void {
+    this.channel.resume();
+  }
+
   /** Frames one message in the current framing and sends it. */
   send(message: string): void {
     if (this.framing === 'eom') return this.sendRaw(message + EOM);

@@ -53,9 +53,21 @@ export interface SessionHost {
 export interface Channel {
   write(data: Buffer): boolean;
   end(): void;
+  pause(): unknown;
+  resume(): unknown;
   on(event: 'data', fn: (d: Buffer) => void): unknown;
-  on(event: 'close', fn: () => void): unknown;
+  on(event: 'close' | 'drain', fn: () => void): unknown;
+  once(event: 'drain' | 'close', fn: () => void): unknown;
+  off(event: 'drain' | 'close', fn: () => void): unknown;
 }
+
+/**
+ * Flow control: past this many rpcs received and not yet answered, the session stops reading
+ * until it is down to RESUME_AT; and no rpc is started while the client is not reading its
+ * replies. A client that floods without reading holds a bounded amount of memory.
+ */
+const PAUSE_AT = 64;
+const RESUME_AT = 16;
 
 interface Reply {
   body: string;
@@ -75,6 +87,10 @@ export class NetconfSession {
   private work: Promise<void> = Promise.resolve();
   private subscription?: Subscription;
   private idleTimer?: NodeJS.Timeout;
+  /** Rpcs received and not yet answered. */
+  private pending = 0;
+  /** The last write filled the channel's buffer: the client is not reading fast enough. */
+  private congested = false;
 
   constructor(
     private readonly host: SessionHost,
@@ -96,6 +112,7 @@ export class NetconfSession {
       }
     });
     channel.on('close', () => this.end(false));
+    channel.on('drain', () => (this.congested = false));
     this.send(
       `<hello xmlns="${NC_BASE}"><capabilities>${capabilities(host.schema)
         .map((c) => `<capability>${escapeXml(c)}</capability>`)
@@ -133,7 +150,7 @@ export class NetconfSession {
 
   private send(text: string): void {
     if (this.ended) return;
-    this.channel.write(frame(text, this.decoder.framing));
+    this.congested = !this.channel.write(frame(text, this.decoder.framing));
   }
 
   /** Called by the decoder for each complete message, in order. */
@@ -145,7 +162,28 @@ export class NetconfSession {
       this.hello(text);
       return;
     }
-    this.work = this.work.then(() => this.rpc(text)).catch((e) => this.host.log.warn({ err: e, session: this.id }, 'NETCONF message handling failed'));
+    if (++this.pending === PAUSE_AT) this.channel.pause();
+    this.work = this.work
+      .then(() => this.drained())
+      .then(() => this.rpc(text))
+      .catch((e) => this.host.log.warn({ err: e, session: this.id }, 'NETCONF message handling failed'))
+      .finally(() => {
+        if (--this.pending === RESUME_AT && !this.ended) this.channel.resume();
+      });
+  }
+
+  /** Resolves once the client has read enough of the replies already written. */
+  private drained(): Promise<void> | undefined {
+    if (!this.congested || this.ended) return undefined;
+    return new Promise((resolve) => {
+      const done = () => {
+        this.channel.off('drain', done);
+        this.channel.off('close', done);
+        resolve();
+      };
+      this.channel.once('drain', done);
+      this.channel.once('close', done);
+    });
   }
 
   private hello(text: string): void {
