@@ -19,10 +19,10 @@
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from './free-port.ts';
 
 export const OVSDB_SERVER = '/usr/sbin/ovsdb-server';
 export const OVSDB_TOOL = '/usr/bin/ovsdb-tool';
@@ -31,8 +31,6 @@ export const VSWITCH_SCHEMA = '/usr/share/openvswitch/vswitch.ovsschema';
 
 /** How many computes are created at once by startComputes. */
 const PARALLEL = 8;
-/** Well-known ports a free-port pick must never return (OVSDB, OpenFlow): the machine may be shared. */
-const RESERVED_PORTS = new Set([6640, 6633, 6653]);
 
 export interface SimVm {
   name: string;
@@ -223,24 +221,6 @@ export async function killCompute(c: SimCompute): Promise<void> {
 /** Ports handed out by this process and not yet released: parallel starts must not pick the same one. */
 const portsInUse = new Set<number>();
 
-/** A free loopback TCP port: bind port 0, note the port, close. Racy by nature, hence the check in launch(). */
-async function freePort(): Promise<number> {
-  for (;;) {
-    const port = await new Promise<number>((resolvePromise, reject) => {
-      const srv = createServer();
-      srv.once('error', reject);
-      srv.listen(0, '127.0.0.1', () => {
-        const p = (srv.address() as { port: number }).port;
-        srv.close(() => resolvePromise(p));
-      });
-    });
-    if (!RESERVED_PORTS.has(port) && !portsInUse.has(port)) {
-      portsInUse.add(port);
-      return port;
-    }
-  }
-}
-
 class PortTaken extends Error {}
 
 /**
@@ -328,7 +308,8 @@ async function createCompute(parentDir: string, i: number, vms: number, made: Se
   };
   // Another process may grab the port between freePort() and ovsdb-server's bind: then try another.
   for (let attempt = 1; ; attempt++) {
-    const port = await freePort();
+    const port = await freePort(portsInUse);
+    portsInUse.add(port);
     try {
       c.pid = await launch(dir, port);
       c.port = port;

@@ -83,6 +83,12 @@ export class YangError extends Error {
 }
 
 /** Raised by a commit that lost an optimistic-concurrency race; the caller may retry. */
+/** Any thrown value as a YangError (unexpected ones become operation-failed), for the protocol edges. */
+export function asYangError(e: unknown): YangError {
+  if (e instanceof YangError) return e;
+  return new YangError({ tag: 'operation-failed', message: e instanceof Error ? e.message : String(e) });
+}
+
 export function conflict(message: string, path?: string): YangError {
   return new YangError({ tag: 'in-use', message, path, appTag: 'conflict', retryable: true });
 }

@@ -26,9 +26,10 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '../free-port.ts';
 import { benchController } from './controller.ts';
 
 const ENTRIES = Number(process.env.BENCH_ENTRIES ?? 1000);
@@ -48,8 +49,6 @@ const NETCONFD = '/usr/sbin/netconfd';
 const SSHD = '/usr/sbin/sshd';
 const SUBSYSTEM = '/usr/sbin/netconf-subsystem';
 const PEER = 'yuma123 netconfd 2.13 behind OpenSSH';
-/** Well-known ports a free-port pick must never return: the machine may be shared. */
-const RESERVED_PORTS = new Set([22, 830, 2830, 6640, 6653, 8181]);
 
 const round = (x: number, d = 3) => Number(x.toFixed(d));
 const line = (o: Record<string, unknown>) => console.log(JSON.stringify(o));
@@ -118,20 +117,6 @@ async function stopProcess(child: ChildProcess): Promise<void> {
     clearTimeout(timer);
   }
   started.delete(child);
-}
-
-async function freePort(): Promise<number> {
-  for (;;) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const s = createServer();
-      s.once('error', reject);
-      s.listen(0, '127.0.0.1', () => {
-        const addr = s.address();
-        s.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0));
-      });
-    });
-    if (port && !RESERVED_PORTS.has(port)) return port;
-  }
 }
 
 async function until(what: string, timeoutMs: number, check: () => boolean | Promise<boolean>, log?: () => string): Promise<void> {

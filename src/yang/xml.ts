@@ -106,18 +106,21 @@ export function elementSchema(schema: Schema, parent: SchemaNode | undefined, el
   return parent ? parent.dataChildren.get(q) : schema.roots.get(q);
 }
 
+/** The error for an element no schema node answers to: its namespace is unknown, or its name. */
+export function unknownElement(schema: Schema, parent: SchemaNode | undefined, el: XmlElement, path: string): YangError {
+  if (el.ns && !moduleOfNamespace(schema, el.ns)) {
+    return new YangError({ tag: 'unknown-namespace', type: 'protocol', message: `unknown namespace "${el.ns}" of element "${el.name}"`, path: `${path}/${el.name}`, info: { 'bad-element': el.name, 'bad-namespace': el.ns } });
+  }
+  const shown = `${el.name}${el.ns ? ` (${el.ns})` : ''}`;
+  return new YangError({ tag: 'unknown-element', type: 'application', message: `unknown element "${shown}" in ${parent ? `"${parent.name}"` : 'the top level'}`, path: `${path}/${el.name}`, info: { 'bad-element': el.name } });
+}
+
 /** Decodes sibling elements as the members of one object under `parent`. */
 export function decodeXmlObject(schema: Schema, parent: SchemaNode | undefined, elements: XmlElement[], path: string, opts: XmlDecodeOptions = {}): DataObject {
   const out: DataObject = {};
   for (const el of elements) {
     const node = elementSchema(schema, parent, el);
-    const shown = `${el.name}${el.ns ? ` (${el.ns})` : ''}`;
-    if (!node) {
-      if (el.ns && !moduleOfNamespace(schema, el.ns)) {
-        throw new YangError({ tag: 'unknown-namespace', type: 'protocol', message: `unknown namespace "${el.ns}" of element "${el.name}"`, path: `${path}/${el.name}`, info: { 'bad-element': el.name, 'bad-namespace': el.ns } });
-      }
-      throw new YangError({ tag: 'unknown-element', type: 'application', message: `unknown element "${shown}" in ${parent ? `"${parent.name}"` : 'the top level'}`, path: `${path}/${el.name}`, info: { 'bad-element': el.name } });
-    }
+    if (!node) throw unknownElement(schema, parent, el, path);
     const p = `${path}/${node.jsonName}`;
     if (opts.configOnly && !node.config) {
       throw new YangError({ tag: 'invalid-value', message: `"${node.name}" is config false and cannot be written to the config datastore`, path: p });

@@ -15,7 +15,7 @@
  * server's XML code.
  */
 import ssh2 from 'ssh2';
-import { SaxesParser } from 'saxes';
+import { childrenNamed, parseXml as readXmlDocument, type XmlElement } from '../csit/lib/xml.ts';
 
 export const NC_BASE = 'urn:ietf:params:xml:ns:netconf:base:1.0';
 export const BASE_10 = 'urn:ietf:params:netconf:base:1.0';
@@ -26,50 +26,21 @@ const DEFAULT_TIMEOUT_MS = 10_000;
 
 // ----- XML -----
 
-export interface XmlNode {
-  /** Namespace URI ('' when none). */
-  ns: string;
-  /** Local name. */
-  name: string;
-  /** Attributes as written, namespace declarations included: `message-id`, `xmlns:prefix`, `a:operation`. */
-  attrs: Record<string, string>;
-  children: XmlNode[];
-  /** Character data directly inside (concatenated, untrimmed). */
-  text: string;
-}
+/**
+ * Replies are read with the CSIT library's reader (test/csit/lib/xml.ts), not the server's codec:
+ * the client side checks the server with a parser of its own. `written` holds the attributes as
+ * sent (namespace declarations included), which the echoed-attribute checks compare.
+ */
+export type XmlNode = XmlElement;
 
 /** Parses one XML document (DOCTYPEs refused); throws when it is not well formed. */
 export function parseXml(text: string): XmlNode {
-  const parser = new SaxesParser({ xmlns: true });
-  const stack: XmlNode[] = [];
-  let root: XmlNode | undefined;
-  let failure: Error | undefined;
-  parser.on('error', (e) => (failure ??= e));
-  parser.on('doctype', () => (failure ??= new Error('unexpected DOCTYPE')));
-  parser.on('opentag', (tag) => {
-    const attrs: Record<string, string> = {};
-    for (const a of Object.values(tag.attributes)) attrs[a.name] = a.value;
-    const el: XmlNode = { ns: tag.uri ?? '', name: tag.local ?? tag.name, attrs, children: [], text: '' };
-    if (stack.length) stack[stack.length - 1].children.push(el);
-    else root = el;
-    stack.push(el);
-  });
-  parser.on('text', (s) => {
-    if (stack.length) stack[stack.length - 1].text += s;
-  });
-  parser.on('closetag', () => stack.pop());
-  try {
-    parser.write(text).close();
-  } catch (e) {
-    failure ??= e as Error;
-  }
-  if (failure || !root) throw new Error(`not well-formed XML (${failure?.message ?? 'no root element'}): ${text.slice(0, 300)}`);
-  return root;
+  return readXmlDocument(text, { rejectDoctype: true });
 }
 
 /** Children of `el` with this local name (and namespace, when given). */
 export function childrenOf(el: XmlNode | undefined, name: string, ns?: string): XmlNode[] {
-  return el ? el.children.filter((c) => c.name === name && (ns === undefined || c.ns === ns)) : [];
+  return el ? childrenNamed(el, name, ns) : [];
 }
 
 /** The first child with this local name (and namespace). */

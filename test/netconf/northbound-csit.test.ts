@@ -122,13 +122,13 @@ const REMOVE_ALL = editConfig({
 
 /** The reply is `<rpc-reply>` in the base namespace with exactly these attributes and a lone `<ok/>`. */
 function expectOk(t: Test, r: Reply, attrs: Record<string, string>, what: string): void {
-  t.same(r.root.attrs, { xmlns: NC_BASE, ...attrs }, `${what}: rpc-reply attributes`);
+  t.same(r.root.written, { xmlns: NC_BASE, ...attrs }, `${what}: rpc-reply attributes`);
   t.ok(r.root.name === 'rpc-reply' && r.ok && !r.root.children[0].children.length, `${what}: <ok/> (${r.text.slice(0, 300)})`);
 }
 
 /** The reply carries one rpc-error with this type, tag (and info), severity error and a message. */
 function expectRpcError(t: Test, r: Reply, e: { attrs: Record<string, string>; type: string; tag: string; info?: Record<string, string> }, what: string): void {
-  t.same(r.root.attrs, { xmlns: NC_BASE, ...e.attrs }, `${what}: rpc-reply attributes`);
+  t.same(r.root.written, { xmlns: NC_BASE, ...e.attrs }, `${what}: rpc-reply attributes`);
   t.equal(r.errors.length, 1, `${what}: one rpc-error (${r.text.slice(0, 400)})`);
   const err = r.errors[0];
   if (!err) return;
@@ -221,7 +221,7 @@ t.test('Connect_To_ODL_Netconf', async (t) => {
 
 t.test('Get_Config_Running', async (t) => {
   const r = await s.rpc(getConfig('running'), { 'message-id': 'empty' });
-  t.equal(r.root.attrs['message-id'], 'empty');
+  t.equal(r.root.written['message-id'], 'empty');
   noTestObjects(t, inventory(r), 'running');
 });
 
@@ -239,7 +239,7 @@ t.test('Additional_Attributes_In_Message', async (t) => {
     'xmlns:prefix': 'http://www.example.com/my-schema-example.html',
   });
   t.same(
-    r.root.attrs,
+    r.root.written,
     { xmlns: NC_BASE, 'message-id': '1', attribute: 'something', additional: 'otherthing', 'xmlns:prefix': 'http://www.example.com/my-schema-example.html' },
     'every attribute and namespace declaration of <rpc> comes back on <rpc-reply>',
   );
@@ -257,7 +257,7 @@ t.test('Send_Stuff_In_Undefined_Namespace', async (t) => {
   t.ok(r.text.includes('<rpc-error>'), 'the reply holds <rpc-error>');
   t.ok(r.text.includes('urn:this:is:in:a:nonexistent:namespace'), 'and names the namespace');
   t.notOk(/Exception/.test(r.text), 'no exception text');
-  t.same(r.root.attrs, { xmlns: NC_BASE, 'message-id': '2', a: '64' }, 'attributes echoed');
+  t.same(r.root.written, { xmlns: NC_BASE, 'message-id': '2', a: '64' }, 'attributes echoed');
   const after = await s.rpc(getConfig('candidate'), { 'message-id': 'after-bad-ns' });
   t.ok(after.data, 'the session still answers');
   noTestObjects(t, inventory(after), 'the failed edit left nothing in the candidate');
@@ -498,12 +498,12 @@ t.test('a DOCTYPE with entities is refused, not expanded', async (t) => {
 t.test('RFC 6241 4.2: prefixed attributes of <rpc> come back with their namespace', async (t) => {
   const a = await open();
   const r = await a.rpc(getConfig('running'), { 'message-id': '101', 'xmlns:ex': 'http://example.net/content/1.0', 'ex:user-id': 'fred' });
-  t.same(r.root.attrs, { xmlns: NC_BASE, 'message-id': '101', 'xmlns:ex': 'http://example.net/content/1.0', 'ex:user-id': 'fred' }, 'xmlns:ex and ex:user-id echoed');
+  t.same(r.root.written, { xmlns: NC_BASE, 'message-id': '101', 'xmlns:ex': 'http://example.net/content/1.0', 'ex:user-id': 'fred' }, 'xmlns:ex and ex:user-id echoed');
   const odd = await a.rpc(getConfig('running'), { 'message-id': `a&b<c"d'e` });
-  t.equal(odd.root.attrs['message-id'], `a&b<c"d'e`, 'a message-id with XML special characters comes back escaped and intact');
+  t.equal(odd.root.written['message-id'], `a&b<c"d'e`, 'a message-id with XML special characters comes back escaped and intact');
   a.send(`<nc:rpc xmlns:nc="${NC_BASE}" message-id="prefixed"><nc:get-config><nc:source><nc:running/></nc:source></nc:get-config></nc:rpc>`);
   const pre = await a.readReply();
-  t.ok(pre.data && pre.root.attrs['message-id'] === 'prefixed', 'an rpc in prefixed form is answered');
+  t.ok(pre.data && pre.root.written['message-id'] === 'prefixed', 'an rpc in prefixed form is answered');
   t.ok((await a.close()).ok, 'close-session');
 });
 
@@ -512,7 +512,7 @@ t.test('pipelined requests are answered in order', async (t) => {
   const msgs = ['p1', 'p2', 'p3'].map((id, i) => `<rpc xmlns="${NC_BASE}" message-id="${id}">${i === 1 ? COMMIT : getConfig('running')}</rpc>]]>]]>`);
   a.sendRaw(msgs.join(''));
   const ids = [];
-  for (let i = 0; i < 3; i++) ids.push((await a.readReply()).root.attrs['message-id']);
+  for (let i = 0; i < 3; i++) ids.push((await a.readReply()).root.written['message-id']);
   t.same(ids, ['p1', 'p2', 'p3'], 'three messages in one write: three replies in order');
   t.ok((await a.close()).ok, 'close-session');
 });
@@ -626,7 +626,7 @@ t.test('a broken session is closed; the other keeps working', async (t) => {
 
   good.sendRaw(msg.slice(40));
   const r = await good.readReply();
-  t.equal(r.root.attrs['message-id'], 'split', 'the good session gets the reply to the message it sent across the others\' failures');
+  t.equal(r.root.written['message-id'], 'split', 'the good session gets the reply to the message it sent across the others\' failures');
   t.ok(r.data, 'with data');
   const near = await good.rpc(`${getConfig('running')}<!-- ${'y'.repeat(60_000)} -->`);
   t.ok(near.data, 'a 60 KB message (under the limit) is still read and answered');

@@ -11,7 +11,7 @@ import type { Transaction } from '../../datastore/datastore.ts';
 import { formatPath, keyString, type InstancePath, type InstanceStep } from '../../yang/path.ts';
 import type { DataObject, DataValue, LeafValue, Schema, SchemaNode } from '../../yang/schema.ts';
 import { lexicalOf } from '../../yang/types.ts';
-import { decodeXmlObject, decodeXmlValue, elementSchema, moduleOfNamespace, type XmlElement } from '../../yang/xml.ts';
+import { decodeXmlObject, decodeXmlValue, elementSchema, unknownElement, type XmlElement } from '../../yang/xml.ts';
 import { NC_BASE } from './errors.ts';
 
 /** `none` only as a default-operation; `create` there too, as OpenDaylight accepts it. */
@@ -44,12 +44,7 @@ function applyElement(schema: Schema, tx: Transaction, parentPath: InstancePath,
   const node = elementSchema(schema, parent, el);
   // The root formats as '/', its children as '/x': join without doubling the slash.
   const parentText = parentPath.length ? formatPath(parentPath) : '';
-  if (!node) {
-    if (el.ns && !moduleOfNamespace(schema, el.ns)) {
-      throw new YangError({ tag: 'unknown-namespace', type: 'protocol', message: `unknown namespace "${el.ns}" of element "${el.name}"`, path: `${parentText}/${el.name}`, info: { 'bad-element': el.name, 'bad-namespace': el.ns } });
-    }
-    throw new YangError({ tag: 'unknown-element', type: 'application', message: `unknown element "${el.name}" in ${parent ? `"${parent.name}"` : 'the top level'}`, path: `${parentText}/${el.name}`, info: { 'bad-element': el.name } });
-  }
+  if (!node) throw unknownElement(schema, parent, el, parentText);
   if (!node.config) {
     throw new YangError({ tag: 'invalid-value', message: `"${node.name}" is config false and cannot be edited`, path: `${parentText}/${node.jsonName}` });
   }

@@ -11,11 +11,6 @@ import { escapeXml } from '../../yang/xml.ts';
 
 export const NC_BASE = 'urn:ietf:params:xml:ns:netconf:base:1.0';
 
-export function asYangError(e: unknown): YangError {
-  if (e instanceof YangError) return e;
-  return new YangError({ tag: 'operation-failed', message: (e as Error)?.message ?? String(e) });
-}
-
 /**
  * The platform's api-path as the absolute XPath RFC 6241 asks for in error-path
  * (`/p:cars/p:car-entry[p:id='X1']/p:model`), with the namespace declarations of its prefixes.

@@ -10,8 +10,16 @@ import type { Schema } from '../../yang/schema.ts';
 
 export const MONITORING = 'ietf-netconf-monitoring';
 
-/** The protocol capabilities, then one per loaded module (RFC 6020 section 5.6.4 form). */
+const capabilityCache = new WeakMap<Schema, string[]>();
+const schemaListCache = new WeakMap<Schema, unknown[]>();
+
+/**
+ * The protocol capabilities, then one per loaded module (RFC 6020 section 5.6.4 form). Fixed for
+ * a schema: built once, as every hello and every `get` of netconf-state shows them.
+ */
 export function capabilities(schema: Schema): string[] {
+  const known = capabilityCache.get(schema);
+  if (known) return known;
   const caps = [
     'urn:ietf:params:netconf:base:1.0',
     'urn:ietf:params:netconf:base:1.1',
@@ -30,7 +38,18 @@ export function capabilities(schema: Schema): string[] {
     if (m.features.size) cap += `&features=${[...m.features].sort().join(',')}`;
     caps.push(cap);
   }
+  capabilityCache.set(schema, caps);
   return caps;
+}
+
+/** The schemas list of netconf-state: every loaded module, served by get-schema. */
+function schemaList(schema: Schema): unknown[] {
+  let list = schemaListCache.get(schema);
+  if (!list) {
+    list = [...schema.modules.values()].map((m) => ({ identifier: m.name, version: m.revision ?? '', format: 'yang', namespace: m.namespace, location: ['NETCONF'] }));
+    schemaListCache.set(schema, list);
+  }
+  return list;
 }
 
 export interface SessionInfo {
@@ -67,10 +86,6 @@ export function netconfState(
   locks: Map<'running' | 'candidate', LockInfo>,
   counters: ServerCounters,
 ): Record<string, unknown> {
-  const schemas: unknown[] = [];
-  for (const m of schema.modules.values()) {
-    schemas.push({ identifier: m.name, version: m.revision ?? '', format: 'yang', namespace: m.namespace, location: ['NETCONF'] });
-  }
   return {
     capabilities: { capability: capabilities(schema) },
     datastores: {
@@ -79,7 +94,7 @@ export function netconfState(
         return lock ? { name, locks: { 'global-lock': { 'locked-by-session': lock.session, 'locked-time': lock.since.toISOString() } } } : { name };
       }),
     },
-    schemas: { schema: schemas },
+    schemas: { schema: schemaList(schema) },
     sessions: {
       session: [...sessions].map((s) => ({
         'session-id': s.id,

@@ -8,14 +8,14 @@
  */
 import type { Datastore, Transaction } from '../../datastore/datastore.ts';
 import { retryOnConflict } from '../../datastore/datastore.ts';
-import { YangError } from '../../errors.ts';
+import { asYangError, YangError } from '../../errors.ts';
 import type { YangNotification } from '../../rpc/notifications.ts';
 import type { RpcRegistry } from '../../rpc/registry.ts';
 import type { DataObject, Schema } from '../../yang/schema.ts';
 import { validateTree } from '../../yang/validate.ts';
 import { decodeXmlObject, decodeXmlValue, encodeXmlMember, encodeXmlRoot, escapeXml, moduleOfNamespace, readXml, type XmlElement } from '../../yang/xml.ts';
 import { applyEditConfig, parseDefaultOperation, type EditOperation } from './edit.ts';
-import { asYangError, NC_BASE, rpcErrorXml } from './errors.ts';
+import { NC_BASE, rpcErrorXml } from './errors.ts';
 import { notificationFilter, subtreeFilter, xpathToSubtree } from './filter.ts';
 import { FrameDecoder, frame } from './framing.ts';
 import { capabilities, type SessionInfo } from './monitoring.ts';
@@ -368,14 +368,14 @@ export class NetconfSession {
   private editCandidate(edit: (tx: Transaction) => void, testOnly: boolean): void {
     const tx = this.host.candidate(true);
     const savepoint = tx.savepoint();
+    let keep = false;
     try {
       edit(tx);
       if (testOnly) validateTree(this.host.schema, tx.workingRoot(), { configOnly: true });
-    } catch (e) {
-      tx.rollbackTo(savepoint);
-      throw e;
+      keep = !testOnly;
     } finally {
-      if (testOnly) tx.rollbackTo(savepoint);
+      // A failed edit leaves nothing behind; test-only never keeps what it tried.
+      if (!keep) tx.rollbackTo(savepoint);
     }
   }
 

@@ -42,12 +42,6 @@ export function statusOf(e: YangError, opts: ErrorOptions): number {
   return STATUS[e.tag] ?? 500;
 }
 
-/** Any thrown value as a YangError (unexpected ones become operation-failed). */
-export function asYangError(e: unknown): YangError {
-  if (e instanceof YangError) return e;
-  return new YangError({ tag: 'operation-failed', message: e instanceof Error ? e.message : String(e) });
-}
-
 export function errorJson(e: YangError): string {
   const error: Record<string, unknown> = { 'error-type': e.type, 'error-tag': e.tag, 'error-message': e.message };
   if (e.appTag) error['error-app-tag'] = e.appTag;

@@ -11,13 +11,13 @@ import { context, trace } from '@opentelemetry/api';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Datastore, StoreName, Transaction } from '../../datastore/datastore.ts';
 import { checkEntryKeys, getAt, mergeValue } from '../../datastore/tree.ts';
-import { YangError } from '../../errors.ts';
+import { asYangError, YangError } from '../../errors.ts';
 import type { RpcRegistry } from '../../rpc/registry.ts';
 import { decodeListEntry, decodeObject, decodeValue, memberSchema, readJson, toJsonValue, withDefaultsDeep, withPathKeys } from '../../yang/json.ts';
 import { formatPath, keyString, parseApiPath, parsePath, resolvePath, type InstancePath } from '../../yang/path.ts';
 import type { DataObject, DataValue, Schema, SchemaNode } from '../../yang/schema.ts';
 import { decodeXmlObject, decodeXmlValue, elementSchema, encodeXmlChildren, encodeXmlMember, readXml } from '../../yang/xml.ts';
-import { asYangError, errorJson, errorXml, statusOf, type Dialect } from './errors.ts';
+import { errorJson, errorXml, statusOf, type Dialect } from './errors.ts';
 import { legacyPath } from './legacy.ts';
 import { openApiDocument } from './openapi.ts';
 

@@ -17,6 +17,8 @@ export interface XmlElement {
   name: string;
   /** Attributes other than namespace declarations, by `{ns}local`. */
   attrs: Record<string, string>;
+  /** Every attribute as written, namespace declarations included (`xmlns:p`, `p:local`, `message-id`). */
+  written: Record<string, string>;
   children: XmlElement[];
   /** Character data directly inside this element (untrimmed, concatenated). */
   text: string;
@@ -45,12 +47,14 @@ export function parseXml(text: string, opts: ParseXmlOptions = {}): XmlElement {
     const parentScope = stack.length ? stack[stack.length - 1].scope : {};
     const scope: Record<string, string> = { ...parentScope };
     const attrs: Record<string, string> = {};
+    const written: Record<string, string> = {};
     for (const a of Object.values(tag.attributes)) {
+      written[a.name] = a.value;
       if (a.prefix === 'xmlns') scope[a.local] = a.value;
       else if (a.name === 'xmlns') scope[''] = a.value;
       else attrs[a.uri ? `{${a.uri}}${a.local}` : a.local] = a.value;
     }
-    const el: XmlElement = { ns: tag.uri ?? '', name: tag.local ?? tag.name, attrs, children: [], text: '', scope };
+    const el: XmlElement = { ns: tag.uri ?? '', name: tag.local ?? tag.name, attrs, written, children: [], text: '', scope };
     if (stack.length) stack[stack.length - 1].children.push(el);
     else root = el;
     stack.push(el);
