@@ -10,11 +10,13 @@ import { fileURLToPath } from 'node:url';
 
 const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
-interface OptionSpec {
+export interface OptionSpec {
   kind: 'string' | 'port' | 'boolean' | 'int';
   default: string | number | boolean;
   help: string;
 }
+
+export type OptionValue = string | number | boolean;
 
 export const OPTIONS = {
   'data-dir': { kind: 'string', default: './data', help: 'directory of the embedded LevelDB datastore' },
@@ -39,6 +41,7 @@ export const OPTIONS = {
   plugins: { kind: 'string', default: '*', help: 'comma-separated plugin names to load, or * for all' },
   'log-level': { kind: 'string', default: 'info', help: 'trace | debug | info | warn | error' },
   'replay-log-size': { kind: 'int', default: 1000, help: 'notifications kept for replay' },
+  'commit-phase-timeout': { kind: 'int', default: 2000, help: 'milliseconds a plugin commit phase callback may take before its commit fails' },
 } satisfies Record<string, OptionSpec>;
 
 export type OptionName = keyof typeof OPTIONS;
@@ -66,8 +69,21 @@ export interface Config {
   plugins: string[] | '*';
   logLevel: string;
   replayLogSize: number;
+  commitPhaseTimeout: number;
   /** Where each option's value came from, for the start-up log. */
   sources: Record<OptionName, 'flag' | 'env' | 'file' | 'default'>;
+  /**
+   * What the flags, environment and file said, kept for the options plugins declare: those are
+   * known only once the plugins are discovered (resolveOptions reads them with the same rules).
+   */
+  raw: RawSettings;
+}
+
+interface RawSettings {
+  flags: Map<string, string>;
+  env: NodeJS.ProcessEnv;
+  file?: string;
+  fileValues: Record<string, unknown>;
 }
 
 export class ConfigError extends Error {
@@ -82,7 +98,12 @@ function camel(opt: string): string {
   return opt.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 }
 
-/** Parses `--name=value`, `--name value` and bare boolean `--name` flags. */
+const isBooleanFlag = (name: string) => name in OPTIONS && OPTIONS[name as OptionName].kind === 'boolean';
+
+/**
+ * Parses `--name=value`, `--name value` and bare boolean `--name` flags. Names that are not
+ * platform options are kept too: a plugin may declare them (checked by resolveOptions).
+ */
 function parseFlags(argv: string[]): Map<string, string> {
   const out = new Map<string, string>();
   for (let i = 0; i < argv.length; i++) {
@@ -90,10 +111,11 @@ function parseFlags(argv: string[]): Map<string, string> {
     if (!a.startsWith('--')) throw new ConfigError(`unexpected argument "${a}"`);
     const eq = a.indexOf('=');
     const name = eq < 0 ? a.slice(2) : a.slice(2, eq);
-    if (name !== 'config' && !(name in OPTIONS)) throw new ConfigError(`unknown option --${name} (see --help)`);
     let value: string;
     if (eq >= 0) value = a.slice(eq + 1);
-    else if (name !== 'config' && OPTIONS[name as OptionName].kind === 'boolean') value = 'true';
+    else if (isBooleanFlag(name)) value = 'true';
+    // A plugin's flag is not known yet: bare, it is a boolean.
+    else if (!(name in OPTIONS) && name !== 'config' && (argv[i + 1] === undefined || argv[i + 1].startsWith('--'))) value = 'true';
     else {
       value = argv[++i];
       if (value === undefined) throw new ConfigError(`--${name} needs a value`);
@@ -103,8 +125,7 @@ function parseFlags(argv: string[]): Map<string, string> {
   return out;
 }
 
-function coerce(name: OptionName, raw: unknown, where: string): string | number | boolean {
-  const spec: OptionSpec = OPTIONS[name];
+function coerce(name: string, spec: OptionSpec, raw: unknown, where: string): OptionValue {
   switch (spec.kind) {
     case 'port': {
       const n = Number(raw);
@@ -126,7 +147,16 @@ function coerce(name: OptionName, raw: unknown, where: string): string | number 
   }
 }
 
-export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.ProcessEnv = process.env): Config {
+export interface LoadOptions {
+  /**
+   * Keep flags and file keys that are not platform options for resolveOptions, which knows the
+   * plugins' options (the controller calls it once the plugins are discovered). Without it an
+   * unknown option is refused at once.
+   */
+  deferUnknown?: boolean;
+}
+
+export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.ProcessEnv = process.env, opts: LoadOptions = {}): Config {
   const flags = parseFlags(argv);
   const file = flags.get('config') ?? env.SEXTANT_CONFIG ?? (existsSync('sextant.json') ? 'sextant.json' : undefined);
   let fileValues: Record<string, unknown> = {};
@@ -136,20 +166,20 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
     } catch (e) {
       throw new ConfigError(`config file ${file}: ${(e as Error).message}`);
     }
-    for (const k of Object.keys(fileValues)) if (!(k in OPTIONS)) throw new ConfigError(`config file ${file}: unknown option "${k}"`);
   }
+  if (!opts.deferUnknown) resolveOptions({ raw: { flags, env, file, fileValues } }, {});
   const values: Record<string, unknown> = {};
   const sources = {} as Config['sources'];
   for (const name of Object.keys(OPTIONS) as OptionName[]) {
     let v: string | number | boolean;
     if (flags.has(name)) {
-      v = coerce(name, flags.get(name), `--${name}`);
+      v = coerce(name, OPTIONS[name], flags.get(name), `--${name}`);
       sources[name] = 'flag';
     } else if (env[envName(name)] !== undefined) {
-      v = coerce(name, env[envName(name)], envName(name));
+      v = coerce(name, OPTIONS[name], env[envName(name)], envName(name));
       sources[name] = 'env';
     } else if (fileValues[name] !== undefined) {
-      v = coerce(name, fileValues[name], `config file ${file}`);
+      v = coerce(name, OPTIONS[name], fileValues[name], `config file ${file}`);
       sources[name] = 'file';
     } else {
       v = OPTIONS[name].default;
@@ -165,14 +195,42 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
   if (Boolean(values.restconfTlsCert) !== Boolean(values.restconfTlsKey)) {
     throw new ConfigError('--restconf-tls-cert and --restconf-tls-key go together');
   }
-  return { ...(values as unknown as Config), plugins, yangDir, sources };
+  return { ...(values as unknown as Config), plugins, yangDir, sources, raw: { flags, env, file, fileValues } };
 }
 
-export function usage(): string {
-  const lines = ['Usage: npm start -- [--option=value ...]', ''];
-  for (const [name, spec] of Object.entries(OPTIONS) as [string, OptionSpec][]) {
-    lines.push(`  --${name.padEnd(22)} ${spec.help} (env ${envName(name)}, default ${spec.default})`);
+/**
+ * Values of options declared outside this file (by plugins, `--<plugin>-<option>`, and by named
+ * HTTP listeners, `--<listener>-port`), read from the flags, environment and file that
+ * loadConfig saw, with the same precedence. A flag or file key that neither the platform nor
+ * `declared` knows is refused here, so a typo still stops start-up.
+ */
+export function resolveOptions(config: Pick<Config, 'raw'>, declared: Record<string, OptionSpec>): Record<string, OptionValue> {
+  const { flags, env, file, fileValues } = config.raw;
+  for (const name of flags.keys()) {
+    if (name !== 'config' && !(name in OPTIONS) && !(name in declared)) throw new ConfigError(`unknown option --${name} (see --help)`);
   }
-  lines.push(`  --${'config'.padEnd(22)} JSON file with any of the options above (env SEXTANT_CONFIG)`);
+  for (const k of Object.keys(fileValues)) {
+    if (!(k in OPTIONS) && !(k in declared)) throw new ConfigError(`config file ${file}: unknown option "${k}"`);
+  }
+  const out: Record<string, OptionValue> = {};
+  for (const [name, spec] of Object.entries(declared)) {
+    if (flags.has(name)) out[name] = coerce(name, spec, flags.get(name), `--${name}`);
+    else if (env[envName(name)] !== undefined) out[name] = coerce(name, spec, env[envName(name)], envName(name));
+    else if (fileValues[name] !== undefined) out[name] = coerce(name, spec, fileValues[name], `config file ${file}`);
+    else out[name] = spec.default;
+  }
+  return out;
+}
+
+/** `--help`: the platform's options, then those the discovered plugins declare. */
+export function usage(declared: Record<string, OptionSpec> = {}): string {
+  const lines = ['Usage: npm start -- [--option=value ...]', ''];
+  const line = (name: string, spec: OptionSpec) => `  --${name.padEnd(30)} ${spec.help} (env ${envName(name)}, default ${spec.default})`;
+  for (const [name, spec] of Object.entries(OPTIONS) as [string, OptionSpec][]) lines.push(line(name, spec));
+  if (Object.keys(declared).length) {
+    lines.push('', 'Declared by the plugins:');
+    for (const [name, spec] of Object.entries(declared).sort(([a], [b]) => a.localeCompare(b))) lines.push(line(name, spec));
+  }
+  lines.push(`  --${'config'.padEnd(30)} JSON file with any of the options above (env SEXTANT_CONFIG)`);
   return lines.join('\n');
 }

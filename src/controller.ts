@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { SingleNodeCluster } from './cluster/cluster.ts';
-import type { Config } from './config.ts';
+import { resolveOptions, type Config } from './config.ts';
 import { LevelBackend } from './datastore/backends/level.ts';
 import { MemoryBackend } from './datastore/backends/memory.ts';
 import { Datastore } from './datastore/datastore.ts';
@@ -14,7 +14,8 @@ import { registerGetSchema } from './northbound/netconf/monitoring.ts';
 import { NetconfServer } from './northbound/netconf/server.ts';
 import { startRestconf, type RestconfServer } from './northbound/restconf/server.ts';
 import { publishYangLibrary } from './northbound/yang-library.ts';
-import { discoverPlugins, startPlugins, type PluginSet } from './plugin/loader.ts';
+import { HttpListeners } from './plugin/http.ts';
+import { declaredOptions, discoverPlugins, startPlugins, type PluginSet } from './plugin/loader.ts';
 import { NotificationBus } from './rpc/notifications.ts';
 import { OvsdbManager } from './southbound/ovsdb/manager.ts';
 import { RpcRegistry } from './rpc/registry.ts';
@@ -34,11 +35,18 @@ export interface Controller {
   netconf: NetconfServer;
   /** The OVSDB manager (southbound); `ovsdb.port` is where it listens. */
   ovsdb: OvsdbManager;
+  /** The plugins' named HTTP listeners (those with routes). */
+  http: HttpListeners;
   log: Logger;
   stop(): Promise<void>;
 }
 
 export async function startController(config: Config, log: Logger = pino({ level: config.logLevel })): Promise<Controller> {
+  const candidates = (await discoverPlugins(config.pluginsDir)).filter(
+    (c) => config.plugins === '*' || config.plugins.includes(c.plugin?.name ?? c.folder),
+  );
+  // Plugins' options are known now: a misspelt one stops start-up before anything opens.
+  const pluginOptions = resolveOptions(config, declaredOptions(candidates));
   const schema = await loadSchema(config.yangDir);
   let configBackend;
   if (config.datastore === 'level') {
@@ -50,12 +58,11 @@ export async function startController(config: Config, log: Logger = pino({ level
     config: configBackend,
     operational: new MemoryBackend(),
     warn: (m) => log.warn(m),
+    phaseTimeoutMs: config.commitPhaseTimeout,
+    phaseError: (err, owner, phase) => log.error({ err, plugin: owner }, `${owner}: ${phase} callback failed`),
   });
   const rpc = new RpcRegistry(schema, () => data.snapshot('config').root);
   const notifications = new NotificationBus(schema, config.replayLogSize, (e) => log.error({ err: e }, 'notification handler failed'));
-  const candidates = (await discoverPlugins(config.pluginsDir)).filter(
-    (c) => config.plugins === '*' || config.plugins.includes(c.plugin?.name ?? c.folder),
-  );
   let plugins: PluginSet | undefined;
   let restconf: RestconfServer;
   const netconf = new NetconfServer(
@@ -73,14 +80,17 @@ export async function startController(config: Config, log: Logger = pino({ level
       maxMessage: config.netconfMaxMessage,
     },
   );
+  const http = new HttpListeners(() => {
+    throw new Error('plugin HTTP listeners are not wired yet');
+  });
   const ovsdb = new OvsdbManager({ data, log: log.child({ southbound: 'ovsdb' }), host: config.bindAddress, port: config.ovsdbPort });
   try {
     await publishYangLibrary(data, schema);
     registerGetSchema(rpc, schema);
     plugins = await startPlugins(
       candidates,
-      { data, rpc, notifications, schema, tracer: tracer('sextant.plugin'), log, cluster: new SingleNodeCluster() },
-      rpc,
+      { data, rpc, notifications, schema, tracer: tracer('sextant.plugin'), log, cluster: new SingleNodeCluster(), http },
+      pluginOptions,
     );
     restconf = await startRestconf(
       { schema, data, rpc, runningLock: () => netconf.lockHolder('running') },
@@ -95,12 +105,14 @@ export async function startController(config: Config, log: Logger = pino({ level
       },
     );
     await netconf.start();
+    await http.listen();
     // Last: switches connect once the plugins that react to them are listening. Without the
     // topology models (a controller serving other modules only) there is no southbound.
     if (schema.modules.has('network-topology') && schema.modules.has('ovsdb')) await ovsdb.start();
     else log.info('no network-topology/ovsdb modules loaded: the OVSDB manager is not started');
   } catch (e) {
     await ovsdb.stop();
+    await http.close();
     await netconf.stop();
     await restconf!?.close();
     await plugins?.stop();
@@ -119,12 +131,14 @@ export async function startController(config: Config, log: Logger = pino({ level
     restconf,
     netconf,
     ovsdb,
+    http,
     log,
     async stop() {
       if (stopped) return;
       stopped = true;
       // Stop taking requests first, then let plugins and listeners finish, then close storage.
       await ovsdb.stop();
+      await http.close();
       await netconf.stop();
       await restconf.close();
       await started.stop();

@@ -5,17 +5,18 @@
 import pino from 'pino';
 import { ConfigError, loadConfig, usage } from './config.ts';
 import { startController } from './controller.ts';
+import { declaredOptions, discoverPlugins } from './plugin/loader.ts';
 import { BackendOpenError } from './datastore/backends/backend.ts';
 import { YangCompileError } from './errors.ts';
 
 async function main(): Promise<number> {
-  if (process.argv.includes('--help')) {
-    console.log(usage());
-    return 0;
-  }
   let config;
   try {
-    config = loadConfig();
+    config = loadConfig(process.argv.slice(2).filter((a) => a !== '--help'), process.env, { deferUnknown: true });
+    if (process.argv.includes('--help')) {
+      console.log(usage(declaredOptions(await discoverPlugins(config.pluginsDir))));
+      return 0;
+    }
   } catch (e) {
     if (e instanceof ConfigError) {
       console.error(`sextant: ${e.message}`);
@@ -31,6 +32,10 @@ async function main(): Promise<number> {
   try {
     controller = await startController(config, log);
   } catch (e) {
+    if (e instanceof ConfigError) {
+      console.error(`sextant: ${e.message}`);
+      return 2;
+    }
     if (e instanceof YangCompileError) {
       console.error(`sextant: YANG error: ${e.message}`);
       return 1;

@@ -3,7 +3,7 @@
  * names clients use (scalein-api, scalein-rpc, genius' cloudscaler-rpc) and learns computes from
  * the OVSDB topology. See README.md for the paths other plugins read.
  */
-import type { Plugin, PluginRpc } from '../../src/plugin/api.ts';
+import { definePlugin, type PluginRpc } from '../../src/plugin/api.ts';
 import { OVSDB_TOPOLOGY } from './model.ts';
 import { learnComputes } from './registry.ts';
 import { deleteTeps, endJson, endScaleIn, outcomeJson, setTombstones } from './scalein.ts';
@@ -19,9 +19,10 @@ function scaleinRpcs(module: string): Record<string, PluginRpc> {
   };
 }
 
-const cloudscaler: Plugin = {
+export default definePlugin({
   name: 'cloudscaler',
   yang: ['cloudscaler-rpc', 'scalein-api', 'scalein-rpc', 'network-topology', 'ovsdb', 'opendaylight-inventory', 'flow-node-inventory', 'itm'],
+  provides: ['cloudscaler-rpc', 'scalein-api', 'scalein-rpc'],
   rpcs: {
     ...scaleinRpcs('scalein-api'),
     ...scaleinRpcs('scalein-rpc'),
@@ -38,6 +39,4 @@ const cloudscaler: Plugin = {
     },
   },
   listeners: [{ store: 'operational', path: `${OVSDB_TOPOLOGY}/node=*`, handler: learnComputes }],
-};
-
-export default cloudscaler;
+});

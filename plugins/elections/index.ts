@@ -4,32 +4,17 @@
  * the port locations OVS reports, the tunnels and the designations (docs/pipeline.md). Reacts to
  * datastore changes only; see README.md for the rule and the paths.
  */
-import type { Change, Datastore } from '../../src/datastore/datastore.ts';
-import type { Plugin, PluginContext } from '../../src/plugin/api.ts';
+import type { Change } from '../../src/datastore/datastore.ts';
+import { definePlugin, type PluginContext } from '../../src/plugin/api.ts';
 import { markOnChange, WorkQueue } from '../../src/plugin/work-queue.ts';
 import { OVSDB_TOPOLOGY } from '../../src/southbound/ovsdb/topology.ts';
 import { Elections } from './elections.ts';
 import { COMPUTE_NODES, NEUTRON, SUBNET_ROUTES, TRANSPORT_ZONES, type WorkKey } from './model.ts';
 
-/**
- * After a restart the operational topology is empty until the switches report again. Work waits
- * until every DPN that holds a designation or flows has reported its bridge, for at most this
- * long, so a restart does not move designations or flap flows (stickiness survives restarts).
- */
-const restartHoldMs = () => Number(process.env.SEXTANT_ELECTIONS_RESTART_HOLD_MS ?? 30_000);
-
-interface Instance {
+/** What a running elections plugin holds (handed back by the platform; tests and benchmarks wait on its queue). */
+export interface ElectionsState {
   elections: Elections;
   queue: WorkQueue<WorkKey>;
-  unsubscribe: (() => void)[];
-  holdTimer?: NodeJS.Timeout;
-}
-
-const instances = new Map<Datastore, Instance>();
-
-/** The work queue of a running instance (tests and benchmarks wait on it). */
-export function electionsQueue(data: Datastore): WorkQueue<WorkKey> | undefined {
-  return instances.get(data)?.queue;
 }
 
 function listen(ctx: PluginContext, e: Elections, queue: WorkQueue<WorkKey>, reported: (dpn: bigint) => void): (() => void)[] {
@@ -60,10 +45,21 @@ function listen(ctx: PluginContext, e: Elections, queue: WorkQueue<WorkKey>, rep
   ];
 }
 
-const elections: Plugin = {
+export default definePlugin({
   name: 'elections',
   yang: ['neutron', 'neutron-binding', 'neutron-provider-ext', 'designated-switch', 'odl-nat', 'opendaylight-inventory', 'flow-node-inventory', 'itm', 'ovsdb'],
-  start(ctx) {
+  provides: ['designated-switch', 'odl-nat'],
+  // Registered computes and their tombstones come from cloudscaler.
+  uses: ['cloudscaler-rpc'],
+  options: {
+    /**
+     * After a restart the operational topology is empty until the switches report again. Work
+     * waits until every DPN that holds a designation or flows has reported its bridge, for at
+     * most this long, so a restart does not move designations or flap flows.
+     */
+    'restart-hold-ms': { kind: 'int', default: 30_000, help: 'after a restart, longest wait (ms) for the DPNs that hold designations or flows to report before they count as disconnected' },
+  },
+  start(ctx): ElectionsState {
     const e = new Elections(ctx);
     const queue: WorkQueue<WorkKey> = new WorkQueue<WorkKey>({
       batchSize: 2048,
@@ -72,35 +68,29 @@ const elections: Plugin = {
       onError: (err) => ctx.log.error({ err }, 'elections: a batch failed; retrying'),
     });
     const held = e.load();
-    const instance: Instance = { elections: e, queue, unsubscribe: [] };
+    let holdTimer: NodeJS.Timeout | undefined;
     const release = () => {
-      clearTimeout(instance.holdTimer);
-      instance.holdTimer = undefined;
+      if (holdTimer) ctx.timers.clear(holdTimer);
+      holdTimer = undefined;
       queue.resume();
     };
     if (held.size) {
-      const holdMs = restartHoldMs();
+      const holdMs = ctx.options['restart-hold-ms'];
       queue.pause();
       ctx.log.info({ dpns: held.size }, `elections: waiting up to ${holdMs} ms for ${held.size} DPN(s) with stored state to report`);
-      instance.holdTimer = setTimeout(() => {
+      holdTimer = ctx.timers.setTimeout(() => {
         ctx.log.warn({ missing: [...held].map(String) }, 'elections: restart hold over; DPNs that did not report are treated as disconnected');
         release();
       }, holdMs);
-      instance.holdTimer.unref();
+      holdTimer.unref();
     }
-    instance.unsubscribe = listen(ctx, e, queue, (dpn) => {
-      if (held.delete(dpn) && held.size === 0 && instance.holdTimer) release();
+    // Subscriptions made through ctx.data end with the plugin; nothing to keep for stop.
+    listen(ctx, e, queue, (dpn) => {
+      if (held.delete(dpn) && held.size === 0 && holdTimer) release();
     });
-    instances.set(ctx.data, instance);
+    return { elections: e, queue };
   },
-  async stop(ctx) {
-    const i = instances.get(ctx.data);
-    if (!i) return;
-    instances.delete(ctx.data);
-    clearTimeout(i.holdTimer);
-    for (const u of i.unsubscribe) u();
-    await i.queue.stop();
+  async stop(_ctx, state) {
+    await state.queue.stop();
   },
-};
-
-export default elections;
+});

@@ -6,7 +6,7 @@
  * plugin that exercises rpcs, notifications and both stores.
  */
 import { YangError } from '../../src/errors.ts';
-import type { Plugin, PluginContext } from '../../src/plugin/api.ts';
+import { definePlugin, type PluginContext } from '../../src/plugin/api.ts';
 
 const STATE = '/toaster:toaster';
 
@@ -15,8 +15,11 @@ interface Job {
   finish: (error?: YangError) => void;
 }
 
-let job: Job | undefined;
-let nextToastId = 1n;
+/** One toaster per controller: the slice being toasted and the next toast's id. */
+interface Toaster {
+  job?: Job;
+  nextToastId: bigint;
+}
 
 async function writeState(ctx: PluginContext, state: Record<string, unknown>): Promise<void> {
   const tx = ctx.data.transaction('operational');
@@ -29,22 +32,24 @@ function breadInStock(ctx: PluginContext): number {
   return s?.amountOfBreadInStock ?? 0;
 }
 
-const toaster: Plugin = {
+export default definePlugin({
   name: 'toaster',
   yang: ['toaster'],
+  provides: ['toaster'],
 
-  async start(ctx) {
+  async start(ctx): Promise<Toaster> {
     await writeState(ctx, {
       toasterManufacturer: 'Sextant',
       toasterModelNumber: 'S-1',
       toasterStatus: 'up',
       amountOfBreadInStock: 0,
     });
+    return { nextToastId: 1n };
   },
 
   rpcs: {
-    async 'toaster:make-toast'(input, ctx) {
-      if (job) throw new YangError({ tag: 'in-use', message: 'the toaster is already making toast' });
+    async 'toaster:make-toast'(input, ctx, toaster) {
+      if (toaster.job) throw new YangError({ tag: 'in-use', message: 'the toaster is already making toast' });
       const stock = breadInStock(ctx);
       if (stock === 0) {
         ctx.notifications.emit('toaster:toasterOutOfBread');
@@ -55,21 +60,22 @@ const toaster: Plugin = {
       const doneness = input.toasterDoneness as number;
       // A real toaster heats for darkness x doneness; scaled so a default slice takes 50 ms.
       const millis = Math.round((darkness * doneness) / 100);
-      const toastId = nextToastId++;
+      const toastId = toaster.nextToastId++;
       await writeState(ctx, { toasterStatus: 'down', amountOfBreadInStock: stock - 1 });
       const failure = await new Promise<YangError | undefined>((resolve) => {
-        job = { timer: setTimeout(() => resolve(undefined), millis), finish: resolve };
+        toaster.job = { timer: ctx.timers.setTimeout(() => resolve(undefined), millis), finish: resolve };
       });
-      job = undefined;
+      toaster.job = undefined;
       await writeState(ctx, { toasterStatus: 'up' });
       if (failure) throw failure;
       if (stock - 1 === 0) ctx.notifications.emit('toaster:toasterOutOfBread');
       return { 'toast-id': toastId.toString() };
     },
 
-    'toaster:cancel-toast'() {
+    'toaster:cancel-toast'(_input, ctx, toaster) {
+      const job = toaster.job;
       if (!job) return undefined;
-      clearTimeout(job.timer);
+      ctx.timers.clear(job.timer);
       job.finish(new YangError({ tag: 'operation-failed', message: 'toasting was cancelled' }));
       return undefined;
     },
@@ -82,12 +88,8 @@ const toaster: Plugin = {
     },
   },
 
-  stop() {
-    if (job) {
-      clearTimeout(job.timer);
-      job.finish(new YangError({ tag: 'operation-failed', message: 'the controller is stopping' }));
-    }
+  stop(_ctx, toaster) {
+    // The platform has cleared the timer; the caller still waiting is told why.
+    toaster.job?.finish(new YangError({ tag: 'operation-failed', message: 'the controller is stopping' }));
   },
-};
-
-export default toaster;
+});

@@ -6,19 +6,17 @@
  * operational store. Scale-out: a registered compute whose OVS reports `local_ip` and that is in
  * no zone joins the default transport zone. See README.md.
  */
-import type { Change, Datastore } from '../../src/datastore/datastore.ts';
-import type { Plugin, PluginContext } from '../../src/plugin/api.ts';
+import type { Change } from '../../src/datastore/datastore.ts';
+import { definePlugin, type PluginContext } from '../../src/plugin/api.ts';
 import { markOnChange, WorkQueue } from '../../src/plugin/work-queue.ts';
 import { dpnFromDatapathId, OVSDB_TOPOLOGY, type TerminationPointJson } from '../../src/southbound/ovsdb/topology.ts';
 import { isTunnelName, Mesh, nodeKey, TRANSPORT_ZONES, VXLAN_TUNNEL_TYPE, type MeshKey } from './mesh.ts';
 
-interface Instance {
+/** What a running tunnels plugin holds (tests and benchmarks wait on its queue). */
+export interface TunnelsState {
   mesh: Mesh;
   queue: WorkQueue<MeshKey>;
-  unsubscribe: (() => void)[];
 }
-
-const instances = new Map<Datastore, Instance>();
 
 interface ZoneJson {
   'zone-name': string;
@@ -26,87 +24,78 @@ interface ZoneJson {
   vteps?: { 'dpn-id': string; 'ip-address'?: string }[];
 }
 
-/** The work queue of a running instance (tests and benchmarks wait on it). */
-export function tunnelsQueue(data: Datastore): WorkQueue<MeshKey> | undefined {
-  return instances.get(data)?.queue;
-}
-
 const key = (c: Change) => c.keys[0]?.[0] as string;
 
-function listen(ctx: PluginContext, mesh: Mesh, queue: WorkQueue<MeshKey>): (() => void)[] {
+function listen(ctx: PluginContext, mesh: Mesh, queue: WorkQueue<MeshKey>): void {
   // apply returns the work a change causes (none for our own writes coming back).
   const on = (store: 'config' | 'operational', path: string, apply: (c: Change) => MeshKey[]) =>
     markOnChange(ctx.data, queue, store, path, apply, (err) => ctx.log.error({ err }, `tunnels: listener on ${path} failed`));
-  return [
-    on('config', `${TRANSPORT_ZONES}/transport-zone=*`, (c) => {
-      const z = c.after as ZoneJson | undefined;
-      const before = mesh.zones.get(key(c));
-      const touched = new Set(before?.vteps.keys() ?? []);
-      if (!z) mesh.zones.delete(key(c));
-      else {
-        const vteps = new Map<bigint, string>();
-        for (const v of z.vteps ?? []) if (v['ip-address']) vteps.set(BigInt(v['dpn-id']), v['ip-address']);
-        if (z['tunnel-type'] !== VXLAN_TUNNEL_TYPE) ctx.log.warn({ zone: z['zone-name'] }, `transport zone ${z['zone-name']}: only VXLAN zones are meshed`);
-        mesh.zones.set(z['zone-name'], { vxlan: z['tunnel-type'] === VXLAN_TUNNEL_TYPE, vteps });
-        for (const d of vteps.keys()) touched.add(d);
-      }
-      // Every member gains or loses a tunnel when the membership changes.
-      return [...mesh.nodesOf(touched), 'join'];
-    }),
-    on('config', '/cloudscaler-rpc:compute-nodes/compute-node=*', (c) => {
-      const before = c.before as { dpnid?: string; nodeid?: string } | undefined;
-      const after = c.after as { dpnid?: string; nodeid?: string; tombstoned?: boolean } | undefined;
-      if (before?.dpnid !== undefined) mesh.setCompute(BigInt(before.dpnid), undefined);
-      if (after?.dpnid !== undefined && after.nodeid) mesh.setCompute(BigInt(after.dpnid), { nodeId: after.nodeid, tombstoned: after.tombstoned === true });
-      return [...[before?.nodeid, after?.nodeid].filter((n): n is string => !!n).map(nodeKey), 'join'];
-    }),
-    on('operational', `${OVSDB_TOPOLOGY}/node=*/ovsdb:datapath-id`, (c) => {
-      const dpn = typeof c.after === 'string' ? dpnFromDatapathId(c.after) : undefined;
-      if (dpn === undefined) mesh.bridges.delete(key(c));
-      else mesh.bridges.set(key(c), dpn);
-      return [nodeKey(key(c))];
-    }),
-    on('operational', `${OVSDB_TOPOLOGY}/node=*/ovsdb:openvswitch-other-configs=local_ip`, (c) => {
-      const ip = (c.after as { 'other-config-value'?: string } | undefined)?.['other-config-value'];
-      if (ip) mesh.localIps.set(key(c), ip);
-      else mesh.localIps.delete(key(c));
-      return ['join'];
-    }),
-    on('operational', `${OVSDB_TOPOLOGY}/node=*/termination-point=*`, (c) => {
-      const name = c.keys[1]?.[0] as string;
-      if (!isTunnelName(name)) return [];
-      const k = `${key(c)}\u0000${name}`;
-      if (mesh.reported.has(k) === (c.after !== undefined)) return [];
-      if (c.after) mesh.reported.add(k);
-      else mesh.reported.delete(k);
-      return [nodeKey(key(c))];
-    }),
-    on('config', `${OVSDB_TOPOLOGY}/node=*/termination-point=*`, (c) => {
-      const name = c.keys[1]?.[0] as string;
-      return isTunnelName(name) && mesh.notePort(key(c), name, c.after as TerminationPointJson | undefined) ? [nodeKey(key(c))] : [];
-    }),
-  ];
+  on('config', `${TRANSPORT_ZONES}/transport-zone=*`, (c) => {
+    const z = c.after as ZoneJson | undefined;
+    const before = mesh.zones.get(key(c));
+    const touched = new Set(before?.vteps.keys() ?? []);
+    if (!z) mesh.zones.delete(key(c));
+    else {
+      const vteps = new Map<bigint, string>();
+      for (const v of z.vteps ?? []) if (v['ip-address']) vteps.set(BigInt(v['dpn-id']), v['ip-address']);
+      if (z['tunnel-type'] !== VXLAN_TUNNEL_TYPE) ctx.log.warn({ zone: z['zone-name'] }, `transport zone ${z['zone-name']}: only VXLAN zones are meshed`);
+      mesh.zones.set(z['zone-name'], { vxlan: z['tunnel-type'] === VXLAN_TUNNEL_TYPE, vteps });
+      for (const d of vteps.keys()) touched.add(d);
+    }
+    // Every member gains or loses a tunnel when the membership changes.
+    return [...mesh.nodesOf(touched), 'join'];
+  });
+  on('config', '/cloudscaler-rpc:compute-nodes/compute-node=*', (c) => {
+    const before = c.before as { dpnid?: string; nodeid?: string } | undefined;
+    const after = c.after as { dpnid?: string; nodeid?: string; tombstoned?: boolean } | undefined;
+    if (before?.dpnid !== undefined) mesh.setCompute(BigInt(before.dpnid), undefined);
+    if (after?.dpnid !== undefined && after.nodeid) mesh.setCompute(BigInt(after.dpnid), { nodeId: after.nodeid, tombstoned: after.tombstoned === true });
+    return [...[before?.nodeid, after?.nodeid].filter((n): n is string => !!n).map(nodeKey), 'join'];
+  });
+  on('operational', `${OVSDB_TOPOLOGY}/node=*/ovsdb:datapath-id`, (c) => {
+    const dpn = typeof c.after === 'string' ? dpnFromDatapathId(c.after) : undefined;
+    if (dpn === undefined) mesh.bridges.delete(key(c));
+    else mesh.bridges.set(key(c), dpn);
+    return [nodeKey(key(c))];
+  });
+  on('operational', `${OVSDB_TOPOLOGY}/node=*/ovsdb:openvswitch-other-configs=local_ip`, (c) => {
+    const ip = (c.after as { 'other-config-value'?: string } | undefined)?.['other-config-value'];
+    if (ip) mesh.localIps.set(key(c), ip);
+    else mesh.localIps.delete(key(c));
+    return ['join'];
+  });
+  on('operational', `${OVSDB_TOPOLOGY}/node=*/termination-point=*`, (c) => {
+    const name = c.keys[1]?.[0] as string;
+    if (!isTunnelName(name)) return [];
+    const k = `${key(c)}\u0000${name}`;
+    if (mesh.reported.has(k) === (c.after !== undefined)) return [];
+    if (c.after) mesh.reported.add(k);
+    else mesh.reported.delete(k);
+    return [nodeKey(key(c))];
+  });
+  on('config', `${OVSDB_TOPOLOGY}/node=*/termination-point=*`, (c) => {
+    const name = c.keys[1]?.[0] as string;
+    return isTunnelName(name) && mesh.notePort(key(c), name, c.after as TerminationPointJson | undefined) ? [nodeKey(key(c))] : [];
+  });
 }
 
-const tunnels: Plugin = {
+export default definePlugin({
   name: 'tunnels',
   yang: ['itm', 'itm-state', 'odl-interface', 'network-topology', 'ovsdb', 'cloudscaler-rpc'],
-  start(ctx) {
+  provides: ['itm-state'],
+  // The computes (and their tombstones) are registered by cloudscaler.
+  uses: ['cloudscaler-rpc'],
+  start(ctx): TunnelsState {
     const mesh = new Mesh(ctx);
     const queue = new WorkQueue<MeshKey>({
       batchSize: 256,
       process: (batch) => mesh.reconcile(batch),
       onError: (e) => ctx.log.error({ err: e }, 'tunnels: reconciling the mesh failed; retrying'),
     });
-    instances.set(ctx.data, { mesh, queue, unsubscribe: listen(ctx, mesh, queue) });
+    listen(ctx, mesh, queue);
+    return { mesh, queue };
   },
-  async stop(ctx) {
-    const i = instances.get(ctx.data);
-    if (!i) return;
-    instances.delete(ctx.data);
-    for (const u of i.unsubscribe) u();
-    await i.queue.stop();
+  async stop(_ctx, state) {
+    await state.queue.stop();
   },
-};
-
-export default tunnels;
+});

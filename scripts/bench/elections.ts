@@ -11,8 +11,8 @@
 import { join } from 'node:path';
 import { datapathIdOf } from '../../src/southbound/ovsdb/topology.ts';
 import { benchController } from './controller.ts';
-import { electionsQueue } from '../../plugins/elections/index.ts';
-import { tunnelsQueue } from '../../plugins/tunnels/index.ts';
+import type { ElectionsState } from '../../plugins/elections/index.ts';
+import type { TunnelsState } from '../../plugins/tunnels/index.ts';
 
 const COMPUTES = Number(process.env.BENCH_COMPUTES ?? 1000);
 const ZONE_SIZE = Number(process.env.BENCH_ZONE_SIZE ?? 50);
@@ -55,8 +55,8 @@ async function quiescent(): Promise<void> {
   for (;;) {
     const before = `${data.revision('config')}/${data.revision('operational')}`;
     await data.settled();
-    await electionsQueue(data)?.idle();
-    await tunnelsQueue(data)?.idle();
+    await c.plugins.state<ElectionsState>('elections')?.queue.idle();
+    await c.plugins.state<TunnelsState>('tunnels')?.queue.idle();
     await data.settled();
     const status = data.read('operational', '/designated-switch:elections-status') as { 'pending-services'?: number } | undefined;
     if (before === `${data.revision('config')}/${data.revision('operational')}` && (status?.['pending-services'] ?? 0) === 0) return;

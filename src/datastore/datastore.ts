@@ -6,7 +6,7 @@
  */
 import { trace } from '@opentelemetry/api';
 import { inSpan } from '../telemetry/tracing.ts';
-import { YangError, conflict } from '../errors.ts';
+import { YangError, asYangError, conflict } from '../errors.ts';
 import { decodeValue, decodeListEntry, toJsonValue, withPathKeys } from '../yang/json.ts';
 import { formatPath, parsePath, type InstancePath } from '../yang/path.ts';
 import type { DataObject, DataValue, LeafValue, Schema } from '../yang/schema.ts';
@@ -14,6 +14,7 @@ import { leafString } from '../yang/cursor.ts';
 import { validateChanges } from '../yang/validate.ts';
 import type { Backend, BackendOp } from './backends/backend.ts';
 import { ListenerHub, type ChangeHandler, type SubscribeOptions } from './listeners.ts';
+import { CommitPhaseRegistry, type CommitPhases, type PhasedCommit } from './phases.ts';
 import { loadTree, unitOps } from './persist.ts';
 import { checkEntryKeys, getAt, mergeValue, setAt } from './tree.ts';
 
@@ -73,12 +74,17 @@ export interface DatastoreOptions {
   operational: Backend;
   /** Told about stored units that no longer fit the schema (they are skipped). */
   warn?: (message: string) => void;
+  /** Longest a commit phase callback may take before its commit fails (default 2000 ms). */
+  phaseTimeoutMs?: number;
+  /** Told about a phase callback that threw something other than a YangError (apply and abort included). */
+  phaseError?: (e: unknown, owner: string, phase: string) => void;
 }
 
 export class Datastore {
   readonly schema: Schema;
   private readonly stores: Record<StoreName, Store>;
   readonly listeners: ListenerHub;
+  private readonly phases: CommitPhaseRegistry;
   private closed = false;
 
   private constructor(opts: DatastoreOptions) {
@@ -88,6 +94,7 @@ export class Datastore {
       operational: new Store('operational', opts.operational),
     };
     this.listeners = new ListenerHub(this.schema, (store) => this.stores[store].head.root);
+    this.phases = new CommitPhaseRegistry(this.listeners, opts.phaseTimeoutMs ?? 2000, opts.phaseError ?? (() => undefined));
   }
 
   static async open(opts: DatastoreOptions): Promise<Datastore> {
@@ -140,6 +147,11 @@ export class Datastore {
     return this.listeners.subscribe(store, pattern, handler, opts);
   }
 
+  /** Registers commit phase callbacks (see phases.ts); returns their removal. */
+  registerPhases(spec: CommitPhases): () => void {
+    return this.phases.register(spec);
+  }
+
   /** Resolves when every listener has handled every commit so far. */
   settled(): Promise<void> {
     return this.listeners.settled();
@@ -174,16 +186,18 @@ export class Datastore {
   private async commitGroup(store: Store, group: Waiting[]): Promise<void> {
     const base = store.head;
     let root = base.root;
-    const accepted: { w: Waiting; before: DataObject; after: DataObject; touched: InstancePath[]; texts: string[] }[] = [];
+    const accepted: { w: Waiting; before: DataObject; after: DataObject; touched: InstancePath[]; texts: string[]; phased?: PhasedCommit }[] = [];
     const ops = new Map<string, BackendOp>();
+    const phases = this.phases.has(store.name);
     for (const w of group) {
+      let phased: PhasedCommit | undefined;
       try {
-        const touched = w.tx.touchedPaths();
+        let touched = w.tx.touchedPaths();
         if (!touched.length) {
           w.resolve(base.revision);
           continue;
         }
-        const texts = touched.map(formatPath);
+        let texts = touched.map(formatPath);
         let after: DataObject;
         if (root === base.root && w.tx.snapshotRevision === base.revision) {
           after = w.tx.workingRoot();
@@ -191,26 +205,45 @@ export class Datastore {
           this.checkConflicts(store, w.tx, texts, accepted);
           after = w.tx.replayOn(root);
         }
+        if (phases) {
+          const before = root;
+          phased = await this.phases.run(store.name, before, after, touched, (r) => new Transaction(this, store, r, true));
+          if (phased.touched !== touched) {
+            // Derived writes are checked against the commits ahead of this one in the group too.
+            const derived = phased.touched.slice(touched.length).map(formatPath);
+            if (derived.length && accepted.length) this.checkConflicts(store, w.tx, derived, accepted, true);
+            touched = phased.touched;
+            texts = [...texts, ...derived];
+          }
+          after = phased.after;
+        }
         const onlyCreations = touched.every((p) => getAt(root, p) === undefined);
         validateChanges(this.schema, after, touched, { configOnly: store.name === 'config' }, onlyCreations);
         for (const op of unitOps(this.schema, root, after, touched)) ops.set(op.key, op);
-        accepted.push({ w, before: root, after, touched, texts });
+        accepted.push({ w, before: root, after, touched, texts, phased });
         root = after;
       } catch (e) {
+        // A failure in the phases has told its callbacks already; a later one (YANG validation) not.
+        if (phased) this.phases.aborted(phased, root, asYangError(e));
         w.reject(e);
       }
     }
     if (!accepted.length) return;
+    const fail = (e: unknown) => {
+      for (const a of accepted) {
+        if (a.phased) this.phases.aborted(a.phased, a.before, asYangError(e));
+        a.w.reject(e);
+      }
+    };
     let result;
     try {
       result = await store.backend.write([...ops.values()], { expectRevision: base.revision });
     } catch (e) {
-      for (const a of accepted) a.w.reject(e);
+      fail(e);
       return;
     }
     if (!result.ok) {
-      const e = conflict('the store was changed by another writer; retry the transaction');
-      for (const a of accepted) a.w.reject(e);
+      fail(conflict('the store was changed by another writer; retry the transaction'));
       return;
     }
     store.head = { root, revision: result.revision };
@@ -224,12 +257,13 @@ export class Datastore {
       drop++;
     }
     if (drop) store.log.splice(0, drop);
+    for (const a of accepted) if (a.phased) this.phases.applied(a.phased, a.before);
     for (const a of accepted) this.listeners.publish(store.name, a.before, a.after, a.touched);
     for (const a of accepted) a.w.resolve(result.revision);
   }
 
   /** Refuses a transaction when a commit it did not see touched an overlapping path. */
-  private checkConflicts(store: Store, tx: Transaction, texts: string[], earlierInGroup: { texts: string[] }[]): void {
+  private checkConflicts(store: Store, tx: Transaction, texts: string[], earlierInGroup: { texts: string[] }[], groupOnly = false): void {
     const oldest = store.log[0]?.revision ?? store.head.revision;
     if (tx.snapshotRevision < store.head.revision && tx.snapshotRevision < oldest - 1) {
       throw conflict('the transaction is too old to commit; retry it');
@@ -252,7 +286,7 @@ export class Datastore {
       }
     };
     // The log is in revision order: walk back only over the commits newer than the snapshot.
-    for (let i = store.log.length - 1; i >= 0 && store.log[i].revision > tx.snapshotRevision; i--) {
+    for (let i = store.log.length - 1; !groupOnly && i >= 0 && store.log[i].revision > tx.snapshotRevision; i--) {
       overlaps(store.log[i].paths, `revision ${store.log[i].revision}`);
     }
     // Commits ahead of it in this group are newer than any snapshot.
@@ -280,13 +314,21 @@ export class Transaction {
   private readonly edits: Edit[] = [];
   private done = false;
 
+  /**
+   * @param base the tree to start from (default: the store's latest); a commit phase's writer
+   *   starts from the tree the commit would leave.
+   * @param derived true for a commit phase's writer: its edits are taken by the commit in
+   *   progress, so it cannot commit itself.
+   */
   constructor(
     private readonly ds: Datastore,
     private readonly store: Store,
+    base?: DataObject,
+    private readonly derived = false,
   ) {
     this.snapshotRevision = store.head.revision;
-    this.base = store.head.root;
-    this.working = store.head.root;
+    this.base = base ?? store.head.root;
+    this.working = this.base;
   }
 
   get storeName(): StoreName {
@@ -456,6 +498,7 @@ export class Transaction {
   }
 
   async commit(): Promise<number> {
+    if (this.derived) throw new YangError({ tag: 'operation-failed', message: 'a commit phase writes into the commit in progress; it does not commit' });
     if (this.done) throw new YangError({ tag: 'operation-failed', message: 'the transaction is already committed or cancelled' });
     this.done = true;
     // From here on the working tree may be published: nothing may change it in place any more.

@@ -54,7 +54,7 @@ export interface SubscribeOptions {
   onError?: (e: unknown) => void;
 }
 
-interface PatternStep {
+export interface PatternStep {
   step: InstanceStep;
   wildcard: boolean;
 }
@@ -94,7 +94,8 @@ export class ListenerHub {
     };
   }
 
-  private compile(pattern: string): PatternStep[] {
+  /** Compiles an api-path pattern (`*` keys on list steps) against the schema. */
+  compile(pattern: string): PatternStep[] {
     const raw = parseApiPath(pattern);
     const wild = raw.map((s) => s.keys?.length === 1 && s.keys[0] === '*');
     const resolved = resolvePath(this.schema, raw.map((s, i) => (wild[i] ? { ...s, keys: undefined } : s)), pattern);
@@ -110,19 +111,29 @@ export class ListenerHub {
   publish(store: StoreName, before: DataObject, after: DataObject, touched: InstancePath[]): void {
     for (const sub of this.subs) {
       if (sub.store !== store) continue;
-      const seen = new Set<string>();
-      const changes: Change[] = [];
-      for (const t of touched) {
-        for (const inst of this.affected(sub.pattern, t, before, after)) {
-          const text = formatPath(inst.path);
-          if (seen.has(text)) continue;
-          seen.add(text);
-          const c = this.change(inst, getAt(before, inst.path), getAt(after, inst.path));
-          if (c) changes.push(c);
-        }
-      }
+      const changes = this.changesFor(sub.pattern, before, after, touched);
       if (changes.length) this.enqueue(sub, changes);
     }
+  }
+
+  /**
+   * The instances of a compiled pattern that a change from `before` to `after` (touching
+   * `touched`) created, updated or deleted. Listeners and commit phases see changes through this
+   * one function, so both agree on what changed.
+   */
+  changesFor(pattern: PatternStep[], before: DataObject, after: DataObject, touched: InstancePath[]): Change[] {
+    const seen = new Set<string>();
+    const changes: Change[] = [];
+    for (const t of touched) {
+      for (const inst of this.affected(pattern, t, before, after)) {
+        const text = formatPath(inst.path);
+        if (seen.has(text)) continue;
+        seen.add(text);
+        const c = this.change(inst, getAt(before, inst.path), getAt(after, inst.path));
+        if (c) changes.push(c);
+      }
+    }
+    return changes;
   }
 
   /** Instances of the pattern that lie on, above or below a touched path. */

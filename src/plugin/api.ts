@@ -1,44 +1,123 @@
 /**
- * The plugin API. A plugin is a folder under plugins/ whose index.ts default-exports a Plugin:
- * a table of what it serves (rpcs keyed by `module:rpc`, listeners keyed by store and path) and
- * optional start/stop. Plugins never import each other; they meet in the datastore and in RPCs.
+ * The plugin API (v2). A plugin is a folder under plugins/ whose index.ts default-exports a
+ * Plugin: a table of what it serves (rpcs keyed by `module:rpc`, data listeners and commit phases
+ * keyed by store and path) and optional start/stop. `start` returns the plugin's own state, which
+ * the platform hands to every handler and to `stop`: nothing lives in module globals, so several
+ * controllers can run in one process. Plugins never import each other; they meet in the
+ * datastore and in RPCs, and say which other plugins' modules they read (`uses`) so the loader
+ * starts those first.
  */
 import type { Tracer } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import type { Cluster } from '../cluster/cluster.ts';
+import type { OptionSpec, OptionValue } from '../config.ts';
 import type { Change, Datastore, StoreName } from '../datastore/datastore.ts';
-import type { NotificationBus } from '../rpc/notifications.ts';
-import type { RpcRegistry } from '../rpc/registry.ts';
+import type { CommitPhases } from '../datastore/phases.ts';
+import type { NotificationHandler } from '../rpc/notifications.ts';
 import type { Schema } from '../yang/schema.ts';
+import type { PluginHttp } from './http.ts';
 
-export interface PluginContext {
-  /** Transactions, reads and change subscriptions on the config and operational stores. */
-  data: Datastore;
-  /** Invoke any rpc (another plugin's included), with input validated. */
-  rpc: Pick<RpcRegistry, 'invoke'>;
-  notifications: Pick<NotificationBus, 'emit' | 'subscribe'>;
+/** What a plugin may do with the datastore: transactions, reads, change subscriptions, phases. */
+export interface PluginData {
+  transaction: Datastore['transaction'];
+  read: Datastore['read'];
+  revision: Datastore['revision'];
+  /** Post-commit listener; removed by the platform when the plugin stops. */
+  subscribe: Datastore['subscribe'];
+  /** Commit phases (validate / prepare / apply / abort) on a path; removed when the plugin stops. */
+  phases(spec: Omit<CommitPhases, 'owner'>): () => void;
+  /** Resolves when every listener has handled every commit so far. */
+  settled: Datastore['settled'];
+}
+
+/** Timers the platform clears when the plugin stops; each firing runs in a span. */
+export interface PluginTimers {
+  setTimeout(fn: () => unknown, ms: number): NodeJS.Timeout;
+  setInterval(fn: () => unknown, ms: number): NodeJS.Timeout;
+  clear(timer: NodeJS.Timeout): void;
+}
+
+/** Values of the plugin's declared options, by the option's name as declared. */
+export type OptionValues<O extends Record<string, OptionSpec>> = {
+  [K in keyof O]: O[K]['kind'] extends 'string' ? string : O[K]['kind'] extends 'boolean' ? boolean : number;
+};
+
+export interface PluginContext<O extends Record<string, OptionSpec> = Record<string, OptionSpec>> {
+  /** The plugin's name (as in logs, spans and errors). */
+  name: string;
+  data: PluginData;
+  /** Invoke any rpc (another plugin's included), with input and output validated. */
+  rpc: { invoke(name: string, input?: Record<string, unknown>): Promise<unknown> };
+  notifications: {
+    emit(name: string, body?: unknown): unknown;
+    /** Notifications of one name (`module:notification`); removed when the plugin stops. */
+    subscribe(name: string, fn: NotificationHandler): () => void;
+  };
   schema: Schema;
   tracer: Tracer;
   log: Logger;
   cluster: Cluster;
+  /** `--<plugin>-<option>` settings (flag, environment or config file), coerced to their kinds. */
+  options: OptionValues<O>;
+  timers: PluginTimers;
+  /** Outbound HTTP: a traced fetch whose requests are aborted when the plugin stops. */
+  fetch: typeof fetch;
+  /** Routes on a named platform HTTP listener the plugin declared in `http`. */
+  http(listener: string): PluginHttp;
 }
 
-export type PluginRpc = (input: Record<string, unknown>, ctx: PluginContext) => unknown | Promise<unknown>;
+export type PluginRpc<S = unknown> = (input: Record<string, unknown>, ctx: PluginContext, state: S) => unknown | Promise<unknown>;
 
-export interface PluginListener {
+export interface PluginListener<S = unknown> {
   store: StoreName;
   /** api-path pattern; `*` stands for any key of a list step. */
   path: string;
-  handler: (changes: Change[], ctx: PluginContext) => void | Promise<void>;
+  handler: (changes: Change[], ctx: PluginContext, state: S) => void | Promise<void>;
 }
 
-export interface Plugin {
+/** A commit phase declared in the plugin's table; the callbacks also get the context and state. */
+export interface PluginPhases<S = unknown> {
+  store: StoreName;
+  path: string;
+  /** Lower runs first (default 0). */
+  priority?: number;
+  prepare?: (...args: [...Parameters<NonNullable<CommitPhases['prepare']>>, PluginContext, S]) => void | Promise<void>;
+  validate?: (...args: [...Parameters<NonNullable<CommitPhases['validate']>>, PluginContext, S]) => void | Promise<void>;
+  apply?: (...args: [...Parameters<NonNullable<CommitPhases['apply']>>, PluginContext, S]) => void;
+  abort?: (...args: [...Parameters<NonNullable<CommitPhases['abort']>>, PluginContext, S]) => void;
+}
+
+/** A named HTTP listener the plugin serves routes on; its port is the option `--<name>-port`. */
+export interface HttpListenerSpec {
+  port: number;
+  help: string;
+}
+
+export interface Plugin<S = unknown, O extends Record<string, OptionSpec> = Record<string, OptionSpec>> {
   name: string;
   /** YANG modules (by name) the plugin needs; each must be in yang/. */
   yang?: string[];
-  rpcs?: Record<string, PluginRpc>;
-  listeners?: PluginListener[];
-  start?(ctx: PluginContext): void | Promise<void>;
-  /** Gets the context start got (several controllers may run in one process). */
-  stop?(ctx: PluginContext): void | Promise<void>;
+  /** Modules whose data or rpcs this plugin is the source of (others may `use` them). */
+  provides?: string[];
+  /**
+   * Modules provided by other plugins that this one reads or calls. Their providers start
+   * first; a provider that is not loaded is logged, not fatal (the data may come from elsewhere).
+   */
+  uses?: string[];
+  /** Settings, given as `--<plugin>-<option>` / `SEXTANT_<PLUGIN>_<OPTION>` / config file key. */
+  options?: O;
+  /** Named HTTP listeners this plugin serves routes on (several plugins may share one). */
+  http?: Record<string, HttpListenerSpec>;
+  rpcs?: Record<string, PluginRpc<S>>;
+  listeners?: PluginListener<S>[];
+  phases?: PluginPhases<S>[];
+  start?(ctx: PluginContext<O>): S | Promise<S>;
+  stop?(ctx: PluginContext<O>, state: S): void | Promise<void>;
 }
+
+/** Identity, for type inference: the state type comes from what `start` returns. */
+export function definePlugin<S = undefined, O extends Record<string, OptionSpec> = Record<string, never>>(plugin: Plugin<S, O>): Plugin<S, O> {
+  return plugin;
+}
+
+export type { OptionSpec, OptionValue };

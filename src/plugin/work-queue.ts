@@ -99,7 +99,7 @@ export class WorkQueue<K> {
  * usually updates the plugin's indexes as it goes). A failing `apply` is reported, not thrown.
  */
 export function markOnChange<K>(
-  data: Datastore,
+  data: Pick<Datastore, 'subscribe'>,
   queue: WorkQueue<K>,
   store: StoreName,
   path: string,

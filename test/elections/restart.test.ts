@@ -12,8 +12,7 @@ import { NetVirt, computeName, uuid } from '../csit/lib/netvirt.ts';
 import { Session } from '../csit/lib/requests.ts';
 import { waitUntil } from '../csit/lib/wait.ts';
 
-process.env.SEXTANT_ELECTIONS_RESTART_HOLD_MS = '4000';
-const config = testConfig(t);
+const config = testConfig(t, ['--elections-restart-hold-ms=4000']);
 let running: Controller | undefined;
 t.teardown(() => running?.stop());
 

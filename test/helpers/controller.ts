@@ -6,7 +6,7 @@ import { tempDir } from './tmp.ts';
 /** Config for an in-process controller under test: memory or LevelDB in a private dir, quiet log. */
 export function testConfig(t: { teardown(fn: () => void): void }, flags: string[] = []): Config {
   // Port 0: every test controller listens on a free port of its own, never a default one.
-  return loadConfig([`--data-dir=${tempDir(t)}`, '--log-level=silent', '--restconf-port=0', '--netconf-port=0', '--ovsdb-port=0', ...flags], {});
+  return loadConfig([`--data-dir=${tempDir(t)}`, '--log-level=silent', '--restconf-port=0', '--netconf-port=0', '--ovsdb-port=0', ...flags], {}, { deferUnknown: true });
 }
 
 /** Starts a controller in this process and stops it when the test ends. */
