@@ -16,8 +16,8 @@ const schema = await fixtureSchema();
 const dir = tempDir(t);
 const ROUNDS = 20;
 
-async function killedRun(run: number): Promise<{ acked: number }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test/datastore/fixtures/crash-writer.ts'), dir, String(run)], {
+async function killedRun(run: number, dir: string, mode = ''): Promise<{ acked: number }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test/datastore/fixtures/crash-writer.ts'), dir, String(run), mode], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -46,7 +46,7 @@ async function killedRun(run: number): Promise<{ acked: number }> {
 
 for (let run = 0; run < ROUNDS; run++) {
   t.test(`kill ${run + 1} of ${ROUNDS}`, async (t) => {
-    const { acked } = await killedRun(run);
+    const { acked } = await killedRun(run, dir);
     const ds = await levelDatastore(schema, dir);
     t.teardown(() => ds.close());
     const hosts = (ds.read('config', '/sextant-fixture:registry/host') as { name: string; dpn: string }[] | undefined) ?? [];
@@ -64,5 +64,21 @@ for (let run = 0; run < ROUNDS; run++) {
     t.same(present, Array.from({ length: highest + 1 }, (_, i) => i), 'no commit survives without those before it');
     const earlier = hosts.filter((h) => Number(/^r(\d+)/.exec(h.name)![1]) < run).length;
     t.equal(earlier % 10, 0, 'earlier runs are still whole');
+  });
+}
+
+// A commit phase's derived writes go out in the commit's own batch: a kill never leaves a host
+// without the shadow its commit derived, nor a shadow without its host.
+const derivedDir = tempDir(t);
+for (let run = 0; run < 8; run++) {
+  t.test(`derived writes: kill ${run + 1} of 8`, async (t) => {
+    await killedRun(run, derivedDir, 'derived');
+    const ds = await levelDatastore(schema, derivedDir);
+    t.teardown(() => ds.close());
+    const names = new Set(((ds.read('config', '/sextant-fixture:registry/host') as { name: string }[] | undefined) ?? []).map((h) => h.name));
+    const primaries = [...names].filter((n) => !n.endsWith('-shadow'));
+    t.ok(primaries.length > 0, 'the writer committed something before the kill');
+    t.same(primaries.filter((n) => !names.has(`${n}-shadow`)), [], 'every host has its derived shadow');
+    t.same([...names].filter((n) => n.endsWith('-shadow') && !names.has(n.slice(0, -'-shadow'.length))), [], 'every shadow has its host');
   });
 }
