@@ -7,9 +7,9 @@ import {
   parseXPath,
   referencedSchemaNodes,
   schemaTarget,
-  xsdRegExp,
   type XPathValue,
-} from '../../src/yang/xpath.ts';
+} from '../../src/yang/xpath/index.ts';
+import { xsdRegExp } from '../../src/yang/xsd-regex.ts';
 
 // ---------------------------------------------------------------------------------------------
 // A tiny hand-made schema
