@@ -78,7 +78,7 @@ function schemaMatches(p: Pos, step: XPathStep): boolean {
   if (isRoot(p)) return false;
   if (step.nodeTest === 'text') return p.kind === 'leaf' || p.kind === 'leaf-list';
   if (step.name === '*') return step.module === undefined || p.module === step.module;
-  return p.name === step.name && p.module === step.module;
+  return p.name === step.name && (step.module === undefined || p.module === step.module);
 }
 
 class Unresolvable extends Error {}
@@ -256,7 +256,7 @@ class RefWalker {
       case 'child':
         if (step.nodeTest === 'text') {
           if (!isRoot(p) && (p.kind === 'leaf' || p.kind === 'leaf-list')) out.add(p);
-        } else if (step.nodeTest === undefined && step.name !== '*') {
+        } else if (step.nodeTest === undefined && step.name !== '*' && step.module !== undefined) {
           const c = schemaChild(p, `${step.module}:${step.name}`, this.schema);
           if (c) out.add(c);
         } else {

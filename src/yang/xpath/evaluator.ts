@@ -216,7 +216,7 @@ function matches(c: DataCursor, step: XPathStep): boolean {
   const s = c.schema;
   if (!s) return false;
   if (step.name === '*') return step.module === undefined || s.module === step.module;
-  return s.name === step.name && s.module === step.module;
+  return s.name === step.name && (step.module === undefined || s.module === step.module);
 }
 
 export function topLevelSchema(schema: Schema, qname: string): SchemaNode | undefined {
@@ -233,7 +233,7 @@ function childStep(c: DataCursor, step: XPathStep, st: EvalState): DataCursor[] 
   }
   if (!isObject(v)) return [];
   let out: DataCursor[];
-  if (step.nodeTest === undefined && step.name !== '*') {
+  if (step.nodeTest === undefined && step.name !== '*' && step.module !== undefined) {
     const qname = `${step.module}:${step.name}`;
     const cs = c.schema ? c.schema.dataChildren.get(qname) : topLevelSchema(st.schema, qname);
     if (!cs) return [];
@@ -253,10 +253,7 @@ function childStep(c: DataCursor, step: XPathStep, st: EvalState): DataCursor[] 
     out = cursorsOf(cs, c);
   } else {
     out = childCursors(st.schema, c);
-    if (step.nodeTest !== 'node') {
-      const m = step.module;
-      if (m !== undefined) out = out.filter((k) => k.schema!.module === m);
-    }
+    if (step.nodeTest !== 'node' && (step.name !== '*' || step.module !== undefined)) out = out.filter((k) => matches(k, step));
   }
   return step.predicates.length ? applyPredicates(out, step.predicates, 0, st) : out;
 }

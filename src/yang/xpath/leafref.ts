@@ -110,7 +110,8 @@ function parseInstanceIdentifier(text: string, schema: Schema): XPathExpr {
 function inheritModules(steps: XPathStep[], parentModule: string | undefined): void {
   let m = parentModule;
   for (const s of steps) {
-    if (s.module === INHERIT) s.module = m;
+    // Without a module to inherit the name stays unresolved (matching nothing), not any-module.
+    if (s.module === INHERIT && m !== undefined) s.module = m;
     if (s.module !== undefined) m = s.module;
     for (const p of s.predicates) inheritInExpr(p, m);
   }

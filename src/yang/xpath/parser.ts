@@ -22,7 +22,10 @@ export interface XPathStep {
   axis: 'child' | 'parent' | 'self' | 'descendant' | 'descendant-or-self' | 'ancestor' | 'ancestor-or-self' | 'following-sibling' | 'preceding-sibling';
   /** `*` for any; otherwise the local name. */
   name: string;
-  /** Module name the prefix resolved to (or the context module for unprefixed names); undefined for `*`. */
+  /**
+   * Module name the prefix resolved to (or the context module for unprefixed names). Undefined for
+   * `*`, and for unprefixed names parsed without a context module: the name in any module.
+   */
   module?: string;
   /** node() / text() tests. */
   nodeTest?: 'node' | 'text';
@@ -82,10 +85,11 @@ export const CONTEXT_DEFAULT_FUNCTIONS = new Set(['local-name', 'namespace-uri',
 
 /**
  * Parses a YANG XPath expression. Prefixes are resolved through `resolvePrefix` to module names;
- * unprefixed names belong to `contextModule`. Throws an `Error` naming the position on syntax
- * errors, unknown prefixes and unknown functions.
+ * unprefixed names belong to `contextModule`, or to any module when it is undefined (NETCONF
+ * filters, where clients leave prefixes out and mean "whatever module has it"). Throws an `Error`
+ * naming the position on syntax errors, unknown prefixes and unknown functions.
  */
-export function parseXPath(text: string, resolvePrefix: (prefix: string) => string | undefined, contextModule: string): XPathExpr {
+export function parseXPath(text: string, resolvePrefix: (prefix: string) => string | undefined, contextModule: string | undefined): XPathExpr {
   const p = new Parser(text, tokenize(text), resolvePrefix, contextModule);
   return p.parseTop();
 }
@@ -97,7 +101,7 @@ class Parser {
     private readonly text: string,
     private readonly toks: Token[],
     private readonly resolvePrefix: (prefix: string) => string | undefined,
-    private readonly contextModule: string,
+    private readonly contextModule: string | undefined,
   ) {}
 
   parseTop(): XPathExpr {
@@ -267,11 +271,11 @@ class Parser {
     return { kind: 'call', name, args };
   }
 
-  /** `pfx:ident` or `ident` -> `module:ident`. */
+  /** `pfx:ident` or `ident` -> `module:ident` (a bare `ident` without a context module is resolved at run time). */
   private resolveIdentity(text: string, at: Token): string {
     const s = text.trim();
     const colon = s.indexOf(':');
-    if (colon < 0) return `${this.contextModule}:${s}`;
+    if (colon < 0) return this.contextModule === undefined ? s : `${this.contextModule}:${s}`;
     const prefix = s.slice(0, colon);
     const module = this.resolvePrefix(prefix);
     if (module === undefined) this.fail(at, `unknown prefix "${prefix}" in identity "${s}"`);
