@@ -29,8 +29,9 @@ export function subtreeFilter(schema: Schema, root: DataObject, filter: XmlEleme
 }
 
 /**
- * Applies a subscription's filter to one notification: some filter element must name the
- * notification; its children (if any) filter the body. Undefined: the notification is filtered out.
+ * Applies a subscription's filter to one notification. A subtree filter must name the notification
+ * in some element, whose children (if any) filter the body; an XPath filter sees the notification
+ * at the top of a tree of its own. Undefined: the notification is filtered out.
  */
 export function notificationFilter(schema: Schema, node: SchemaNode, body: DataObject, filter: DataFilter): DataObject | undefined {
   if (filter.type === 'xpath') {
@@ -166,7 +167,7 @@ export function parseXPathFilter(schema: Schema, select: string, scope: Map<stri
  * descendants, below its ancestors, and every ancestor list entry with its keys. The expression
  * must yield a node-set.
  */
-export function xpathFilter(schema: Schema, root: DataObject, filter: Extract<DataFilter, { type: 'xpath' }>): DataObject {
+function xpathFilter(schema: Schema, root: DataObject, filter: Extract<DataFilter, { type: 'xpath' }>): DataObject {
   const top = rootCursor(root);
   let selected: XPathValue;
   try {
@@ -180,7 +181,7 @@ export function xpathFilter(schema: Schema, root: DataObject, filter: Extract<Da
 }
 
 function invalidSelect(select: string, why: string): YangError {
-  return new YangError({ tag: 'invalid-value', type: 'protocol', message: `xpath filter "${select}": ${why}`, info: { 'bad-attribute': 'select', 'bad-element': 'filter' } });
+  return new YangError({ tag: 'invalid-value', type: 'protocol', message: `xpath filter "${select}": ${why}` });
 }
 
 /**
@@ -221,7 +222,7 @@ class SelectionTree {
       const member = parentData[schema.jsonName];
       // A leaf that is only there by its default is not in the data, so not in the reply.
       if (member === undefined) return;
-      if (this.whole.has(c.value) && typeof c.value === 'object') return;
+      if (this.whole.has(c.value)) return;
       const last = i === chain.length - 1;
       if (schema.kind === 'leaf-list') {
         const values = (into[schema.jsonName] ??= []) as LeafValue[];
