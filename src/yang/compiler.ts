@@ -22,7 +22,7 @@ import type {
   SchemaNode,
 } from './schema.ts';
 import { parseLexical, resolveBuiltinType, restrictType, isBuiltinType } from './types.ts';
-import { parseXPath, schemaTarget } from './xpath.ts';
+import { parseXPath, schemaTarget } from './xpath/index.ts';
 
 export interface CompileOptions {
   /**

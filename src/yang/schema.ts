@@ -9,6 +9,8 @@
  * identityref as `module:identity`), so no uint64 ever passes through a JS number.
  */
 
+import type { XPathExpr } from './xpath/parser.ts';
+
 export type LeafValue = string | number | boolean | [null];
 export type DataObject = { [member: string]: DataValue };
 export type ListValue = Map<string, DataObject>;
@@ -172,26 +174,5 @@ export interface Schema {
   importOnly: Set<string>;
 }
 
-// ----- XPath (RFC 7950 section 6.4 subset) -----
-
-export type XPathExpr =
-  | { kind: 'or' | 'and'; left: XPathExpr; right: XPathExpr }
-  | { kind: 'cmp'; op: '=' | '!=' | '<' | '<=' | '>' | '>='; left: XPathExpr; right: XPathExpr }
-  | { kind: 'arith'; op: '+' | '-' | '*' | 'div' | 'mod'; left: XPathExpr; right: XPathExpr }
-  | { kind: 'neg'; operand: XPathExpr }
-  | { kind: 'union'; left: XPathExpr; right: XPathExpr }
-  | { kind: 'literal'; value: string }
-  | { kind: 'number'; value: number }
-  | { kind: 'call'; name: string; args: XPathExpr[] }
-  | { kind: 'path'; absolute: boolean; steps: XPathStep[]; filter?: XPathExpr; filterPredicates?: XPathExpr[] };
-
-export interface XPathStep {
-  axis: 'child' | 'parent' | 'self' | 'descendant' | 'descendant-or-self' | 'ancestor' | 'ancestor-or-self' | 'following-sibling' | 'preceding-sibling';
-  /** `*` for any; otherwise the local name. */
-  name: string;
-  /** Module name the prefix resolved to (or the context module for unprefixed names); undefined for `*`. */
-  module?: string;
-  /** node() / text() tests. */
-  nodeTest?: 'node' | 'text';
-  predicates: XPathExpr[];
-}
+// The XPath syntax tree belongs to the XPath parser; compiled schemas carry it.
+export type { XPathExpr, XPathStep } from './xpath/parser.ts';

@@ -6,7 +6,7 @@
  */
 import type { Statement } from './parser.ts';
 import { sub, subArg, subs } from './parser.ts';
-import { xsdRegExp } from './xpath.ts';
+import { xsdRegExp } from './xsd-regex.ts';
 import type { BuiltinType, LeafValue, Range, ResolvedType, Schema, XPathExpr } from './schema.ts';
 
 const BUILTINS = new Set<BuiltinType>([

@@ -10,7 +10,7 @@ import { YangError } from '../errors.ts';
 import { cursorsOf, isObject, leafString, rootCursor, type DataCursor } from './cursor.ts';
 import { formatPath, type InstancePath } from './path.ts';
 import type { Constraint, DataObject, LeafValue, ResolvedType, Schema, SchemaNode, XPathExpr } from './schema.ts';
-import { evaluateXPath, leafrefTargets, referencedSchemaNodes, toBool, type XPathValue } from './xpath.ts';
+import { evaluateXPath, leafrefTargets, referencedSchemaNodes, toBool, type XPathValue } from './xpath/index.ts';
 
 export interface ValidateOptions {
   /** The data is (and may only be) configuration: state nodes do not count and are not checked. */

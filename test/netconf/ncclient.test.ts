@@ -3,9 +3,10 @@
  * scenario (test/netconf/ncclient/*.py) against one in-process controller. The scripts print JSON
  * steps; the assertions here are on those steps and on what the datastore holds afterwards.
  * Covers the hello (base:1.1 chunked framing, capabilities), get-config, edit-config on the
- * candidate then commit and on running, locks between sessions, subtree and xpath filters, a
- * YANG rpc (scale-in), create-subscription with live and replayed notifications, get-schema and
- * the rpc-errors of bad edits.
+ * candidate then commit and on running, locks between sessions, subtree and xpath filters (`//`,
+ * predicates on any leaf, and/or, `..`, and their rpc-errors), a YANG rpc (scale-in),
+ * create-subscription with live and replayed notifications, get-schema and the rpc-errors of bad
+ * edits.
  */
 import t from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
@@ -219,6 +220,42 @@ t.test('filters', async (t) => {
   const none = stepOf(steps, 'subtree content match on nothing');
   t.same(none.cars, [], 'a content match on no entry selects nothing');
   t.match(none.xml, /<data [^>]*\/>$/, 'as an empty <data/>');
+});
+
+t.test('xpath filters: //, predicates on non-key leaves, and/or, .., and rpc-errors', async (t) => {
+  await c.data
+    .transaction('config')
+    .put('/car:cars/car-entry=xp-1', { id: 'xp-1', model: 'Alpha', manufacturer: 'XP-works', year: 2001 })
+    .put('/car:cars/car-entry=xp-2', { id: 'xp-2', model: 'Beta', manufacturer: 'Other', year: 2002 })
+    .put('/car:cars/car-entry=xp-3', { id: 'xp-3', model: 'Gamma', manufacturer: 'XP-works', year: 2003 })
+    .commit();
+  const steps = await python(t, 'xpath.py');
+  const whole = {
+    'xp-1': { id: 'xp-1', model: 'Alpha', manufacturer: 'XP-works', year: '2001' },
+    'xp-2': { id: 'xp-2', model: 'Beta', manufacturer: 'Other', year: '2002' },
+    'xp-3': { id: 'xp-3', model: 'Gamma', manufacturer: 'XP-works', year: '2003' },
+  };
+  t.same(
+    stepOf(steps, 'descendant').cars,
+    [{ id: 'xp-1', model: 'Alpha' }, { id: 'xp-2', model: 'Beta' }, { id: 'xp-3', model: 'Gamma' }],
+    '//c:car-entry[...]/c:model: each selected leaf with its entry\'s key, entries in the data order',
+  );
+  t.same(stepOf(steps, 'non-key leaf').cars, [whole['xp-1'], whole['xp-3']], "[c:manufacturer='XP-works'] selects the entries whole");
+  t.same(stepOf(steps, 'and/or').cars, [whole['xp-1'], whole['xp-3']], 'and with a parenthesised or');
+  t.same(stepOf(steps, 'parent').cars, [whole['xp-2']], '.. from a selected leaf is its entry');
+  t.same(stepOf(steps, 'without prefixes').cars, [{ id: 'xp-1', year: '2001' }, { id: 'xp-3', year: '2003' }], "ncclient's string form: // and names without prefixes");
+  const own = stepOf(steps, 'get descendant');
+  t.same(own.top, ['netconf-state'], '<get> with //m:session[...]: only netconf-state');
+  t.equal(own.sessions.length, 1, 'one session selected');
+  t.same(Object.keys(own.sessions[0]).sort(), ['session-id', 'username'], 'with its key and the selected username');
+  t.equal(own.sessions[0].username, 'admin', 'the username is the session user');
+
+  const syntax: RpcError = stepOf(steps, 'syntax error').error;
+  t.match(syntax, { tag: 'invalid-value', type: 'protocol', severity: 'error' }, 'a select that does not parse is an rpc-error invalid-value');
+  t.match(syntax.message, /xpath filter "\/c:cars\/c:car-entry\[": .*position/, 'naming the expression and where it fails');
+  t.match(stepOf(steps, 'not a node-set').error, { tag: 'invalid-value', message: /yields a number, not a node-set/ }, 'count(...) is refused: only node-sets select');
+  t.match(stepOf(steps, 'undeclared prefix').error, { tag: 'invalid-value', message: /unknown prefix "zz"/ }, 'a prefix not declared on <filter> is refused');
+  t.same(stepOf(steps, 'after the errors').cars, [{ id: 'xp-1' }], 'the session goes on after the rpc-errors');
 });
 
 async function registerComputes(specs: [number, string, number][]) {

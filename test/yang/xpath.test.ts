@@ -7,9 +7,9 @@ import {
   parseXPath,
   referencedSchemaNodes,
   schemaTarget,
-  xsdRegExp,
   type XPathValue,
-} from '../../src/yang/xpath.ts';
+} from '../../src/yang/xpath/index.ts';
+import { xsdRegExp } from '../../src/yang/xsd-regex.ts';
 
 // ---------------------------------------------------------------------------------------------
 // A tiny hand-made schema
@@ -277,6 +277,16 @@ t.test('prefix resolution', async (t) => {
   t.throws(() => parse('/x:top/zz:foo'), /position 8/);
   t.throws(() => parse('zz:*'), /unknown prefix "zz"/);
   t.throws(() => parse("derived-from(., 'zz:dog')"), /unknown prefix "zz"/);
+});
+
+t.test('without a context module, unprefixed names match in any module; prefixed ones stay exact', async (t) => {
+  const anyModule = (text: string) => evaluateXPath(parseXPath(text, resolve, undefined), { schema, root, node: root, current: root });
+  t.same(values(anyModule('/top/extra')), ['E'], 'aug:extra under ex:top');
+  t.same(values(anyModule('//name')), ['hello', 'n1', 'n2', 'a b', 'zz'], 'every name leaf, in document order');
+  t.same(values(anyModule("/nodes/node[value='v2']/name")), ['n2'], 'in predicates too');
+  t.same(values(anyModule('/top/a:extra')), ['E']);
+  t.same(nodeSet(anyModule('/top/x:extra')), [], 'a prefix still names one module');
+  t.equal(anyModule("derived-from(/top/item[id='i1']/kind, 'mammal')"), true, 'a bare identity is looked up by name');
 });
 
 t.test('axes and abbreviations parse', async (t) => {
@@ -637,6 +647,9 @@ t.test('deref', async (t) => {
   d['ex:ref'] = 'gone';
   const droot = rootCursor(d);
   t.same(nodeSet(evaluateXPath(parse('deref(/x:ref)'), { schema, root: droot, node: droot, current: droot })), []);
+  // An instance-identifier whose first name has no module refers to nothing (RFC 7951 6.11).
+  d['ex:iid'] = "/nodes/node[name='n1']/value";
+  t.same(nodeSet(evaluateXPath(parse('deref(/x:iid)'), { schema, root: droot, node: droot, current: droot })), []);
 });
 
 t.test('evaluation context: current() is fixed, . moves', async (t) => {

@@ -1,15 +1,27 @@
 /**
- * NETCONF filters over a data tree (internal form): subtree filters (RFC 6241 section 6) and the
- * XPath filter subset that is turned into one (absolute location paths with `[leaf='value']`
- * predicates, joined by `|`). The result is a new tree holding only what the filter selects,
- * ready for the XML encoder; list entries always keep their keys.
+ * NETCONF filters over a data tree (internal form): subtree filters (RFC 6241 section 6) and XPath
+ * filters (section 8.9), the latter evaluated by the YANG XPath evaluator. The result is a new tree
+ * holding only what the filter selects, ready for the XML encoder; list entries always keep their
+ * keys, and members keep the data's order.
  */
 import { YangError } from '../../errors.ts';
 import { mergeValue } from '../../datastore/tree.ts';
+import { rootCursor, type DataCursor } from '../../yang/cursor.ts';
 import { keyString } from '../../yang/path.ts';
 import type { DataObject, DataValue, LeafValue, ListValue, Schema, SchemaNode } from '../../yang/schema.ts';
 import { lexicalOf } from '../../yang/types.ts';
+import { evaluateXPath, parseXPath, type XPathExpr, type XPathValue } from '../../yang/xpath/index.ts';
 import { moduleOfNamespace, type XmlElement } from '../../yang/xml.ts';
+
+/** A `<filter>` as parsed once per request or subscription. */
+export type DataFilter =
+  | { type: 'subtree'; elements: XmlElement[] }
+  | { type: 'xpath'; select: string; expr: XPathExpr };
+
+/** Applies a filter to a whole datastore root. */
+export function applyFilter(schema: Schema, root: DataObject, filter: DataFilter): DataObject {
+  return filter.type === 'subtree' ? subtreeFilter(schema, root, filter.elements) : xpathFilter(schema, root, filter);
+}
 
 /** Applies the filter elements (the children of `<filter>`) to a whole datastore root. */
 export function subtreeFilter(schema: Schema, root: DataObject, filter: XmlElement[]): DataObject {
@@ -17,11 +29,17 @@ export function subtreeFilter(schema: Schema, root: DataObject, filter: XmlEleme
 }
 
 /**
- * Applies a subscription's filter to one notification: some filter element must name the
- * notification; its children (if any) filter the body. Undefined: the notification is filtered out.
+ * Applies a subscription's filter to one notification. A subtree filter must name the notification
+ * in some element, whose children (if any) filter the body; an XPath filter sees the notification
+ * at the top of a tree of its own. Undefined: the notification is filtered out.
  */
-export function notificationFilter(schema: Schema, node: SchemaNode, body: DataObject, filter: XmlElement[]): DataObject | undefined {
-  for (const el of filter) {
+export function notificationFilter(schema: Schema, node: SchemaNode, body: DataObject, filter: DataFilter): DataObject | undefined {
+  if (filter.type === 'xpath') {
+    // The notification stands at the top of its own tree, as an rpc's input would.
+    const selected = xpathFilter(schema, { [node.jsonName]: body }, filter)[node.jsonName];
+    return selected as DataObject | undefined;
+  }
+  for (const el of filter.elements) {
     if (el.name !== node.name) continue;
     if (el.ns && moduleOfNamespace(schema, el.ns) !== node.module) continue;
     if (!el.children.length) return body;
@@ -124,78 +142,144 @@ function sameIdentity(v: LeafValue, want: string): boolean {
   return typeof v === 'string' && v.includes(':') && (v.split(':')[1] === want || v.split(':')[1] === want.split(':')[1]);
 }
 
-// ----- XPath filter subset -----
+// ----- XPath filters (RFC 6241 section 8.9) -----
 
 /**
- * Turns an XPath select expression into subtree filter elements. Supported: absolute location
- * paths of child steps (`/p:a/p:b`), predicates comparing a child leaf with a literal
- * (`[p:id='x']`, several in a row), and unions (`|`). Prefixes resolve through `scope`, the
- * namespace declarations in force on the `<filter>` element.
+ * Parses an XPath filter's `select`. Prefixes resolve through `scope`, the namespace declarations
+ * in force on the `<filter>` element; unprefixed names match in any module, as clients that leave
+ * prefixes out expect. A syntax error, an unknown prefix or function is an invalid-value error.
  */
-export function xpathToSubtree(select: string, scope: Map<string, string>): XmlElement[] {
-  const roots: XmlElement[] = [];
-  for (const part of splitOutside(select, '|')) {
-    const path = part.trim();
-    if (!path.startsWith('/') || path.startsWith('//')) throw unsupported(select, 'only absolute location paths of child steps are supported');
-    let level = roots;
-    let last: XmlElement | undefined;
-    for (const stepText of splitOutside(path.slice(1), '/')) {
-      const m = /^([A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)((?:\[[^\]]*\])*)$/.exec(stepText.trim());
-      if (!m) throw unsupported(select, `unsupported step "${stepText}"`);
-      const ns = resolvePrefix(m[1]?.slice(0, -1), scope, select);
-      let el = level.find((e) => e.name === m[2] && e.ns === ns && !e.children.some(isContentMatch) && !m[3]);
-      if (!el) {
-        el = element(m[2], ns);
-        level.push(el);
-      }
-      for (const pred of m[3].match(/\[[^\]]*\]/g) ?? []) {
-        const p = /^\[\s*([A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)\s*=\s*(?:'([^']*)'|"([^"]*)")\s*\]$/.exec(pred);
-        if (!p) throw unsupported(select, `unsupported predicate "${pred}"`);
-        const match = element(p[2], resolvePrefix(p[1]?.slice(0, -1), scope, select) || ns);
-        match.text = p[3] ?? p[4];
-        el.children.push(match);
-      }
-      last = el;
-      level = el.children;
-    }
-    if (!last) throw unsupported(select, 'empty location path');
+export function parseXPathFilter(schema: Schema, select: string, scope: Map<string, string>): DataFilter {
+  // A declared namespace no module has selects nothing: it stands for a module that is not there.
+  const moduleOf = (prefix: string) => {
+    const ns = scope.get(prefix);
+    return ns === undefined ? undefined : moduleOfNamespace(schema, ns) ?? `unknown module ${ns}`;
+  };
+  try {
+    return { type: 'xpath', select, expr: parseXPath(select, moduleOf, undefined) };
+  } catch (e) {
+    throw invalidSelect(select, (e as Error).message);
   }
-  return roots;
 }
 
-function element(name: string, ns: string): XmlElement {
-  return { name, ns, attrs: new Map(), children: [], text: '', scope: new Map() };
-}
-
-function resolvePrefix(prefix: string | undefined, scope: Map<string, string>, select: string): string {
-  if (prefix === undefined) return '';
-  const ns = scope.get(prefix);
-  if (ns === undefined) throw new YangError({ tag: 'invalid-value', type: 'protocol', message: `xpath filter "${select}": prefix "${prefix}" is not declared` });
-  return ns;
-}
-
-function splitOutside(s: string, sep: string): string[] {
-  const out: string[] = [];
-  let depth = 0;
-  let quote = '';
-  let cur = '';
-  for (const c of s) {
-    if (quote) {
-      if (c === quote) quote = '';
-    } else if (c === "'" || c === '"') quote = c;
-    else if (c === '[') depth++;
-    else if (c === ']') depth--;
-    else if (c === sep && depth === 0) {
-      out.push(cur);
-      cur = '';
-      continue;
-    }
-    cur += c;
+/**
+ * The tree an XPath filter selects (RFC 6241 8.9.1): every selected node with all its
+ * descendants, below its ancestors, and every ancestor list entry with its keys. The expression
+ * must yield a node-set.
+ */
+function xpathFilter(schema: Schema, root: DataObject, filter: Extract<DataFilter, { type: 'xpath' }>): DataObject {
+  const top = rootCursor(root);
+  let selected: XPathValue;
+  try {
+    selected = evaluateXPath(filter.expr, { schema, root: top, node: top, current: top });
+  } catch (e) {
+    if (e instanceof YangError) throw e;
+    throw invalidSelect(filter.select, (e as Error).message);
   }
-  out.push(cur);
-  return out;
+  if (!Array.isArray(selected)) throw invalidSelect(filter.select, `the expression yields a ${typeof selected}, not a node-set`);
+  return new SelectionTree(root).build(selected);
 }
 
-function unsupported(select: string, why: string): YangError {
+function invalidSelect(select: string, why: string): YangError {
   return new YangError({ tag: 'invalid-value', type: 'protocol', message: `xpath filter "${select}": ${why}` });
+}
+
+/**
+ * Builds the reply tree of a node-set in document order. Selected subtrees are shared with the
+ * data, never copied and never written to: a node below one already taken whole is skipped, and
+ * ancestors are fresh objects that hold only what was selected under them.
+ */
+class SelectionTree {
+  private readonly out: DataObject = {};
+  /** Data object (container, list entry) -> its partial copy in `out`. */
+  private readonly partial = new Map<DataObject, DataObject>();
+  /** Data objects taken whole. */
+  private readonly whole = new Set<DataValue>();
+  /** Per list (its data `Map`): entry -> the key it is held under. */
+  private readonly entryKeys = new Map<ListValue, Map<DataObject, string>>();
+
+  constructor(private readonly root: DataObject) {}
+
+  build(nodes: DataCursor[]): DataObject {
+    for (const n of nodes) {
+      if (!n.parent) return this.root; // the root itself: everything
+      this.add(n);
+    }
+    for (const [data, copy] of this.partial) inDataOrder(copy, data);
+    inDataOrder(this.out, this.root);
+    return this.out;
+  }
+
+  private add(n: DataCursor): void {
+    const chain: DataCursor[] = [];
+    for (let c: DataCursor | null = n; c && c.parent; c = c.parent) chain.push(c);
+    chain.reverse();
+    let into = this.out;
+    for (let i = 0; i < chain.length; i++) {
+      const c = chain[i]!;
+      const schema = c.schema!;
+      const parentData = c.parent!.value as DataObject;
+      const member = parentData[schema.jsonName];
+      // A leaf that is only there by its default is not in the data, so not in the reply.
+      if (member === undefined) return;
+      if (this.whole.has(c.value)) return;
+      const last = i === chain.length - 1;
+      if (schema.kind === 'leaf-list') {
+        const values = (into[schema.jsonName] ??= []) as LeafValue[];
+        values.push(c.value as LeafValue);
+        return;
+      }
+      if (schema.kind === 'leaf' || schema.kind === 'anydata' || schema.kind === 'anyxml') {
+        into[schema.jsonName] = c.value;
+        return;
+      }
+      const data = c.value as DataObject;
+      let copy: DataObject;
+      if (last) {
+        this.whole.add(data);
+        copy = data;
+      } else {
+        const known = this.partial.get(data);
+        if (known) {
+          into = known;
+          continue;
+        }
+        copy = {};
+        if (schema.kind === 'list') for (const k of schema.keys) if (data[k] !== undefined) copy[k] = data[k];
+        this.partial.set(data, copy);
+      }
+      if (member instanceof Map) {
+        const entries = (into[schema.jsonName] ??= new Map()) as ListValue;
+        entries.set(this.keyOf(member, schema, data), copy);
+      } else {
+        into[schema.jsonName] = copy;
+      }
+      into = copy;
+    }
+  }
+
+  /** The key an entry is held under in its list, so the reply's list is keyed like the data's. */
+  private keyOf(list: ListValue, schema: SchemaNode, entry: DataObject): string {
+    if (schema.keys.length) {
+      const k = keyString(schema, entry);
+      if (k !== undefined && list.get(k) === entry) return k;
+    }
+    let keys = this.entryKeys.get(list);
+    if (!keys) {
+      keys = new Map();
+      for (const [k, e] of list) keys.set(e, k);
+      this.entryKeys.set(list, keys);
+    }
+    return keys.get(entry)!;
+  }
+}
+
+/** Puts the members of `copy` in the order they have in `data`. */
+function inDataOrder(copy: DataObject, data: DataObject): void {
+  for (const m of Object.keys(data)) {
+    if (!(m in copy)) continue;
+    const v = copy[m]!;
+    delete copy[m];
+    copy[m] = v;
+  }
 }

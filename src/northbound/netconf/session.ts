@@ -16,7 +16,7 @@ import { validateTree } from '../../yang/validate.ts';
 import { decodeXmlObject, decodeXmlValue, encodeXmlMember, encodeXmlRoot, escapeXml, moduleOfNamespace, readXml, type XmlElement } from '../../yang/xml.ts';
 import { applyEditConfig, parseDefaultOperation, type EditOperation } from './edit.ts';
 import { NC_BASE, rpcErrorXml } from './errors.ts';
-import { notificationFilter, subtreeFilter, xpathToSubtree } from './filter.ts';
+import { applyFilter, notificationFilter, parseXPathFilter, type DataFilter } from './filter.ts';
 import { FrameDecoder, frame } from './framing.ts';
 import { capabilities, type SessionInfo } from './monitoring.ts';
 
@@ -312,18 +312,18 @@ export class NetconfSession {
   private dataReply(root: DataObject, op: XmlElement, content: 'all' | 'config'): string {
     const filterEl = this.child(op, 'filter');
     let tree = root;
-    if (filterEl) tree = subtreeFilter(this.host.schema, root, this.filterOf(filterEl));
+    if (filterEl) tree = applyFilter(this.host.schema, root, this.filterOf(filterEl));
     const inner = encodeXmlRoot(this.host.schema, tree, content === 'config' ? { content: 'config' } : {});
     return inner ? `<data>${inner}</data>` : '<data/>';
   }
 
-  private filterOf(filterEl: XmlElement): XmlElement[] {
+  private filterOf(filterEl: XmlElement): DataFilter {
     const type = filterEl.attrs.get('type') ?? filterEl.attrs.get(`{${NC_BASE}}type`) ?? 'subtree';
-    if (type === 'subtree') return filterEl.children;
+    if (type === 'subtree') return { type: 'subtree', elements: filterEl.children };
     if (type === 'xpath') {
       const select = filterEl.attrs.get('select') ?? filterEl.attrs.get(`{${NC_BASE}}select`);
       if (select === undefined) throw new YangError({ tag: 'missing-attribute', type: 'protocol', message: 'an xpath filter needs a select attribute', info: { 'bad-attribute': 'select', 'bad-element': 'filter' } });
-      return xpathToSubtree(select, filterEl.scope);
+      return parseXPathFilter(this.host.schema, select, filterEl.scope);
     }
     throw new YangError({ tag: 'bad-attribute', type: 'protocol', message: `unknown filter type "${type}"`, info: { 'bad-attribute': 'type', 'bad-element': 'filter' } });
   }
