@@ -7,6 +7,7 @@
  * no zone joins the default transport zone. See README.md.
  */
 import type { Change } from '../../src/datastore/datastore.ts';
+import { YangError } from '../../src/errors.ts';
 import { definePlugin, type PluginContext } from '../../src/plugin/api.ts';
 import { markOnChange, WorkQueue } from '../../src/plugin/work-queue.ts';
 import { dpnFromDatapathId, OVSDB_TOPOLOGY, type TerminationPointJson } from '../../src/southbound/ovsdb/topology.ts';
@@ -79,12 +80,38 @@ function listen(ctx: PluginContext, mesh: Mesh, queue: WorkQueue<MeshKey>): void
   });
 }
 
+/**
+ * In-commit check: two vteps of one zone with the same TEP address would give a tunnel whose two
+ * ends are one host, and the flows would loop. Refused in the commit (the client gets the error;
+ * nothing is written) rather than noticed after it, when there would be nothing left to do but log.
+ */
+function refuseDuplicateTeps(changes: Change[]): void {
+  for (const c of changes) {
+    const z = c.after as ZoneJson | undefined;
+    const byIp = new Map<string, string>();
+    for (const v of z?.vteps ?? []) {
+      if (!v['ip-address']) continue;
+      const other = byIp.get(v['ip-address']);
+      if (other !== undefined) {
+        throw new YangError({
+          tag: 'invalid-value',
+          appTag: 'duplicate-tep',
+          message: `transport zone ${z!['zone-name']}: DPNs ${other} and ${v['dpn-id']} have the same TEP address ${v['ip-address']}`,
+          path: `${c.path}/vteps=${v['dpn-id']}`,
+        });
+      }
+      byIp.set(v['ip-address'], String(v['dpn-id']));
+    }
+  }
+}
+
 export default definePlugin({
   name: 'tunnels',
   yang: ['itm', 'itm-state', 'odl-interface', 'network-topology', 'ovsdb', 'cloudscaler-rpc'],
   provides: ['itm-state'],
   // The computes (and their tombstones) are registered by cloudscaler.
   uses: ['cloudscaler-rpc'],
+  phases: [{ store: 'config', path: `${TRANSPORT_ZONES}/transport-zone=*`, validate: refuseDuplicateTeps }],
   start(ctx): TunnelsState {
     const mesh = new Mesh(ctx);
     const queue = new WorkQueue<MeshKey>({
