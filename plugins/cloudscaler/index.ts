@@ -4,9 +4,9 @@
  * the OVSDB topology. See README.md for the paths other plugins read.
  */
 import { definePlugin, type PluginRpc } from '../../src/plugin/api.ts';
-import { OVSDB_TOPOLOGY } from './model.ts';
+import { COMPUTE_NODES, OVSDB_TOPOLOGY } from './model.ts';
 import { learnComputes } from './registry.ts';
-import { deleteTeps, endJson, endScaleIn, outcomeJson, setTombstones } from './scalein.ts';
+import { deleteTeps, endJson, endScaleIn, outcomeJson, setTombstones, tombstoneBridges } from './scalein.ts';
 
 const names = (input: Record<string, unknown>, leaf: string) => input[leaf] as string[] | undefined;
 
@@ -39,4 +39,5 @@ export default definePlugin({
     },
   },
   listeners: [{ store: 'operational', path: `${OVSDB_TOPOLOGY}/node=*`, handler: learnComputes }],
+  phases: [{ store: 'config', path: `${COMPUTE_NODES}/compute-node=*`, prepare: tombstoneBridges }],
 });

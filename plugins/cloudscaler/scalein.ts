@@ -4,7 +4,8 @@
  * to it, tep-delete removes only its tunnel endpoints. Each runs in one transaction, retried on a
  * conflict, and an unknown or ambiguous compute fails the whole call before anything changes.
  */
-import { retryOnConflict, type Transaction } from '../../src/datastore/datastore.ts';
+import { retryOnConflict, type Change, type Transaction } from '../../src/datastore/datastore.ts';
+import type { PhaseWriter } from '../../src/datastore/phases.ts';
 import { YangError } from '../../src/errors.ts';
 import type { PluginContext } from '../../src/plugin/api.ts';
 import { vmPortOf, type TerminationPointJson } from '../../src/southbound/ovsdb/topology.ts';
@@ -18,6 +19,7 @@ import {
   TRANSPORT_ZONES,
   vtep,
   type Compute,
+  type ComputeNodeJson,
   type Dpn,
 } from './model.ts';
 import { computeIndex, resolveComputes } from './registry.ts';
@@ -37,15 +39,8 @@ export async function setTombstones(ctx: PluginContext, entries: string[] | unde
     const tx = ctx.data.transaction('config');
     const { found } = resolveComputes(entries, computeIndex(ctx.data, tx));
     const result = found.map((compute) => ({ compute, changed: compute.tombstoned !== tombstoned }));
-    for (const { compute, changed } of result) {
-      if (!changed) continue;
-      tx.merge(computeNode(compute.name), { tombstoned });
-      // The intent for OVS: the OVSDB southbound pushes bridge external-ids from config.
-      tx.merge(bridgeNode(compute.nodeId), {
-        'node-id': compute.nodeId,
-        'ovsdb:bridge-external-ids': [{ 'bridge-external-id-key': TOMBSTONE_KEY, 'bridge-external-id-value': String(tombstoned) }],
-      });
-    }
+    // The bridge's external-id follows in the same commit (tombstoneBridges, a prepare phase).
+    for (const { compute, changed } of result) if (changed) tx.merge(computeNode(compute.name), { tombstoned });
     await tx.commit();
     return result;
   });
@@ -53,6 +48,25 @@ export async function setTombstones(ctx: PluginContext, entries: string[] | unde
     if (changed) ctx.notifications.emit(tombstoned ? 'scalein-api:compute-tombstoned' : 'scalein-api:compute-recovered', computeJson(compute));
   }
   return outcome;
+}
+
+/**
+ * Prepare phase on compute-node entries: whoever changes a compute's `tombstoned` (the scale-in
+ * rpcs, or a client writing the entry over RESTCONF or NETCONF), the same commit carries the
+ * intent for Open vSwitch, the `tombstoned` external-id on its bridge in the config topology
+ * (pushed by the OVSDB southbound). So the registry and the bridge can never disagree, not even
+ * across a crash. A compute registered untombstoned adds nothing.
+ */
+export function tombstoneBridges(changes: Change[], tx: PhaseWriter): void {
+  for (const c of changes) {
+    const before = c.before as ComputeNodeJson | undefined;
+    const after = c.after as ComputeNodeJson | undefined;
+    if (!after?.nodeid || (before?.tombstoned === true) === (after.tombstoned === true)) continue;
+    tx.merge(bridgeNode(after.nodeid), {
+      'node-id': after.nodeid,
+      'ovsdb:bridge-external-ids': [{ 'bridge-external-id-key': TOMBSTONE_KEY, 'bridge-external-id-value': String(after.tombstoned === true) }],
+    });
+  }
 }
 
 export function outcomeJson(outcome: ComputeOutcome[]) {

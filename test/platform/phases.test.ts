@@ -8,6 +8,9 @@ import { FIXTURE_YANG } from '../helpers/fixture.ts';
 import { tempDir, writeFiles } from '../helpers/tmp.ts';
 import { testController } from '../helpers/controller.ts';
 import { connect } from '../helpers/netconf.ts';
+import { NetVirt, bridgeNodeId, computeName } from '../csit/lib/netvirt.ts';
+import { Session } from '../csit/lib/requests.ts';
+import { waitUntil } from '../csit/lib/wait.ts';
 
 const ITM_NS = 'urn:opendaylight:genius:itm';
 const ZONE = '/rests/data/itm:transport-zones/transport-zone=tz-dup';
@@ -75,4 +78,23 @@ t.test('a plugin callback that throws fails the commit with operation-failed nam
   t.equal((await http(base, 'GET', host)).status, 409, 'nothing written');
   t.equal((await http(base, 'PUT', host, { 'sextant-fixture:host': [{ name: 'h1', address: 'fine' }] })).status, 201, 'the next commit goes through');
   t.match((await http(base, 'GET', host)).json, { 'sextant-fixture:host': [{ name: 'h1', address: 'fine' }] });
+});
+
+t.test("cloudscaler: a compute's tombstone written by any client brings its bridge's external-id in the same commit", async (t) => {
+  const c = await testController(t, ['--datastore=memory']);
+  const nv = new NetVirt(new Session(c.restconf.url));
+  await nv.addCompute({ n: 1 });
+  const entry = `/rests/data/cloudscaler-rpc:compute-nodes/compute-node=${computeName(1)}`;
+  await waitUntil(5000, 10, async () => {
+    if ((await http(c.restconf.url, 'GET', entry)).status !== 200) throw new Error('not registered yet');
+  });
+  await c.data.settled();
+  const before = c.data.revision('config');
+  const bridge = `/network-topology:network-topology/topology=ovsdb%3A1/node=${encodeURIComponent(bridgeNodeId(1))}`;
+  t.equal(c.data.read('config', `${bridge}/ovsdb:bridge-external-ids=tombstoned`), undefined, 'registration alone adds no external-id');
+  t.equal((await http(c.restconf.url, 'PATCH', entry, { 'cloudscaler-rpc:compute-node': [{ 'compute-name': computeName(1), tombstoned: true }] })).status, 200);
+  t.equal(c.data.revision('config'), before + 1, 'one commit');
+  t.match(c.data.read('config', `${bridge}/ovsdb:bridge-external-ids=tombstoned`), { 'bridge-external-id-value': 'true' }, 'holding the bridge external-id');
+  t.equal((await http(c.restconf.url, 'PATCH', entry, { 'cloudscaler-rpc:compute-node': [{ 'compute-name': computeName(1), tombstoned: false }] })).status, 200);
+  t.match(c.data.read('config', `${bridge}/ovsdb:bridge-external-ids=tombstoned`), { 'bridge-external-id-value': 'false' }, 'and un-tombstoning clears it');
 });
