@@ -5,6 +5,13 @@
  * `ovs-ofctl -O OpenFlow13 add-flow` text a switch would be given. The one place that knows the
  * inventory's flow shape: applications describe flows with FlowSpec, the southbound reads the
  * stored JSON back with ofctlFlow.
+ *
+ * Why this is in src/southbound and not in a plugin, although today only the elections plugin
+ * (and the tests that check its flows with `ovs-ofctl`) call it: the config inventory's flow is
+ * the contract between every application that programs flows and the OpenFlow southbound that
+ * pushes them to switches (issue 19). The rendering is the southbound's half of that contract,
+ * and a second application (the VNF manager's port flows) must build flows the same way rather
+ * than import elections' code, which plugins may not do.
  */
 import { encodeKeyValue } from '../../yang/path.ts';
 
