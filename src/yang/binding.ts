@@ -74,7 +74,7 @@ export class DataPath<T, M extends Mode = 'exact'> {
    */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   child(make: PathMaker, spec: StepSpec, keys: readonly unknown[] = []): any {
-    const step: RawStep = spec.module === undefined ? { name: spec.name } : { module: spec.module, name: spec.name };
+    const step: RawStep = { module: spec.module, name: spec.name };
     let segment = spec.module === undefined ? spec.name : `${spec.module}:${spec.name}`;
     let pattern = this.pattern;
     if (spec.keys && keys.length) {
