@@ -122,15 +122,76 @@ function assignNames(nodes: SchemaNode[], reserved: Iterable<string>): Map<Schem
 
 // ----- types -----
 
+/**
+ * Named leaf types of a file: identityref unions (named for their bases) and enumeration
+ * typedefs (named for the typedef), emitted once and referred to by name.
+ */
+interface NamedType {
+  kind: 'identity' | 'enumeration';
+  name: string;
+  doc: string;
+  alternatives: string[];
+}
+
+function identities(schema: Schema, t: ResolvedType): string[] {
+  const bases = (t.identityBases ?? []).map((b) => schema.identities.get(b));
+  if (!bases.length || bases.some((b) => !b)) return [];
+  return [...bases[0]!.derived].filter((d) => bases.every((b) => b!.derived.has(d))).sort();
+}
+
+/** The key a leaf type is named by, or undefined when it is written inline. */
+function namedTypeKey(t: ResolvedType): string | undefined {
+  if (t.base === 'identityref' && t.identityBases?.length) return `identity ${[...t.identityBases].sort().join(' & ')}`;
+  if (t.base === 'enumeration' && t.name !== 'enumeration' && t.enums?.size) return `enum ${t.name} ${[...t.enums.keys()].join(' ')}`;
+  return undefined;
+}
+
+/** Finds the identityref and enumeration-typedef types the file's leaves use, and names them. */
+function collectNamedTypes(schema: Schema, nodes: SchemaNode[], reserved: Set<string>): Map<string, NamedType> {
+  const found = new Map<string, NamedType>();
+  const visit = (t: ResolvedType, depth: number) => {
+    if (depth > 8) return;
+    if (t.base === 'union') for (const u of t.union ?? []) visit(u, depth + 1);
+    if (t.base === 'leafref' && t.leafrefTarget?.type) visit(t.leafrefTarget.type, depth + 1);
+    const key = namedTypeKey(t);
+    if (!key || found.has(key)) return;
+    if (t.base === 'identityref') {
+      const alternatives = identities(schema, t).map(lit);
+      if (alternatives.length) {
+        const bases = [...t.identityBases!].sort();
+        found.set(key, { kind: 'identity', name: pascal(bases.map((b) => b.slice(b.indexOf(':') + 1)).join('-')), doc: `Identities derived from ${bases.join(' and ')}.`, alternatives });
+      }
+    } else {
+      found.set(key, { kind: 'enumeration', name: pascal(t.name), doc: `Enumeration ${t.contextModule}:${t.name}.`, alternatives: [...t.enums!.keys()].map(lit) });
+    }
+  };
+  const walk = (n: SchemaNode) => {
+    if (n.type) visit(n.type, 0);
+    n.children.forEach(walk);
+  };
+  nodes.forEach(walk);
+  const used = new Set<string>();
+  for (const nt of [...found.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    let name = reserved.has(nt.name) ? `${nt.name}${nt.kind === 'identity' ? 'Identity' : 'Enum'}` : nt.name;
+    for (let i = 2; used.has(name) || reserved.has(name); i++) name = `${nt.name}${i}`;
+    used.add(name);
+    nt.name = name;
+  }
+  return found;
+}
+
 class FileWriter {
   readonly uses = new Set<string>();
   constructor(
     readonly schema: Schema,
     readonly names: Map<SchemaNode, string>,
+    readonly namedTypes: Map<string, NamedType>,
   ) {}
 
   /** The TypeScript alternatives of a leaf type (joined with `|`). */
   alternatives(t: ResolvedType, depth = 0): string[] {
+    const named = this.namedTypes.get(namedTypeKey(t) ?? '');
+    if (named) return [named.name];
     switch (t.base) {
       case 'int8': case 'int16': case 'int32': case 'uint8': case 'uint16': case 'uint32':
         return ['number'];
@@ -147,9 +208,7 @@ class FileWriter {
       case 'enumeration':
         return [...(t.enums?.keys() ?? [])].map(lit);
       case 'identityref': {
-        const bases = (t.identityBases ?? []).map((b) => this.schema.identities.get(b));
-        if (!bases.length || bases.some((b) => !b)) return ['string'];
-        const allowed = [...bases[0]!.derived].filter((d) => bases.every((b) => b!.derived.has(d))).sort();
+        const allowed = identities(this.schema, t);
         return allowed.length ? allowed.map(lit) : ['string'];
       }
       case 'leafref':
@@ -377,10 +436,19 @@ export function generateModule(schema: Schema, module: string): string {
   const dataNodes = roots.flatMap((r) => (isNamed(r) ? [r, ...descendants(r)] : descendants(r)));
   const rpcNodes = rpcs.flatMap((r) => r.children.filter((c) => c.kind === 'input' || c.kind === 'output').flatMap((io) => [io, ...descendants(io)]));
   const notificationNodes = notifications.flatMap((n) => [n, ...descendants(n)]);
-  const names = assignNames([...dataNodes, ...rpcNodes, ...notificationNodes], [...IMPORTED, ...FILE_NAMES]);
-  const w = new FileWriter(schema, names);
+  // Containers and lists keep their plain names; a named leaf type that would take one is suffixed.
+  const nodeNames = [...dataNodes, ...rpcNodes, ...notificationNodes].map((n) => pascal(n.name));
+  const namedTypes = collectNamedTypes(schema, [...roots, ...rpcs, ...notifications], new Set([...IMPORTED, ...FILE_NAMES, ...nodeNames]));
+  const names = assignNames([...dataNodes, ...rpcNodes, ...notificationNodes], [...IMPORTED, ...FILE_NAMES, ...[...namedTypes.values()].map((n) => n.name)]);
+  const w = new FileWriter(schema, names, namedTypes);
 
   const body: string[] = [];
+  if (namedTypes.size) {
+    body.push('// ----- Identities and enumerations -----', '');
+    for (const nt of [...namedTypes.values()].sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      body.push(`/** ${nt.doc} */`, unionText(`export type ${nt.name} = `, nt.alternatives, ';', ''), '');
+    }
+  }
   if (dataNodes.length || roots.length) {
     body.push('// ----- Data: the JSON (RFC 7951) the datastore reads and writes -----', '');
     for (const n of dataNodes) emitInterface(w, n, body);

@@ -3,6 +3,11 @@
 
 import { DataPath, ROOT, type Any, type Mode, type Uint64 } from '../yang/binding.ts';
 
+// ----- Identities and enumerations -----
+
+/** Enumeration designated-switch:service-type. */
+export type ServiceType = 'nat' | 'subnet-route';
+
 // ----- Data: the JSON (RFC 7951) the datastore reads and writes -----
 
 /** container /designated-switch:designated-switches. */
@@ -12,7 +17,7 @@ export interface DesignatedSwitches {
 
 /** An entry of list /designated-switch:designated-switches/designated-switch (keys: service-type, service-id). */
 export interface DesignatedSwitch {
-  'service-type': 'nat' | 'subnet-route';
+  'service-type': ServiceType;
   'service-id': string;
   'dpn-id'?: Uint64;
   'compute-name'?: string;
@@ -28,7 +33,7 @@ export interface Designations {
 
 /** An entry of list /designated-switch:designations/designation (keys: service-type, service-id). */
 export interface Designation {
-  'service-type': 'nat' | 'subnet-route';
+  'service-type': ServiceType;
   'service-id': string;
   'dpn-id'?: Uint64;
   'elected-at'?: string;
@@ -57,7 +62,7 @@ export interface SubnetRoute {
 export class DesignatedSwitchesPath<M extends Mode = 'exact'> extends DataPath<DesignatedSwitches, M> {
   /** list /designated-switch:designated-switches/designated-switch (keys: service-type, service-id). */
   designatedSwitch(): DataPath<DesignatedSwitch[], M>;
-  designatedSwitch(serviceType: 'nat' | 'subnet-route', serviceId: string): DesignatedSwitchPath<M>;
+  designatedSwitch(serviceType: ServiceType, serviceId: string): DesignatedSwitchPath<M>;
   designatedSwitch(keys: Any): DesignatedSwitchPath<'pattern'>;
   designatedSwitch(...keys: unknown[]): DataPath<unknown, Mode> {
     return this.child(DesignatedSwitchPath, { name: 'designated-switch', keys: ['string', 'string'] }, keys);
@@ -67,7 +72,7 @@ export class DesignatedSwitchesPath<M extends Mode = 'exact'> extends DataPath<D
 /** Path to an entry of list /designated-switch:designated-switches/designated-switch. */
 export class DesignatedSwitchPath<M extends Mode = 'exact'> extends DataPath<DesignatedSwitch, M> {
   /** leaf /designated-switch:designated-switches/designated-switch/service-type. */
-  serviceType(): DataPath<'nat' | 'subnet-route', M> {
+  serviceType(): DataPath<ServiceType, M> {
     return this.child(DataPath, { name: 'service-type' });
   }
 
@@ -108,7 +113,7 @@ export class DesignatedSwitchPath<M extends Mode = 'exact'> extends DataPath<Des
 export class DesignationsPath<M extends Mode = 'exact'> extends DataPath<Designations, M> {
   /** list /designated-switch:designations/designation (keys: service-type, service-id). */
   designation(): DataPath<Designation[], M>;
-  designation(serviceType: 'nat' | 'subnet-route', serviceId: string): DesignationPath<M>;
+  designation(serviceType: ServiceType, serviceId: string): DesignationPath<M>;
   designation(keys: Any): DesignationPath<'pattern'>;
   designation(...keys: unknown[]): DataPath<unknown, Mode> {
     return this.child(DesignationPath, { name: 'designation', keys: ['string', 'string'] }, keys);
@@ -118,7 +123,7 @@ export class DesignationsPath<M extends Mode = 'exact'> extends DataPath<Designa
 /** Path to an entry of list /designated-switch:designations/designation. */
 export class DesignationPath<M extends Mode = 'exact'> extends DataPath<Designation, M> {
   /** leaf /designated-switch:designations/designation/service-type. */
-  serviceType(): DataPath<'nat' | 'subnet-route', M> {
+  serviceType(): DataPath<ServiceType, M> {
     return this.child(DataPath, { name: 'service-type' });
   }
 

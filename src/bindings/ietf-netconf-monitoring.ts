@@ -3,6 +3,27 @@
 
 import { DataPath, ROOT, type Any, type Mode } from '../yang/binding.ts';
 
+// ----- Identities and enumerations -----
+
+/** Enumeration ietf-netconf-monitoring:netconf-datastore-type. */
+export type NetconfDatastoreType = 'running' | 'candidate' | 'startup';
+
+/** Identities derived from ietf-netconf-monitoring:schema-format. */
+export type SchemaFormat =
+  | 'ietf-netconf-monitoring:rnc'
+  | 'ietf-netconf-monitoring:rng'
+  | 'ietf-netconf-monitoring:xsd'
+  | 'ietf-netconf-monitoring:yang'
+  | 'ietf-netconf-monitoring:yin';
+
+/** Identities derived from ietf-netconf-monitoring:transport. */
+export type Transport =
+  | 'ietf-netconf-monitoring:netconf-beep'
+  | 'ietf-netconf-monitoring:netconf-soap-over-beep'
+  | 'ietf-netconf-monitoring:netconf-soap-over-https'
+  | 'ietf-netconf-monitoring:netconf-ssh'
+  | 'ietf-netconf-monitoring:netconf-tls';
+
 // ----- Data: the JSON (RFC 7951) the datastore reads and writes -----
 
 /** container /ietf-netconf-monitoring:netconf-state. */
@@ -26,7 +47,7 @@ export interface Datastores {
 
 /** An entry of list /ietf-netconf-monitoring:netconf-state/datastores/datastore (keys: name). */
 export interface Datastore {
-  name: 'running' | 'candidate' | 'startup';
+  name: NetconfDatastoreType;
   locks?: Locks;
 }
 
@@ -50,12 +71,7 @@ export interface Schemas {
 export interface Schema {
   identifier: string;
   version: string;
-  format:
-    | 'ietf-netconf-monitoring:rnc'
-    | 'ietf-netconf-monitoring:rng'
-    | 'ietf-netconf-monitoring:xsd'
-    | 'ietf-netconf-monitoring:yang'
-    | 'ietf-netconf-monitoring:yin';
+  format: SchemaFormat;
   namespace?: string;
   location?: string[];
 }
@@ -68,12 +84,7 @@ export interface Sessions {
 /** An entry of list /ietf-netconf-monitoring:netconf-state/sessions/session (keys: session-id). */
 export interface Session {
   'session-id': number;
-  transport?:
-    | 'ietf-netconf-monitoring:netconf-beep'
-    | 'ietf-netconf-monitoring:netconf-soap-over-beep'
-    | 'ietf-netconf-monitoring:netconf-soap-over-https'
-    | 'ietf-netconf-monitoring:netconf-ssh'
-    | 'ietf-netconf-monitoring:netconf-tls';
+  transport?: Transport;
   username?: string;
   'source-host'?: string;
   'login-time'?: string;
@@ -139,7 +150,7 @@ export class CapabilitiesPath<M extends Mode = 'exact'> extends DataPath<Capabil
 export class DatastoresPath<M extends Mode = 'exact'> extends DataPath<Datastores, M> {
   /** list /ietf-netconf-monitoring:netconf-state/datastores/datastore (keys: name). */
   datastore(): DataPath<Datastore[], M>;
-  datastore(name: 'running' | 'candidate' | 'startup'): DatastorePath<M>;
+  datastore(name: NetconfDatastoreType): DatastorePath<M>;
   datastore(keys: Any): DatastorePath<'pattern'>;
   datastore(...keys: unknown[]): DataPath<unknown, Mode> {
     return this.child(DatastorePath, { name: 'datastore', keys: ['string'] }, keys);
@@ -149,7 +160,7 @@ export class DatastoresPath<M extends Mode = 'exact'> extends DataPath<Datastore
 /** Path to an entry of list /ietf-netconf-monitoring:netconf-state/datastores/datastore. */
 export class DatastorePath<M extends Mode = 'exact'> extends DataPath<Datastore, M> {
   /** leaf /ietf-netconf-monitoring:netconf-state/datastores/datastore/name. */
-  name(): DataPath<'running' | 'candidate' | 'startup', M> {
+  name(): DataPath<NetconfDatastoreType, M> {
     return this.child(DataPath, { name: 'name' });
   }
 
@@ -184,7 +195,7 @@ export class GlobalLockPath<M extends Mode = 'exact'> extends DataPath<GlobalLoc
 export class SchemasPath<M extends Mode = 'exact'> extends DataPath<Schemas, M> {
   /** list /ietf-netconf-monitoring:netconf-state/schemas/schema (keys: identifier, version, format). */
   schema(): DataPath<Schema[], M>;
-  schema(identifier: string, version: string, format: 'ietf-netconf-monitoring:rnc' | 'ietf-netconf-monitoring:rng' | 'ietf-netconf-monitoring:xsd' | 'ietf-netconf-monitoring:yang' | 'ietf-netconf-monitoring:yin'): SchemaPath<M>;
+  schema(identifier: string, version: string, format: SchemaFormat): SchemaPath<M>;
   schema(keys: Any): SchemaPath<'pattern'>;
   schema(...keys: unknown[]): DataPath<unknown, Mode> {
     return this.child(SchemaPath, { name: 'schema', keys: ['string', 'string', 'string'] }, keys);
@@ -204,7 +215,7 @@ export class SchemaPath<M extends Mode = 'exact'> extends DataPath<Schema, M> {
   }
 
   /** leaf /ietf-netconf-monitoring:netconf-state/schemas/schema/format. */
-  format(): DataPath<'ietf-netconf-monitoring:rnc' | 'ietf-netconf-monitoring:rng' | 'ietf-netconf-monitoring:xsd' | 'ietf-netconf-monitoring:yang' | 'ietf-netconf-monitoring:yin', M> {
+  format(): DataPath<SchemaFormat, M> {
     return this.child(DataPath, { name: 'format' });
   }
 
@@ -240,7 +251,7 @@ export class SessionPath<M extends Mode = 'exact'> extends DataPath<Session, M> 
   }
 
   /** leaf /ietf-netconf-monitoring:netconf-state/sessions/session/transport. */
-  transport(): DataPath<'ietf-netconf-monitoring:netconf-beep' | 'ietf-netconf-monitoring:netconf-soap-over-beep' | 'ietf-netconf-monitoring:netconf-soap-over-https' | 'ietf-netconf-monitoring:netconf-ssh' | 'ietf-netconf-monitoring:netconf-tls', M> {
+  transport(): DataPath<Transport, M> {
     return this.child(DataPath, { name: 'transport' });
   }
 
@@ -334,12 +345,7 @@ export function netconfState(): NetconfStatePath {
 export interface GetSchemaInput {
   identifier?: string;
   version?: string;
-  format?:
-    | 'ietf-netconf-monitoring:rnc'
-    | 'ietf-netconf-monitoring:rng'
-    | 'ietf-netconf-monitoring:xsd'
-    | 'ietf-netconf-monitoring:yang'
-    | 'ietf-netconf-monitoring:yin';
+  format?: SchemaFormat;
 }
 
 /** output /ietf-netconf-monitoring:get-schema/output. */

@@ -3,6 +3,18 @@
 
 import { DataPath, ROOT, type Any, type Mode } from '../yang/binding.ts';
 
+// ----- Identities and enumerations -----
+
+/** Identities derived from ietf-datastores:datastore. */
+export type DatastoreIdentity =
+  | 'ietf-datastores:candidate'
+  | 'ietf-datastores:conventional'
+  | 'ietf-datastores:dynamic'
+  | 'ietf-datastores:intended'
+  | 'ietf-datastores:operational'
+  | 'ietf-datastores:running'
+  | 'ietf-datastores:startup';
+
 // ----- Data: the JSON (RFC 7951) the datastore reads and writes -----
 
 /** container /ietf-yang-library:modules-state. */
@@ -93,14 +105,7 @@ export interface Schema {
 
 /** An entry of list /ietf-yang-library:yang-library/datastore (keys: name). */
 export interface Datastore {
-  name:
-    | 'ietf-datastores:candidate'
-    | 'ietf-datastores:conventional'
-    | 'ietf-datastores:dynamic'
-    | 'ietf-datastores:intended'
-    | 'ietf-datastores:operational'
-    | 'ietf-datastores:running'
-    | 'ietf-datastores:startup';
+  name: DatastoreIdentity;
   schema?: string;
 }
 
@@ -224,7 +229,7 @@ export class YangLibraryPath<M extends Mode = 'exact'> extends DataPath<YangLibr
 
   /** list /ietf-yang-library:yang-library/datastore (keys: name). */
   datastore(): DataPath<Datastore[], M>;
-  datastore(name: 'ietf-datastores:candidate' | 'ietf-datastores:conventional' | 'ietf-datastores:dynamic' | 'ietf-datastores:intended' | 'ietf-datastores:operational' | 'ietf-datastores:running' | 'ietf-datastores:startup'): DatastorePath<M>;
+  datastore(name: DatastoreIdentity): DatastorePath<M>;
   datastore(keys: Any): DatastorePath<'pattern'>;
   datastore(...keys: unknown[]): DataPath<unknown, Mode> {
     return this.child(DatastorePath, { name: 'datastore', keys: ['string'] }, keys);
@@ -398,7 +403,7 @@ export class SchemaPath<M extends Mode = 'exact'> extends DataPath<Schema, M> {
 /** Path to an entry of list /ietf-yang-library:yang-library/datastore. */
 export class DatastorePath<M extends Mode = 'exact'> extends DataPath<Datastore, M> {
   /** leaf /ietf-yang-library:yang-library/datastore/name. */
-  name(): DataPath<'ietf-datastores:candidate' | 'ietf-datastores:conventional' | 'ietf-datastores:dynamic' | 'ietf-datastores:intended' | 'ietf-datastores:operational' | 'ietf-datastores:running' | 'ietf-datastores:startup', M> {
+  name(): DataPath<DatastoreIdentity, M> {
     return this.child(DataPath, { name: 'name' });
   }
 

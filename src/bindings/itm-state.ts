@@ -3,6 +3,16 @@
 
 import { DataPath, ROOT, type Any, type Mode } from '../yang/binding.ts';
 
+// ----- Identities and enumerations -----
+
+/** Identities derived from odl-interface:tunnel-type-base. */
+export type TunnelTypeBase =
+  | 'odl-interface:tunnel-type-gre'
+  | 'odl-interface:tunnel-type-logical-group'
+  | 'odl-interface:tunnel-type-mpls-over-gre'
+  | 'odl-interface:tunnel-type-vxlan'
+  | 'odl-interface:tunnel-type-vxlan-gpe';
+
 // ----- Data: the JSON (RFC 7951) the datastore reads and writes -----
 
 /** container /itm-state:tunnels_state. */
@@ -15,12 +25,7 @@ export interface StateTunnelList {
   'tunnel-interface-name': string;
   'src-info'?: SrcInfo;
   'dst-info'?: DstInfo;
-  'transport-type'?:
-    | 'odl-interface:tunnel-type-gre'
-    | 'odl-interface:tunnel-type-logical-group'
-    | 'odl-interface:tunnel-type-mpls-over-gre'
-    | 'odl-interface:tunnel-type-vxlan'
-    | 'odl-interface:tunnel-type-vxlan-gpe';
+  'transport-type'?: TunnelTypeBase;
   'oper-state'?: 'up' | 'down';
   ofport?: number;
 }
@@ -68,7 +73,7 @@ export class StateTunnelListPath<M extends Mode = 'exact'> extends DataPath<Stat
   }
 
   /** leaf /itm-state:tunnels_state/state-tunnel-list/transport-type. */
-  transportType(): DataPath<'odl-interface:tunnel-type-gre' | 'odl-interface:tunnel-type-logical-group' | 'odl-interface:tunnel-type-mpls-over-gre' | 'odl-interface:tunnel-type-vxlan' | 'odl-interface:tunnel-type-vxlan-gpe', M> {
+  transportType(): DataPath<TunnelTypeBase, M> {
     return this.child(DataPath, { name: 'transport-type' });
   }
 

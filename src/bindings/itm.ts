@@ -3,6 +3,16 @@
 
 import { DataPath, ROOT, type Any, type Mode, type Uint64 } from '../yang/binding.ts';
 
+// ----- Identities and enumerations -----
+
+/** Identities derived from odl-interface:tunnel-type-base. */
+export type TunnelTypeBase =
+  | 'odl-interface:tunnel-type-gre'
+  | 'odl-interface:tunnel-type-logical-group'
+  | 'odl-interface:tunnel-type-mpls-over-gre'
+  | 'odl-interface:tunnel-type-vxlan'
+  | 'odl-interface:tunnel-type-vxlan-gpe';
+
 // ----- Data: the JSON (RFC 7951) the datastore reads and writes -----
 
 /** container /itm:transport-zones. */
@@ -13,12 +23,7 @@ export interface TransportZones {
 /** An entry of list /itm:transport-zones/transport-zone (keys: zone-name). */
 export interface TransportZone {
   'zone-name': string;
-  'tunnel-type'?:
-    | 'odl-interface:tunnel-type-gre'
-    | 'odl-interface:tunnel-type-logical-group'
-    | 'odl-interface:tunnel-type-mpls-over-gre'
-    | 'odl-interface:tunnel-type-vxlan'
-    | 'odl-interface:tunnel-type-vxlan-gpe';
+  'tunnel-type'?: TunnelTypeBase;
   vteps?: Vteps[];
 }
 
@@ -51,7 +56,7 @@ export class TransportZonePath<M extends Mode = 'exact'> extends DataPath<Transp
   }
 
   /** leaf /itm:transport-zones/transport-zone/tunnel-type. */
-  tunnelType(): DataPath<'odl-interface:tunnel-type-gre' | 'odl-interface:tunnel-type-logical-group' | 'odl-interface:tunnel-type-mpls-over-gre' | 'odl-interface:tunnel-type-vxlan' | 'odl-interface:tunnel-type-vxlan-gpe', M> {
+  tunnelType(): DataPath<TunnelTypeBase, M> {
     return this.child(DataPath, { name: 'tunnel-type' });
   }
 

@@ -3,6 +3,44 @@
 
 import { DataPath, ROOT, type Any, type Mode } from '../yang/binding.ts';
 
+// ----- Identities and enumerations -----
+
+/** Identities derived from ovsdb:datapath-type-base. */
+export type DatapathTypeBase = 'ovsdb:datapath-type-netdev' | 'ovsdb:datapath-type-system';
+
+/** Identities derived from ovsdb:interface-type-base. */
+export type InterfaceTypeBase =
+  | 'ovsdb:interface-type-dpdk'
+  | 'ovsdb:interface-type-dpdkr'
+  | 'ovsdb:interface-type-dpdkvhost'
+  | 'ovsdb:interface-type-dpdkvhostuser'
+  | 'ovsdb:interface-type-dpdkvhostuserclient'
+  | 'ovsdb:interface-type-geneve'
+  | 'ovsdb:interface-type-gre'
+  | 'ovsdb:interface-type-gre64'
+  | 'ovsdb:interface-type-internal'
+  | 'ovsdb:interface-type-ipsec-gre'
+  | 'ovsdb:interface-type-ipsec-gre64'
+  | 'ovsdb:interface-type-lisp'
+  | 'ovsdb:interface-type-patch'
+  | 'ovsdb:interface-type-stt'
+  | 'ovsdb:interface-type-system'
+  | 'ovsdb:interface-type-tap'
+  | 'ovsdb:interface-type-vxlan'
+  | 'ovsdb:interface-type-vxlan-gpe';
+
+/** Identities derived from ovsdb:ovsdb-bridge-protocol-base. */
+export type OvsdbBridgeProtocolBase =
+  | 'ovsdb:ovsdb-bridge-protocol-openflow-10'
+  | 'ovsdb:ovsdb-bridge-protocol-openflow-11'
+  | 'ovsdb:ovsdb-bridge-protocol-openflow-12'
+  | 'ovsdb:ovsdb-bridge-protocol-openflow-13'
+  | 'ovsdb:ovsdb-bridge-protocol-openflow-14'
+  | 'ovsdb:ovsdb-bridge-protocol-openflow-15';
+
+/** Identities derived from ovsdb:ovsdb-fail-mode-base. */
+export type OvsdbFailModeBase = 'ovsdb:ovsdb-fail-mode-secure' | 'ovsdb:ovsdb-fail-mode-standalone';
+
 // ----- Data: the JSON (RFC 7951) the datastore reads and writes -----
 
 /** container /network-topology:network-topology. */
@@ -30,8 +68,8 @@ export interface Node {
   'ovsdb:bridge-uuid'?: string;
   'ovsdb:bridge-openflow-node-ref'?: string;
   'ovsdb:datapath-id'?: string;
-  'ovsdb:datapath-type'?: 'ovsdb:datapath-type-netdev' | 'ovsdb:datapath-type-system';
-  'ovsdb:fail-mode'?: 'ovsdb:ovsdb-fail-mode-secure' | 'ovsdb:ovsdb-fail-mode-standalone';
+  'ovsdb:datapath-type'?: DatapathTypeBase;
+  'ovsdb:fail-mode'?: OvsdbFailModeBase;
   'ovsdb:stp_enable'?: boolean;
   'ovsdb:flow-node'?: string;
   'ovsdb:managed-by'?: string;
@@ -59,25 +97,7 @@ export interface TerminationPoint {
   'ovsdb:ifindex'?: number;
   'ovsdb:mac'?: string;
   'ovsdb:mac-in-use'?: string;
-  'ovsdb:interface-type'?:
-    | 'ovsdb:interface-type-dpdk'
-    | 'ovsdb:interface-type-dpdkr'
-    | 'ovsdb:interface-type-dpdkvhost'
-    | 'ovsdb:interface-type-dpdkvhostuser'
-    | 'ovsdb:interface-type-dpdkvhostuserclient'
-    | 'ovsdb:interface-type-geneve'
-    | 'ovsdb:interface-type-gre'
-    | 'ovsdb:interface-type-gre64'
-    | 'ovsdb:interface-type-internal'
-    | 'ovsdb:interface-type-ipsec-gre'
-    | 'ovsdb:interface-type-ipsec-gre64'
-    | 'ovsdb:interface-type-lisp'
-    | 'ovsdb:interface-type-patch'
-    | 'ovsdb:interface-type-stt'
-    | 'ovsdb:interface-type-system'
-    | 'ovsdb:interface-type-tap'
-    | 'ovsdb:interface-type-vxlan'
-    | 'ovsdb:interface-type-vxlan-gpe';
+  'ovsdb:interface-type'?: InterfaceTypeBase;
   'ovsdb:options'?: Options[];
   'ovsdb:ofport'?: number;
   'ovsdb:ofport_request'?: number;
@@ -143,13 +163,7 @@ export interface InterfaceBfdStatus {
 
 /** An entry of list /network-topology:network-topology/topology/node/ovsdb:protocol-entry (keys: protocol). */
 export interface ProtocolEntry {
-  protocol:
-    | 'ovsdb:ovsdb-bridge-protocol-openflow-10'
-    | 'ovsdb:ovsdb-bridge-protocol-openflow-11'
-    | 'ovsdb:ovsdb-bridge-protocol-openflow-12'
-    | 'ovsdb:ovsdb-bridge-protocol-openflow-13'
-    | 'ovsdb:ovsdb-bridge-protocol-openflow-14'
-    | 'ovsdb:ovsdb-bridge-protocol-openflow-15';
+  protocol: OvsdbBridgeProtocolBase;
 }
 
 /** An entry of list /network-topology:network-topology/topology/node/ovsdb:controller-entry (keys: target). */
@@ -188,30 +202,12 @@ export interface ManagedNodeEntry {
 
 /** An entry of list /network-topology:network-topology/topology/node/ovsdb:datapath-type-entry (keys: datapath-type). */
 export interface DatapathTypeEntry {
-  'datapath-type': 'ovsdb:datapath-type-netdev' | 'ovsdb:datapath-type-system';
+  'datapath-type': DatapathTypeBase;
 }
 
 /** An entry of list /network-topology:network-topology/topology/node/ovsdb:interface-type-entry (keys: interface-type). */
 export interface InterfaceTypeEntry {
-  'interface-type':
-    | 'ovsdb:interface-type-dpdk'
-    | 'ovsdb:interface-type-dpdkr'
-    | 'ovsdb:interface-type-dpdkvhost'
-    | 'ovsdb:interface-type-dpdkvhostuser'
-    | 'ovsdb:interface-type-dpdkvhostuserclient'
-    | 'ovsdb:interface-type-geneve'
-    | 'ovsdb:interface-type-gre'
-    | 'ovsdb:interface-type-gre64'
-    | 'ovsdb:interface-type-internal'
-    | 'ovsdb:interface-type-ipsec-gre'
-    | 'ovsdb:interface-type-ipsec-gre64'
-    | 'ovsdb:interface-type-lisp'
-    | 'ovsdb:interface-type-patch'
-    | 'ovsdb:interface-type-stt'
-    | 'ovsdb:interface-type-system'
-    | 'ovsdb:interface-type-tap'
-    | 'ovsdb:interface-type-vxlan'
-    | 'ovsdb:interface-type-vxlan-gpe';
+  'interface-type': InterfaceTypeBase;
 }
 
 /** An entry of list /network-topology:network-topology/topology/node/ovsdb:openvswitch-external-ids (keys: external-id-key). */
@@ -339,12 +335,12 @@ export class NodePath<M extends Mode = 'exact'> extends DataPath<Node, M> {
   }
 
   /** leaf /network-topology:network-topology/topology/node/ovsdb:datapath-type. */
-  datapathType(): DataPath<'ovsdb:datapath-type-netdev' | 'ovsdb:datapath-type-system', M> {
+  datapathType(): DataPath<DatapathTypeBase, M> {
     return this.child(DataPath, { name: 'datapath-type', module: 'ovsdb' });
   }
 
   /** leaf /network-topology:network-topology/topology/node/ovsdb:fail-mode. */
-  failMode(): DataPath<'ovsdb:ovsdb-fail-mode-secure' | 'ovsdb:ovsdb-fail-mode-standalone', M> {
+  failMode(): DataPath<OvsdbFailModeBase, M> {
     return this.child(DataPath, { name: 'fail-mode', module: 'ovsdb' });
   }
 
@@ -365,7 +361,7 @@ export class NodePath<M extends Mode = 'exact'> extends DataPath<Node, M> {
 
   /** list /network-topology:network-topology/topology/node/ovsdb:protocol-entry (keys: protocol). */
   protocolEntry(): DataPath<ProtocolEntry[], M>;
-  protocolEntry(protocol: 'ovsdb:ovsdb-bridge-protocol-openflow-10' | 'ovsdb:ovsdb-bridge-protocol-openflow-11' | 'ovsdb:ovsdb-bridge-protocol-openflow-12' | 'ovsdb:ovsdb-bridge-protocol-openflow-13' | 'ovsdb:ovsdb-bridge-protocol-openflow-14' | 'ovsdb:ovsdb-bridge-protocol-openflow-15'): ProtocolEntryPath<M>;
+  protocolEntry(protocol: OvsdbBridgeProtocolBase): ProtocolEntryPath<M>;
   protocolEntry(keys: Any): ProtocolEntryPath<'pattern'>;
   protocolEntry(...keys: unknown[]): DataPath<unknown, Mode> {
     return this.child(ProtocolEntryPath, { name: 'protocol-entry', module: 'ovsdb', keys: ['string'] }, keys);
@@ -420,7 +416,7 @@ export class NodePath<M extends Mode = 'exact'> extends DataPath<Node, M> {
 
   /** list /network-topology:network-topology/topology/node/ovsdb:datapath-type-entry (keys: datapath-type). */
   datapathTypeEntry(): DataPath<DatapathTypeEntry[], M>;
-  datapathTypeEntry(datapathType: 'ovsdb:datapath-type-netdev' | 'ovsdb:datapath-type-system'): DatapathTypeEntryPath<M>;
+  datapathTypeEntry(datapathType: DatapathTypeBase): DatapathTypeEntryPath<M>;
   datapathTypeEntry(keys: Any): DatapathTypeEntryPath<'pattern'>;
   datapathTypeEntry(...keys: unknown[]): DataPath<unknown, Mode> {
     return this.child(DatapathTypeEntryPath, { name: 'datapath-type-entry', module: 'ovsdb', keys: ['string'] }, keys);
@@ -428,7 +424,7 @@ export class NodePath<M extends Mode = 'exact'> extends DataPath<Node, M> {
 
   /** list /network-topology:network-topology/topology/node/ovsdb:interface-type-entry (keys: interface-type). */
   interfaceTypeEntry(): DataPath<InterfaceTypeEntry[], M>;
-  interfaceTypeEntry(interfaceType: 'ovsdb:interface-type-dpdk' | 'ovsdb:interface-type-dpdkr' | 'ovsdb:interface-type-dpdkvhost' | 'ovsdb:interface-type-dpdkvhostuser' | 'ovsdb:interface-type-dpdkvhostuserclient' | 'ovsdb:interface-type-geneve' | 'ovsdb:interface-type-gre' | 'ovsdb:interface-type-gre64' | 'ovsdb:interface-type-internal' | 'ovsdb:interface-type-ipsec-gre' | 'ovsdb:interface-type-ipsec-gre64' | 'ovsdb:interface-type-lisp' | 'ovsdb:interface-type-patch' | 'ovsdb:interface-type-stt' | 'ovsdb:interface-type-system' | 'ovsdb:interface-type-tap' | 'ovsdb:interface-type-vxlan' | 'ovsdb:interface-type-vxlan-gpe'): InterfaceTypeEntryPath<M>;
+  interfaceTypeEntry(interfaceType: InterfaceTypeBase): InterfaceTypeEntryPath<M>;
   interfaceTypeEntry(keys: Any): InterfaceTypeEntryPath<'pattern'>;
   interfaceTypeEntry(...keys: unknown[]): DataPath<unknown, Mode> {
     return this.child(InterfaceTypeEntryPath, { name: 'interface-type-entry', module: 'ovsdb', keys: ['string'] }, keys);
@@ -497,7 +493,7 @@ export class TerminationPointPath<M extends Mode = 'exact'> extends DataPath<Ter
   }
 
   /** leaf /network-topology:network-topology/topology/node/termination-point/ovsdb:interface-type. */
-  interfaceType(): DataPath<'ovsdb:interface-type-dpdk' | 'ovsdb:interface-type-dpdkr' | 'ovsdb:interface-type-dpdkvhost' | 'ovsdb:interface-type-dpdkvhostuser' | 'ovsdb:interface-type-dpdkvhostuserclient' | 'ovsdb:interface-type-geneve' | 'ovsdb:interface-type-gre' | 'ovsdb:interface-type-gre64' | 'ovsdb:interface-type-internal' | 'ovsdb:interface-type-ipsec-gre' | 'ovsdb:interface-type-ipsec-gre64' | 'ovsdb:interface-type-lisp' | 'ovsdb:interface-type-patch' | 'ovsdb:interface-type-stt' | 'ovsdb:interface-type-system' | 'ovsdb:interface-type-tap' | 'ovsdb:interface-type-vxlan' | 'ovsdb:interface-type-vxlan-gpe', M> {
+  interfaceType(): DataPath<InterfaceTypeBase, M> {
     return this.child(DataPath, { name: 'interface-type', module: 'ovsdb' });
   }
 
@@ -698,7 +694,7 @@ export class InterfaceBfdStatusPath<M extends Mode = 'exact'> extends DataPath<I
 /** Path to an entry of list /network-topology:network-topology/topology/node/ovsdb:protocol-entry. */
 export class ProtocolEntryPath<M extends Mode = 'exact'> extends DataPath<ProtocolEntry, M> {
   /** leaf /network-topology:network-topology/topology/node/ovsdb:protocol-entry/protocol. */
-  protocol(): DataPath<'ovsdb:ovsdb-bridge-protocol-openflow-10' | 'ovsdb:ovsdb-bridge-protocol-openflow-11' | 'ovsdb:ovsdb-bridge-protocol-openflow-12' | 'ovsdb:ovsdb-bridge-protocol-openflow-13' | 'ovsdb:ovsdb-bridge-protocol-openflow-14' | 'ovsdb:ovsdb-bridge-protocol-openflow-15', M> {
+  protocol(): DataPath<OvsdbBridgeProtocolBase, M> {
     return this.child(DataPath, { name: 'protocol' });
   }
 }
@@ -791,7 +787,7 @@ export class ManagedNodeEntryPath<M extends Mode = 'exact'> extends DataPath<Man
 /** Path to an entry of list /network-topology:network-topology/topology/node/ovsdb:datapath-type-entry. */
 export class DatapathTypeEntryPath<M extends Mode = 'exact'> extends DataPath<DatapathTypeEntry, M> {
   /** leaf /network-topology:network-topology/topology/node/ovsdb:datapath-type-entry/datapath-type. */
-  datapathType(): DataPath<'ovsdb:datapath-type-netdev' | 'ovsdb:datapath-type-system', M> {
+  datapathType(): DataPath<DatapathTypeBase, M> {
     return this.child(DataPath, { name: 'datapath-type' });
   }
 }
@@ -799,7 +795,7 @@ export class DatapathTypeEntryPath<M extends Mode = 'exact'> extends DataPath<Da
 /** Path to an entry of list /network-topology:network-topology/topology/node/ovsdb:interface-type-entry. */
 export class InterfaceTypeEntryPath<M extends Mode = 'exact'> extends DataPath<InterfaceTypeEntry, M> {
   /** leaf /network-topology:network-topology/topology/node/ovsdb:interface-type-entry/interface-type. */
-  interfaceType(): DataPath<'ovsdb:interface-type-dpdk' | 'ovsdb:interface-type-dpdkr' | 'ovsdb:interface-type-dpdkvhost' | 'ovsdb:interface-type-dpdkvhostuser' | 'ovsdb:interface-type-dpdkvhostuserclient' | 'ovsdb:interface-type-geneve' | 'ovsdb:interface-type-gre' | 'ovsdb:interface-type-gre64' | 'ovsdb:interface-type-internal' | 'ovsdb:interface-type-ipsec-gre' | 'ovsdb:interface-type-ipsec-gre64' | 'ovsdb:interface-type-lisp' | 'ovsdb:interface-type-patch' | 'ovsdb:interface-type-stt' | 'ovsdb:interface-type-system' | 'ovsdb:interface-type-tap' | 'ovsdb:interface-type-vxlan' | 'ovsdb:interface-type-vxlan-gpe', M> {
+  interfaceType(): DataPath<InterfaceTypeBase, M> {
     return this.child(DataPath, { name: 'interface-type' });
   }
 }

@@ -3,6 +3,15 @@
 
 import { DataPath, ROOT, type Any, type Mode } from '../yang/binding.ts';
 
+// ----- Identities and enumerations -----
+
+/** Identities derived from neutron-provider-ext:network-type-base. */
+export type NetworkTypeBase =
+  | 'neutron-provider-ext:network-type-flat'
+  | 'neutron-provider-ext:network-type-gre'
+  | 'neutron-provider-ext:network-type-vlan'
+  | 'neutron-provider-ext:network-type-vxlan';
+
 // ----- Data: the JSON (RFC 7951) the datastore reads and writes -----
 
 /** container /neutron:neutron. */
@@ -25,11 +34,7 @@ export interface Network {
   'tenant-id'?: string;
   'admin-state-up'?: boolean;
   shared?: boolean;
-  'neutron-provider-ext:network-type'?:
-    | 'neutron-provider-ext:network-type-flat'
-    | 'neutron-provider-ext:network-type-gre'
-    | 'neutron-provider-ext:network-type-vlan'
-    | 'neutron-provider-ext:network-type-vxlan';
+  'neutron-provider-ext:network-type'?: NetworkTypeBase;
   'neutron-provider-ext:physical-network'?: string;
   'neutron-provider-ext:segmentation-id'?: string;
 }
@@ -167,7 +172,7 @@ export class NetworkPath<M extends Mode = 'exact'> extends DataPath<Network, M> 
   }
 
   /** leaf /neutron:neutron/networks/network/neutron-provider-ext:network-type. */
-  networkType(): DataPath<'neutron-provider-ext:network-type-flat' | 'neutron-provider-ext:network-type-gre' | 'neutron-provider-ext:network-type-vlan' | 'neutron-provider-ext:network-type-vxlan', M> {
+  networkType(): DataPath<NetworkTypeBase, M> {
     return this.child(DataPath, { name: 'network-type', module: 'neutron-provider-ext' });
   }
 

@@ -3,6 +3,11 @@
 
 import { DataPath, ROOT, type Any, type Mode, type Uint64 } from '../yang/binding.ts';
 
+// ----- Identities and enumerations -----
+
+/** Enumeration flow-node-inventory:ip-version. */
+export type IpVersion = 'unknown' | 'ipv4' | 'ipv6';
+
 // ----- Data: the JSON (RFC 7951) the datastore reads and writes -----
 
 /** container /opendaylight-inventory:nodes. */
@@ -141,7 +146,7 @@ export interface MatchIpMatch {
   'ip-protocol'?: number;
   'ip-dscp'?: number;
   'ip-ecn'?: number;
-  'ip-proto'?: 'unknown' | 'ipv4' | 'ipv6';
+  'ip-proto'?: IpVersion;
 }
 
 /** container /opendaylight-inventory:nodes/node/flow-node-inventory:table/flow/match/arp-source-hardware-address. */
@@ -303,7 +308,7 @@ export interface WriteActionsActionSetFieldIpMatch {
   'ip-protocol'?: number;
   'ip-dscp'?: number;
   'ip-ecn'?: number;
-  'ip-proto'?: 'unknown' | 'ipv4' | 'ipv6';
+  'ip-proto'?: IpVersion;
 }
 
 /** container /opendaylight-inventory:nodes/node/flow-node-inventory:table/flow/instructions/instruction/write-actions/action/set-field/arp-source-hardware-address. */
@@ -468,7 +473,7 @@ export interface ApplyActionsActionSetFieldIpMatch {
   'ip-protocol'?: number;
   'ip-dscp'?: number;
   'ip-ecn'?: number;
-  'ip-proto'?: 'unknown' | 'ipv4' | 'ipv6';
+  'ip-proto'?: IpVersion;
 }
 
 /** container /opendaylight-inventory:nodes/node/flow-node-inventory:table/flow/instructions/instruction/apply-actions/action/set-field/arp-source-hardware-address. */
@@ -633,7 +638,7 @@ export interface ClearActionsActionSetFieldIpMatch {
   'ip-protocol'?: number;
   'ip-dscp'?: number;
   'ip-ecn'?: number;
-  'ip-proto'?: 'unknown' | 'ipv4' | 'ipv6';
+  'ip-proto'?: IpVersion;
 }
 
 /** container /opendaylight-inventory:nodes/node/flow-node-inventory:table/flow/instructions/instruction/clear-actions/action/set-field/arp-source-hardware-address. */
@@ -1138,7 +1143,7 @@ export class MatchIpMatchPath<M extends Mode = 'exact'> extends DataPath<MatchIp
   }
 
   /** leaf /opendaylight-inventory:nodes/node/flow-node-inventory:table/flow/match/ip-match/ip-proto. */
-  ipProto(): DataPath<'unknown' | 'ipv4' | 'ipv6', M> {
+  ipProto(): DataPath<IpVersion, M> {
     return this.child(DataPath, { name: 'ip-proto' });
   }
 }
@@ -1597,7 +1602,7 @@ export class WriteActionsActionSetFieldIpMatchPath<M extends Mode = 'exact'> ext
   }
 
   /** leaf /opendaylight-inventory:nodes/node/flow-node-inventory:table/flow/instructions/instruction/write-actions/action/set-field/ip-match/ip-proto. */
-  ipProto(): DataPath<'unknown' | 'ipv4' | 'ipv6', M> {
+  ipProto(): DataPath<IpVersion, M> {
     return this.child(DataPath, { name: 'ip-proto' });
   }
 }
@@ -2052,7 +2057,7 @@ export class ApplyActionsActionSetFieldIpMatchPath<M extends Mode = 'exact'> ext
   }
 
   /** leaf /opendaylight-inventory:nodes/node/flow-node-inventory:table/flow/instructions/instruction/apply-actions/action/set-field/ip-match/ip-proto. */
-  ipProto(): DataPath<'unknown' | 'ipv4' | 'ipv6', M> {
+  ipProto(): DataPath<IpVersion, M> {
     return this.child(DataPath, { name: 'ip-proto' });
   }
 }
@@ -2507,7 +2512,7 @@ export class ClearActionsActionSetFieldIpMatchPath<M extends Mode = 'exact'> ext
   }
 
   /** leaf /opendaylight-inventory:nodes/node/flow-node-inventory:table/flow/instructions/instruction/clear-actions/action/set-field/ip-match/ip-proto. */
-  ipProto(): DataPath<'unknown' | 'ipv4' | 'ipv6', M> {
+  ipProto(): DataPath<IpVersion, M> {
     return this.child(DataPath, { name: 'ip-proto' });
   }
 }

@@ -3,6 +3,17 @@
 
 import { DataPath, ROOT, type Mode, type Uint64 } from '../yang/binding.ts';
 
+// ----- Identities and enumerations -----
+
+/** Identities derived from toaster:toast-type. */
+export type ToastType =
+  | 'toaster:frozen-bagel'
+  | 'toaster:frozen-waffle'
+  | 'toaster:hash-brown'
+  | 'toaster:wheat-bread'
+  | 'toaster:white-bread'
+  | 'toaster:wonder-bread';
+
 // ----- Data: the JSON (RFC 7951) the datastore reads and writes -----
 
 /** container /toaster:toaster. */
@@ -60,13 +71,7 @@ export type CancelToastOutput = Record<string, never>;
 /** input /toaster:make-toast/input. */
 export interface MakeToastInput {
   toasterDoneness?: number;
-  toasterToastType?:
-    | 'toaster:frozen-bagel'
-    | 'toaster:frozen-waffle'
-    | 'toaster:hash-brown'
-    | 'toaster:wheat-bread'
-    | 'toaster:white-bread'
-    | 'toaster:wonder-bread';
+  toasterToastType?: ToastType;
 }
 
 /** output /toaster:make-toast/output. */
