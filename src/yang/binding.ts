@@ -130,6 +130,7 @@ export function resolveDataPath(schema: Schema, path: DataPath<unknown, Mode>): 
   let bySchema = resolved.get(schema);
   if (!bySchema) resolved.set(schema, (bySchema = new WeakMap()));
   let p = bySchema.get(path);
-  if (!p) bySchema.set(path, (p = resolvePath(schema, path.steps as RawStep[], path.text)));
+  // Frozen: the same array is handed to every caller of this path.
+  if (!p) bySchema.set(path, (p = Object.freeze(resolvePath(schema, path.steps as RawStep[], path.text)) as InstancePath));
   return p;
 }
