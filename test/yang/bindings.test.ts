@@ -19,6 +19,14 @@ import { computeNodes, RPCS as CLOUDSCALER_RPCS } from '../../src/bindings/cloud
 import { neutron } from '../../src/bindings/neutron.ts';
 import { designations } from '../../src/bindings/designated-switch.ts';
 import { scaleinHistory } from '../../src/bindings/scalein-api.ts';
+import { designatedSwitches } from '../../src/bindings/designated-switch.ts';
+import { naptSwitches } from '../../src/bindings/odl-nat.ts';
+import { computeRegistry } from '../../src/bindings/scalein-api.ts';
+import { tunnelsState } from '../../src/bindings/itm-state.ts';
+import { terminationPointPath, topologyNodePath } from '../../src/southbound/ovsdb/topology.ts';
+import { flowPath, inventoryNodePath } from '../../src/southbound/openflow/flows.ts';
+import * as cloudscaler from '../../plugins/cloudscaler/model.ts';
+import * as elections from '../../plugins/elections/model.ts';
 import { memoryDatastore } from '../helpers/datastore.ts';
 import { tempDir } from '../helpers/tmp.ts';
 
@@ -69,6 +77,29 @@ t.test('builder paths are the steps and canonical text parsePath gives', async (
     t.same(resolveDataPath(schema, path), parsed, `${text}: resolves to what parsePath gives`);
   }
   t.equal(ROOT.text, '/');
+});
+
+t.test('the builders spell the paths the plugins and southbounds spell by hand', async (t) => {
+  const dpn = cloudscaler.dpnOf('18446744073709551615');
+  const bridge = 'ovsdb://uuid/5f0c/bridge/br-int';
+  const same: [DataPath<unknown, 'exact' | 'pattern'>, string][] = [
+    [ovsdbNode(bridge), topologyNodePath(bridge)],
+    [ovsdbNode(bridge).terminationPoint('tun0a1b2c3d4e5'), terminationPointPath(bridge, 'tun0a1b2c3d4e5')],
+    [nodes().node(`openflow:${dpn}`), inventoryNodePath(dpn)],
+    [nodes().node(`openflow:${dpn}`).table(21).flow('snat/r1'), flowPath(dpn, 21, 'snat/r1')],
+    [computeNodes().computeNode('compute 1'), cloudscaler.computeNode('compute 1')],
+    [computeNodes().computeNode('compute 1'), elections.computeNodePath('compute 1')],
+    [transportZones().transportZone('default-transport-zone').vteps(dpn), cloudscaler.vtep('default-transport-zone', dpn)],
+    [scaleinHistory().removedCompute('c/1'), cloudscaler.removedCompute('c/1')],
+    [computeRegistry().conflict(bridge), cloudscaler.conflict(bridge)],
+    [designations().designation('nat', 'r 1'), elections.designationPath('nat', 'r 1')],
+    [designatedSwitches().designatedSwitch('subnet-route', 's1'), elections.designatedSwitchPath('subnet-route', 's1')],
+    [naptSwitches().routerToNaptSwitch('r1'), elections.naptSwitchPath('r1')],
+    [neutron(), elections.NEUTRON],
+    [tunnelsState().stateTunnelList('tun0a1b2c3d4e5'), '/itm-state:tunnels_state/state-tunnel-list=tun0a1b2c3d4e5'],
+    [networkTopology().topology('ovsdb:1').node(ANY), `${cloudscaler.OVSDB_TOPOLOGY}/node=*`],
+  ];
+  for (const [built, byHand] of same) t.equal(built.text, byHand);
 });
 
 t.test('builders refuse what the path cannot be', async (t) => {
