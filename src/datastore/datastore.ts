@@ -9,6 +9,7 @@ import { inSpan } from '../telemetry/tracing.ts';
 import { YangError, asYangError, conflict } from '../errors.ts';
 import { decodeValue, decodeListEntry, toJsonValue, withPathKeys } from '../yang/json.ts';
 import { formatPath, parsePath, type InstancePath } from '../yang/path.ts';
+import { resolveDataPath, DataPath, type DeepPartial, type Mode } from '../yang/binding.ts';
 import type { DataObject, DataValue, LeafValue, Schema } from '../yang/schema.ts';
 import { leafString } from '../yang/cursor.ts';
 import { validateChanges } from '../yang/validate.ts';
@@ -128,8 +129,10 @@ export class Datastore {
   }
 
   /** Reads a node as JSON (lists as arrays) from the latest committed tree. */
-  read(store: StoreName, path: string | InstancePath): unknown {
-    const p = typeof path === 'string' ? parsePath(this.schema, path) : path;
+  read<T>(store: StoreName, path: DataPath<T>): T | undefined;
+  read(store: StoreName, path: string | InstancePath): unknown;
+  read(store: StoreName, path: string | InstancePath | DataPath<unknown>): unknown {
+    const p = instancePath(this.schema, path);
     const v = getAt(this.stores[store].head.root, p);
     return v === undefined ? undefined : toJsonValue(p[p.length - 1]?.schema, v);
   }
@@ -143,7 +146,8 @@ export class Datastore {
     return this.stores[store].head.revision;
   }
 
-  subscribe(store: StoreName, pattern: string, handler: ChangeHandler, opts?: SubscribeOptions): () => void {
+  /** `pattern`: an api-path where a list's keys may be `*`, or a DataPath built with ANY. */
+  subscribe<T = unknown>(store: StoreName, pattern: string | DataPath<T, Mode>, handler: ChangeHandler<T>, opts?: SubscribeOptions): () => void {
     return this.listeners.subscribe(store, pattern, handler, opts);
   }
 
@@ -294,6 +298,12 @@ export class Datastore {
   }
 }
 
+/** A path in any of the forms the datastore takes, resolved against the schema and validated. */
+function instancePath(schema: Schema, path: string | InstancePath | DataPath<unknown>): InstancePath {
+  if (typeof path === 'string') return parsePath(schema, path);
+  return path instanceof DataPath ? resolveDataPath(schema, path) : path;
+}
+
 /** A canonical api-path and every ancestor of it (`/a/b=1/c` -> itself, `/a/b=1`, `/a`). */
 function* ancestorsOf(path: string): Generator<string> {
   yield path;
@@ -335,35 +345,43 @@ export class Transaction {
     return this.store.name;
   }
 
-  private resolve(path: string | InstancePath): InstancePath {
-    return typeof path === 'string' ? parsePath(this.ds.schema, path) : path;
+  private resolve(path: string | InstancePath | DataPath<unknown>): InstancePath {
+    return instancePath(this.ds.schema, path);
   }
 
   /** Reads a node (JSON form) as this transaction sees it: its snapshot plus its own edits. */
-  read(path: string | InstancePath): unknown {
+  read<T>(path: DataPath<T>): T | undefined;
+  read(path: string | InstancePath): unknown;
+  read(path: string | InstancePath | DataPath<unknown>): unknown {
     const p = this.resolve(path);
     const v = getAt(this.working, p);
     return v === undefined ? undefined : toJsonValue(p[p.length - 1]?.schema, v);
   }
 
-  exists(path: string | InstancePath): boolean {
+  exists(path: string | InstancePath | DataPath<unknown>): boolean {
     return getAt(this.working, this.resolve(path)) !== undefined;
   }
 
   /** Creates or replaces the node at `path` with a JSON value (RFC 7951 form, lists as arrays). */
-  put(path: string | InstancePath, json: unknown): this {
+  put<T>(path: DataPath<T>, json: NoInfer<T>): this;
+  put(path: string | InstancePath, json: unknown): this;
+  put(path: string | InstancePath | DataPath<unknown>, json: unknown): this {
     const p = this.resolve(path);
     return this.edit('put', p, this.decode(p, json));
   }
 
   /** Merges a JSON value into the node at `path`. */
-  merge(path: string | InstancePath, json: unknown): this {
+  merge<T>(path: DataPath<T>, json: NoInfer<DeepPartial<T>>): this;
+  merge(path: string | InstancePath, json: unknown): this;
+  merge(path: string | InstancePath | DataPath<unknown>, json: unknown): this {
     const p = this.resolve(path);
     return this.edit('merge', p, this.decode(p, json));
   }
 
   /** Creates the node; fails with data-exists if it is there. */
-  create(path: string | InstancePath, json: unknown): this {
+  create<T>(path: DataPath<T>, json: NoInfer<T>): this;
+  create(path: string | InstancePath, json: unknown): this;
+  create(path: string | InstancePath | DataPath<unknown>, json: unknown): this {
     const p = this.resolve(path);
     if (getAt(this.working, p) !== undefined) {
       throw new YangError({ tag: 'data-exists', message: `${formatPath(p)} already exists`, path: formatPath(p) });
@@ -372,7 +390,7 @@ export class Transaction {
   }
 
   /** Deletes the node; fails with data-missing if it is not there. */
-  delete(path: string | InstancePath): this {
+  delete(path: string | InstancePath | DataPath<unknown>): this {
     const p = this.resolve(path);
     if (getAt(this.working, p) === undefined) {
       throw new YangError({ tag: 'data-missing', message: `${formatPath(p)} does not exist`, path: formatPath(p) });
@@ -381,7 +399,7 @@ export class Transaction {
   }
 
   /** Deletes the node if it is there. */
-  remove(path: string | InstancePath): this {
+  remove(path: string | InstancePath | DataPath<unknown>): this {
     const p = this.resolve(path);
     if (getAt(this.working, p) === undefined) return this;
     return this.edit('delete', p);

@@ -10,19 +10,21 @@ import { inSpan } from '../telemetry/tracing.ts';
 import { YangError } from '../errors.ts';
 import { toJsonValue } from '../yang/json.ts';
 import { formatPath, parseApiPath, resolvePath, type InstancePath, type InstanceStep } from '../yang/path.ts';
+import type { DataPath, Mode } from '../yang/binding.ts';
 import type { DataObject, DataValue, LeafValue, Schema, SchemaNode } from '../yang/schema.ts';
 import { leafString } from '../yang/cursor.ts';
 import { getAt, isObj, sameValue } from './tree.ts';
 import type { StoreName } from './datastore.ts';
 
-export interface Change {
+/** `T`: the JSON type of the pattern's node (a DataPath pattern gives it). */
+export interface Change<T = unknown> {
   type: 'created' | 'updated' | 'deleted';
   /** Canonical api-path of the instance. */
   path: string;
   /** List key values of the pattern's `*` steps, in order (canonical JSON values). */
   keys: LeafValue[][];
-  before?: unknown;
-  after?: unknown;
+  before?: T;
+  after?: T;
 }
 
 function lazyJson(change: Change, member: 'before' | 'after', schema: SchemaNode | undefined, value: DataValue | undefined): void {
@@ -45,7 +47,7 @@ function lazyJson(change: Change, member: 'before' | 'after', schema: SchemaNode
   });
 }
 
-export type ChangeHandler = (changes: Change[]) => void | Promise<void>;
+export type ChangeHandler<T = unknown> = (changes: Change<T>[]) => void | Promise<void>;
 
 export interface SubscribeOptions {
   /** Deliver the instances that exist now as `created` first (default true). */
@@ -79,9 +81,9 @@ export class ListenerHub {
     private readonly current: (store: StoreName) => DataObject,
   ) {}
 
-  subscribe(store: StoreName, pattern: string, handler: ChangeHandler, opts: SubscribeOptions = {}): () => void {
+  subscribe<T = unknown>(store: StoreName, pattern: string | DataPath<T, Mode>, handler: ChangeHandler<T>, opts: SubscribeOptions = {}): () => void {
     const steps = this.compile(pattern);
-    const sub: Subscription = { store, pattern: steps, handler, queue: Promise.resolve(), onError: opts.onError, active: true };
+    const sub: Subscription = { store, pattern: steps, handler: handler as ChangeHandler, queue: Promise.resolve(), onError: opts.onError, active: true };
     this.subs.add(sub);
     if (opts.replay !== false) {
       const root = this.current(store);
@@ -95,8 +97,9 @@ export class ListenerHub {
   }
 
   /** Compiles an api-path pattern (`*` keys on list steps) against the schema. */
-  compile(pattern: string): PatternStep[] {
-    const raw = parseApiPath(pattern);
+  compile(path: string | DataPath<unknown, Mode>): PatternStep[] {
+    const pattern = typeof path === 'string' ? path : path.text;
+    const raw = typeof path === 'string' ? parseApiPath(path) : path.steps;
     const wild = raw.map((s) => s.keys?.length === 1 && s.keys[0] === '*');
     const resolved = resolvePath(this.schema, raw.map((s, i) => (wild[i] ? { ...s, keys: undefined } : s)), pattern);
     return resolved.map((step, i) => {
