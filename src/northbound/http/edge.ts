@@ -80,14 +80,15 @@ export function createHttpEdge(opts: HttpEdgeOptions): HttpEdge {
     ...(opts.tls ? { https: { cert: readFileSync(opts.tls.cert), key: readFileSync(opts.tls.key) } } : {}),
   });
   const tracer = trace.getTracer(`sextant.${opts.name}`);
-  const expected = digest(`${opts.username}:${opts.password}`);
+  // The credentials as a client sends them (RFC 7617), compared as written: no lenient base64.
+  const expected = digest(Buffer.from(`${opts.username}:${opts.password}`).toString('base64'));
   const routes: HttpRoute[] = [];
   const spans = new WeakMap<FastifyRequest, Span>();
 
   const basicOk = (header: string | undefined): boolean => {
     const m = header ? /^Basic +([A-Za-z0-9+/=]+) *$/i.exec(header) : null;
     if (!m) return false;
-    return timingSafeEqual(digest(Buffer.from(m[1], 'base64')), expected);
+    return timingSafeEqual(digest(m[1]), expected);
   };
   const tokenOk = (header: string | string[] | undefined): boolean =>
     opts.token !== undefined && typeof header === 'string' && header !== '' && opts.token(header);
