@@ -30,7 +30,7 @@ export function bodyEncoding(req: FastifyRequest): Encoding | undefined {
 
 /**
  * The encoding to answer in: what Accept asks for, else the request body's encoding, else JSON.
- * Throws (406 at the edge, see errors.ts notAcceptable) when Accept names nothing we produce;
+ * Throws NotAcceptable (answered 406 by every RESTCONF error handler) when Accept names nothing we produce;
  * `lenient` (for error bodies) never refuses.
  */
 export function responseEncoding(req: FastifyRequest, lenient = false): Encoding {
