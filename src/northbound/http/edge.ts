@@ -8,6 +8,15 @@
  *
  * Refused credentials are thrown as an `Unauthorized` error (status 401, a Basic challenge already
  * set), so each owner's error handler answers it in its own error format.
+ *
+ *   const edge = createHttpEdge({ name: 'tacker', host, port: 0, username, password, maxBody, log, token });
+ *   await edge.app.register(async (app) => {
+ *     app.setErrorHandler((err, req, reply) => reply.code(isUnauthorized(err) ? 401 : 500).send({ error: { ... } }));
+ *     app.get('/vnfpkgm/v1/vnf_packages', ...);
+ *   }, { prefix: '/tacker' });
+ *   await edge.listen();           // edge.url, edge.port, edge.routes()
+ *   ...
+ *   await edge.close();            // stops accepting, lets requests in flight finish
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
