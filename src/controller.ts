@@ -102,6 +102,7 @@ export async function startController(config: Config, log: Logger = pino({ level
         maxBody: config.restconfMaxBody,
         dataMissingIs404: config.dataMissingIs404,
         tls: config.restconfTlsCert ? { cert: config.restconfTlsCert, key: config.restconfTlsKey } : undefined,
+        log: log.child({ northbound: 'restconf' }),
       },
     );
     await netconf.start();

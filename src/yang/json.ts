@@ -277,53 +277,31 @@ function leafValue(schema: Schema, node: SchemaNode, raw: unknown, path: string,
 
 // ----- encoding -----
 
-export interface EncodeOptions {
-  /** Drop `config false` nodes (content=config) or config nodes that hold no state (content=nonconfig). */
-  content?: 'all' | 'config' | 'nonconfig';
-  /** Levels below the start to include (RFC 8040 depth); undefined = unbounded. */
-  depth?: number;
-}
-
-/** Internal value -> plain JSON-ready value (lists as arrays). */
-export function toJsonValue(node: SchemaNode | undefined, value: DataValue, opts: EncodeOptions = {}, level = 1): unknown {
+/**
+ * Internal value -> plain JSON-ready value (lists as arrays). What to leave out (content, depth,
+ * fields) is decided before, by select.ts, for every encoding alike.
+ */
+export function toJsonValue(node: SchemaNode | undefined, value: DataValue): unknown {
   if (value instanceof Map) {
     const arr: unknown[] = [];
-    for (const entry of value.values()) arr.push(objectToJson(node, entry, opts, level));
+    for (const entry of value.values()) arr.push(objectToJson(node, entry));
     return arr;
   }
   if (node && (node.kind === 'leaf' || node.kind === 'leaf-list' || node.kind === 'anydata' || node.kind === 'anyxml')) return value;
-  if (typeof value === 'object' && value !== null && !Array.isArray(value)) return objectToJson(node, value as DataObject, opts, level);
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) return objectToJson(node, value as DataObject);
   return value;
 }
 
-function objectToJson(node: SchemaNode | undefined, obj: DataObject, opts: EncodeOptions, level: number): Record<string, unknown> {
+function objectToJson(node: SchemaNode | undefined, obj: DataObject): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  if (opts.depth !== undefined && level > opts.depth) return out;
-  for (const [member, v] of Object.entries(obj)) {
-    const child = node ? node.dataChildren.get(member) : undefined;
-    if (child && opts.content === 'config' && !child.config) continue;
-    // Keys stay in state views: a list entry is named by them.
-    if (child && opts.content === 'nonconfig' && child.config && !hasState(child) && !(node?.kind === 'list' && node.keys.includes(member))) continue;
-    if (opts.depth !== undefined && level + 1 > opts.depth && child && child.kind !== 'leaf' && child.kind !== 'leaf-list') continue;
-    out[member] = toJsonValue(child, v, opts, level + 1);
-  }
+  for (const [member, v] of Object.entries(obj)) out[member] = toJsonValue(node ? node.dataChildren.get(member) : undefined, v);
   return out;
 }
 
-/** True when a config node has config false descendants (it is kept in nonconfig output). */
-function hasState(n: SchemaNode): boolean {
-  if (!n.config) return true;
-  for (const c of n.dataChildren.values()) if (hasState(c)) return true;
-  return false;
-}
-
 /** Encodes a whole root object (top-level members). */
-export function encodeRoot(schema: Schema, root: DataObject, opts: EncodeOptions = {}): string {
+export function encodeRoot(schema: Schema, root: DataObject): string {
   const out: Record<string, unknown> = {};
-  for (const [member, v] of Object.entries(root)) {
-    const node = schema.roots.get(member);
-    out[member] = toJsonValue(node, v, opts, 1);
-  }
+  for (const [member, v] of Object.entries(root)) out[member] = toJsonValue(schema.roots.get(member), v);
   return JSON.stringify(out);
 }
 
@@ -344,23 +322,6 @@ export function withDefaults(node: SchemaNode, obj: DataObject): DataObject {
     }
   }
   return out;
-}
-
-/** A copy of a value with defaults filled at every level (RESTCONF with-defaults=report-all). */
-export function withDefaultsDeep(node: SchemaNode | undefined, value: DataValue): DataValue {
-  if (!node) return value;
-  if (value instanceof Map) {
-    const out: ListValue = new Map();
-    for (const [k, e] of value) out.set(k, withDefaultsDeep(node, e) as DataObject);
-    return out;
-  }
-  if (node.kind === 'leaf' || node.kind === 'leaf-list' || typeof value !== 'object' || value === null || Array.isArray(value)) return value;
-  const filled = withDefaults(node, value as DataObject);
-  for (const [m, v] of Object.entries(filled)) {
-    const child = node.dataChildren.get(m);
-    if (child && (child.kind === 'container' || child.kind === 'list')) filled[m] = withDefaultsDeep(child, v);
-  }
-  return filled;
 }
 
 /**

@@ -8,6 +8,7 @@ import { SaxesParser } from 'saxes';
 import { YangError } from '../errors.ts';
 import { encodeKeyValue, keyString } from './path.ts';
 import type { DataObject, DataValue, LeafValue, ListValue, Schema, SchemaNode } from './schema.ts';
+import { selectRoot, type Selection } from './select.ts';
 import { lexicalOf, parseLexical } from './types.ts';
 
 export interface XmlElement {
@@ -212,30 +213,26 @@ export function escapeXml(s: string): string {
   return s.replace(/[&<>"]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : '&quot;'));
 }
 
-export interface XmlEncodeOptions {
-  content?: 'all' | 'config' | 'nonconfig';
-  depth?: number;
-}
-
 /**
  * Encodes the instance(s) of a node as XML elements. `parentModule` is the module whose
  * namespace is the default in scope (undefined at the top: the namespace is always declared).
+ * What to leave out (content, depth, fields) is decided before, by select.ts.
  */
-export function encodeXmlMember(schema: Schema, node: SchemaNode, value: DataValue, parentModule?: string, opts: XmlEncodeOptions = {}, level = 1): string {
+export function encodeXmlMember(schema: Schema, node: SchemaNode, value: DataValue, parentModule?: string): string {
   if (value instanceof Map) {
     let s = '';
-    for (const entry of value.values()) s += element(schema, node, entry, parentModule, opts, level);
+    for (const entry of value.values()) s += element(schema, node, entry, parentModule);
     return s;
   }
   if (node.kind === 'leaf-list' && Array.isArray(value)) {
     let s = '';
-    for (const v of value as LeafValue[]) s += element(schema, node, v, parentModule, opts, level);
+    for (const v of value as LeafValue[]) s += element(schema, node, v, parentModule);
     return s;
   }
-  return element(schema, node, value, parentModule, opts, level);
+  return element(schema, node, value, parentModule);
 }
 
-function element(schema: Schema, node: SchemaNode, value: DataValue, parentModule: string | undefined, opts: XmlEncodeOptions, level: number): string {
+function element(schema: Schema, node: SchemaNode, value: DataValue, parentModule: string | undefined): string {
   const name = node.kind === 'input' || node.kind === 'output' ? node.kind : node.name;
   const nsAttr = node.module !== parentModule ? ` xmlns="${escapeXml(schema.modules.get(node.module)!.namespace)}"` : '';
   if (node.kind === 'leaf' || node.kind === 'leaf-list') {
@@ -251,13 +248,12 @@ function element(schema: Schema, node: SchemaNode, value: DataValue, parentModul
   if (node.kind === 'anydata' || node.kind === 'anyxml') {
     return `<${name}${nsAttr}>${plainToXml(value)}</${name}>`;
   }
-  const inner = encodeXmlChildren(schema, node, value as DataObject, opts, level);
+  const inner = encodeXmlChildren(schema, node, value as DataObject);
   return inner ? `<${name}${nsAttr}>${inner}</${name}>` : `<${name}${nsAttr}/>`;
 }
 
 /** Encodes the members of an object (a container, a list entry, rpc input...) as XML. */
-export function encodeXmlChildren(schema: Schema, node: SchemaNode, obj: DataObject, opts: XmlEncodeOptions = {}, level = 1): string {
-  if (opts.depth !== undefined && level > opts.depth) return '';
+export function encodeXmlChildren(schema: Schema, node: SchemaNode, obj: DataObject): string {
   let s = '';
   // List keys come first, in key order (RFC 7950 7.8.5).
   const members = Object.keys(obj);
@@ -267,9 +263,7 @@ export function encodeXmlChildren(schema: Schema, node: SchemaNode, obj: DataObj
   for (const m of members) {
     const child = node.dataChildren.get(m);
     if (!child) continue;
-    if (opts.content === 'config' && !child.config) continue;
-    if (opts.depth !== undefined && level + 1 > opts.depth && child.kind !== 'leaf' && child.kind !== 'leaf-list') continue;
-    s += encodeXmlMember(schema, child, obj[m], node.module, opts, level + 1);
+    s += encodeXmlMember(schema, child, obj[m], node.module);
   }
   return s;
 }
@@ -285,14 +279,12 @@ function rank(list: SchemaNode, member: string): number {
   return i < 0 ? list.keys.length : i;
 }
 
-/** Encodes a whole root object (top-level members), each with its namespace. */
-export function encodeXmlRoot(schema: Schema, root: DataObject, opts: XmlEncodeOptions = {}): string {
+/** Encodes a whole root object (top-level members), each with its namespace; `selection` first picks what is shown. */
+export function encodeXmlRoot(schema: Schema, root: DataObject, selection?: Selection): string {
   let s = '';
-  for (const [m, v] of Object.entries(root)) {
+  for (const [m, v] of Object.entries(selection ? selectRoot(schema, root, selection) : root)) {
     const node = schema.roots.get(m);
-    if (!node) continue;
-    if (opts.content === 'config' && !node.config) continue;
-    s += encodeXmlMember(schema, node, v, undefined, opts);
+    if (node) s += encodeXmlMember(schema, node, v, undefined);
   }
   return s;
 }

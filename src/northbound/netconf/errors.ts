@@ -4,9 +4,8 @@
  * the platform's api-path form into the XPath-like instance identifiers NETCONF clients expect.
  */
 import { YangError } from '../../errors.ts';
-import { parsePath } from '../../yang/path.ts';
+import { resolvedApiPath, xmlInstanceIdentifier, xmlnsAttributes } from '../../yang/instance-identifier.ts';
 import type { Schema } from '../../yang/schema.ts';
-import { lexicalOf } from '../../yang/types.ts';
 import { escapeXml } from '../../yang/xml.ts';
 
 export const NC_BASE = 'urn:ietf:params:xml:ns:netconf:base:1.0';
@@ -17,32 +16,10 @@ export const NC_BASE = 'urn:ietf:params:xml:ns:netconf:base:1.0';
  * A path that does not resolve in the schema (an unknown element) is given as it came.
  */
 function errorPath(schema: Schema | undefined, path: string): { text: string; xmlns: string } {
-  if (!schema) return { text: path, xmlns: '' };
-  let steps;
-  try {
-    steps = parsePath(schema, path);
-  } catch {
-    return { text: path, xmlns: '' };
-  }
-  const used = new Map<string, string>();
-  const name = (module: string, local: string) => {
-    const m = schema.modules.get(module)!;
-    used.set(m.prefix, m.namespace);
-    return `${m.prefix}:${local}`;
-  };
-  const literal = (v: string) => (v.includes("'") ? `"${v}"` : `'${v}'`);
-  let text = '';
-  for (const step of steps) {
-    const node = step.schema;
-    text += `/${name(node.module, node.name)}`;
-    if (node.kind === 'list' && step.keyValues) {
-      node.keys.forEach((k, i) => {
-        const key = node.dataChildren.get(k);
-        if (key) text += `[${name(key.module, key.name)}=${literal(lexicalOf(step.keyValues![i]))}]`;
-      });
-    } else if (node.kind === 'leaf-list' && step.key !== undefined) text += `[.=${literal(step.key)}]`;
-  }
-  return { text, xmlns: [...used].map(([p, ns]) => ` xmlns:${p}="${escapeXml(ns)}"`).join('') };
+  const steps = schema && resolvedApiPath(schema, path);
+  if (!schema || !steps) return { text: path, xmlns: '' };
+  const id = xmlInstanceIdentifier(schema, steps);
+  return { text: id.text, xmlns: xmlnsAttributes(id) };
 }
 
 export function rpcErrorXml(e: YangError, schema?: Schema): string {

@@ -1,10 +1,17 @@
 /**
  * The one place where errors become RESTCONF responses: YANG error-tag -> HTTP status (RFC 8040
  * section 7 with OpenDaylight's choices) and the `errors` body in JSON (key `errors`, as ODL
- * sends it) or XML (ietf-restconf namespace).
+ * sends it) or XML (ietf-restconf namespace). Each RESTCONF plugin installs `errorHandler` with
+ * its own dialect: RFC 8040 (error-path an instance-identifier, section 7.1) or OpenDaylight's
+ * legacy URLs (error-path as the api-path, missing data 404).
  */
-import { YangError, type ErrorTag } from '../../errors.ts';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { asYangError, YangError, type ErrorTag } from '../../errors.ts';
+import { jsonInstanceIdentifier, resolvedApiPath, xmlInstanceIdentifier, xmlnsAttributes } from '../../yang/instance-identifier.ts';
+import type { Schema } from '../../yang/schema.ts';
 import { escapeXml } from '../../yang/xml.ts';
+import { isUnauthorized } from '../http/edge.ts';
+import { DATA_TYPE, NotAcceptable, responseEncoding } from './negotiation.ts';
 
 export type Dialect = 'rfc8040' | 'legacy';
 
@@ -42,18 +49,37 @@ export function statusOf(e: YangError, opts: ErrorOptions): number {
   return STATUS[e.tag] ?? 500;
 }
 
-export function errorJson(e: YangError): string {
-  const error: Record<string, unknown> = { 'error-type': e.type, 'error-tag': e.tag, 'error-message': e.message };
-  if (e.appTag) error['error-app-tag'] = e.appTag;
-  if (e.path) error['error-path'] = e.path;
-  if (e.info) error['error-info'] = e.info;
-  return JSON.stringify({ errors: { error: [error] } });
+/** The error's path as an RFC 8040 instance-identifier when the schema resolves it, else as it came. */
+function resolved(e: YangError, schema: Schema | undefined) {
+  return e.path && schema ? resolvedApiPath(schema, e.path) : undefined;
 }
 
-export function errorXml(e: YangError): string {
+/** The `error` object of the JSON body. `schema` given: error-path as an instance-identifier (RFC 8040 7.1). */
+export function errorObject(e: YangError, schema?: Schema): Record<string, unknown> {
+  const error: Record<string, unknown> = { 'error-type': e.type, 'error-tag': e.tag, 'error-message': e.message };
+  if (e.appTag) error['error-app-tag'] = e.appTag;
+  if (e.path) {
+    const steps = resolved(e, schema);
+    error['error-path'] = steps ? jsonInstanceIdentifier(steps) || '/' : e.path;
+  }
+  if (e.info) error['error-info'] = e.info;
+  return error;
+}
+
+export function errorJson(e: YangError, schema?: Schema): string {
+  return JSON.stringify({ errors: { error: [errorObject(e, schema)] } });
+}
+
+export function errorXml(e: YangError, schema?: Schema): string {
   let s = `<errors xmlns="urn:ietf:params:xml:ns:yang:ietf-restconf"><error><error-type>${e.type}</error-type><error-tag>${e.tag}</error-tag>`;
   if (e.appTag) s += `<error-app-tag>${escapeXml(e.appTag)}</error-app-tag>`;
-  if (e.path) s += `<error-path>${escapeXml(e.path)}</error-path>`;
+  if (e.path) {
+    const steps = resolved(e, schema);
+    if (steps && schema) {
+      const id = xmlInstanceIdentifier(schema, steps);
+      s += `<error-path${xmlnsAttributes(id)}>${escapeXml(id.text || '/')}</error-path>`;
+    } else s += `<error-path>${escapeXml(e.path)}</error-path>`;
+  }
   s += `<error-message>${escapeXml(e.message)}</error-message>`;
   if (e.info) {
     s += '<error-info>';
@@ -61,4 +87,49 @@ export function errorXml(e: YangError): string {
     s += '</error-info>';
   }
   return `${s}</error></errors>`;
+}
+
+/** How one RESTCONF plugin answers errors. */
+export interface ErrorDialect extends ErrorOptions {
+  schema: Schema;
+}
+
+/** The path form of a dialect: RFC 8040 converts to instance-identifiers, legacy keeps api-paths. */
+function pathSchema(d: ErrorDialect): Schema | undefined {
+  return d.dialect === 'rfc8040' ? d.schema : undefined;
+}
+
+/** Sends `e` as an errors document in the encoding the client reads. */
+export function sendError(req: FastifyRequest, reply: FastifyReply, e: YangError, d: ErrorDialect, status?: number): FastifyReply {
+  const enc = responseEncoding(req, true);
+  return reply
+    .code(status ?? statusOf(e, d))
+    .type(DATA_TYPE[enc])
+    .send(enc === 'xml' ? errorXml(e, pathSchema(d)) : errorJson(e, pathSchema(d)));
+}
+
+/** The error handler of one RESTCONF plugin: everything its routes and hooks throw, and fastify's refusals. */
+export function errorHandler(d: ErrorDialect, maxBody: number) {
+  return (err: FastifyError, req: FastifyRequest, reply: FastifyReply): FastifyReply => {
+    if (isUnauthorized(err)) return sendError(req, reply, new YangError({ tag: 'access-denied', type: 'protocol', message: err.message }), d, 401);
+    if (err instanceof NotAcceptable) return sendError(req, reply, err, d, 406);
+    if (err instanceof YangError) return sendError(req, reply, err, d);
+    // fastify's own refusals: body too large, unsupported media type, unparsable request.
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return sendError(req, reply, new YangError({ tag: 'too-big', type: 'transport', message: `request body larger than ${maxBody} bytes` }), d);
+    }
+    if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || err.statusCode === 415) {
+      return sendError(req, reply, new YangError({ tag: 'invalid-value', type: 'protocol', message: `unsupported content-type ${String(req.headers['content-type'])}` }), d, 415);
+    }
+    if (err.statusCode && err.statusCode < 500) {
+      return sendError(req, reply, new YangError({ tag: 'malformed-message', type: 'rpc', message: err.message }), d, err.statusCode);
+    }
+    return sendError(req, reply, asYangError(err), d);
+  };
+}
+
+/** The answer for a URL no route of the plugin serves. */
+export function notFoundHandler(d: ErrorDialect) {
+  return (req: FastifyRequest, reply: FastifyReply): FastifyReply =>
+    sendError(req, reply, new YangError({ tag: 'invalid-value', type: 'protocol', message: `no RESTCONF resource at ${req.method} ${req.url}` }), d, 404);
 }

@@ -1,0 +1,173 @@
+/**
+ * The one way a Sextant HTTP listener is made. Every listener (RESTCONF, plugin-owned APIs on
+ * other ports) gets the same edge: authentication in one onRequest hook at the root, so no route
+ * added later by any owner escapes it; one OpenTelemetry span per request, with the route's
+ * handler running inside it (datastore and rpc spans nest); a body limit; optional TLS; the list
+ * of routes; a graceful close. The edge is created unlistened: owners register their encapsulated
+ * plugins (each with its own error handler and dialect), then `listen()`.
+ *
+ * Refused credentials are thrown as an `Unauthorized` error (status 401, a Basic challenge already
+ * set), so each owner's error handler answers it in its own error format.
+ *
+ *   const edge = createHttpEdge({ name: 'tacker', host, port: 0, username, password, maxBody, log, token });
+ *   await edge.app.register(async (app) => {
+ *     app.setErrorHandler((err, req, reply) => reply.code(isUnauthorized(err) ? 401 : 500).send({ error: { ... } }));
+ *     app.get('/vnfpkgm/v1/vnf_packages', ...);
+ *   }, { prefix: '/tacker' });
+ *   await edge.listen();           // edge.url, edge.port, edge.routes()
+ *   ...
+ *   await edge.close();            // stops accepting, lets requests in flight finish
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { context, trace, type Span } from '@opentelemetry/api';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+
+export interface HttpEdgeOptions {
+  /** Names the listener in spans and logs (`restconf`, `tacker`...). */
+  name: string;
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  username: string;
+  password: string;
+  /** Largest request body, in bytes (413 beyond). */
+  maxBody: number;
+  tls?: { cert: string; key: string };
+  /** Also accept an `X-Auth-Token` header this check approves (OpenStack-style APIs). */
+  token?: (token: string) => boolean;
+  log: Logger;
+}
+
+export interface HttpRoute {
+  method: string;
+  url: string;
+}
+
+export interface HttpEdge {
+  app: FastifyInstance;
+  /** Every route registered so far, one entry per method (fastify's HEAD twins of GET included). */
+  routes(): HttpRoute[];
+  listen(): Promise<void>;
+  /** Where it listens; valid after listen(). */
+  readonly port: number;
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+export const UNAUTHORIZED = 'SEXTANT_UNAUTHORIZED';
+
+/** Thrown by the edge's authentication hook; owners' error handlers render it (status 401). */
+export class Unauthorized extends Error {
+  readonly code = UNAUTHORIZED;
+  readonly statusCode = 401;
+  constructor() {
+    super('authentication required');
+  }
+}
+
+export function isUnauthorized(err: unknown): err is Unauthorized {
+  return (err as { code?: unknown } | null)?.code === UNAUTHORIZED;
+}
+
+const CHALLENGE = 'Basic realm="sextant"';
+
+/** Digests compare in constant time whatever the lengths; the length of a guess tells nothing. */
+function digest(text: string | Buffer): Buffer {
+  return createHash('sha256').update(text).digest();
+}
+
+export function createHttpEdge(opts: HttpEdgeOptions): HttpEdge {
+  const app = Fastify({
+    logger: false,
+    bodyLimit: opts.maxBody,
+    // A slow client cannot hold a request open for long; others are served meanwhile.
+    requestTimeout: 30_000,
+    connectionTimeout: 60_000,
+    routerOptions: { ignoreTrailingSlash: true },
+    ...(opts.tls ? { https: { cert: readFileSync(opts.tls.cert), key: readFileSync(opts.tls.key) } } : {}),
+  });
+  const tracer = trace.getTracer(`sextant.${opts.name}`);
+  // The credentials as a client sends them (RFC 7617), compared as written: no lenient base64.
+  const expected = digest(Buffer.from(`${opts.username}:${opts.password}`).toString('base64'));
+  const routes: HttpRoute[] = [];
+  const spans = new WeakMap<FastifyRequest, Span>();
+
+  const basicOk = (header: string | undefined): boolean => {
+    const m = header ? /^Basic +([A-Za-z0-9+/=]+) *$/i.exec(header) : null;
+    if (!m) return false;
+    return timingSafeEqual(digest(m[1]), expected);
+  };
+  const tokenOk = (header: string | string[] | undefined): boolean =>
+    opts.token !== undefined && typeof header === 'string' && header !== '' && opts.token(header);
+
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) routes.push({ method, url: route.url });
+    // The handler runs in its request's span, so spans it starts are children of it.
+    const handler = route.handler;
+    route.handler = function (this: FastifyInstance, req: FastifyRequest, reply: FastifyReply) {
+      const span = spans.get(req);
+      return span ? context.with(trace.setSpan(context.active(), span), () => handler.call(this, req, reply)) : handler.call(this, req, reply);
+    };
+  });
+
+  // Registered first: the span also covers refused and unknown requests.
+  app.addHook('onRequest', async (req) => {
+    const route = req.routeOptions.url;
+    spans.set(
+      req,
+      tracer.startSpan(`${req.method} ${route ?? req.url}`, {
+        attributes: { 'http.request.method': req.method, 'http.route': route ?? '', 'url.path': req.url },
+      }),
+    );
+  });
+  const endSpan = (req: FastifyRequest, reply: FastifyReply) => {
+    const span = spans.get(req);
+    if (!span) return;
+    spans.delete(req);
+    span.setAttribute('http.response.status_code', reply.statusCode);
+    span.end();
+  };
+  app.addHook('onResponse', async (req, reply) => endSpan(req, reply));
+  app.addHook('onRequestAbort', async (req) => {
+    spans.get(req)?.setAttribute('http.request.aborted', true);
+    spans.get(req)?.end();
+    spans.delete(req);
+  });
+
+  // The one authentication check: at the root, so it runs before every route of every owner.
+  app.addHook('onRequest', async (req, reply) => {
+    if (basicOk(req.headers.authorization) || tokenOk(req.headers['x-auth-token'])) return;
+    reply.header('WWW-Authenticate', CHALLENGE);
+    throw new Unauthorized();
+  });
+
+  // Owners set their own (encapsulated) error handlers; this one answers what reaches the root.
+  app.setErrorHandler((err: FastifyError, _req, reply) => {
+    const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500;
+    if (status >= 500) opts.log.error({ err, listener: opts.name }, 'request failed');
+    return reply.code(status).type('application/json').send({ error: { code: status, title: err.code ?? 'error', message: err.message } });
+  });
+
+  let port = opts.port;
+  const hostText = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+  const url = () => `${opts.tls ? 'https' : 'http'}://${hostText}:${port}`;
+  return {
+    app,
+    routes: () => routes.map((r) => ({ ...r })),
+    async listen() {
+      await app.listen({ host: opts.host, port: opts.port });
+      const addr = app.server.address();
+      port = typeof addr === 'object' && addr ? addr.port : opts.port;
+      opts.log.info({ listener: opts.name, url: url() }, 'listening');
+    },
+    get port() {
+      return port;
+    },
+    get url() {
+      return url();
+    },
+    close: () => app.close(),
+  };
+}

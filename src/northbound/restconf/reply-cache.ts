@@ -1,0 +1,73 @@
+/**
+ * Polling clients read the same unchanged data again and again: a GET reply is reused for as long
+ * as neither datastore has committed since it was encoded. The key is taken before the handler
+ * reads (so a reply is never filed under a revision older than its data); a small LRU bounded by
+ * count and bytes holds the bodies. Installed as hooks on the routes whose config says
+ * `replyCache: true`; one cache per RESTCONF server.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Datastore } from '../../datastore/datastore.ts';
+import { responseEncoding } from './negotiation.ts';
+
+/** Memory the cache may hold. */
+const CACHE_BYTES = 32 * 2 ** 20;
+const CACHE_ENTRIES = 64;
+
+export class ReplyCache {
+  private readonly replies = new Map<string, { type: string; body: Buffer }>();
+  private bytes = 0;
+
+  get(key: string): { type: string; body: Buffer } | undefined {
+    return this.replies.get(key);
+  }
+
+  remember(key: string, type: string, body: string | Buffer): void {
+    const bytes = Buffer.byteLength(body);
+    if (bytes > CACHE_BYTES / 4) return;
+    this.forget(key);
+    this.replies.set(key, { type, body: Buffer.from(body) });
+    this.bytes += bytes;
+    // Map order is insertion order: the first key is the least recently stored.
+    while (this.replies.size > CACHE_ENTRIES || this.bytes > CACHE_BYTES) this.forget(this.replies.keys().next().value!);
+  }
+
+  private forget(key: string): void {
+    const old = this.replies.get(key);
+    if (!old) return;
+    this.bytes -= old.body.length;
+    this.replies.delete(key);
+  }
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** GET replies of this route may be served from, and stored in, the reply cache. */
+    replyCache?: boolean;
+  }
+}
+
+/** Adds the cache's hooks to an (encapsulated) context. */
+export function useReplyCache(app: FastifyInstance, cache: ReplyCache, data: Datastore): void {
+  const keys = new WeakMap<FastifyRequest, string>();
+  app.addHook('onRequest', async (req, reply) => {
+    if (req.method !== 'GET' || !req.routeOptions.config.replyCache) return undefined;
+    let enc;
+    try {
+      enc = responseEncoding(req);
+    } catch {
+      return undefined; // the handler answers 406
+    }
+    const key = `${enc} ${data.revision('config')} ${data.revision('operational')} ${req.url}`;
+    const hit = cache.get(key);
+    if (hit) return reply.code(200).type(hit.type).send(hit.body);
+    keys.set(req, key);
+    return undefined;
+  });
+  app.addHook('onSend', async (req, reply, payload) => {
+    const key = keys.get(req);
+    if (key !== undefined && reply.statusCode === 200 && (typeof payload === 'string' || Buffer.isBuffer(payload))) {
+      cache.remember(key, String(reply.getHeader('content-type')), payload);
+    }
+    return payload;
+  });
+}
