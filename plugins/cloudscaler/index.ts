@@ -3,8 +3,9 @@
  * names clients use (scalein-api, scalein-rpc, genius' cloudscaler-rpc) and learns computes from
  * the OVSDB topology. See README.md for the paths other plugins read.
  */
-import { definePlugin, type PluginRpc } from '../../src/plugin/api.ts';
-import { COMPUTE_NODES, OVSDB_TOPOLOGY } from './model.ts';
+import { definePlugin, listener, phase, type PluginRpc } from '../../src/plugin/api.ts';
+import { ANY } from '../../src/yang/binding.ts';
+import { COMPUTE_NODES, ovsdbTopology } from './model.ts';
 import { learnComputes } from './registry.ts';
 import { deleteTeps, endJson, endScaleIn, outcomeJson, setTombstones, tombstoneBridges } from './scalein.ts';
 
@@ -38,6 +39,6 @@ export default definePlugin({
       await deleteTeps(ctx, names(input, 'scalein-compute-names'));
     },
   },
-  listeners: [{ store: 'operational', path: `${OVSDB_TOPOLOGY}/node=*`, handler: learnComputes }],
-  phases: [{ store: 'config', path: `${COMPUTE_NODES}/compute-node=*`, prepare: tombstoneBridges }],
+  listeners: [listener('operational', ovsdbTopology.node(ANY), learnComputes)],
+  phases: [phase('config', COMPUTE_NODES.computeNode(ANY), { prepare: tombstoneBridges })],
 });

@@ -2,11 +2,13 @@
  * Where the scale-in data lives (RFC 8040 api-paths) and how a compute is described. The only
  * place that spells these paths; other plugins read the same paths through the datastore.
  */
+import { computeNodes, type ComputeNode } from '../../src/bindings/cloudscaler-rpc.ts';
+import { transportZones } from '../../src/bindings/itm.ts';
+import { computeRegistry, scaleinHistory } from '../../src/bindings/scalein-api.ts';
 import { inventoryNodePath } from '../../src/southbound/openflow/flows.ts';
-import { dpnFromDatapathId as datapathIdToDpn, OVSDB_TOPOLOGY, topologyNodePath } from '../../src/southbound/ovsdb/topology.ts';
-import { encodeKeyValue } from '../../src/yang/path.ts';
+import { dpnFromDatapathId as datapathIdToDpn, ovsdbTopology, topologyNodePath } from '../../src/southbound/ovsdb/topology.ts';
 
-export { OVSDB_TOPOLOGY };
+export { ovsdbTopology };
 
 /** A datapath id: uint64, so never a JS number. */
 export type Dpn = bigint & { readonly __dpn: unique symbol };
@@ -28,28 +30,25 @@ export interface Compute {
   tombstoned: boolean;
 }
 
-export const COMPUTE_NODES = '/cloudscaler-rpc:compute-nodes';
-export const TRANSPORT_ZONES = '/itm:transport-zones';
-export const HISTORY = '/scalein-api:scalein-history';
-export const CONFLICTS = '/scalein-api:compute-registry';
+// The data this plugin is the source of (cloudscaler-rpc, scalein-api) and the paths of others'
+// that scale-in edits, all through the generated builders.
+export const COMPUTE_NODES = computeNodes();
+export const TRANSPORT_ZONES = transportZones();
+export const HISTORY = scaleinHistory();
+export const CONFLICTS = computeRegistry();
 
 export const bridgeNode = topologyNodePath;
-export const computeNode = (name: string) => `${COMPUTE_NODES}/compute-node=${encodeKeyValue(name)}`;
+export const computeNode = (name: string) => COMPUTE_NODES.computeNode(name);
 export const inventoryNode = (dpn: Dpn) => inventoryNodePath(dpn);
-export const vtep = (zone: string, dpn: Dpn) => `${TRANSPORT_ZONES}/transport-zone=${encodeKeyValue(zone)}/vteps=${dpn}`;
-export const removedCompute = (name: string) => `${HISTORY}/removed-compute=${encodeKeyValue(name)}`;
-export const conflict = (nodeId: string) => `${CONFLICTS}/conflict=${encodeKeyValue(nodeId)}`;
+export const vtep = (zone: string, dpn: Dpn) => TRANSPORT_ZONES.transportZone(zone).vteps(dpn);
+export const removedCompute = (name: string) => HISTORY.removedCompute(name);
+export const conflict = (nodeId: string) => CONFLICTS.conflict(nodeId);
 
 /** The external-id OVS carries on a tombstoned compute's bridge (pushed by the OVSDB southbound). */
 export const TOMBSTONE_KEY = 'tombstoned';
 
-/** JSON shape of a compute-node entry. */
-export interface ComputeNodeJson {
-  'compute-name': string;
-  nodeid?: string;
-  dpnid?: string | number;
-  tombstoned?: boolean;
-}
+/** JSON shape of a compute-node entry (generated from cloudscaler-rpc). */
+export type ComputeNodeJson = ComputeNode;
 
 export function computeFromJson(j: ComputeNodeJson): Compute | undefined {
   if (j.nodeid === undefined || j.dpnid === undefined) return undefined;

@@ -4,9 +4,11 @@
  * store, where tombstones persist. A second bridge claiming a registered name is refused and
  * reported, never allowed to overwrite.
  */
-import { retryOnConflict, type Change } from '../../src/datastore/datastore.ts';
+import { retryOnConflict, type Change, type Transaction } from '../../src/datastore/datastore.ts';
 import type { PluginContext } from '../../src/plugin/api.ts';
 import { YangError } from '../../src/errors.ts';
+import type { Node as TopologyNode } from '../../src/bindings/network-topology.ts';
+import { uint64 } from '../../src/yang/binding.ts';
 import {
   computeFromJson,
   computeNode,
@@ -18,34 +20,28 @@ import {
   type ComputeNodeJson,
 } from './model.ts';
 
-interface BridgeNodeJson {
-  'node-id': string;
-  'ovsdb:datapath-id'?: string;
-  'ovsdb:bridge-other-configs'?: { 'bridge-other-config-key': string; 'bridge-other-config-value'?: string }[];
-}
-
 /** What a bridge node says about itself, if it is a compute. */
-export function computeClaim(node: BridgeNodeJson): { name: string; nodeId: string; dpn: Compute['dpn'] } | undefined {
+export function computeClaim(node: TopologyNode): { name: string; nodeId: string; dpn: Compute['dpn'] } | undefined {
   const name = node['ovsdb:bridge-other-configs']?.find((c) => c['bridge-other-config-key'] === 'dp-desc')?.['bridge-other-config-value'];
   const dpn = node['ovsdb:datapath-id'] ? dpnFromDatapathId(node['ovsdb:datapath-id']) : undefined;
   if (!name || dpn === undefined) return undefined;
   return { name, nodeId: node['node-id'], dpn };
 }
 
-export async function learnComputes(changes: Change[], ctx: PluginContext): Promise<void> {
+export async function learnComputes(changes: Change<TopologyNode>[], ctx: PluginContext): Promise<void> {
   for (const c of changes) {
     if (c.type === 'deleted') {
       // A bridge that goes away takes its refused claim with it; a registered compute stays
       // (only scalein-computes-end removes it).
-      const nodeId = (c.before as BridgeNodeJson)['node-id'];
+      const nodeId = c.before!['node-id'];
       await retryOnConflict(() => ctx.data.transaction('operational').remove(conflict(nodeId)).commit());
       continue;
     }
-    const claim = computeClaim(c.after as BridgeNodeJson);
+    const claim = computeClaim(c.after!);
     if (!claim) continue;
     await retryOnConflict(async () => {
       const tx = ctx.data.transaction('config');
-      const existing = tx.read(computeNode(claim.name)) as ComputeNodeJson | undefined;
+      const existing = tx.read(computeNode(claim.name));
       const held = existing ? computeFromJson(existing) : undefined;
       if (held && (held.nodeId !== claim.nodeId || held.dpn !== claim.dpn)) {
         tx.cancel();
@@ -58,9 +54,9 @@ export async function learnComputes(changes: Change[], ctx: PluginContext): Prom
           .put(conflict(claim.nodeId), {
             'node-id': claim.nodeId,
             'compute-name': claim.name,
-            'claimed-dpn-id': claim.dpn.toString(),
+            'claimed-dpn-id': uint64(claim.dpn),
             'registered-node-id': held.nodeId,
-            'registered-dpn-id': held.dpn.toString(),
+            'registered-dpn-id': uint64(held.dpn),
             'detected-at': new Date().toISOString(),
           })
           .commit();
@@ -70,12 +66,12 @@ export async function learnComputes(changes: Change[], ctx: PluginContext): Prom
       // A compute scaled in while its switch stays connected must not come back by itself: the
       // same bridge node (same OVS database) is the same compute. A re-provisioned host comes
       // back with a new OVS database, hence a new node-id, and registers.
-      const removed = tx.read(removedCompute(claim.name)) as { 'node-id'?: string } | undefined;
+      const removed = tx.read(removedCompute(claim.name));
       if (removed?.['node-id'] === claim.nodeId) return tx.cancel();
       tx.put(computeNode(claim.name), {
         'compute-name': claim.name,
         nodeid: claim.nodeId,
-        dpnid: claim.dpn.toString(),
+        dpnid: uint64(claim.dpn),
         tombstoned: false,
       });
       await tx.commit();
@@ -85,8 +81,8 @@ export async function learnComputes(changes: Change[], ctx: PluginContext): Prom
 }
 
 /** Every registered compute, as the given transaction sees them. */
-export function readComputes(tx: { read(path: string): unknown }): Compute[] {
-  const list = (tx.read(`${COMPUTE_NODES}/compute-node`) as ComputeNodeJson[] | undefined) ?? [];
+export function readComputes(tx: Pick<Transaction, 'read'>): Compute[] {
+  const list = tx.read(COMPUTE_NODES.computeNode()) ?? [];
   return list.map(computeFromJson).filter((c): c is Compute => c !== undefined);
 }
 
@@ -110,7 +106,7 @@ const cache = new WeakMap<object, { revision: number; index: ComputeIndex }>();
  * The index for a transaction's snapshot of one datastore. Built once per config revision: a
  * call naming 100 of 1,000 computes should not convert and scan all 1,000 for each name.
  */
-export function computeIndex(store: object, tx: { read(path: string): unknown; snapshotRevision: number }): ComputeIndex {
+export function computeIndex(store: object, tx: Pick<Transaction, 'read' | 'snapshotRevision'>): ComputeIndex {
   let entry = cache.get(store);
   if (entry?.revision !== tx.snapshotRevision) {
     entry = { revision: tx.snapshotRevision, index: indexComputes(readComputes(tx)) };

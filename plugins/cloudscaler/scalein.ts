@@ -8,7 +8,8 @@ import { retryOnConflict, type Change, type Transaction } from '../../src/datast
 import type { PhaseWriter } from '../../src/datastore/phases.ts';
 import { YangError } from '../../src/errors.ts';
 import type { PluginContext } from '../../src/plugin/api.ts';
-import { vmPortOf, type TerminationPointJson } from '../../src/southbound/ovsdb/topology.ts';
+import { vmPortOf } from '../../src/southbound/ovsdb/topology.ts';
+import { uint64 } from '../../src/yang/binding.ts';
 import {
   bridgeNode,
   computeNode,
@@ -19,6 +20,7 @@ import {
   TRANSPORT_ZONES,
   vtep,
   type Compute,
+  dpnOf,
   type ComputeNodeJson,
   type Dpn,
 } from './model.ts';
@@ -30,7 +32,7 @@ export interface ComputeOutcome {
 }
 
 function computeJson(c: Compute) {
-  return { 'compute-name': c.name, 'dpn-id': c.dpn.toString(), 'node-id': c.nodeId };
+  return { 'compute-name': c.name, 'dpn-id': uint64(c.dpn), 'node-id': c.nodeId };
 }
 
 /** Sets or clears the tombstone of the named computes (start / recover). */
@@ -57,10 +59,9 @@ export async function setTombstones(ctx: PluginContext, entries: string[] | unde
  * (pushed by the OVSDB southbound). So the registry and the bridge can never disagree, not even
  * across a crash. A compute registered untombstoned adds nothing.
  */
-export function tombstoneBridges(changes: Change[], tx: PhaseWriter): void {
+export function tombstoneBridges(changes: Change<ComputeNodeJson>[], tx: PhaseWriter): void {
   for (const c of changes) {
-    const before = c.before as ComputeNodeJson | undefined;
-    const after = c.after as ComputeNodeJson | undefined;
+    const { before, after } = c;
     if (!after?.nodeid || (before?.tombstoned === true) === (after.tombstoned === true)) continue;
     tx.merge(bridgeNode(after.nodeid), {
       'node-id': after.nodeid,
@@ -75,7 +76,7 @@ export function outcomeJson(outcome: ComputeOutcome[]) {
 
 /** Ports of VMs still plugged into a compute's bridge (tunnel ports excluded). */
 export function boundPorts(ctx: PluginContext, compute: Compute): string[] {
-  const node = ctx.data.read('operational', bridgeNode(compute.nodeId)) as { 'termination-point'?: TerminationPointJson[] } | undefined;
+  const node = ctx.data.read('operational', bridgeNode(compute.nodeId));
   const ports: string[] = [];
   for (const tp of node?.['termination-point'] ?? []) {
     if (vmPortOf(tp) !== undefined) ports.push(tp['ovsdb:name'] ?? tp['tp-id']);
@@ -85,7 +86,7 @@ export function boundPorts(ctx: PluginContext, compute: Compute): string[] {
 
 /** Removes a compute's vteps from every transport zone. */
 function removeVteps(tx: Transaction, dpn: Dpn): void {
-  const zones = (tx.read(`${TRANSPORT_ZONES}/transport-zone`) as { 'zone-name': string; vteps?: { 'dpn-id': string | number }[] }[] | undefined) ?? [];
+  const zones = tx.read(TRANSPORT_ZONES.transportZone()) ?? [];
   for (const z of zones) {
     if (z.vteps?.some((v) => BigInt(v['dpn-id']) === dpn)) tx.remove(vtep(z['zone-name'], dpn));
   }
@@ -100,8 +101,8 @@ export interface EndResult {
 export async function endScaleIn(ctx: PluginContext, entries: string[] | undefined): Promise<EndResult> {
   return retryOnConflict(async () => {
     const tx = ctx.data.transaction('config');
-    const history = ((tx.read(`${HISTORY}/removed-compute`) as { 'compute-name': string; 'dpn-id': string; 'node-id': string }[] | undefined) ?? []).map(
-      (h) => ({ name: h['compute-name'], dpn: BigInt(h['dpn-id']) as Dpn, nodeId: h['node-id'], tombstoned: true }),
+    const history = (tx.read(HISTORY.removedCompute()) ?? []).flatMap((h) =>
+      h['dpn-id'] !== undefined && h['node-id'] !== undefined ? [{ name: h['compute-name'], dpn: dpnOf(h['dpn-id']), nodeId: h['node-id'], tombstoned: true }] : [],
     );
     const { found, removed } = resolveComputes(entries, computeIndex(ctx.data, tx), history);
     const notTombstoned = found.filter((c) => !c.tombstoned);

@@ -9,6 +9,8 @@ import { isDeepStrictEqual } from 'node:util';
 import { retryOnConflict, type Transaction } from '../../src/datastore/datastore.ts';
 import type { PluginContext } from '../../src/plugin/api.ts';
 import { flowJson, flowPath, INVENTORY_NODES, ofctlFlow } from '../../src/southbound/openflow/flows.ts';
+import { uint64 } from '../../src/yang/binding.ts';
+import type { DesignatedSwitch } from '../../src/bindings/designated-switch.ts';
 import { Inputs } from './inputs.ts';
 import {
   computeNodePath,
@@ -36,7 +38,7 @@ interface OwnedFlow {
   text: string;
 }
 
-function flowText(json: Record<string, unknown>): string {
+function flowText(json: Parameters<typeof ofctlFlow>[0]): string {
   try {
     return ofctlFlow(json);
   } catch {
@@ -51,7 +53,7 @@ interface Plan {
   flows: Map<WorkKey, Map<string, OwnedFlow>>;
   designations: Map<WorkKey, Designation | undefined>;
   serviceDpns: Map<WorkKey, Set<bigint>>;
-  views: Map<WorkKey, Record<string, unknown> | undefined>;
+  views: Map<WorkKey, DesignatedSwitch | undefined>;
   loads: Loads;
   revision: number;
   /** Whether a DPN is still there in this transaction's snapshot (see present()). */
@@ -73,17 +75,16 @@ export class Elections {
   /** Flows written per owner (work key): flow path -> flow. */
   private readonly owned = new Map<WorkKey, Map<string, OwnedFlow>>();
   private readonly serviceDpns = new Map<WorkKey, Set<bigint>>();
-  private readonly views = new Map<WorkKey, Record<string, unknown>>();
+  private readonly views = new Map<WorkKey, DesignatedSwitch>();
 
   constructor(private readonly ctx: PluginContext) {}
 
   /** Reads back what earlier runs stored: designations (stickiness) and the flows they own. */
   load(): Set<bigint> {
     const held = new Set<bigint>();
-    const list = (this.ctx.data.read('config', `${DESIGNATIONS}/designation`) as
-      | { 'service-type': ServiceType; 'service-id': string; 'dpn-id': string; 'elected-at'?: string }[]
-      | undefined) ?? [];
+    const list = this.ctx.data.read('config', DESIGNATIONS.designation()) ?? [];
     for (const d of list) {
+      if (d['dpn-id'] === undefined) continue;
       const key = serviceKey(d['service-type'], d['service-id']);
       const dpn = BigInt(d['dpn-id']);
       this.designations.set(key, { dpn, electedAt: d['elected-at'] ?? now(), reason: 'kept from before the restart' });
@@ -94,9 +95,7 @@ export class Elections {
         held.add(dpn);
       }
     }
-    const nodes = (this.ctx.data.read('config', `${INVENTORY_NODES}/node`) as
-      | { id: string; 'flow-node-inventory:table'?: { id: number; flow?: Record<string, unknown>[] }[] }[]
-      | undefined) ?? [];
+    const nodes = this.ctx.data.read('config', INVENTORY_NODES.node()) ?? [];
     for (const node of nodes) {
       const m = /^openflow:(\d+)$/.exec(node.id);
       if (!m) continue;
@@ -107,7 +106,7 @@ export class Elections {
           if (!owner) continue;
           let byPath = this.owned.get(owner);
           if (!byPath) this.owned.set(owner, (byPath = new Map()));
-          byPath.set(flowPath(dpn, table.id, String(flow.id)), { dpn, text: flowText(flow) });
+          byPath.set(flowPath(dpn, table.id, flow.id).text, { dpn, text: flowText(flow) });
           held.add(dpn);
         }
       }
@@ -259,8 +258,8 @@ export class Elections {
       if (next.dpn !== 0n) loads.set(next.dpn, (loads.get(next.dpn) ?? 0) + 1);
     }
     if (!current || current.dpn !== next.dpn) {
-      tx.put(designationPath(type, id), { 'service-type': type, 'service-id': id, 'dpn-id': next.dpn.toString(), 'elected-at': next.electedAt });
-      if (type === 'nat') tx.put(naptSwitchPath(id), { 'router-name': id, 'primary-switch-id': next.dpn.toString() });
+      tx.put(designationPath(type, id), { 'service-type': type, 'service-id': id, 'dpn-id': uint64(next.dpn), 'elected-at': next.electedAt });
+      if (type === 'nat') tx.put(naptSwitchPath(id), { 'router-name': id, 'primary-switch-id': uint64(next.dpn) });
       plan.writes += 2;
       if (current) this.ctx.log.info({ service: key, from: current.dpn.toString(), to: next.dpn.toString() }, `${type} ${id}: ${next.reason}`);
     }
@@ -271,9 +270,9 @@ export class Elections {
     plan.views.set(key, {
       'service-type': type,
       'service-id': id,
-      'dpn-id': next.dpn.toString(),
+      'dpn-id': uint64(next.dpn),
       ...(inputs.computes.get(next.dpn) ? { 'compute-name': inputs.computes.get(next.dpn)!.name } : {}),
-      candidates: [...candidates].sort((a, b) => (a < b ? -1 : 1)).map(String),
+      candidates: [...candidates].sort((a, b) => (a < b ? -1 : 1)).map(uint64),
       'elected-at': next.electedAt,
       reason: next.reason,
     });
@@ -289,7 +288,8 @@ export class Elections {
       if (!this.present(dpn, plan, tx)) continue;
       for (const f of flows) {
         const json = flowJson(dpn, f);
-        const path = flowPath(dpn, f.table, f.id);
+        // Owned flows are kept by their path's text (a map key), from the generated builder.
+        const path = flowPath(dpn, f.table, f.id).text;
         next.set(path, { dpn, text: flowText(json) });
         bodies.set(path, json);
       }
@@ -323,7 +323,7 @@ export class Elections {
       tx.put(ELECTIONS_STATUS, {
         'pending-services': pending,
         ...(pending === 0 ? { 'converged-at': now() } : {}),
-        'config-revision': String(plan.revision),
+        'config-revision': uint64(plan.revision),
       });
       await tx.commit();
     });

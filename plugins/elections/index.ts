@@ -7,7 +7,8 @@
 import type { Change } from '../../src/datastore/datastore.ts';
 import { definePlugin, type PluginContext } from '../../src/plugin/api.ts';
 import { markOnChange, WorkQueue } from '../../src/plugin/work-queue.ts';
-import { OVSDB_TOPOLOGY } from '../../src/southbound/ovsdb/topology.ts';
+import { ovsdbTopology } from '../../src/southbound/ovsdb/topology.ts';
+import { ANY, type DataPath, type Mode } from '../../src/yang/binding.ts';
 import { Elections } from './elections.ts';
 import { COMPUTE_NODES, NEUTRON, SUBNET_ROUTES, TRANSPORT_ZONES, type WorkKey } from './model.ts';
 
@@ -17,32 +18,30 @@ export interface ElectionsState {
   queue: WorkQueue<WorkKey>;
 }
 
-function listen(ctx: PluginContext, e: Elections, queue: WorkQueue<WorkKey>, reported: (dpn: bigint) => void): (() => void)[] {
+function listen(ctx: PluginContext, e: Elections, queue: WorkQueue<WorkKey>, reported: (dpn: bigint) => void): void {
   const inputs = e.inputs;
-  const on = (store: 'config' | 'operational', path: string, apply: (c: Change) => Iterable<WorkKey>) =>
-    markOnChange(ctx.data, queue, store, path, apply, (err) => ctx.log.error({ err }, `elections: listener on ${path} failed`));
-  return [
-    on('config', `${NEUTRON}/networks/network=*`, (c) => inputs.applyNetwork(c)),
-    on('config', `${NEUTRON}/subnets/subnet=*`, (c) => inputs.applySubnet(c)),
-    on('config', `${NEUTRON}/ports/port=*`, (c) => inputs.applyPort(c)),
-    on('config', `${NEUTRON}/routers/router=*`, (c) => inputs.applyRouter(c)),
-    on('config', `${SUBNET_ROUTES}/subnet-route=*`, (c) => inputs.applySubnetRoute(c)),
-    on('config', `${COMPUTE_NODES}/compute-node=*`, (c) => {
-      const { work, recovered } = inputs.applyCompute(c);
-      // A compute back in service: every service without a designated DPN elects again.
-      if (recovered) for (const k of e.undesignated()) work.add(k);
-      return work;
-    }),
-    on('config', `${TRANSPORT_ZONES}/transport-zone=*`, (c) => inputs.applyZone(c)),
-    on('config', `${OVSDB_TOPOLOGY}/node=*/termination-point=*`, (c) => inputs.applyTunnelPort(c)),
-    on('operational', `${OVSDB_TOPOLOGY}/node=*/ovsdb:datapath-id`, (c) => {
-      const work = inputs.applyDatapathId(c);
-      const dpn = inputs.bridges.get(c.keys[0][0] as string);
-      if (dpn !== undefined) reported(dpn);
-      return work;
-    }),
-    on('operational', `${OVSDB_TOPOLOGY}/node=*/termination-point=*`, (c) => inputs.applyReportedPort(c)),
-  ];
+  const on = <T>(store: 'config' | 'operational', path: DataPath<T, Mode>, apply: (c: Change<T>) => Iterable<WorkKey>) =>
+    markOnChange(ctx.data, queue, store, path, apply, (err) => ctx.log.error({ err }, `elections: listener on ${path.text} failed`));
+  on('config', NEUTRON.networks().network(ANY), (c) => inputs.applyNetwork(c));
+  on('config', NEUTRON.subnets().subnet(ANY), (c) => inputs.applySubnet(c));
+  on('config', NEUTRON.ports().port(ANY), (c) => inputs.applyPort(c));
+  on('config', NEUTRON.routers().router(ANY), (c) => inputs.applyRouter(c));
+  on('config', SUBNET_ROUTES.subnetRoute(ANY), (c) => inputs.applySubnetRoute(c));
+  on('config', COMPUTE_NODES.computeNode(ANY), (c) => {
+    const { work, recovered } = inputs.applyCompute(c);
+    // A compute back in service: every service without a designated DPN elects again.
+    if (recovered) for (const k of e.undesignated()) work.add(k);
+    return work;
+  });
+  on('config', TRANSPORT_ZONES.transportZone(ANY), (c) => inputs.applyZone(c));
+  on('config', ovsdbTopology.node(ANY).terminationPoint(ANY), (c) => inputs.applyTunnelPort(c));
+  on('operational', ovsdbTopology.node(ANY).datapathId(), (c) => {
+    const work = inputs.applyDatapathId(c);
+    const dpn = inputs.bridges.get(c.keys[0][0] as string);
+    if (dpn !== undefined) reported(dpn);
+    return work;
+  });
+  on('operational', ovsdbTopology.node(ANY).terminationPoint(ANY), (c) => inputs.applyReportedPort(c));
 }
 
 export default definePlugin({

@@ -4,6 +4,10 @@
  * takes one change and returns the work keys it affects, before and after the change, so a
  * service whose candidates changed is recomputed whichever way they changed.
  */
+import type { ComputeNode } from '../../src/bindings/cloudscaler-rpc.ts';
+import type { SubnetRoute } from '../../src/bindings/designated-switch.ts';
+import type { TransportZone } from '../../src/bindings/itm.ts';
+import type * as neutron from '../../src/bindings/neutron.ts';
 import type { Change } from '../../src/datastore/datastore.ts';
 import { dpnFromDatapathId, tpOption, vmPortOf, type TerminationPointJson } from '../../src/southbound/ovsdb/topology.ts';
 import { netKey, ROUTER_INTERFACE, serviceKey, type WorkKey } from './model.ts';
@@ -176,9 +180,9 @@ export class Inputs {
 
   // ---- applying changes ----------------------------------------------------------------------
 
-  applyNetwork(c: Change): Set<WorkKey> {
+  applyNetwork(c: Change<neutron.Network>): Set<WorkKey> {
     const id = c.keys[0][0] as string;
-    const after = c.after as { 'neutron-provider-ext:segmentation-id'?: string; 'neutron-provider-ext:network-type'?: string } | undefined;
+    const after = c.after;
     if (!after) this.networks.delete(id);
     else {
       const seg = after['neutron-provider-ext:segmentation-id'];
@@ -191,11 +195,11 @@ export class Inputs {
     return out;
   }
 
-  applySubnet(c: Change): Set<WorkKey> {
+  applySubnet(c: Change<neutron.Subnet>): Set<WorkKey> {
     const id = c.keys[0][0] as string;
     const before = this.subnets.get(id);
     if (before?.networkId) removeFrom(this.subnetsByNetwork, before.networkId, id);
-    const after = c.after as { 'network-id'?: string; cidr?: string } | undefined;
+    const after = c.after;
     if (!after) this.subnets.delete(id);
     else {
       this.subnets.set(id, { networkId: after['network-id'], cidr: after.cidr });
@@ -206,7 +210,7 @@ export class Inputs {
     return out;
   }
 
-  applyPort(c: Change): Set<WorkKey> {
+  applyPort(c: Change<neutron.Port>): Set<WorkKey> {
     const id = c.keys[0][0] as string;
     const out = new Set<WorkKey>();
     const before = this.ports.get(id);
@@ -217,9 +221,7 @@ export class Inputs {
       if (before.routerOf) removeFrom(this.routerInterfaces, before.routerOf, id);
       this.ports.delete(id);
     }
-    const j = c.after as
-      | { 'network-id'?: string; 'mac-address'?: string; 'fixed-ips'?: { 'subnet-id': string }[]; 'device-owner'?: string; 'device-id'?: string }
-      | undefined;
+    const j = c.after;
     if (j) {
       const port: Port = {
         id,
@@ -237,11 +239,9 @@ export class Inputs {
     return out;
   }
 
-  applyRouter(c: Change): Set<WorkKey> {
+  applyRouter(c: Change<neutron.Router>): Set<WorkKey> {
     const id = c.keys[0][0] as string;
-    const j = c.after as
-      | { external_gateway_info?: { 'external-network-id'?: string; 'enable-snat'?: boolean; 'external-fixed-ips'?: { 'ip-address': string }[] } }
-      | undefined;
+    const j = c.after;
     if (!j) this.routers.delete(id);
     else {
       const gw = j.external_gateway_info;
@@ -253,7 +253,7 @@ export class Inputs {
     return new Set([serviceKey('nat', id)]);
   }
 
-  applySubnetRoute(c: Change): Set<WorkKey> {
+  applySubnetRoute(c: Change<SubnetRoute>): Set<WorkKey> {
     const id = c.keys[0][0] as string;
     if (c.after) this.subnetRoutes.add(id);
     else this.subnetRoutes.delete(id);
@@ -261,9 +261,8 @@ export class Inputs {
   }
 
   /** Also reports whether a compute became eligible again (recovered or registered). */
-  applyCompute(c: Change): { work: Set<WorkKey>; recovered: boolean } {
-    const before = c.before as { dpnid?: string; nodeid?: string; tombstoned?: boolean } | undefined;
-    const after = c.after as { 'compute-name': string; dpnid?: string; nodeid?: string; tombstoned?: boolean } | undefined;
+  applyCompute(c: Change<ComputeNode>): { work: Set<WorkKey>; recovered: boolean } {
+    const { before, after } = c;
     const out = new Set<WorkKey>();
     if (before?.dpnid !== undefined && before.dpnid === after?.dpnid && before.nodeid === after?.nodeid) {
       // A tombstone set or cleared: eligibility changes, the flows of the compute's own VMs do not.
@@ -288,15 +287,14 @@ export class Inputs {
     return { work: out, recovered };
   }
 
-  applyZone(c: Change): Set<WorkKey> {
+  applyZone(c: Change<TransportZone>): Set<WorkKey> {
     const zone = c.keys[0][0] as string;
     const touched = new Set<bigint>();
     for (const [dpn, zones] of this.vteps) {
       if (zones.delete(zone)) touched.add(dpn);
       if (!zones.size) this.vteps.delete(dpn);
     }
-    const after = c.after as { vteps?: { 'dpn-id': string; 'ip-address'?: string }[] } | undefined;
-    for (const v of after?.vteps ?? []) {
+    for (const v of c.after?.vteps ?? []) {
       if (!v['ip-address']) continue;
       const d = BigInt(v['dpn-id']);
       let zones = this.vteps.get(d);
@@ -309,7 +307,7 @@ export class Inputs {
     return out;
   }
 
-  applyDatapathId(c: Change): Set<WorkKey> {
+  applyDatapathId(c: Change<string>): Set<WorkKey> {
     const node = c.keys[0][0] as string;
     const out = new Set<WorkKey>();
     const before = this.bridges.get(node);
@@ -329,16 +327,16 @@ export class Inputs {
   }
 
   /** A termination point Open vSwitch reports (operational). */
-  applyReportedPort(c: Change): Set<WorkKey> {
+  applyReportedPort(c: Change<TerminationPointJson>): Set<WorkKey> {
     const node = c.keys[0][0] as string;
     const out = new Set<WorkKey>();
-    const before = c.before ? vmPortOf(c.before as TerminationPointJson) : undefined;
+    const before = c.before ? vmPortOf(c.before) : undefined;
     if (before && this.locations.get(before)?.nodeId === node) {
       this.portWork(before, out);
       this.locations.delete(before);
       removeFrom(this.portsAtNode, node, before);
     }
-    const tp = c.after as TerminationPointJson | undefined;
+    const tp = c.after;
     const after = tp ? vmPortOf(tp) : undefined;
     if (tp && after) {
       this.locations.set(after, { nodeId: node, ofport: tp['ovsdb:ofport'] ?? tp['ovsdb:ofport_request'] });
@@ -349,10 +347,9 @@ export class Inputs {
   }
 
   /** A tunnel port of the config topology (the tunnels plugin's). */
-  applyTunnelPort(c: Change): Set<WorkKey> {
+  applyTunnelPort(c: Change<TerminationPointJson>): Set<WorkKey> {
     const node = c.keys[0][0] as string;
-    const before = c.before as TerminationPointJson | undefined;
-    const after = c.after as TerminationPointJson | undefined;
+    const { before, after } = c;
     const remoteBefore = before ? tpOption(before, 'remote_ip') : undefined;
     const remoteAfter = after ? tpOption(after, 'remote_ip') : undefined;
     if (remoteBefore === undefined && remoteAfter === undefined) return new Set();

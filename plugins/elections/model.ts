@@ -5,18 +5,22 @@
  * reports; config: the tunnel ports). Outputs: designations (config, for stickiness), ODL's
  * napt-switches (config), flows (config inventory), designated-switches (operational).
  */
-import { encodeKeyValue } from '../../src/yang/path.ts';
+import { computeNodes } from '../../src/bindings/cloudscaler-rpc.ts';
+import { designatedSwitches, designations, electionsStatus, subnetRoutes, type ServiceType } from '../../src/bindings/designated-switch.ts';
+import { transportZones } from '../../src/bindings/itm.ts';
+import { neutron } from '../../src/bindings/neutron.ts';
+import { naptSwitches } from '../../src/bindings/odl-nat.ts';
 
-export const NEUTRON = '/neutron:neutron';
-export const SUBNET_ROUTES = '/designated-switch:subnet-routes';
-export const DESIGNATIONS = '/designated-switch:designations';
-export const DESIGNATED_SWITCHES = '/designated-switch:designated-switches';
-export const ELECTIONS_STATUS = '/designated-switch:elections-status';
-export const NAPT_SWITCHES = '/odl-nat:napt-switches';
-export const COMPUTE_NODES = '/cloudscaler-rpc:compute-nodes';
-export const TRANSPORT_ZONES = '/itm:transport-zones';
+export const NEUTRON = neutron();
+export const SUBNET_ROUTES = subnetRoutes();
+export const DESIGNATIONS = designations();
+export const DESIGNATED_SWITCHES = designatedSwitches();
+export const ELECTIONS_STATUS = electionsStatus();
+export const NAPT_SWITCHES = naptSwitches();
+export const COMPUTE_NODES = computeNodes();
+export const TRANSPORT_ZONES = transportZones();
 
-export type ServiceType = 'nat' | 'subnet-route';
+export type { ServiceType };
 
 /**
  * A unit of work: a network (its L2 delivery flows) or a service (its election and flows).
@@ -32,12 +36,10 @@ export function parseKey(k: WorkKey): { kind: 'net' | ServiceType; id: string } 
   return { kind: k.slice(0, bar) as 'net' | ServiceType, id: k.slice(bar + 1) };
 }
 
-export const designationPath = (type: ServiceType, id: string) =>
-  `${DESIGNATIONS}/designation=${encodeKeyValue(type)},${encodeKeyValue(id)}`;
-export const designatedSwitchPath = (type: ServiceType, id: string) =>
-  `${DESIGNATED_SWITCHES}/designated-switch=${encodeKeyValue(type)},${encodeKeyValue(id)}`;
-export const computeNodePath = (name: string) => `${COMPUTE_NODES}/compute-node=${encodeKeyValue(name)}`;
-export const naptSwitchPath = (router: string) => `${NAPT_SWITCHES}/router-to-napt-switch=${encodeKeyValue(router)}`;
+export const designationPath = (type: ServiceType, id: string) => DESIGNATIONS.designation(type, id);
+export const designatedSwitchPath = (type: ServiceType, id: string) => DESIGNATED_SWITCHES.designatedSwitch(type, id);
+export const computeNodePath = (name: string) => COMPUTE_NODES.computeNode(name);
+export const naptSwitchPath = (router: string) => NAPT_SWITCHES.routerToNaptSwitch(router);
 
 /** Neutron's device-owner of a router's leg on a subnet. */
 export const ROUTER_INTERFACE = 'network:router_interface';

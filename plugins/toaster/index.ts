@@ -6,9 +6,10 @@
  * plugin that exercises rpcs, notifications and both stores.
  */
 import { YangError } from '../../src/errors.ts';
+import { toaster, type Toaster as ToasterJson } from '../../src/bindings/toaster.ts';
 import { definePlugin, type PluginContext } from '../../src/plugin/api.ts';
 
-const STATE = '/toaster:toaster';
+const STATE = toaster();
 
 interface Job {
   timer: NodeJS.Timeout;
@@ -21,15 +22,14 @@ interface Toaster {
   nextToastId: bigint;
 }
 
-async function writeState(ctx: PluginContext, state: Record<string, unknown>): Promise<void> {
+async function writeState(ctx: PluginContext, state: ToasterJson): Promise<void> {
   const tx = ctx.data.transaction('operational');
   tx.merge(STATE, state);
   await tx.commit();
 }
 
 function breadInStock(ctx: PluginContext): number {
-  const s = ctx.data.read('operational', STATE) as { amountOfBreadInStock?: number } | undefined;
-  return s?.amountOfBreadInStock ?? 0;
+  return ctx.data.read('operational', STATE)?.amountOfBreadInStock ?? 0;
 }
 
 export default definePlugin({
@@ -55,8 +55,7 @@ export default definePlugin({
         ctx.notifications.emit('toaster:toasterOutOfBread');
         throw new YangError({ tag: 'resource-denied', message: 'the toaster is out of bread' });
       }
-      const config = ctx.data.read('config', STATE) as { darknessFactor?: number } | undefined;
-      const darkness = config?.darknessFactor ?? 1000;
+      const darkness = ctx.data.read('config', STATE)?.darknessFactor ?? 1000;
       const doneness = input.toasterDoneness as number;
       // A real toaster heats for darkness x doneness; scaled so a default slice takes 50 ms.
       const millis = Math.round((darkness * doneness) / 100);

@@ -8,9 +8,12 @@
  */
 import type { Change } from '../../src/datastore/datastore.ts';
 import { YangError } from '../../src/errors.ts';
-import { definePlugin, type PluginContext } from '../../src/plugin/api.ts';
+import { definePlugin, phase, type PluginContext } from '../../src/plugin/api.ts';
 import { markOnChange, WorkQueue } from '../../src/plugin/work-queue.ts';
-import { dpnFromDatapathId, OVSDB_TOPOLOGY, type TerminationPointJson } from '../../src/southbound/ovsdb/topology.ts';
+import { computeNodes } from '../../src/bindings/cloudscaler-rpc.ts';
+import type { TransportZone } from '../../src/bindings/itm.ts';
+import { dpnFromDatapathId, ovsdbTopology } from '../../src/southbound/ovsdb/topology.ts';
+import { ANY, type DataPath, type Mode } from '../../src/yang/binding.ts';
 import { isTunnelName, Mesh, nodeKey, TRANSPORT_ZONES, VXLAN_TUNNEL_TYPE, type MeshKey } from './mesh.ts';
 
 /** What a running tunnels plugin holds (tests and benchmarks wait on its queue). */
@@ -19,20 +22,14 @@ export interface TunnelsState {
   queue: WorkQueue<MeshKey>;
 }
 
-interface ZoneJson {
-  'zone-name': string;
-  'tunnel-type'?: string;
-  vteps?: { 'dpn-id': string; 'ip-address'?: string }[];
-}
-
-const key = (c: Change) => c.keys[0]?.[0] as string;
+const key = (c: Change<unknown>) => c.keys[0]?.[0] as string;
 
 function listen(ctx: PluginContext, mesh: Mesh, queue: WorkQueue<MeshKey>): void {
   // apply returns the work a change causes (none for our own writes coming back).
-  const on = (store: 'config' | 'operational', path: string, apply: (c: Change) => MeshKey[]) =>
-    markOnChange(ctx.data, queue, store, path, apply, (err) => ctx.log.error({ err }, `tunnels: listener on ${path} failed`));
-  on('config', `${TRANSPORT_ZONES}/transport-zone=*`, (c) => {
-    const z = c.after as ZoneJson | undefined;
+  const on = <T>(store: 'config' | 'operational', path: DataPath<T, Mode>, apply: (c: Change<T>) => MeshKey[]) =>
+    markOnChange(ctx.data, queue, store, path, apply, (err) => ctx.log.error({ err }, `tunnels: listener on ${path.text} failed`));
+  on('config', TRANSPORT_ZONES.transportZone(ANY), (c) => {
+    const z = c.after;
     const before = mesh.zones.get(key(c));
     const touched = new Set(before?.vteps.keys() ?? []);
     if (!z) mesh.zones.delete(key(c));
@@ -46,26 +43,25 @@ function listen(ctx: PluginContext, mesh: Mesh, queue: WorkQueue<MeshKey>): void
     // Every member gains or loses a tunnel when the membership changes.
     return [...mesh.nodesOf(touched), 'join'];
   });
-  on('config', '/cloudscaler-rpc:compute-nodes/compute-node=*', (c) => {
-    const before = c.before as { dpnid?: string; nodeid?: string } | undefined;
-    const after = c.after as { dpnid?: string; nodeid?: string; tombstoned?: boolean } | undefined;
+  on('config', computeNodes().computeNode(ANY), (c) => {
+    const { before, after } = c;
     if (before?.dpnid !== undefined) mesh.setCompute(BigInt(before.dpnid), undefined);
     if (after?.dpnid !== undefined && after.nodeid) mesh.setCompute(BigInt(after.dpnid), { nodeId: after.nodeid, tombstoned: after.tombstoned === true });
     return [...[before?.nodeid, after?.nodeid].filter((n): n is string => !!n).map(nodeKey), 'join'];
   });
-  on('operational', `${OVSDB_TOPOLOGY}/node=*/ovsdb:datapath-id`, (c) => {
+  on('operational', ovsdbTopology.node(ANY).datapathId(), (c) => {
     const dpn = typeof c.after === 'string' ? dpnFromDatapathId(c.after) : undefined;
     if (dpn === undefined) mesh.bridges.delete(key(c));
     else mesh.bridges.set(key(c), dpn);
     return [nodeKey(key(c))];
   });
-  on('operational', `${OVSDB_TOPOLOGY}/node=*/ovsdb:openvswitch-other-configs=local_ip`, (c) => {
-    const ip = (c.after as { 'other-config-value'?: string } | undefined)?.['other-config-value'];
+  on('operational', ovsdbTopology.node(ANY).openvswitchOtherConfigs('local_ip'), (c) => {
+    const ip = c.after?.['other-config-value'];
     if (ip) mesh.localIps.set(key(c), ip);
     else mesh.localIps.delete(key(c));
     return ['join'];
   });
-  on('operational', `${OVSDB_TOPOLOGY}/node=*/termination-point=*`, (c) => {
+  on('operational', ovsdbTopology.node(ANY).terminationPoint(ANY), (c) => {
     const name = c.keys[1]?.[0] as string;
     if (!isTunnelName(name)) return [];
     const k = `${key(c)}\u0000${name}`;
@@ -74,9 +70,9 @@ function listen(ctx: PluginContext, mesh: Mesh, queue: WorkQueue<MeshKey>): void
     else mesh.reported.delete(k);
     return [nodeKey(key(c))];
   });
-  on('config', `${OVSDB_TOPOLOGY}/node=*/termination-point=*`, (c) => {
+  on('config', ovsdbTopology.node(ANY).terminationPoint(ANY), (c) => {
     const name = c.keys[1]?.[0] as string;
-    return isTunnelName(name) && mesh.notePort(key(c), name, c.after as TerminationPointJson | undefined) ? [nodeKey(key(c))] : [];
+    return isTunnelName(name) && mesh.notePort(key(c), name, c.after) ? [nodeKey(key(c))] : [];
   });
 }
 
@@ -85,9 +81,9 @@ function listen(ctx: PluginContext, mesh: Mesh, queue: WorkQueue<MeshKey>): void
  * ends are one host, and the flows would loop. Refused in the commit (the client gets the error;
  * nothing is written) rather than noticed after it, when there would be nothing left to do but log.
  */
-function refuseDuplicateTeps(changes: Change[]): void {
+function refuseDuplicateTeps(changes: Change<TransportZone>[]): void {
   for (const c of changes) {
-    const z = c.after as ZoneJson | undefined;
+    const z = c.after;
     const byIp = new Map<string, string>();
     for (const v of z?.vteps ?? []) {
       if (!v['ip-address']) continue;
@@ -97,7 +93,7 @@ function refuseDuplicateTeps(changes: Change[]): void {
           tag: 'invalid-value',
           appTag: 'duplicate-tep',
           message: `transport zone ${z!['zone-name']}: DPNs ${other} and ${v['dpn-id']} have the same TEP address ${v['ip-address']}`,
-          path: `${c.path}/vteps=${v['dpn-id']}`,
+          path: TRANSPORT_ZONES.transportZone(z!['zone-name']).vteps(v['dpn-id']).text,
         });
       }
       byIp.set(v['ip-address'], String(v['dpn-id']));
@@ -111,7 +107,7 @@ export default definePlugin({
   provides: ['itm-state'],
   // The computes (and their tombstones) are registered by cloudscaler.
   uses: ['cloudscaler-rpc'],
-  phases: [{ store: 'config', path: `${TRANSPORT_ZONES}/transport-zone=*`, validate: refuseDuplicateTeps }],
+  phases: [phase('config', TRANSPORT_ZONES.transportZone(ANY), { validate: refuseDuplicateTeps })],
   start(ctx): TunnelsState {
     const mesh = new Mesh(ctx);
     const queue = new WorkQueue<MeshKey>({

@@ -14,15 +14,17 @@ import {
   VXLAN_INTERFACE_TYPE,
   type TerminationPointJson,
 } from '../../src/southbound/ovsdb/topology.ts';
-import { encodeKeyValue } from '../../src/yang/path.ts';
+import { transportZones, type TunnelTypeBase } from '../../src/bindings/itm.ts';
+import { tunnelsState } from '../../src/bindings/itm-state.ts';
+import { uint64 } from '../../src/yang/binding.ts';
 
-export const TRANSPORT_ZONES = '/itm:transport-zones';
+export const TRANSPORT_ZONES = transportZones();
 export const DEFAULT_ZONE = 'default-transport-zone';
-export const VXLAN_TUNNEL_TYPE = 'odl-interface:tunnel-type-vxlan';
-const TUNNEL_STATE = '/itm-state:tunnels_state';
-const zonePath = (zone: string) => `${TRANSPORT_ZONES}/transport-zone=${encodeKeyValue(zone)}`;
-const vtepPath = (zone: string, dpn: bigint) => `${zonePath(zone)}/vteps=${dpn}`;
-const statePath = (name: string) => `${TUNNEL_STATE}/state-tunnel-list=${encodeKeyValue(name)}`;
+export const VXLAN_TUNNEL_TYPE: TunnelTypeBase = 'odl-interface:tunnel-type-vxlan';
+const TUNNEL_STATE = tunnelsState();
+const zonePath = (zone: string) => TRANSPORT_ZONES.transportZone(zone);
+const vtepPath = (zone: string, dpn: bigint) => zonePath(zone).vteps(dpn);
+const statePath = (name: string) => TUNNEL_STATE.stateTunnelList(name);
 
 /**
  * Tunnel ports get OpenFlow port numbers from here up (asked for with ofport_request), so that
@@ -168,7 +170,7 @@ export class Mesh {
         for (const t of tunnels.values()) {
           // The listener may not have delivered our previous commit yet: the snapshot is the
           // truth for a port the index does not know, so a port number is never handed out twice.
-          const had = have.get(t.name) ?? (tx.read(terminationPointPath(node, t.name)) as TerminationPointJson | undefined);
+          const had = have.get(t.name) ?? tx.read(terminationPointPath(node, t.name));
           const ofport = had?.['ovsdb:ofport_request'] ?? allocate(used);
           if (ofport === undefined) {
             this.ctx.log.error({ node }, `no OpenFlow port number left for tunnel ${t.name} on ${node}`);
@@ -196,7 +198,7 @@ export class Mesh {
     await retryOnConflict(async () => {
       const tx = this.ctx.data.transaction('config');
       if (!tx.exists(zonePath(DEFAULT_ZONE))) tx.merge(zonePath(DEFAULT_ZONE), { 'zone-name': DEFAULT_ZONE, 'tunnel-type': VXLAN_TUNNEL_TYPE });
-      for (const j of joiners) tx.merge(vtepPath(DEFAULT_ZONE, j.dpn), { 'dpn-id': j.dpn.toString(), 'ip-address': j.ip });
+      for (const j of joiners) tx.merge(vtepPath(DEFAULT_ZONE, j.dpn), { 'dpn-id': uint64(j.dpn), 'ip-address': j.ip });
       await tx.commit();
     });
     for (const j of joiners) this.ctx.log.info({ dpn: j.dpn.toString(), ip: j.ip }, `compute dpn ${j.dpn} joined ${DEFAULT_ZONE} (scale-out)`);
@@ -233,8 +235,8 @@ export class Mesh {
         if (prev.get(t.name) === text) continue;
         tx.put(statePath(t.name), {
           'tunnel-interface-name': t.name,
-          'src-info': { 'tep-device-id': t.srcDpn.toString(), 'tep-ip': t.localIp },
-          'dst-info': { 'tep-device-id': t.dstDpn.toString(), 'tep-ip': t.remoteIp },
+          'src-info': { 'tep-device-id': uint64(t.srcDpn), 'tep-ip': t.localIp },
+          'dst-info': { 'tep-device-id': uint64(t.dstDpn), 'tep-ip': t.remoteIp },
           'transport-type': VXLAN_TUNNEL_TYPE,
           'oper-state': up ? 'up' : 'down',
           ...(ofport !== undefined ? { ofport } : {}),
@@ -257,7 +259,7 @@ export class Mesh {
   }
 }
 
-function zonePathOfVtep(mesh: Mesh, dpn: bigint): string {
+function zonePathOfVtep(mesh: Mesh, dpn: bigint) {
   for (const [zone, z] of mesh.zones) if (z.vteps.has(dpn)) return vtepPath(zone, dpn);
   return vtepPath(DEFAULT_ZONE, dpn);
 }

@@ -20,6 +20,7 @@
 import { trace } from '@opentelemetry/api';
 import { YangError } from '../errors.ts';
 import { inSpan } from '../telemetry/tracing.ts';
+import type { DataPath, Mode } from '../yang/binding.ts';
 import type { InstancePath } from '../yang/path.ts';
 import type { DataObject } from '../yang/schema.ts';
 import type { StoreName, Transaction } from './datastore.ts';
@@ -38,8 +39,8 @@ export interface CommitPhases {
   /** Who registered it (a plugin's name): named in errors and spans. */
   owner: string;
   store: StoreName;
-  /** api-path pattern; `*` stands for any key of a list step. */
-  path: string;
+  /** api-path pattern (a generated path with ANY keys, or text where `*` stands for any key). */
+  path: string | DataPath<unknown, Mode>;
   priority?: number;
   prepare?(changes: Change[], tx: PhaseWriter): void | Promise<void>;
   validate?(changes: Change[], view: PhaseView): void | Promise<void>;
@@ -160,7 +161,7 @@ export class CommitPhaseRegistry {
           Promise.resolve().then(fn),
           new Promise<never>((_, reject) => {
             timer = setTimeout(
-              () => reject(new YangError({ tag: 'operation-failed', message: `plugin "${owner}" did not finish ${phase} on ${reg.spec.path} within ${this.timeoutMs} ms`, info: { plugin: owner } })),
+              () => reject(new YangError({ tag: 'operation-failed', message: `plugin "${owner}" did not finish ${phase} on ${String(reg.spec.path)} within ${this.timeoutMs} ms`, info: { plugin: owner } })),
               this.timeoutMs,
             );
           }),
@@ -169,7 +170,7 @@ export class CommitPhaseRegistry {
     } catch (e) {
       if (e instanceof YangError) throw e;
       this.report(e, owner, phase);
-      throw new YangError({ tag: 'operation-failed', message: `plugin "${owner}" failed in ${phase} on ${reg.spec.path}: ${(e as Error)?.message ?? String(e)}`, info: { plugin: owner } });
+      throw new YangError({ tag: 'operation-failed', message: `plugin "${owner}" failed in ${phase} on ${String(reg.spec.path)}: ${(e as Error)?.message ?? String(e)}`, info: { plugin: owner } });
     } finally {
       clearTimeout(timer);
     }

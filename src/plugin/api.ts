@@ -12,8 +12,10 @@ import type { Logger } from 'pino';
 import type { Cluster } from '../cluster/cluster.ts';
 import type { OptionSpec, OptionValue } from '../config.ts';
 import type { Change, Datastore, StoreName } from '../datastore/datastore.ts';
-import type { CommitPhases } from '../datastore/phases.ts';
+import type { CommitPhases, PhaseView, PhaseWriter } from '../datastore/phases.ts';
+import type { YangError } from '../errors.ts';
 import type { NotificationHandler } from '../rpc/notifications.ts';
+import type { DataPath, Mode } from '../yang/binding.ts';
 import type { Schema } from '../yang/schema.ts';
 import type { PluginHttp } from './http.ts';
 
@@ -70,21 +72,35 @@ export type PluginRpc<S = unknown> = (input: Record<string, unknown>, ctx: Plugi
 
 export interface PluginListener<S = unknown> {
   store: StoreName;
-  /** api-path pattern; `*` stands for any key of a list step. */
-  path: string;
+  /** api-path pattern (a generated path with ANY keys, or text where `*` stands for any key). */
+  path: string | DataPath<unknown, Mode>;
   handler: (changes: Change[], ctx: PluginContext, state: S) => void | Promise<void>;
 }
 
+/** A typed listener entry for a plugin's table: the changes carry the path's JSON type. */
+export function listener<T, S = unknown>(
+  store: StoreName,
+  path: DataPath<T, Mode>,
+  handler: (changes: Change<T>[], ctx: PluginContext, state: S) => void | Promise<void>,
+): PluginListener<S> {
+  return { store, path, handler: handler as PluginListener<S>['handler'] };
+}
+
 /** A commit phase declared in the plugin's table; the callbacks also get the context and state. */
-export interface PluginPhases<S = unknown> {
+export interface PluginPhases<S = unknown, T = unknown> {
   store: StoreName;
-  path: string;
+  path: string | DataPath<T, Mode>;
   /** Lower runs first (default 0). */
   priority?: number;
-  prepare?: (...args: [...Parameters<NonNullable<CommitPhases['prepare']>>, PluginContext, S]) => void | Promise<void>;
-  validate?: (...args: [...Parameters<NonNullable<CommitPhases['validate']>>, PluginContext, S]) => void | Promise<void>;
-  apply?: (...args: [...Parameters<NonNullable<CommitPhases['apply']>>, PluginContext, S]) => void;
-  abort?: (...args: [...Parameters<NonNullable<CommitPhases['abort']>>, PluginContext, S]) => void;
+  prepare?: (changes: Change<T>[], tx: PhaseWriter, ctx: PluginContext, state: S) => void | Promise<void>;
+  validate?: (changes: Change<T>[], view: PhaseView, ctx: PluginContext, state: S) => void | Promise<void>;
+  apply?: (changes: Change<T>[], ctx: PluginContext, state: S) => void;
+  abort?: (changes: Change<T>[], error: YangError, ctx: PluginContext, state: S) => void;
+}
+
+/** A typed phase entry for a plugin's table: the changes carry the path's JSON type. */
+export function phase<T, S = unknown>(store: StoreName, path: DataPath<T, Mode>, callbacks: Omit<PluginPhases<S, T>, 'store' | 'path'>): PluginPhases<S> {
+  return { store, path, ...callbacks } as unknown as PluginPhases<S>;
 }
 
 /** A named HTTP listener the plugin serves routes on; its port is the option `--<name>-port`. */

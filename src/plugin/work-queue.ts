@@ -6,6 +6,7 @@
  * reconciliation is level-triggered: whatever changed, the next batch recomputes from the
  * current state.
  */
+import type { DataPath, Mode } from '../yang/binding.ts';
 import type { Change, Datastore, StoreName } from '../datastore/datastore.ts';
 
 export interface WorkQueueOptions<K> {
@@ -98,15 +99,15 @@ export class WorkQueue<K> {
  * Subscribes to a pattern and marks on `queue` the keys `apply` returns for each change (it
  * usually updates the plugin's indexes as it goes). A failing `apply` is reported, not thrown.
  */
-export function markOnChange<K>(
+export function markOnChange<K, T = unknown>(
   data: Pick<Datastore, 'subscribe'>,
   queue: WorkQueue<K>,
   store: StoreName,
-  path: string,
-  apply: (c: Change) => Iterable<K>,
+  path: string | DataPath<T, Mode>,
+  apply: (c: Change<T>) => Iterable<K>,
   onError: (e: unknown) => void,
 ): () => void {
-  return data.subscribe(
+  return data.subscribe<T>(
     store,
     path,
     (changes) => {

@@ -15,7 +15,7 @@ const spec: FlowSpec = {
 };
 
 t.test('a flow in the inventory model and as ovs-ofctl text', async (t) => {
-  t.equal(flowPath(161n, 51, 'a/b'), '/opendaylight-inventory:nodes/node=openflow%3A161/flow-node-inventory:table=51/flow=a%2Fb', 'path with encoded keys');
+  t.equal(flowPath(161n, 51, 'a/b').text, '/opendaylight-inventory:nodes/node=openflow%3A161/flow-node-inventory:table=51/flow=a%2Fb', 'path with encoded keys');
   const json = flowJson(161n, spec);
   t.match(json, {
     id: 'net.x.remote.y',

@@ -79,25 +79,26 @@ t.test('builder paths are the steps and canonical text parsePath gives', async (
   t.equal(ROOT.text, '/');
 });
 
-t.test('the builders spell the paths the plugins and southbounds spell by hand', async (t) => {
+t.test('the builders spell the paths OpenDaylight clients send (the strings plugins used to write by hand)', async (t) => {
   const dpn = cloudscaler.dpnOf('18446744073709551615');
   const bridge = 'ovsdb://uuid/5f0c/bridge/br-int';
+  const enc = encodeURIComponent;
   const same: [DataPath<unknown, 'exact' | 'pattern'>, string][] = [
-    [ovsdbNode(bridge), topologyNodePath(bridge)],
-    [ovsdbNode(bridge).terminationPoint('tun0a1b2c3d4e5'), terminationPointPath(bridge, 'tun0a1b2c3d4e5')],
-    [nodes().node(`openflow:${dpn}`), inventoryNodePath(dpn)],
-    [nodes().node(`openflow:${dpn}`).table(21).flow('snat/r1'), flowPath(dpn, 21, 'snat/r1')],
-    [computeNodes().computeNode('compute 1'), cloudscaler.computeNode('compute 1')],
-    [computeNodes().computeNode('compute 1'), elections.computeNodePath('compute 1')],
-    [transportZones().transportZone('default-transport-zone').vteps(dpn), cloudscaler.vtep('default-transport-zone', dpn)],
-    [scaleinHistory().removedCompute('c/1'), cloudscaler.removedCompute('c/1')],
-    [computeRegistry().conflict(bridge), cloudscaler.conflict(bridge)],
-    [designations().designation('nat', 'r 1'), elections.designationPath('nat', 'r 1')],
-    [designatedSwitches().designatedSwitch('subnet-route', 's1'), elections.designatedSwitchPath('subnet-route', 's1')],
-    [naptSwitches().routerToNaptSwitch('r1'), elections.naptSwitchPath('r1')],
-    [neutron(), elections.NEUTRON],
+    [topologyNodePath(bridge), `/network-topology:network-topology/topology=ovsdb%3A1/node=${enc(bridge)}`],
+    [terminationPointPath(bridge, 'tun0a1b2c3d4e5'), `/network-topology:network-topology/topology=ovsdb%3A1/node=${enc(bridge)}/termination-point=tun0a1b2c3d4e5`],
+    [inventoryNodePath(dpn), `/opendaylight-inventory:nodes/node=openflow%3A${dpn}`],
+    [flowPath(dpn, 21, 'snat/r1'), `/opendaylight-inventory:nodes/node=openflow%3A${dpn}/flow-node-inventory:table=21/flow=snat%2Fr1`],
+    [cloudscaler.computeNode('compute 1'), '/cloudscaler-rpc:compute-nodes/compute-node=compute%201'],
+    [elections.computeNodePath('compute 1'), '/cloudscaler-rpc:compute-nodes/compute-node=compute%201'],
+    [cloudscaler.vtep('default-transport-zone', dpn), `/itm:transport-zones/transport-zone=default-transport-zone/vteps=${dpn}`],
+    [cloudscaler.removedCompute('c/1'), '/scalein-api:scalein-history/removed-compute=c%2F1'],
+    [cloudscaler.conflict(bridge), `/scalein-api:compute-registry/conflict=${enc(bridge)}`],
+    [elections.designationPath('nat', 'r 1'), '/designated-switch:designations/designation=nat,r%201'],
+    [elections.designatedSwitchPath('subnet-route', 's1'), '/designated-switch:designated-switches/designated-switch=subnet-route,s1'],
+    [elections.naptSwitchPath('r1'), '/odl-nat:napt-switches/router-to-napt-switch=r1'],
+    [elections.NEUTRON, '/neutron:neutron'],
     [tunnelsState().stateTunnelList('tun0a1b2c3d4e5'), '/itm-state:tunnels_state/state-tunnel-list=tun0a1b2c3d4e5'],
-    [networkTopology().topology('ovsdb:1').node(ANY), `${cloudscaler.OVSDB_TOPOLOGY}/node=*`],
+    [cloudscaler.ovsdbTopology.node(ANY), '/network-topology:network-topology/topology=ovsdb%3A1/node=*'],
   ];
   for (const [built, byHand] of same) t.equal(built.text, byHand);
 });

@@ -13,7 +13,7 @@
  * and a second application (the VNF manager's port flows) must build flows the same way rather
  * than import elections' code, which plugins may not do.
  */
-import { encodeKeyValue } from '../../yang/path.ts';
+import { nodes, type Flow } from '../../bindings/opendaylight-inventory.ts';
 
 export interface Masked {
   value: bigint;
@@ -50,12 +50,12 @@ export interface FlowSpec {
   instructions: FlowInstructions;
 }
 
-export const INVENTORY_NODES = '/opendaylight-inventory:nodes';
+/** The inventory's nodes (a generated path). */
+export const INVENTORY_NODES = nodes();
 
 export const inventoryNodeId = (dpn: bigint) => `openflow:${dpn}`;
-export const inventoryNodePath = (dpn: bigint) => `${INVENTORY_NODES}/node=${encodeKeyValue(inventoryNodeId(dpn))}`;
-export const flowPath = (dpn: bigint, table: number, id: string) =>
-  `${inventoryNodePath(dpn)}/flow-node-inventory:table=${table}/flow=${encodeKeyValue(id)}`;
+export const inventoryNodePath = (dpn: bigint) => INVENTORY_NODES.node(inventoryNodeId(dpn));
+export const flowPath = (dpn: bigint, table: number, id: string) => inventoryNodePath(dpn).table(table).flow(id);
 
 const IPV4_ETHERTYPE = 0x0800;
 
@@ -111,7 +111,9 @@ const hex = (v: string | number) => `0x${BigInt(v).toString(16)}`;
  * A stored flow as `ovs-ofctl -O OpenFlow13 add-flow` text. Covers the match fields and actions
  * the inventory model holds that Sextant programs; anything else is refused, never dropped.
  */
-export function ofctlFlow(flow: Json): string {
+export function ofctlFlow(stored: Flow | Json): string {
+  // The stored flow is walked as plain JSON: it refuses, by throwing, what it cannot render.
+  const flow = stored as Json;
   const parts: string[] = [`table=${flow.table_id ?? 0}`];
   if (flow.priority !== undefined) parts.push(`priority=${flow.priority}`);
   if (flow.cookie !== undefined) parts.push(`cookie=${hex(flow.cookie)}`);

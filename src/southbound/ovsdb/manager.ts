@@ -10,7 +10,8 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { Datastore } from '../../datastore/datastore.ts';
 import { OvsdbSession } from './session.ts';
-import { OVSDB_TOPOLOGY } from './topology.ts';
+import { ANY } from '../../yang/binding.ts';
+import { ovsdbTopology } from './topology.ts';
 
 export interface OvsdbManagerOptions {
   data: Datastore;
@@ -62,7 +63,7 @@ export class OvsdbManager {
     });
     // Config changes: the intent for a connected switch, or a switch to connect to.
     this.unsubscribe.push(
-      this.opts.data.subscribe('config', `${OVSDB_TOPOLOGY}/node=*`, (changes) => {
+      this.opts.data.subscribe('config', ovsdbTopology.node(ANY), (changes) => {
         for (const c of changes) {
           const nodeId = c.keys[0][0] as string;
           if (c.after) this.intents.set(nodeId, c.after);

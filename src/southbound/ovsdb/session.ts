@@ -12,7 +12,8 @@ import type { Logger } from 'pino';
 import type { Datastore } from '../../datastore/datastore.ts';
 import { encodeKeyValue } from '../../yang/path.ts';
 import { JsonRpcPeer } from './jsonrpc.ts';
-import { datapathIdOf, OVSDB_TOPOLOGY, topologyNodePath, type TerminationPointJson } from './topology.ts';
+import type { InterfaceTypeBase } from '../../bindings/network-topology.ts';
+import { datapathIdOf, terminationPointPath, topologyNodePath, type TerminationPointJson } from './topology.ts';
 
 const DB = 'Open_vSwitch';
 export const OWNER_KEY = 'opendaylight-iid';
@@ -271,7 +272,7 @@ export class OvsdbSession {
     if (iface && iuuid) {
       tp['ovsdb:interface-uuid'] = iuuid;
       const type = String(iface.type || 'system');
-      if (KNOWN_INTERFACE_TYPES.has(type)) tp['ovsdb:interface-type'] = `ovsdb:interface-type-${type}`;
+      if (KNOWN_INTERFACE_TYPES.has(type)) tp['ovsdb:interface-type'] = `ovsdb:interface-type-${type}` as InterfaceTypeBase;
       const ofport = set(iface.ofport)[0];
       if (typeof ofport === 'number' && ofport > 0) tp['ovsdb:ofport'] = ofport;
       const req = set(iface.ofport_request)[0];
@@ -300,9 +301,10 @@ export class OvsdbSession {
     for (const [id, node] of next) {
       const old = this.published.get(id);
       if (!old) {
-        tx.put(topologyNodePath(id), node);
+        // The node is built from the replica as plain JSON; the schema checks it at commit.
+        tx.put(topologyNodePath(id).text, node);
         writes++;
-      } else writes += diffMembers(tx, topologyNodePath(id), old, node);
+      } else writes += diffMembers(tx, topologyNodePath(id).text, old, node);
     }
     if (writes) await tx.commit();
     else tx.cancel();
@@ -347,7 +349,7 @@ export class OvsdbSession {
       }
       if (removals.length) ops.push({ op: 'mutate', table: 'Bridge', where: whereBridge, mutations: [['ports', 'delete', ['set', removals]]] });
       for (const [name, tp] of wanted) {
-        const iid = `${OVSDB_TOPOLOGY}/node=${encodeKeyValue(nodeId)}/termination-point=${encodeKeyValue(tp['tp-id'])}`;
+        const iid = terminationPointPath(nodeId, tp['tp-id']).text;
         const row = interfaceRow(name, tp, iid);
         const e = existing.get(name);
         if (!e) {

@@ -4,12 +4,13 @@
  * to read what a bridge or port says about itself. The southbound writes the operational side;
  * applications write their intent (external-ids, tunnel ports) on the config side.
  */
-import { encodeKeyValue } from '../../yang/path.ts';
+import { networkTopology, type InterfaceTypeBase, type TerminationPoint } from '../../bindings/network-topology.ts';
 
-export const OVSDB_TOPOLOGY = '/network-topology:network-topology/topology=ovsdb%3A1';
+/** The `ovsdb:1` topology (a generated path: `.node(id)`, `.node(ANY)`, `.text`). */
+export const ovsdbTopology = networkTopology().topology('ovsdb:1');
 
-export const topologyNodePath = (nodeId: string) => `${OVSDB_TOPOLOGY}/node=${encodeKeyValue(nodeId)}`;
-export const terminationPointPath = (nodeId: string, tpId: string) => `${topologyNodePath(nodeId)}/termination-point=${encodeKeyValue(tpId)}`;
+export const topologyNodePath = (nodeId: string) => ovsdbTopology.node(nodeId);
+export const terminationPointPath = (nodeId: string, tpId: string) => topologyNodePath(nodeId).terminationPoint(tpId);
 
 /** The OVS (Open_vSwitch row) node a bridge node belongs to: `ovsdb://uuid/X/bridge/br-int` -> `ovsdb://uuid/X`. */
 export function ovsNodeOf(bridgeNodeId: string): string {
@@ -28,17 +29,10 @@ export function dpnFromDatapathId(datapathId: string): bigint | undefined {
   return /^[0-9a-fA-F]{1,16}$/.test(hex) ? BigInt(`0x${hex}`) : undefined;
 }
 
-export interface TerminationPointJson {
-  'tp-id': string;
-  'ovsdb:name'?: string;
-  'ovsdb:interface-type'?: string;
-  'ovsdb:options'?: { option: string; value?: string }[];
-  'ovsdb:interface-external-ids'?: { 'external-id-key': string; 'external-id-value'?: string }[];
-  'ovsdb:ofport'?: number;
-  'ovsdb:ofport_request'?: number;
-}
+/** A termination point as the ovsdb:1 topology holds it (generated from the YANG). */
+export type TerminationPointJson = TerminationPoint;
 
-export const VXLAN_INTERFACE_TYPE = 'ovsdb:interface-type-vxlan';
+export const VXLAN_INTERFACE_TYPE: InterfaceTypeBase = 'ovsdb:interface-type-vxlan';
 
 export const tpOption = (tp: TerminationPointJson, key: string) => tp['ovsdb:options']?.find((o) => o.option === key)?.value;
 export const tpExternalId = (tp: TerminationPointJson, key: string) =>
