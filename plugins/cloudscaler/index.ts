@@ -5,7 +5,8 @@
  */
 import { definePlugin, listener, phase, type PluginRpc } from '../../src/plugin/api.ts';
 import { ANY } from '../../src/yang/binding.ts';
-import { COMPUTE_NODES, ovsdbTopology } from './model.ts';
+import { computeNodes } from '../../src/bindings/cloudscaler-rpc.ts';
+import { ovsdbTopology } from './model.ts';
 import { learnComputes } from './registry.ts';
 import { deleteTeps, endJson, endScaleIn, outcomeJson, setTombstones, tombstoneBridges } from './scalein.ts';
 
@@ -40,5 +41,5 @@ export default definePlugin({
     },
   },
   listeners: [listener('operational', ovsdbTopology.node(ANY), learnComputes)],
-  phases: [phase('config', COMPUTE_NODES.computeNode(ANY), { prepare: tombstoneBridges })],
+  phases: [phase('config', computeNodes().computeNode(ANY), { prepare: tombstoneBridges })],
 });

@@ -32,15 +32,13 @@ export interface Compute {
 
 // The data this plugin is the source of (cloudscaler-rpc, scalein-api) and the paths of others'
 // that scale-in edits, all through the generated builders.
-export const COMPUTE_NODES = computeNodes();
-export const TRANSPORT_ZONES = transportZones();
 export const HISTORY = scaleinHistory();
 export const CONFLICTS = computeRegistry();
 
 export const bridgeNode = topologyNodePath;
-export const computeNode = (name: string) => COMPUTE_NODES.computeNode(name);
+export const computeNode = (name: string) => computeNodes().computeNode(name);
 export const inventoryNode = (dpn: Dpn) => inventoryNodePath(dpn);
-export const vtep = (zone: string, dpn: Dpn) => TRANSPORT_ZONES.transportZone(zone).vteps(dpn);
+export const vtep = (zone: string, dpn: Dpn) => transportZones().transportZone(zone).vteps(dpn);
 export const removedCompute = (name: string) => HISTORY.removedCompute(name);
 export const conflict = (nodeId: string) => CONFLICTS.conflict(nodeId);
 

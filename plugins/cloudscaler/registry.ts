@@ -9,10 +9,10 @@ import type { PluginContext } from '../../src/plugin/api.ts';
 import { YangError } from '../../src/errors.ts';
 import type { Node as TopologyNode } from '../../src/bindings/network-topology.ts';
 import { uint64 } from '../../src/yang/binding.ts';
+import { computeNodes } from '../../src/bindings/cloudscaler-rpc.ts';
 import {
   computeFromJson,
   computeNode,
-  COMPUTE_NODES,
   conflict,
   dpnFromDatapathId,
   removedCompute,
@@ -82,7 +82,7 @@ export async function learnComputes(changes: Change<TopologyNode>[], ctx: Plugin
 
 /** Every registered compute, as the given transaction sees them. */
 export function readComputes(tx: Pick<Transaction, 'read'>): Compute[] {
-  const list = tx.read(COMPUTE_NODES.computeNode()) ?? [];
+  const list = tx.read(computeNodes().computeNode()) ?? [];
   return list.map(computeFromJson).filter((c): c is Compute => c !== undefined);
 }
 

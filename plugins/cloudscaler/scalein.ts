@@ -10,6 +10,7 @@ import { YangError } from '../../src/errors.ts';
 import type { PluginContext } from '../../src/plugin/api.ts';
 import { vmPortOf } from '../../src/southbound/ovsdb/topology.ts';
 import { uint64 } from '../../src/yang/binding.ts';
+import { transportZones } from '../../src/bindings/itm.ts';
 import {
   bridgeNode,
   computeNode,
@@ -17,7 +18,6 @@ import {
   inventoryNode,
   removedCompute,
   TOMBSTONE_KEY,
-  TRANSPORT_ZONES,
   vtep,
   type Compute,
   dpnOf,
@@ -86,7 +86,7 @@ export function boundPorts(ctx: PluginContext, compute: Compute): string[] {
 
 /** Removes a compute's vteps from every transport zone. */
 function removeVteps(tx: Transaction, dpn: Dpn): void {
-  const zones = tx.read(TRANSPORT_ZONES.transportZone()) ?? [];
+  const zones = tx.read(transportZones().transportZone()) ?? [];
   for (const z of zones) {
     if (z.vteps?.some((v) => BigInt(v['dpn-id']) === dpn)) tx.remove(vtep(z['zone-name'], dpn));
   }

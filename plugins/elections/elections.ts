@@ -10,10 +10,10 @@ import { retryOnConflict, type Transaction } from '../../src/datastore/datastore
 import type { PluginContext } from '../../src/plugin/api.ts';
 import { flowJson, flowPath, INVENTORY_NODES, ofctlFlow } from '../../src/southbound/openflow/flows.ts';
 import { uint64 } from '../../src/yang/binding.ts';
+import { computeNodes } from '../../src/bindings/cloudscaler-rpc.ts';
 import type { DesignatedSwitch } from '../../src/bindings/designated-switch.ts';
 import { Inputs } from './inputs.ts';
 import {
-  computeNodePath,
   DESIGNATIONS,
   designatedSwitchPath,
   designationPath,
@@ -189,7 +189,7 @@ export class Elections {
     let p = plan.presence.get(dpn);
     if (p === undefined) {
       const c = this.inputs.computes.get(dpn);
-      p = c ? tx.exists(computeNodePath(c.name)) : this.inputs.connected(dpn);
+      p = c ? tx.exists(computeNodes().computeNode(c.name)) : this.inputs.connected(dpn);
       plan.presence.set(dpn, p);
     }
     return p;

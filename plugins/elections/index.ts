@@ -10,7 +10,9 @@ import { markOnChange, WorkQueue } from '../../src/plugin/work-queue.ts';
 import { ovsdbTopology } from '../../src/southbound/ovsdb/topology.ts';
 import { ANY, type DataPath, type Mode } from '../../src/yang/binding.ts';
 import { Elections } from './elections.ts';
-import { COMPUTE_NODES, NEUTRON, SUBNET_ROUTES, TRANSPORT_ZONES, type WorkKey } from './model.ts';
+import { computeNodes } from '../../src/bindings/cloudscaler-rpc.ts';
+import { transportZones } from '../../src/bindings/itm.ts';
+import { NEUTRON, SUBNET_ROUTES, type WorkKey } from './model.ts';
 
 /** What a running elections plugin holds (handed back by the platform; tests and benchmarks wait on its queue). */
 export interface ElectionsState {
@@ -27,13 +29,13 @@ function listen(ctx: PluginContext, e: Elections, queue: WorkQueue<WorkKey>, rep
   on('config', NEUTRON.ports().port(ANY), (c) => inputs.applyPort(c));
   on('config', NEUTRON.routers().router(ANY), (c) => inputs.applyRouter(c));
   on('config', SUBNET_ROUTES.subnetRoute(ANY), (c) => inputs.applySubnetRoute(c));
-  on('config', COMPUTE_NODES.computeNode(ANY), (c) => {
+  on('config', computeNodes().computeNode(ANY), (c) => {
     const { work, recovered } = inputs.applyCompute(c);
     // A compute back in service: every service without a designated DPN elects again.
     if (recovered) for (const k of e.undesignated()) work.add(k);
     return work;
   });
-  on('config', TRANSPORT_ZONES.transportZone(ANY), (c) => inputs.applyZone(c));
+  on('config', transportZones().transportZone(ANY), (c) => inputs.applyZone(c));
   on('config', ovsdbTopology.node(ANY).terminationPoint(ANY), (c) => inputs.applyTunnelPort(c));
   on('operational', ovsdbTopology.node(ANY).datapathId(), (c) => {
     const work = inputs.applyDatapathId(c);

@@ -5,9 +5,7 @@
  * reports; config: the tunnel ports). Outputs: designations (config, for stickiness), ODL's
  * napt-switches (config), flows (config inventory), designated-switches (operational).
  */
-import { computeNodes } from '../../src/bindings/cloudscaler-rpc.ts';
 import { designatedSwitches, designations, electionsStatus, subnetRoutes, type ServiceType } from '../../src/bindings/designated-switch.ts';
-import { transportZones } from '../../src/bindings/itm.ts';
 import { neutron } from '../../src/bindings/neutron.ts';
 import { naptSwitches } from '../../src/bindings/odl-nat.ts';
 
@@ -17,8 +15,6 @@ export const DESIGNATIONS = designations();
 export const DESIGNATED_SWITCHES = designatedSwitches();
 export const ELECTIONS_STATUS = electionsStatus();
 export const NAPT_SWITCHES = naptSwitches();
-export const COMPUTE_NODES = computeNodes();
-export const TRANSPORT_ZONES = transportZones();
 
 export type { ServiceType };
 
@@ -38,7 +34,6 @@ export function parseKey(k: WorkKey): { kind: 'net' | ServiceType; id: string } 
 
 export const designationPath = (type: ServiceType, id: string) => DESIGNATIONS.designation(type, id);
 export const designatedSwitchPath = (type: ServiceType, id: string) => DESIGNATED_SWITCHES.designatedSwitch(type, id);
-export const computeNodePath = (name: string) => COMPUTE_NODES.computeNode(name);
 export const naptSwitchPath = (router: string) => NAPT_SWITCHES.routerToNaptSwitch(router);
 
 /** Neutron's device-owner of a router's leg on a subnet. */

@@ -11,10 +11,10 @@ import { YangError } from '../../src/errors.ts';
 import { definePlugin, phase, type PluginContext } from '../../src/plugin/api.ts';
 import { markOnChange, WorkQueue } from '../../src/plugin/work-queue.ts';
 import { computeNodes } from '../../src/bindings/cloudscaler-rpc.ts';
-import type { TransportZone } from '../../src/bindings/itm.ts';
+import { transportZones, type TransportZone } from '../../src/bindings/itm.ts';
 import { dpnFromDatapathId, ovsdbTopology } from '../../src/southbound/ovsdb/topology.ts';
 import { ANY, type DataPath, type Mode } from '../../src/yang/binding.ts';
-import { isTunnelName, Mesh, nodeKey, TRANSPORT_ZONES, VXLAN_TUNNEL_TYPE, type MeshKey } from './mesh.ts';
+import { isTunnelName, Mesh, nodeKey, VXLAN_TUNNEL_TYPE, type MeshKey } from './mesh.ts';
 
 /** What a running tunnels plugin holds (tests and benchmarks wait on its queue). */
 export interface TunnelsState {
@@ -28,7 +28,7 @@ function listen(ctx: PluginContext, mesh: Mesh, queue: WorkQueue<MeshKey>): void
   // apply returns the work a change causes (none for our own writes coming back).
   const on = <T>(store: 'config' | 'operational', path: DataPath<T, Mode>, apply: (c: Change<T>) => MeshKey[]) =>
     markOnChange(ctx.data, queue, store, path, apply, (err) => ctx.log.error({ err }, `tunnels: listener on ${path.text} failed`));
-  on('config', TRANSPORT_ZONES.transportZone(ANY), (c) => {
+  on('config', transportZones().transportZone(ANY), (c) => {
     const z = c.after;
     const before = mesh.zones.get(key(c));
     const touched = new Set(before?.vteps.keys() ?? []);
@@ -93,7 +93,7 @@ function refuseDuplicateTeps(changes: Change<TransportZone>[]): void {
           tag: 'invalid-value',
           appTag: 'duplicate-tep',
           message: `transport zone ${z!['zone-name']}: DPNs ${other} and ${v['dpn-id']} have the same TEP address ${v['ip-address']}`,
-          path: TRANSPORT_ZONES.transportZone(z!['zone-name']).vteps(v['dpn-id']).text,
+          path: transportZones().transportZone(z!['zone-name']).vteps(v['dpn-id']).text,
         });
       }
       byIp.set(v['ip-address'], String(v['dpn-id']));
@@ -107,7 +107,7 @@ export default definePlugin({
   provides: ['itm-state'],
   // The computes (and their tombstones) are registered by cloudscaler.
   uses: ['cloudscaler-rpc'],
-  phases: [phase('config', TRANSPORT_ZONES.transportZone(ANY), { validate: refuseDuplicateTeps })],
+  phases: [phase('config', transportZones().transportZone(ANY), { validate: refuseDuplicateTeps })],
   start(ctx): TunnelsState {
     const mesh = new Mesh(ctx);
     const queue = new WorkQueue<MeshKey>({

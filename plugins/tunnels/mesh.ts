@@ -18,11 +18,10 @@ import { transportZones, type TunnelTypeBase } from '../../src/bindings/itm.ts';
 import { tunnelsState } from '../../src/bindings/itm-state.ts';
 import { uint64 } from '../../src/yang/binding.ts';
 
-export const TRANSPORT_ZONES = transportZones();
 export const DEFAULT_ZONE = 'default-transport-zone';
 export const VXLAN_TUNNEL_TYPE: TunnelTypeBase = 'odl-interface:tunnel-type-vxlan';
 const TUNNEL_STATE = tunnelsState();
-const zonePath = (zone: string) => TRANSPORT_ZONES.transportZone(zone);
+const zonePath = (zone: string) => transportZones().transportZone(zone);
 const vtepPath = (zone: string, dpn: bigint) => zonePath(zone).vteps(dpn);
 const statePath = (name: string) => TUNNEL_STATE.stateTunnelList(name);
 

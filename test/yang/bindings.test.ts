@@ -89,7 +89,6 @@ t.test('the builders spell the paths OpenDaylight clients send (the strings plug
     [inventoryNodePath(dpn), `/opendaylight-inventory:nodes/node=openflow%3A${dpn}`],
     [flowPath(dpn, 21, 'snat/r1'), `/opendaylight-inventory:nodes/node=openflow%3A${dpn}/flow-node-inventory:table=21/flow=snat%2Fr1`],
     [cloudscaler.computeNode('compute 1'), '/cloudscaler-rpc:compute-nodes/compute-node=compute%201'],
-    [elections.computeNodePath('compute 1'), '/cloudscaler-rpc:compute-nodes/compute-node=compute%201'],
     [cloudscaler.vtep('default-transport-zone', dpn), `/itm:transport-zones/transport-zone=default-transport-zone/vteps=${dpn}`],
     [cloudscaler.removedCompute('c/1'), '/scalein-api:scalein-history/removed-compute=c%2F1'],
     [cloudscaler.conflict(bridge), `/scalein-api:compute-registry/conflict=${enc(bridge)}`],
