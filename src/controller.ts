@@ -14,6 +14,7 @@ import { registerGetSchema } from './northbound/netconf/monitoring.ts';
 import { NetconfServer } from './northbound/netconf/server.ts';
 import { startRestconf, type RestconfServer } from './northbound/restconf/server.ts';
 import { publishYangLibrary } from './northbound/yang-library.ts';
+import { createHttpEdge } from './northbound/http/edge.ts';
 import { HttpListeners } from './plugin/http.ts';
 import { declaredOptions, discoverPlugins, startPlugins, type PluginSet } from './plugin/loader.ts';
 import { NotificationBus } from './rpc/notifications.ts';
@@ -80,9 +81,10 @@ export async function startController(config: Config, log: Logger = pino({ level
       maxMessage: config.netconfMaxMessage,
     },
   );
-  const http = new HttpListeners(() => {
-    throw new Error('plugin HTTP listeners are not wired yet');
-  });
+  // Plugin-owned APIs get the same edge as RESTCONF: the northbound credentials, body limit, spans.
+  const http = new HttpListeners((name, port) =>
+    createHttpEdge({ name, host: config.bindAddress, port, username: config.username, password: config.password, maxBody: config.restconfMaxBody, log: log.child({ listener: name }) }),
+  );
   const ovsdb = new OvsdbManager({ data, log: log.child({ southbound: 'ovsdb' }), host: config.bindAddress, port: config.ovsdbPort });
   try {
     await publishYangLibrary(data, schema);

@@ -7,29 +7,26 @@
  * graceful stop). Listeners start after every plugin has added its routes; one nobody added a
  * route to is not started.
  */
-import type { FastifyInstance, RouteOptions } from 'fastify';
+import type { FastifyPluginAsync, FastifyRegisterOptions, RouteOptions } from 'fastify';
+import type { HttpEdge } from '../northbound/http/edge.ts';
 
 /** What the platform gives a plugin on one listener. */
 export interface PluginHttp {
   /** Adds a route; the platform's auth hook runs before its handler. */
   route(route: RouteOptions): void;
+  /**
+   * Adds an encapsulated fastify plugin (routes under a prefix with the plugin's own error
+   * handler, as an API with its own error dialect wants); the auth hook covers it too.
+   */
+  register(fn: FastifyPluginAsync, opts?: FastifyRegisterOptions<Record<never, never>>): void;
   /** The listener's base URL once it listens (after every plugin started). */
   url(): string;
 }
 
-/** An HTTP edge as the platform makes them (see src/northbound/http/). */
-export interface HttpEdgeLike {
-  app: FastifyInstance;
-  routes(): { method: string; url: string }[];
-  listen(): Promise<void>;
-  readonly url: string;
-  close(): Promise<void>;
-}
-
 export class HttpListeners {
-  private readonly edges = new Map<string, { edge: HttpEdgeLike; owners: Set<string> }>();
+  private readonly edges = new Map<string, { edge: HttpEdge; owners: Set<string> }>();
 
-  constructor(private readonly make: (name: string, port: number) => HttpEdgeLike) {}
+  constructor(private readonly make: (name: string, port: number) => HttpEdge) {}
 
   /** A plugin's handle on listener `name` (declared by it, with `port` from its option). */
   forPlugin(owner: string, name: string, port: number): PluginHttp {
@@ -44,6 +41,10 @@ export class HttpListeners {
         owners.add(owner);
         edge.app.route(route);
       },
+      register(fn, opts) {
+        owners.add(owner);
+        void edge.app.register(fn, opts ?? {});
+      },
       url: () => edge.url,
     };
   }
@@ -54,7 +55,7 @@ export class HttpListeners {
   }
 
   /** Listener name -> its edge, for the ready line and the route-enumerating auth test. */
-  listening(): Map<string, HttpEdgeLike> {
+  listening(): Map<string, HttpEdge> {
     return new Map([...this.edges].filter(([, e]) => e.owners.size).map(([n, e]) => [n, e.edge]));
   }
 
