@@ -60,7 +60,8 @@ async function main(): Promise<number> {
     },
     `sextant ready: datastore ${config.datastore === 'level' ? `LevelDB at ${config.dataDir}` : 'in memory'}, ` +
       `${controller.schema.modules.size} YANG modules, plugins: ${plugins}${failed ? ` (failed: ${failed})` : ''}, ` +
-      `RESTCONF at ${controller.restconf.url}, NETCONF (SSH) at ${config.bindAddress}:${controller.netconf.port}, ${controller.ovsdb.port ? `OVSDB manager at ${config.bindAddress}:${controller.ovsdb.port}` : 'no OVSDB manager'}`,
+      `RESTCONF at ${controller.restconf.url}, NETCONF (SSH) at ${config.bindAddress}:${controller.netconf.port}, ${controller.ovsdb.port ? `OVSDB manager at ${config.bindAddress}:${controller.ovsdb.port}` : 'no OVSDB manager'}` +
+      [...controller.http.listening()].map(([name, edge]) => `, ${name} API at ${edge.url}`).join(''),
   );
   // The controller runs until it is told to stop, whether or not anything else keeps Node busy.
   const keepAlive = setInterval(() => undefined, 1 << 30);
