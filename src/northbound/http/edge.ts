@@ -112,8 +112,10 @@ export function createHttpEdge(opts: HttpEdgeOptions): HttpEdge {
     };
   });
 
-  // Registered first: the span also covers refused and unknown requests.
-  app.addHook('onRequest', async (req) => {
+  // One hook, registered first, for what every request gets: its span (refused and unknown
+  // requests included), then the one authentication check. At the root, so it runs before every
+  // route of every owner. Callback-style hooks: cheaper per request than async ones.
+  app.addHook('onRequest', (req, reply, done) => {
     const route = req.routeOptions.url;
     spans.set(
       req,
@@ -121,6 +123,9 @@ export function createHttpEdge(opts: HttpEdgeOptions): HttpEdge {
         attributes: { 'http.request.method': req.method, 'http.route': route ?? '', 'url.path': req.url },
       }),
     );
+    if (basicOk(req.headers.authorization) || tokenOk(req.headers['x-auth-token'])) return done();
+    reply.header('WWW-Authenticate', CHALLENGE);
+    done(new Unauthorized());
   });
   const endSpan = (req: FastifyRequest, reply: FastifyReply) => {
     const span = spans.get(req);
@@ -129,18 +134,15 @@ export function createHttpEdge(opts: HttpEdgeOptions): HttpEdge {
     span.setAttribute('http.response.status_code', reply.statusCode);
     span.end();
   };
-  app.addHook('onResponse', async (req, reply) => endSpan(req, reply));
-  app.addHook('onRequestAbort', async (req) => {
+  app.addHook('onResponse', (req, reply, done) => {
+    endSpan(req, reply);
+    done();
+  });
+  app.addHook('onRequestAbort', (req, done) => {
     spans.get(req)?.setAttribute('http.request.aborted', true);
     spans.get(req)?.end();
     spans.delete(req);
-  });
-
-  // The one authentication check: at the root, so it runs before every route of every owner.
-  app.addHook('onRequest', async (req, reply) => {
-    if (basicOk(req.headers.authorization) || tokenOk(req.headers['x-auth-token'])) return;
-    reply.header('WWW-Authenticate', CHALLENGE);
-    throw new Unauthorized();
+    done();
   });
 
   // Owners set their own (encapsulated) error handlers; this one answers what reaches the root.

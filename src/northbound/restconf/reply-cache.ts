@@ -3,9 +3,9 @@
  * as neither datastore has committed since it was encoded. The key is taken before the handler
  * reads (so a reply is never filed under a revision older than its data); a small LRU bounded by
  * count and bytes holds the bodies. Installed as hooks on the routes whose config says
- * `replyCache: true`; one cache per RESTCONF server.
+ * `replyCache: true` (and only those); one cache per RESTCONF server.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest, onRequestHookHandler, onSendHookHandler } from 'fastify';
 import type { Datastore } from '../../datastore/datastore.ts';
 import { responseEncoding } from './negotiation.ts';
 
@@ -46,28 +46,41 @@ declare module 'fastify' {
   }
 }
 
-/** Adds the cache's hooks to an (encapsulated) context. */
+/**
+ * Adds the cache's hooks to the routes of an (encapsulated) context whose config says
+ * `replyCache: true`, and to no other: rpcs and writes pay nothing for it. Call it before the
+ * context's routes are added (it hooks their registration).
+ */
 export function useReplyCache(app: FastifyInstance, cache: ReplyCache, data: Datastore): void {
   const keys = new WeakMap<FastifyRequest, string>();
-  app.addHook('onRequest', async (req, reply) => {
-    if (req.method !== 'GET' || !req.routeOptions.config.replyCache) return undefined;
+  const lookup: onRequestHookHandler = function (req, reply, done) {
+    if (req.method !== 'GET') return done();
     let enc;
     try {
       enc = responseEncoding(req);
     } catch {
-      return undefined; // the handler answers 406
+      return done(); // the handler answers 406
     }
     const key = `${enc} ${data.revision('config')} ${data.revision('operational')} ${req.url}`;
     const hit = cache.get(key);
-    if (hit) return reply.code(200).type(hit.type).send(hit.body);
+    if (hit) {
+      // Answered here: the route's handler does not run.
+      void reply.code(200).type(hit.type).send(hit.body);
+      return;
+    }
     keys.set(req, key);
-    return undefined;
-  });
-  app.addHook('onSend', async (req, reply, payload) => {
+    done();
+  };
+  const store: onSendHookHandler = function (req, reply, payload, done) {
     const key = keys.get(req);
     if (key !== undefined && reply.statusCode === 200 && (typeof payload === 'string' || Buffer.isBuffer(payload))) {
       cache.remember(key, String(reply.getHeader('content-type')), payload);
     }
-    return payload;
+    done(null, payload);
+  };
+  app.addHook('onRoute', (route) => {
+    if (!route.config?.replyCache) return;
+    route.onRequest = [...[route.onRequest ?? []].flat(), lookup];
+    route.onSend = [...[route.onSend ?? []].flat(), store];
   });
 }
