@@ -1,18 +1,67 @@
 /**
- * Cluster membership as plugins see it. A single instance is always the leader and owns every
- * entity; the etcd-backed implementation (cluster mode) keeps this interface.
+ * Cluster membership as plugins see it (`ctx.cluster`). A single instance is always the leader
+ * and owns every entity; the etcd-backed implementation (etcd.ts, cluster mode) keeps this
+ * interface: members registered under leases, one leader elected with fencing, entities spread
+ * over the live members by rendezvous hashing.
  */
+import { createHash } from 'node:crypto';
+
+export interface Member {
+  id: string;
+  /** Where the member serves RESTCONF. */
+  address: string;
+  /** When it joined (ISO 8601). */
+  since: string;
+  leader: boolean;
+}
+
+/**
+ * What a leader-only write carries so that only the current leader's writes commit: the leader
+ * key and the revision at which this member created it. A write guarded by it fails once another
+ * member has become leader, even when the old one wakes from a pause still believing it leads.
+ */
+export interface Fence {
+  key: string;
+  createRevision: string;
+}
+
 export interface Cluster {
   readonly memberId: string;
   isLeader(): boolean;
   /** Called now with the current state and again on every change of leadership. */
   onLeadership(fn: (leader: boolean) => void): () => void;
-  /** True when this instance is responsible for the entity (e.g. one OVSDB node). */
+  /** True when this instance is responsible for the entity (e.g. one OVSDB node, one VIM). */
   owns(entity: string): boolean;
+  /** The member responsible for an entity (undefined while no member is known). */
+  ownerOf(entity: string): string | undefined;
+  /** Called after the live members changed (ownership may have moved). */
+  onMembership(fn: (members: Member[]) => void): () => void;
+  members(): Member[];
+  /** The fence of this member's leadership, while it leads. */
+  fence(): Fence | undefined;
+}
+
+/**
+ * Rendezvous (highest-random-weight) hashing: each entity goes to the member whose hash of
+ * (member, entity) is highest, so a member joining or leaving moves only the entities it wins or
+ * held, about 1/N of them, and every member computes the same owner without talking.
+ */
+export function rendezvousOwner(entity: string, members: Iterable<string>): string | undefined {
+  let best: string | undefined;
+  let bestWeight = -1n;
+  for (const m of members) {
+    const weight = createHash('sha256').update(m).update('\u0000').update(entity).digest().readBigUInt64BE(0);
+    if (weight > bestWeight || (weight === bestWeight && best !== undefined && m < best)) {
+      best = m;
+      bestWeight = weight;
+    }
+  }
+  return best;
 }
 
 export class SingleNodeCluster implements Cluster {
   readonly memberId = 'single';
+  private readonly since = new Date().toISOString();
 
   isLeader(): boolean {
     return true;
@@ -25,5 +74,21 @@ export class SingleNodeCluster implements Cluster {
 
   owns(_entity: string): boolean {
     return true;
+  }
+
+  ownerOf(_entity: string): string {
+    return this.memberId;
+  }
+
+  onMembership(_fn: (members: Member[]) => void): () => void {
+    return () => undefined;
+  }
+
+  members(): Member[] {
+    return [{ id: this.memberId, address: '', since: this.since, leader: true }];
+  }
+
+  fence(): undefined {
+    return undefined;
   }
 }
