@@ -5,6 +5,7 @@
  * Flag beats environment beats file beats default.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -20,7 +21,7 @@ export type OptionValue = string | number | boolean;
 
 export const OPTIONS = {
   'data-dir': { kind: 'string', default: './data', help: 'directory of the embedded LevelDB datastore' },
-  datastore: { kind: 'string', default: 'level', help: 'config datastore backend: level | memory' },
+  datastore: { kind: 'string', default: 'level', help: 'datastore backend: level | memory | etcd://host:port[,host:port...] (cluster mode)' },
   'bind-address': { kind: 'string', default: '127.0.0.1', help: 'address the northbound and southbound servers listen on' },
   'restconf-port': { kind: 'port', default: 8181, help: 'RESTCONF HTTP port (0: any free port)' },
   'restconf-max-body': { kind: 'int', default: 1048576, help: 'largest RESTCONF request body, in bytes' },
@@ -42,13 +43,21 @@ export const OPTIONS = {
   'log-level': { kind: 'string', default: 'info', help: 'trace | debug | info | warn | error' },
   'replay-log-size': { kind: 'int', default: 1000, help: 'notifications kept for replay' },
   'commit-phase-timeout': { kind: 'int', default: 2000, help: 'milliseconds a plugin commit phase callback may take before its commit fails' },
+  'cluster-name': { kind: 'string', default: 'sextant', help: 'cluster mode: the key prefix in etcd, so several clusters can share one etcd (no "/")' },
+  'cluster-lease-ttl': { kind: 'int', default: 2, help: 'cluster mode: seconds of the member lease; a killed leader is replaced within about this long' },
+  'member-id': { kind: 'string', default: '', help: 'cluster mode: this instance\'s id (default: host name and RESTCONF port)' },
 } satisfies Record<string, OptionSpec>;
 
 export type OptionName = keyof typeof OPTIONS;
 
 export interface Config {
   dataDir: string;
-  datastore: 'level' | 'memory';
+  datastore: 'level' | 'memory' | 'etcd';
+  /** Cluster mode: the etcd endpoints (`http://host:port`) from `--datastore=etcd://...`. */
+  etcdEndpoints: string[];
+  clusterName: string;
+  clusterLeaseTtl: number;
+  memberId: string;
   bindAddress: string;
   restconfPort: number;
   restconfMaxBody: number;
@@ -187,15 +196,36 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
     }
     values[camel(name)] = v;
   }
-  if (values.datastore !== 'level' && values.datastore !== 'memory') {
-    throw new ConfigError(`datastore must be "level" or "memory", got "${values.datastore}"`);
+  let etcdEndpoints: string[] = [];
+  if (String(values.datastore).startsWith('etcd://')) {
+    etcdEndpoints = parseEtcdUrl(String(values.datastore));
+    values.datastore = 'etcd';
+  } else if (values.datastore !== 'level' && values.datastore !== 'memory') {
+    throw new ConfigError(`datastore must be "level" or "memory" (or etcd://host:port[,host:port...] for cluster mode), got "${values.datastore}"`);
   }
+  const clusterName = String(values.clusterName);
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(clusterName)) {
+    throw new ConfigError(`cluster-name must be letters, digits, ".", "_" or "-" (it is a key prefix in etcd; no "/"), got "${clusterName}"`);
+  }
+  if (Number(values.clusterLeaseTtl) < 1) throw new ConfigError(`cluster-lease-ttl must be at least 1 second, got ${values.clusterLeaseTtl}`);
+  if (!values.memberId) values.memberId = `${hostname()}:${values.restconfPort}`;
   const plugins = values.plugins === '*' ? '*' : String(values.plugins).split(',').map((s) => s.trim()).filter(Boolean);
   const yangDir = String(values.yangDir).split(',').map((s) => s.trim()).filter(Boolean);
   if (Boolean(values.restconfTlsCert) !== Boolean(values.restconfTlsKey)) {
     throw new ConfigError('--restconf-tls-cert and --restconf-tls-key go together');
   }
-  return { ...(values as unknown as Config), plugins, yangDir, sources, raw: { flags, env, file, fileValues } };
+  return { ...(values as unknown as Config), plugins, yangDir, etcdEndpoints, sources, raw: { flags, env, file, fileValues } };
+}
+
+/** `etcd://h1:2379,h2:2379` -> the client URLs; anything else a ConfigError naming what is wrong. */
+export function parseEtcdUrl(text: string): string[] {
+  const rest = text.slice('etcd://'.length);
+  if (!rest) throw new ConfigError(`datastore ${text}: name at least one etcd endpoint (etcd://host:port[,host:port...])`);
+  return rest.split(',').map((hp) => {
+    const m = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(hp.trim());
+    if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) throw new ConfigError(`datastore ${text}: "${hp}" is not host:port`);
+    return `http://${m[1]}:${m[2]}`;
+  });
 }
 
 /**

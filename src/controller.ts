@@ -6,7 +6,8 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { SingleNodeCluster } from './cluster/cluster.ts';
-import { resolveOptions, type Config } from './config.ts';
+import { publishClusterState } from './cluster/publish.ts';
+import { ConfigError, resolveOptions, type Config } from './config.ts';
 import { LevelBackend } from './datastore/backends/level.ts';
 import { MemoryBackend } from './datastore/backends/memory.ts';
 import { Datastore } from './datastore/datastore.ts';
@@ -50,6 +51,9 @@ export async function startController(config: Config, log: Logger = pino({ level
   const pluginOptions = resolveOptions(config, declaredOptions(candidates));
   const schema = await loadSchema(config.yangDir);
   let configBackend;
+  if (config.datastore === 'etcd') {
+    throw new ConfigError('cluster mode (--datastore=etcd://...) is not wired into the controller yet (issue 13 in progress)');
+  }
   if (config.datastore === 'level') {
     mkdirSync(config.dataDir, { recursive: true });
     configBackend = new LevelBackend(config.dataDir);
@@ -65,6 +69,9 @@ export async function startController(config: Config, log: Logger = pino({ level
   const rpc = new RpcRegistry(schema, () => data.snapshot('config').root);
   const notifications = new NotificationBus(schema, config.replayLogSize, (e) => log.error({ err: e }, 'notification handler failed'));
   let plugins: PluginSet | undefined;
+  // One instance: it is the leader and owns everything (cluster mode replaces this, issue 13).
+  const cluster = new SingleNodeCluster(config.memberId, () => restconf?.url ?? '');
+  let stopPublishing = () => undefined as void;
   let restconf: RestconfServer;
   const netconf = new NetconfServer(
     { schema, data, rpc, notifications, log: log.child({ northbound: 'netconf' }) },
@@ -91,7 +98,7 @@ export async function startController(config: Config, log: Logger = pino({ level
     registerGetSchema(rpc, schema);
     plugins = await startPlugins(
       candidates,
-      { data, rpc, notifications, schema, tracer: tracer('sextant.plugin'), log, cluster: new SingleNodeCluster(), http },
+      { data, rpc, notifications, schema, tracer: tracer('sextant.plugin'), log, cluster, http },
       pluginOptions,
     );
     restconf = await startRestconf(
@@ -109,11 +116,14 @@ export async function startController(config: Config, log: Logger = pino({ level
     );
     await netconf.start();
     await http.listen();
+    // Once RESTCONF listens, the member's address is known.
+    stopPublishing = publishClusterState(data, cluster, config.clusterName, (e) => log.error({ err: e }, 'cluster state could not be published'));
     // Last: switches connect once the plugins that react to them are listening. Without the
     // topology models (a controller serving other modules only) there is no southbound.
     if (schema.modules.has('network-topology') && schema.modules.has('ovsdb')) await ovsdb.start();
     else log.info('no network-topology/ovsdb modules loaded: the OVSDB manager is not started');
   } catch (e) {
+    stopPublishing();
     await ovsdb.stop();
     await http.close();
     await netconf.stop();
@@ -140,6 +150,7 @@ export async function startController(config: Config, log: Logger = pino({ level
       if (stopped) return;
       stopped = true;
       // Stop taking requests first, then let plugins and listeners finish, then close storage.
+      stopPublishing();
       await ovsdb.stop();
       await http.close();
       await netconf.stop();

@@ -60,8 +60,13 @@ export function rendezvousOwner(entity: string, members: Iterable<string>): stri
 }
 
 export class SingleNodeCluster implements Cluster {
-  readonly memberId = 'single';
   private readonly since = new Date().toISOString();
+
+  constructor(
+    readonly memberId = 'single',
+    /** Where this instance serves RESTCONF (known once it listens). */
+    private readonly address: () => string = () => '',
+  ) {}
 
   isLeader(): boolean {
     return true;
@@ -85,7 +90,7 @@ export class SingleNodeCluster implements Cluster {
   }
 
   members(): Member[] {
-    return [{ id: this.memberId, address: '', since: this.since, leader: true }];
+    return [{ id: this.memberId, address: this.address(), since: this.since, leader: true }];
   }
 
   fence(): undefined {

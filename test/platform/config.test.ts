@@ -56,3 +56,25 @@ t.test('bad configuration is a clear ConfigError', async (t) => {
     t.throws(() => loadConfig(argv, env), msg, what);
   }
 });
+
+t.test('cluster mode options: etcd endpoints, cluster name, lease TTL, member id', async (t) => {
+  const c = loadConfig(['--datastore=etcd://127.0.0.1:12379,etcd-2.example:2379,[::1]:22379', '--cluster-name=blue', '--cluster-lease-ttl=5', '--member-id=m1'], {});
+  t.equal(c.datastore, 'etcd');
+  t.same(c.etcdEndpoints, ['http://127.0.0.1:12379', 'http://etcd-2.example:2379', 'http://[::1]:22379']);
+  t.equal(c.clusterName, 'blue');
+  t.equal(c.clusterLeaseTtl, 5);
+  t.equal(c.memberId, 'm1');
+  const d = loadConfig(['--restconf-port=18181'], {});
+  t.equal(d.clusterName, 'sextant', 'default cluster name');
+  t.equal(d.clusterLeaseTtl, 2, 'default lease TTL');
+  t.match(d.memberId, /:18181$/, 'default member id: host and RESTCONF port');
+  const bad: [string, string[], RegExp][] = [
+    ['no endpoint', ['--datastore=etcd://'], /name at least one etcd endpoint/],
+    ['no port', ['--datastore=etcd://127.0.0.1'], /"127.0.0.1" is not host:port/],
+    ['port out of range', ['--datastore=etcd://h:99999'], /"h:99999" is not host:port/],
+    ['a path in the URL', ['--datastore=etcd://h:2379/x'], /is not host:port/],
+    ['a cluster name with /', ['--cluster-name=a/b'], /cluster-name must be .* no "\/"/],
+    ['a zero TTL', ['--cluster-lease-ttl=0'], /cluster-lease-ttl must be at least 1/],
+  ];
+  for (const [what, argv, msg] of bad) t.throws(() => loadConfig(argv, {}), msg, what);
+});
