@@ -9,7 +9,7 @@ import t from 'tap';
 import { Etcd3 } from 'etcd3';
 import { freePort } from '../../scripts/free-port.ts';
 import { BackendOpenError, type BackendOp, type WatchBatch } from '../../src/datastore/backends/backend.ts';
-import { EtcdBackend, REVISION_KEY_SUFFIX, type EtcdBackendOptions } from '../../src/datastore/backends/etcd.ts';
+import { EtcdBackend, EtcdWriteError, REVISION_KEY_SUFFIX, type EtcdBackendOptions } from '../../src/datastore/backends/etcd.ts';
 import { ETCD_TEST_SETTINGS, startEtcd, type EtcdCluster } from '../helpers/etcd.ts';
 import { waitUntil } from '../helpers/process.ts';
 import { backendSuite } from './backend-suite.ts';
@@ -291,6 +291,115 @@ t.test('etcd: a write beyond the configured etcd limits is refused naming the fl
   t.equal(await b.get('/huge'), undefined);
 });
 
+t.test('etcd: a write beyond what etcd was started with is refused by etcd, not applied, naming the flag', async (t) => {
+  const defaults = await startEtcd(t, { settings: { maxTxnOps: 128, maxRequestBytes: 1.5 * 1024 * 1024 } });
+  const b = await backends(t, defaults)(freshPrefix()); // told the test settings: etcd has the defaults
+  const many: BackendOp[] = Array.from({ length: 200 }, (_, i) => ({ type: 'put', key: `/m/${i}`, value: 'x' }));
+  const tooMany = await b.write(many).catch((e: unknown) => e);
+  t.ok(tooMany instanceof EtcdWriteError);
+  t.equal((tooMany as EtcdWriteError).outcome, 'not-applied');
+  t.match((tooMany as Error).message, /--max-txn-ops/);
+  for (const size of [1.8, 3]) {
+    const tooBig = await b.write([{ type: 'put', key: '/big', value: 'x'.repeat(size * 1024 * 1024) }]).catch((e: unknown) => e);
+    t.ok(tooBig instanceof EtcdWriteError, `${size} MiB refused`);
+    t.equal((tooBig as EtcdWriteError).outcome, 'not-applied');
+    t.match((tooBig as Error).message, /--max-request-bytes/, (tooBig as Error).message);
+  }
+  t.equal(await b.revision(), 0, 'nothing applied');
+});
+
+t.test('etcd: a hung (SIGSTOP) member: a write fails in bounded time as outcome unknown; after SIGCONT the store and the watch agree', async (t) => {
+  const cluster = await startEtcd(t);
+  const member = cluster.members[0]!;
+  const open = backends(t, cluster);
+  const prefix = freshPrefix();
+  const writer = await open(prefix, { requestTimeoutMs: 1000 });
+  const follower = await open(prefix, { requestTimeoutMs: 1000 });
+  const seen = recorder();
+  follower.watch(await follower.etcdRevision(), seen.handlers);
+  await writer.write([{ type: 'put', key: '/a', value: '1' }]);
+  await waitUntil('the first write', () => seen.batches.length === 1, 5000);
+
+  await member.pause();
+  t.teardown(() => member.resume());
+  const started = Date.now();
+  const err = await writer.write([{ type: 'put', key: '/b', value: '2' }]).catch((e: unknown) => e);
+  const took = Date.now() - started;
+  t.ok(err instanceof EtcdWriteError, 'the write fails');
+  t.equal((err as EtcdWriteError).outcome, 'unknown', 'it was sent: it may still apply');
+  t.match((err as Error).message, /outcome unknown/);
+  t.ok(took < 2500, `within a bounded time (${took} ms, request timeout 1000 ms)`);
+
+  await member.resume();
+  let r;
+  for (const end = Date.now() + 10_000; !r && Date.now() < end; ) r = await writer.write([{ type: 'put', key: '/c', value: '3' }]).catch(() => undefined);
+  t.ok(r?.ok, 'writes work after SIGCONT');
+  const stored = await writer.list('');
+  await waitUntil('the watch to catch up', () => seen.batches.at(-1)?.revision === r!.revision, 5000);
+  const replica = new Map<string, string>();
+  for (const b of seen.batches) for (const op of b.ops) op.type === 'put' ? replica.set(op.key, op.value) : replica.delete(op.key);
+  t.same(
+    [...replica].sort().map(([key, value]) => ({ key, value })),
+    stored,
+    `the watch and the store agree (the unknown write ${stored.some((e) => e.key === '/b') ? 'did' : 'did not'} apply)`,
+  );
+  t.same(
+    seen.batches.map((b) => b.revision),
+    Array.from({ length: seen.batches.length }, (_, i) => i + 1),
+    'every write once, in order',
+  );
+});
+
+t.test('etcd: 3 members, the leader killed: writes go on through the others, no acknowledged write lost', async (t) => {
+  const cluster = await startEtcd(t, { members: 3 });
+  const open = backends(t, cluster);
+  const prefix = freshPrefix();
+  const writer = await open(prefix, { requestTimeoutMs: 3000 });
+  const follower = await open(prefix, { requestTimeoutMs: 3000 });
+  const seen = recorder();
+  follower.watch(await follower.etcdRevision(), seen.handlers);
+
+  const raw = rawClient(t, cluster);
+  const status = await raw.maintenance.status();
+  const leaderId = status.leader;
+  let leader;
+  for (const m of cluster.members) {
+    const one = new Etcd3({ hosts: [m.clientUrl] });
+    if ((await one.maintenance.status()).header.member_id === leaderId) leader = m;
+    one.close();
+  }
+  t.ok(leader, 'found the leader');
+
+  const acknowledged: string[] = [];
+  let failed = 0;
+  const writeOne = async (i: number) => {
+    try {
+      await writer.write([{ type: 'put', key: `/k/${i}`, value: String(i) }]);
+      acknowledged.push(`/k/${i}`);
+    } catch (err) {
+      failed++;
+      t.comment(`write ${i} failed after the kill: ${(err as Error).message}`);
+    }
+  };
+  for (let i = 0; i < 10; i++) await writeOne(i);
+  await leader!.stop('SIGKILL');
+  const killedAt = Date.now();
+  let firstAfter = 0;
+  for (let i = 10; i < 40; i++) {
+    await writeOne(i);
+    if (!firstAfter && acknowledged.includes(`/k/${i}`)) firstAfter = Date.now() - killedAt;
+  }
+  t.comment(`first acknowledged write ${firstAfter} ms after the kill; ${failed} failed`);
+  t.ok(acknowledged.length >= 35, `writes go on (${acknowledged.length} of 40 acknowledged, ${failed} failed)`);
+  const stored = (await writer.list('/k/')).map((e) => e.key);
+  t.ok(
+    acknowledged.every((k) => stored.includes(k)),
+    'every acknowledged write is stored',
+  );
+  await waitUntil('the watch to see them', () => seen.batches.length >= stored.length, 10_000);
+  t.equal(new Set(seen.batches.map((b) => b.revision)).size, seen.batches.length, 'no batch twice');
+});
+
 t.test('etcd: unreachable at open is BackendOpenError unavailable with a one-line message naming the endpoints', async (t) => {
   const port = await freePort(new Set([2379, 2380]));
   const endpoint = `http://127.0.0.1:${port}`;
@@ -341,6 +450,10 @@ t.test('etcd: member killed under open backends: writes fail in bounded time, th
   const took = Date.now() - started;
   t.ok(err instanceof Error, 'the write while etcd is down fails');
   t.match(err?.message, /^etcd write failed at /, `a clear message: ${err?.message}`);
+  // The first write may still go out on the dying connection ("Connection dropped"): unknown.
+  t.ok(err instanceof EtcdWriteError && ['not-applied', 'unknown'].includes(err.outcome), 'an EtcdWriteError');
+  const next = await writer.write([{ type: 'put', key: '/k/down2', value: 'x' }]).catch((e: unknown) => e);
+  t.equal((next as EtcdWriteError).outcome, 'not-applied', `once the connection is known dead: not applied (${(next as Error).message})`);
   t.ok(took < 2500, `within a bounded time (${took} ms, request timeout 1000 ms)`);
   await t.rejects(follower.get('/k/0'), /^etcd get failed/, 'reads fail too');
 

@@ -73,6 +73,8 @@ export interface EtcdBackendOptions {
   maxRequestBytes?: number;
 }
 
+/** etcd's answers to a txn beyond --max-txn-ops or --max-request-bytes (checked before it is applied). */
+const ETCD_REFUSED_AS_TOO_LARGE = /etcdserver: (too many operations in txn request|request is too large)|received message larger than max/i;
 /** Protobuf framing per op in the size estimate: tags and varint lengths, generously rounded up. */
 const OP_OVERHEAD_BYTES = 24;
 /** After a connection failure a member is skipped for this long, so requests go to the others. */
@@ -137,7 +139,7 @@ export class EtcdBackend implements Backend {
   async get(key: string): Promise<string | undefined> {
     const client = this.openClient();
     if (!key.startsWith('/')) return undefined;
-    const res = await this.read(client, 'get', (deadline) => client.kv.range({ key: this.etcdKey(key) }, { deadline }));
+    const res = await this.read('get', (deadline) => client.kv.range({ key: this.etcdKey(key) }, { deadline }));
     return res.kvs[0]?.value.toString('utf8');
   }
 
@@ -151,7 +153,7 @@ export class EtcdBackend implements Backend {
     const reads: IRequestOp[] = [{ request_range: { key: this.revisionKey } }];
     if (prefix === '' || prefix.startsWith('/')) reads.push({ request_range: this.dataRange(prefix) });
     // One read-only txn: the entries and the store revision of the same snapshot.
-    const res = await this.read(client, 'list', (deadline) => client.kv.txn({ success: reads }, { deadline }));
+    const res = await this.read('list', (deadline) => client.kv.txn({ success: reads }, { deadline }));
     const revision = versionOf(res.responses[0]!.response_range.kvs[0]);
     const etcdRevision = Number(res.header.revision);
     const entries: BackendEntryWithRevision[] = [];
@@ -168,13 +170,13 @@ export class EtcdBackend implements Backend {
 
   async revision(): Promise<number> {
     const client = this.openClient();
-    const res = await this.read(client, 'revision', (deadline) => client.kv.range({ key: this.revisionKey }, { deadline }));
+    const res = await this.read('revision', (deadline) => client.kv.range({ key: this.revisionKey }, { deadline }));
     return versionOf(res.kvs[0]);
   }
 
   async etcdRevision(): Promise<number> {
     const client = this.openClient();
-    const res = await this.read(client, 'revision', (deadline) => client.kv.range({ key: this.revisionKey, keys_only: true }, { deadline }));
+    const res = await this.read('revision', (deadline) => client.kv.range({ key: this.revisionKey, keys_only: true }, { deadline }));
     return Number(res.header.revision);
   }
 
@@ -259,7 +261,8 @@ export class EtcdBackend implements Backend {
     try {
       res = await this.retrying(this.requestTimeoutMs, neverSent, (deadline) => client.kv.txn(txn, { deadline }));
     } catch (err) {
-      throw this.failure('write', err);
+      const refused = neverSent(err) || ETCD_REFUSED_AS_TOO_LARGE.test(firstLine(err));
+      throw new EtcdWriteError(this.failure('write', err).message, refused ? 'not-applied' : 'unknown', err);
     }
     const etcdRevision = Number(res.header.revision);
     if (res.succeeded) {
@@ -269,7 +272,7 @@ export class EtcdBackend implements Backend {
     return { ok: false, revision: versionOf(res.responses[0]!.response_range.kvs[0]), etcdRevision };
   }
 
-  private async read<T>(client: Etcd3, what: string, call: (deadline: number) => Promise<T>): Promise<T> {
+  private async read<T>(what: string, call: (deadline: number) => Promise<T>): Promise<T> {
     try {
       return await this.retrying(this.requestTimeoutMs, isRetryableRead, call);
     } catch (err) {
@@ -292,10 +295,10 @@ export class EtcdBackend implements Backend {
 
   private failure(what: string, err: unknown): Error {
     const detail = firstLine(err);
-    if (/too many operations in txn request/.test(detail)) {
+    if (/etcdserver: too many operations in txn request/.test(detail)) {
       return new Error(`etcd refused a ${what}: more ops than its --max-txn-ops; start etcd with a larger --max-txn-ops (${detail})`, { cause: err });
     }
-    if (/request is too large|larger than max/.test(detail)) {
+    if (/etcdserver: request is too large|larger than max/.test(detail)) {
       return new Error(`etcd refused a ${what}: larger than its --max-request-bytes; start etcd with a larger --max-request-bytes (${detail})`, { cause: err });
     }
     return new Error(`etcd ${what} failed at ${this.endpoints.join(',')}: ${detail}`, { cause: err });
@@ -449,6 +452,22 @@ class PrefixWatch implements BackendWatch {
         this.handlers.onReset();
       }
     });
+  }
+}
+
+/**
+ * A write that did not complete. `not-applied`: etcd never got it, or refused it. `unknown`: the
+ * connection broke or the deadline passed after it was sent, so it may still apply; the watch (or
+ * a re-read) tells, and nothing is retried blindly.
+ */
+export class EtcdWriteError extends Error {
+  constructor(
+    message: string,
+    readonly outcome: 'not-applied' | 'unknown',
+    cause: unknown,
+  ) {
+    super(outcome === 'unknown' ? `${message} (outcome unknown: it may still apply)` : message, { cause });
+    this.name = 'EtcdWriteError';
   }
 }
 
