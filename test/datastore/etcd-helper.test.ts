@@ -56,3 +56,24 @@ t.test('etcd helper: a killed member restarts on the same data dir and keeps its
   t.not(m.pid, before, 'a new process');
   t.equal(await client.get('/helper/durable').string(), 'kept');
 });
+
+t.test('etcd helper: a paused member answers nothing until resumed; settings can be overridden per call', async (t) => {
+  const cluster = await startEtcd(t, { settings: { maxTxnOps: 128 } });
+  const m = cluster.members[0]!;
+  const health = () =>
+    fetch(`${m.clientUrl}/health`, { signal: AbortSignal.timeout(500) }).then(
+      (r) => r.ok,
+      () => false,
+    );
+  t.ok(await health());
+  await m.pause();
+  t.notOk(await health(), 'no answer while stopped');
+  await m.resume();
+  t.ok(await health(), 'answers again');
+  const client = new Etcd3({ hosts: cluster.endpoints });
+  t.teardown(() => client.close());
+  const txn = (n: number) =>
+    client.kv.txn({ success: Array.from({ length: n }, (_, i) => ({ request_put: { key: Buffer.from(`/k/${i}`), value: Buffer.from('x') } })) });
+  await txn(128);
+  await t.rejects(txn(129), /too many operations/, 'the overridden --max-txn-ops is in force');
+});

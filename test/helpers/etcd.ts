@@ -46,10 +46,10 @@ export interface EtcdMember {
   readonly dataDir: string;
   /** Ends the process (SIGTERM by default, SIGKILL to simulate a crash) and waits until it is gone. */
   stop(signal?: 'SIGTERM' | 'SIGKILL'): Promise<void>;
-  /** SIGSTOP: the process stays but answers nothing (a hung member). */
-  pause(): void;
-  /** SIGCONT after pause(). */
-  resume(): void;
+  /** SIGSTOP: the process stays but answers nothing (a hung member); resolves once it is stopped. */
+  pause(): Promise<void>;
+  /** SIGCONT after pause(); resolves once it runs again. */
+  resume(): Promise<void>;
   /** Starts the member again on the same data dir and ports (stopping it first if it runs) and waits until healthy. */
   restart(): Promise<void>;
   /** Whether its process is running (paused counts as running). */
@@ -66,8 +66,14 @@ export interface EtcdCluster {
   stop(): Promise<void>;
 }
 
-export async function startEtcd(t: { teardown(fn: () => unknown): void }, opts: { members?: number } = {}): Promise<EtcdCluster> {
+export type EtcdSettings = { -readonly [K in keyof typeof ETCD_TEST_SETTINGS]: number };
+
+export async function startEtcd(
+  t: { teardown(fn: () => unknown): void },
+  opts: { members?: number; /** Overrides for one test (e.g. etcd's own limits). */ settings?: Partial<EtcdSettings> } = {},
+): Promise<EtcdCluster> {
   const count = opts.members ?? 1;
+  const settings: EtcdSettings = { ...ETCD_TEST_SETTINGS, ...opts.settings };
   if (!Number.isInteger(count) || count < 1) throw new Error(`startEtcd: members must be a positive integer, got ${count}`);
   const root = mkdtempSync(join(tmpdir(), 'sextant-etcd-'));
   const members: Member[] = [];
@@ -91,7 +97,7 @@ export async function startEtcd(t: { teardown(fn: () => unknown): void }, opts: 
       specs.push({ name: `n${i}`, clientUrl: `http://127.0.0.1:${client}`, peerUrl: `http://127.0.0.1:${peer}`, dataDir: join(root, `attempt${attempt}`, `n${i}`) });
     }
     const initialCluster = specs.map((s) => `${s.name}=${s.peerUrl}`).join(',');
-    const batch = specs.map((s) => new Member(s.name, s.clientUrl, s.peerUrl, s.dataDir, initialCluster, token));
+    const batch = specs.map((s) => new Member(s.name, s.clientUrl, s.peerUrl, s.dataDir, initialCluster, token, settings));
     members.push(...batch);
     for (const m of batch) m.spawn();
     try {
@@ -128,6 +134,7 @@ class Member implements EtcdMember {
     readonly dataDir: string,
     private readonly initialCluster: string,
     private readonly token: string,
+    private readonly settings: EtcdSettings,
   ) {
     this.logFile = `${dataDir}.log`;
   }
@@ -142,7 +149,7 @@ class Member implements EtcdMember {
 
   spawn(): void {
     mkdirSync(this.dataDir, { recursive: true });
-    const s = ETCD_TEST_SETTINGS;
+    const s = this.settings;
     // On a restart the data dir already holds the member's WAL, and etcd ignores the --initial-* flags.
     const args = [
       `--name=${this.name}`,
@@ -191,12 +198,32 @@ class Member implements EtcdMember {
     await this.exited;
   }
 
-  pause(): void {
-    if (this.running) killQuietly(this.child!.pid, 'SIGSTOP');
+  async pause(): Promise<void> {
+    if (!this.running) return;
+    killQuietly(this.child!.pid, 'SIGSTOP');
+    await this.waitState((state) => state === 'T');
   }
 
-  resume(): void {
-    if (this.running) killQuietly(this.child!.pid, 'SIGCONT');
+  async resume(): Promise<void> {
+    if (!this.running) return;
+    killQuietly(this.child!.pid, 'SIGCONT');
+    await this.waitState((state) => state !== 'T');
+  }
+
+  /** Signals are delivered asynchronously: poll the state letter in /proc/<pid>/stat (T = stopped). */
+  private async waitState(done: (state: string) => boolean, timeoutMs = 5000): Promise<void> {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      let state = '';
+      try {
+        state = /\) (\S)/.exec(readFileSync(`/proc/${this.pid}/stat`, 'utf8'))?.[1] ?? '';
+      } catch {
+        return; // gone
+      }
+      if (done(state)) return;
+      if (Date.now() > end) throw new Error(`etcd member ${this.name}: still in state ${state} after ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
   }
 
   async restart(): Promise<void> {

@@ -16,6 +16,68 @@ export interface BackendEntry {
 
 export type WriteResult = { ok: true; revision: number } | { ok: false; revision: number };
 
+/**
+ * A compare on one key for shared backends: the write applies only if `key` was last modified at
+ * `modRevision` (the backend's own per-key revision, e.g. etcd's mod_revision, as `listWithRevisions`
+ * reported it); 0 means the key must not exist. Writers guarding disjoint keys never conflict.
+ */
+export interface WriteGuard {
+  key: string;
+  modRevision: number;
+}
+
+export interface WriteOptions {
+  /** The store revision must still be this (one compare on the whole store). */
+  expectRevision?: number;
+  /** Every guard must hold (per-key compares); combined with `expectRevision` if both are given. */
+  guards?: WriteGuard[];
+}
+
+/** A write's result plus the shared history position it was decided at (the write's own when ok). */
+export type CommitResult = { ok: true; revision: number; etcdRevision: number } | { ok: false; revision: number; etcdRevision: number };
+
+export interface BackendEntryWithRevision extends BackendEntry {
+  /** The backend's revision of the last change to this key (what a `WriteGuard` compares). */
+  modRevision: number;
+}
+
+/** One snapshot of a prefix: entries, the store revision and the shared history position it was read at. */
+export interface RevisionedList {
+  entries: BackendEntryWithRevision[];
+  revision: number;
+  etcdRevision: number;
+}
+
+/**
+ * One write as a watcher sees it: exactly the write's effect, in one batch. `ops` holds the final
+ * op per key (a write that put and then deleted a key shows the del only; deleting a missing key
+ * shows nothing, yet the batch is still delivered since the revision moved).
+ */
+export interface WatchBatch {
+  /** The store revision after this write (the one `write` answered to its writer). */
+  revision: number;
+  /** Its position in the shared history; resume or `watch` again from here. */
+  etcdRevision: number;
+  ops: BackendOp[];
+}
+
+export interface WatchHandlers {
+  /** Called once per write, in commit order; the next batch waits until a returned promise settles. */
+  onBatch(batch: WatchBatch): void | Promise<void>;
+  /**
+   * The history after the watch's position is gone (compacted): changes may have been missed. The
+   * watch has ended; the caller reloads (`listWithRevisions`) and watches again from that snapshot.
+   */
+  onReset(): void;
+  /** The connection broke; the watch reconnects by itself and resumes without loss or repetition. */
+  onDisconnect?(err: Error): void;
+}
+
+export interface BackendWatch {
+  /** Stops delivering; resolves once no `onBatch` runs any more. */
+  close(): Promise<void>;
+}
+
 export interface Backend {
   /** `memory`, `level`, ... for logs and the ready line. */
   readonly kind: string;
@@ -32,7 +94,27 @@ export interface Backend {
    * Applies every op or none. With `expectRevision`, applies only if the store's revision still
    * equals it, and otherwise answers `{ ok: false }` with the current revision and writes nothing.
    */
-  write(ops: BackendOp[], opts?: { expectRevision?: number }): Promise<WriteResult>;
+  write(ops: BackendOp[], opts?: WriteOptions): Promise<WriteResult>;
+
+  // Shared backends (etcd) only: several processes write one store, so a replica in each process
+  // loads a snapshot and follows the history from it. Memory and level leave these out.
+
+  /**
+   * Like `write`, also answering where the write sits in the shared history, so its writer can
+   * wait until its own replica has applied it (read-your-writes). `guards` need this kind of backend.
+   */
+  commit?(ops: BackendOp[], opts?: WriteOptions): Promise<CommitResult>;
+  /** `list` plus each entry's `modRevision`, the store revision and the history position, all of one snapshot. */
+  listWithRevisions?(prefix: string): Promise<RevisionedList>;
+  /** The shared history's current position, read from the cluster (fails if unreachable): for fresh reads. */
+  etcdRevision?(): Promise<number>;
+  /**
+   * Follows every write to this store made after history position `afterEtcdRevision` (from
+   * `listWithRevisions` or `commit`), by any process: `onBatch` once per write, in commit order,
+   * exactly once, resuming by itself after a broken connection; `onReset` when the history it
+   * needs was compacted.
+   */
+  watch?(afterEtcdRevision: number, handlers: WatchHandlers): BackendWatch;
 }
 
 /** Raised when a backend cannot be opened (for example, another process holds the LevelDB lock). */
