@@ -13,10 +13,10 @@ import { resolveDataPath, DataPath, type DeepPartial, type Mode } from '../yang/
 import type { DataObject, DataValue, LeafValue, Schema } from '../yang/schema.ts';
 import { leafString } from '../yang/cursor.ts';
 import { validateChanges } from '../yang/validate.ts';
-import type { Backend, BackendOp } from './backends/backend.ts';
+import type { Backend, BackendOp, BackendWatch, WatchBatch } from './backends/backend.ts';
 import { ListenerHub, type ChangeHandler, type SubscribeOptions } from './listeners.ts';
 import { CommitPhaseRegistry, type CommitPhases, type PhasedCommit } from './phases.ts';
-import { loadTree, unitOps } from './persist.ts';
+import { applyUnitOps, loadTree, unitOps } from './persist.ts';
 import { checkEntryKeys, getAt, mergeValue, setAt } from './tree.ts';
 
 export type StoreName = 'config' | 'operational';
@@ -63,11 +63,40 @@ class Store {
   readonly waiting: Waiting[] = [];
   draining = false;
 
+  // A shared backend (etcd, cluster mode) has other writers: this store is a replica that
+  // follows the backend's history, and every commit, ours included, is applied from that history
+  // in its order, so listeners on every instance see the same commits in the same order.
+  watch?: BackendWatch;
+  /** The backend's revision of each unit key, as this replica last saw it: what a commit guards. */
+  readonly modRevisions = new Map<string, number>();
+  /** The position in the shared history applied so far. */
+  position = 0;
+  /** Our commits the watch has not delivered yet, by their position. */
+  readonly own = new Map<number, OwnCommit>();
+  /** Fresh reads waiting until the replica reaches a store revision. */
+  readonly revisionWaiters: { revision: number; resolve: () => void }[] = [];
+
   constructor(
     readonly name: StoreName,
     readonly backend: Backend,
   ) {}
+
+  get shared(): boolean {
+    return this.watch !== undefined;
+  }
 }
+
+/** A commit of this instance written to a shared backend, waiting for its batch to come back. */
+interface OwnCommit {
+  /** The tree it was computed on: if the head is still that tree, its result is used as it is. */
+  base: DataObject;
+  root: DataObject;
+  accepted: { before: DataObject; after: DataObject; touched: InstancePath[]; texts: string[] }[];
+  resolve: () => void;
+}
+
+/** Longest a commit waits for its own batch to come back from a shared backend. */
+const OWN_BATCH_WAIT_MS = 10_000;
 
 export interface DatastoreOptions {
   schema: Schema;
@@ -96,12 +125,19 @@ export class Datastore {
     };
     this.listeners = new ListenerHub(this.schema, (store) => this.stores[store].head.root);
     this.phases = new CommitPhaseRegistry(this.listeners, opts.phaseTimeoutMs ?? 2000, opts.phaseError ?? (() => undefined));
+    this.warnFn = opts.warn;
   }
+
+  private readonly warnFn?: (message: string) => void;
 
   static async open(opts: DatastoreOptions): Promise<Datastore> {
     const ds = new Datastore(opts);
     for (const store of Object.values(ds.stores)) {
       await store.backend.open();
+      if (store.backend.watch && store.backend.listWithRevisions) {
+        await ds.loadShared(store);
+        continue;
+      }
       const entries = await store.backend.list('/');
       store.head = {
         root: loadTree(ds.schema, entries, (key, why) => opts.warn?.(`${store.name}: skipped stored node ${key}: ${why}`)),
@@ -109,6 +145,119 @@ export class Datastore {
       };
     }
     return ds;
+  }
+
+  /** A shared store: one snapshot, then the history after it. */
+  private async loadShared(store: Store): Promise<void> {
+    const snap = await store.backend.listWithRevisions!('/');
+    const before = store.head.root;
+    const root = loadTree(this.schema, snap.entries, (key, why) => this.warn(`${store.name}: skipped stored node ${key}: ${why}`));
+    store.modRevisions.clear();
+    for (const e of snap.entries) store.modRevisions.set(e.key, e.modRevision);
+    store.head = { root, revision: snap.revision };
+    store.position = snap.etcdRevision;
+    // A reload after a reset: listeners hear the difference, every top-level node touched.
+    const tops = new Set([...Object.keys(before), ...Object.keys(root)]);
+    if (store.watch) {
+      const touched = [...tops].flatMap((m) => {
+        try {
+          return [parsePath(this.schema, `/${m}`)];
+        } catch {
+          return [];
+        }
+      });
+      this.noteCommit(store, touched.map(formatPath), snap.revision);
+      this.listeners.publish(store.name, before, root, touched);
+    }
+    store.watch = store.backend.watch!(snap.etcdRevision, {
+      onBatch: (b) => this.applyBatch(store, b),
+      onReset: () => {
+        this.warn(`${store.name}: the shared history was compacted past this replica; reloading`);
+        store.watch = undefined;
+        void this.loadShared(store).catch((e: unknown) => this.warn(`${store.name}: reload failed: ${(e as Error).message}`));
+      },
+    });
+    this.releasePosition(store);
+  }
+
+  /** One write of the shared history (another instance's or ours), applied in history order. */
+  private applyBatch(store: Store, batch: WatchBatch): void {
+    if (batch.etcdRevision <= store.position) return;
+    const before = store.head.root;
+    const own = store.own.get(batch.etcdRevision);
+    let root: DataObject;
+    let items: { before: DataObject; after: DataObject; touched: InstancePath[]; texts: string[] }[];
+    if (own && own.base === before) {
+      // Nothing came between: the tree our commit computed is the one the history now holds.
+      root = own.root;
+      items = own.accepted;
+    } else {
+      const applied = applyUnitOps(this.schema, before, batch.ops, (key, why) => this.warn(`${store.name}: skipped a unit of revision ${batch.revision} (${key}): ${why}`));
+      root = applied.root;
+      items = [{ before, after: root, touched: applied.touched, texts: applied.touched.map(formatPath) }];
+    }
+    for (const op of batch.ops) {
+      if (op.type === 'put') store.modRevisions.set(op.key, batch.etcdRevision);
+      else store.modRevisions.delete(op.key);
+    }
+    store.head = { root, revision: batch.revision };
+    store.position = batch.etcdRevision;
+    for (const it of items) this.noteCommit(store, it.texts, batch.revision);
+    for (const it of items) this.listeners.publish(store.name, it.before, it.after, it.touched);
+    if (own) {
+      store.own.delete(batch.etcdRevision);
+      own.resolve();
+    }
+    this.releasePosition(store);
+  }
+
+  private releasePosition(store: Store): void {
+    for (let i = store.revisionWaiters.length - 1; i >= 0; i--) {
+      if (store.revisionWaiters[i].revision <= store.head.revision) store.revisionWaiters.splice(i, 1)[0].resolve();
+    }
+  }
+
+  /**
+   * Fresh reads on a shared store: resolves once this replica has applied everything committed
+   * anywhere before the call (it asks the backend for the store's revision). Fails when the backend
+   * cannot be reached or the replica does not catch up within `timeoutMs`. Immediate elsewhere.
+   */
+  async sync(store: StoreName, timeoutMs = 5000): Promise<void> {
+    const s = this.stores[store];
+    if (!s.shared) return;
+    // The store's own revision counts its writes, wherever they were made: once the replica has
+    // applied that many, it has seen everything committed before this call.
+    let revision: number;
+    try {
+      revision = await s.backend.revision();
+    } catch (e) {
+      throw new YangError({ tag: 'operation-failed', appTag: 'datastore-unavailable', message: `the shared datastore cannot be reached: ${(e as Error).message}` });
+    }
+    if (s.head.revision >= revision) return;
+    await new Promise<void>((resolve, reject) => {
+      const waiter = { revision, resolve: () => (clearTimeout(timer), resolve()) };
+      const timer = setTimeout(() => {
+        const i = s.revisionWaiters.indexOf(waiter);
+        if (i >= 0) s.revisionWaiters.splice(i, 1);
+        reject(new YangError({ tag: 'operation-failed', appTag: 'datastore-unavailable', message: `this instance has not caught up with the shared datastore within ${timeoutMs} ms` }));
+      }, timeoutMs);
+      s.revisionWaiters.push(waiter);
+    });
+  }
+
+  private noteCommit(store: Store, texts: string[], revision: number): void {
+    store.log.push({ revision, paths: texts });
+    store.logPaths += texts.length;
+    let drop = 0;
+    while (store.log.length - drop > 1 && (store.log.length - drop > CONFLICT_WINDOW || store.logPaths > CONFLICT_WINDOW_PATHS)) {
+      store.logPaths -= store.log[drop].paths.length;
+      drop++;
+    }
+    if (drop) store.log.splice(0, drop);
+  }
+
+  private warn(message: string): void {
+    this.warnFn?.(message);
   }
 
   async close(): Promise<void> {
@@ -119,7 +268,11 @@ export class Datastore {
       while (s.draining || s.waiting.length) await new Promise((r) => setImmediate(r));
     }
     await this.listeners.settled();
-    for (const s of Object.values(this.stores)) await s.backend.close();
+    for (const s of Object.values(this.stores)) {
+      await s.watch?.close();
+      s.watch = undefined;
+      await s.backend.close();
+    }
   }
 
   /** A read-write transaction on one store. */
@@ -239,6 +392,10 @@ export class Datastore {
         a.w.reject(e);
       }
     };
+    if (store.shared) {
+      await this.commitShared(store, base.root, root, [...ops.values()], accepted, fail);
+      return;
+    }
     let result;
     try {
       result = await store.backend.write([...ops.values()], { expectRevision: base.revision });
@@ -263,6 +420,49 @@ export class Datastore {
     if (drop) store.log.splice(0, drop);
     for (const a of accepted) if (a.phased) this.phases.applied(a.phased, a.before);
     for (const a of accepted) this.listeners.publish(store.name, a.before, a.after, a.touched);
+    for (const a of accepted) a.w.resolve(result.revision);
+  }
+
+  /**
+   * A group's write to a shared backend: one transaction guarded per unit key (each key still has
+   * the revision this replica last saw, or is still missing), so writers on disjoint data never
+   * conflict and overlapping ones do; then the commit waits until the history brings its batch
+   * back and the replica has applied it, in history order, before it is acknowledged.
+   */
+  private async commitShared(
+    store: Store,
+    base: DataObject,
+    root: DataObject,
+    ops: BackendOp[],
+    accepted: { w: Waiting; before: DataObject; after: DataObject; touched: InstancePath[]; texts: string[]; phased?: PhasedCommit }[],
+    fail: (e: unknown) => void,
+  ): Promise<void> {
+    const guards = ops.map((op) => ({ key: op.key, modRevision: store.modRevisions.get(op.key) ?? 0 }));
+    let result;
+    try {
+      result = await store.backend.commit!(ops, { guards });
+    } catch (e) {
+      fail(new YangError({ tag: 'operation-failed', appTag: 'datastore-unavailable', message: `the shared datastore refused or did not answer the commit: ${(e as Error).message}` }));
+      return;
+    }
+    if (!result.ok) {
+      fail(conflict('another instance changed the same data; retry the transaction'));
+      return;
+    }
+    if (store.position < result.etcdRevision) {
+      const arrived = new Promise<void>((resolve) => store.own.set(result.etcdRevision, { base, root, accepted, resolve }));
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), OWN_BATCH_WAIT_MS)));
+      const outcome = await Promise.race([arrived, late]);
+      clearTimeout(timer);
+      if (outcome === 'late') {
+        store.own.delete(result.etcdRevision);
+        // Written, but not yet seen here: the client is told, the data is not lost.
+        fail(new YangError({ tag: 'operation-failed', appTag: 'datastore-unavailable', message: `committed at revision ${result.revision}, but this instance has not caught up with the shared datastore` }));
+        return;
+      }
+    }
+    for (const a of accepted) if (a.phased) this.phases.applied(a.phased, a.before);
     for (const a of accepted) a.w.resolve(result.revision);
   }
 

@@ -8,7 +8,7 @@
 import type { BackendEntry, BackendOp } from './backends/backend.ts';
 import { formatPath, parsePath, type InstancePath } from '../yang/path.ts';
 import type { DataObject, DataValue, ListValue, Schema, SchemaNode } from '../yang/schema.ts';
-import { getAt, isObj } from './tree.ts';
+import { getAt, isObj, setAt } from './tree.ts';
 
 const ORDER = '@order:';
 
@@ -217,4 +217,63 @@ function absorb(target: DataObject, stored: unknown, orders: { list: ListValue; 
     if (isObj(v as DataValue) && isObj(target[m])) absorb(target[m] as DataObject, v, orders);
     else target[m] = v as DataValue;
   }
+}
+
+/**
+ * Applies another writer's stored units to a tree (copy-on-write: `root` is not changed), as a
+ * replica following a shared backend does. A put replaces the unit's own content and keeps the
+ * list entries below it (they are units of their own, changed by their own ops); a del removes
+ * the node with everything below it. Returns the new tree and the paths of the units it touched
+ * (what listeners are told). Units the schema does not know are skipped and reported.
+ */
+export function applyUnitOps(schema: Schema, root: DataObject, ops: BackendOp[], skip: (key: string, why: string) => void): { root: DataObject; touched: InstancePath[] } {
+  let out = root;
+  const owned = new WeakSet<object>();
+  const touched: InstancePath[] = [];
+  // A parent's key is a prefix of its children's: in key order, a new entry's parent comes first.
+  for (const op of [...ops].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))) {
+    let path: InstancePath;
+    let stored: unknown;
+    try {
+      path = parsePath(schema, op.key);
+      stored = op.type === 'put' ? JSON.parse(op.value) : undefined;
+    } catch (e) {
+      skip(op.key, (e as Error).message);
+      continue;
+    }
+    const node = path[path.length - 1].schema;
+    const value = op.type === 'del' ? undefined : rebuildUnit(node, stored, getAt(out, path));
+    out = setAt(out, path, value, owned);
+    touched.push(path);
+  }
+  return { root: out, touched };
+}
+
+/** A unit's node from its stored form, with the list entries the old node held below it. */
+function rebuildUnit(node: SchemaNode, stored: unknown, existing: DataValue | undefined): DataValue {
+  if (!isObj(stored as DataValue)) return stored as DataValue;
+  const old = isObj(existing) ? existing : undefined;
+  const out: DataObject = {};
+  const orders = new Map<string, string[]>();
+  for (const [m, v] of Object.entries(stored as Record<string, unknown>)) {
+    if (m.startsWith(ORDER)) orders.set(m.slice(ORDER.length), v as string[]);
+    else {
+      const child = node.dataChildren.get(m);
+      out[m] = child?.kind === 'container' && isObj(v as DataValue) ? rebuildUnit(child, v, old?.[m]) : (v as DataValue);
+    }
+  }
+  for (const [m, v] of Object.entries(old ?? {})) {
+    if (!(v instanceof Map)) continue;
+    const order = orders.get(m);
+    if (!order) {
+      out[m] = v;
+      continue;
+    }
+    // A user-ordered list: the parent unit says the order of its entries.
+    const sorted: ListValue = new Map();
+    for (const k of order) if (v.has(k)) sorted.set(k, v.get(k)!);
+    for (const [k, e] of v) if (!sorted.has(k)) sorted.set(k, e);
+    out[m] = sorted;
+  }
+  return out;
 }
