@@ -116,6 +116,8 @@ export class Datastore {
   readonly listeners: ListenerHub;
   private readonly phases: CommitPhaseRegistry;
   private closed = false;
+  /** When paths last changed (see ChangeClock at the end of this file). */
+  private readonly changeClock = new ChangeClock();
 
   private constructor(opts: DatastoreOptions) {
     this.schema = opts.schema;
@@ -309,6 +311,14 @@ export class Datastore {
     return this.phases.register(spec);
   }
 
+  /**
+   * The two latest times (ms) a commit changed `path` of a store, something under it, or a node
+   * above it that it sits in (HTTP Last-Modified). See ChangeClock.
+   */
+  lastChanged(store: StoreName, path: InstancePath): ChangeTimes {
+    return this.changeClock.query(store, formatPath(path), this.stores[store].head.revision);
+  }
+
   /** Resolves when every listener has handled every commit so far. */
   settled(): Promise<void> {
     return this.listeners.settled();
@@ -408,6 +418,7 @@ export class Datastore {
       return;
     }
     store.head = { root, revision: result.revision };
+    this.changeClock.record(store.name, base.revision, result.revision, accepted);
     for (const a of accepted) {
       store.log.push({ revision: result.revision, paths: a.texts });
       store.logPaths += a.texts.length;
@@ -468,6 +479,7 @@ export class Datastore {
 
   /** Refuses a transaction when a commit it did not see touched an overlapping path. */
   private checkConflicts(store: Store, tx: Transaction, texts: string[], earlierInGroup: { texts: string[] }[], groupOnly = false): void {
+    texts = tx.withGuards(texts);
     const oldest = store.log[0]?.revision ?? store.head.revision;
     if (tx.snapshotRevision < store.head.revision && tx.snapshotRevision < oldest - 1) {
       throw conflict('the transaction is too old to commit; retry it');
@@ -688,6 +700,29 @@ export class Transaction {
     return next;
   }
 
+  /**
+   * Makes the commit fail with a retryable conflict, as if this transaction had written `path`,
+   * when a commit it did not see changed `path`, anything under it, or a node above it: a
+   * protocol edge that checked a precondition on `path` against this transaction's snapshot
+   * (an HTTP If-Match) keeps that check true up to the commit. Writes nothing.
+   */
+  guard(path: InstancePath): this {
+    (this.guards ??= []).push(formatPath(path));
+    return this;
+  }
+
+  private guards?: string[];
+
+  /** The committed tree this transaction started from, whatever its edits since. Never modify it. */
+  get snapshotRoot(): DataObject {
+    return this.base;
+  }
+
+  /** @internal the paths a commit is checked for conflicts on: those written, and the guarded. */
+  withGuards(texts: string[]): string[] {
+    return this.guards ? [...texts, ...this.guards] : texts;
+  }
+
   /** @internal */
   touchedPaths(): InstancePath[] {
     const out: InstancePath[] = [];
@@ -750,3 +785,125 @@ export async function retryOnConflict<T>(fn: () => Promise<T>, attempts = 5): Pr
 }
 
 export type { Change, ChangeHandler } from './listeners.ts';
+
+// ---------------------------------------------------------------------------------------------
+// Change times, for HTTP Last-Modified and If-(Un)Modified-Since. Kept apart from the commit
+// machinery above: commitGroup tells the clock what each published group touched, and a query
+// first accounts for revisions the clock never saw (commits of another instance, or data loaded
+// at open) by moving a floor to "now", which is never earlier than the truth. Bounded: past
+// CLOCK_PATHS paths per map, or a group of more than CLOCK_GROUP_PATHS paths, the floor moves up
+// instead, so answers get coarser, never wrong.
+
+/**
+ * The latest time (ms since the epoch) something changed a path, and the latest before it
+ * (0 if none known). HTTP dates have one-second resolution: two changes in the same second mean
+ * a client holding that second's date may have seen either, so it must count as modified.
+ */
+export interface ChangeTimes {
+  last: number;
+  previous: number;
+}
+
+const CLOCK_PATHS = 8192;
+const CLOCK_GROUP_PATHS = 1024;
+
+const second = (ms: number) => Math.floor(ms / 1000);
+
+class StoreClock {
+  /** Changes not in the maps happened no later than this. */
+  floor = 0;
+  /** The floor may stand for two changes within its second. */
+  floorAmbiguous = false;
+  /** The head revision the clock has accounted for; -1 before the first look. */
+  seen = -1;
+  /** Path text -> the two latest changes at it or under it. */
+  readonly subtree = new Map<string, ChangeTimes>();
+  /** Path text -> the two latest writes of that node itself (a write may change all under it). */
+  readonly exact = new Map<string, ChangeTimes>();
+}
+
+class ChangeClock {
+  private latest = 0;
+  private readonly stores: Record<StoreName, StoreClock> = { config: new StoreClock(), operational: new StoreClock() };
+
+  /**
+   * Strictly increasing across both stores, so one time names one published group; the step is a
+   * microsecond, so thousands of groups in one millisecond do not run the clock ahead of the wall.
+   */
+  private tick(): number {
+    this.latest = Math.max(Date.now(), this.latest + 0.001);
+    return this.latest;
+  }
+
+  /** Commits up to `revision` were not seen: they happened before now, at times unknown. */
+  private adopt(s: StoreClock, revision: number): void {
+    const before = this.latest;
+    const now = this.tick();
+    // The first look at a freshly opened store served nothing before; later ones may have
+    // served a date in this very second for data that has changed since.
+    s.floorAmbiguous = s.seen !== -1 && second(before) === second(now);
+    s.floor = now;
+    s.subtree.clear();
+    s.exact.clear();
+    s.seen = revision;
+  }
+
+  record(store: StoreName, from: number, to: number, groups: { texts: string[] }[]): void {
+    const s = this.stores[store];
+    if (s.seen !== from) this.adopt(s, from);
+    let count = 0;
+    for (const g of groups) count += g.texts.length;
+    if (count > CLOCK_GROUP_PATHS) {
+      this.adopt(s, to);
+      return;
+    }
+    const t = this.tick();
+    for (const g of groups) {
+      for (const text of g.texts) {
+        this.bump(s, s.exact, text, t);
+        for (const a of ancestorsOf(text)) this.bump(s, s.subtree, a, t);
+        if (text !== '/') this.bump(s, s.subtree, '/', t);
+      }
+    }
+    s.seen = to;
+  }
+
+  private bump(s: StoreClock, map: Map<string, ChangeTimes>, text: string, t: number): void {
+    const old = map.get(text);
+    if (old?.last === t) return;
+    // Re-inserted, so the map's order is the order of `last`: the first entry is the oldest.
+    map.delete(text);
+    map.set(text, { last: t, previous: old?.last ?? 0 });
+    while (map.size > CLOCK_PATHS) {
+      const [key, dropped] = map.entries().next().value!;
+      map.delete(key);
+      if (dropped.last <= s.floor) continue;
+      s.floorAmbiguous = (s.floorAmbiguous && second(s.floor) === second(dropped.last)) || second(dropped.previous) === second(dropped.last);
+      s.floor = dropped.last;
+    }
+  }
+
+  query(store: StoreName, text: string, headRevision: number): ChangeTimes {
+    const s = this.stores[store];
+    if (s.seen !== headRevision) this.adopt(s, headRevision);
+    const out: ChangeTimes = { last: s.floor, previous: s.floorAmbiguous ? s.floor : 0 };
+    const consider = (v: number | undefined) => {
+      if (v === undefined) return;
+      if (v > out.last) {
+        out.previous = out.last;
+        out.last = v;
+      } else if (v > out.previous && v < out.last) out.previous = v;
+    };
+    const below = s.subtree.get(text);
+    consider(below?.last);
+    consider(below?.previous);
+    const above = text === '/' ? [] : [...ancestorsOf(text)].slice(1);
+    if (text !== '/') above.push('/');
+    for (const a of above) {
+      const w = s.exact.get(a);
+      consider(w?.last);
+      consider(w?.previous);
+    }
+    return out;
+  }
+}

@@ -5,7 +5,7 @@
  * a plugin passes.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { StoreName, Transaction } from '../../datastore/datastore.ts';
+import type { ChangeTimes, StoreName, Transaction } from '../../datastore/datastore.ts';
 import { getAt, mergeValue } from '../../datastore/tree.ts';
 import { YangError } from '../../errors.ts';
 import { toJsonValue } from '../../yang/json.ts';
@@ -14,8 +14,10 @@ import type { DataObject, DataValue } from '../../yang/schema.ts';
 import { parseFields, selectRoot, selectValue, type Selection } from '../../yang/select.ts';
 import { encodeXmlMember } from '../../yang/xml.ts';
 import { readBody, unwrapBody } from './body.ts';
+import { entityTag } from './entity-tag.ts';
 import type { Dialect } from './errors.ts';
 import { DATA_TYPE, JSON_TYPES, PATCH_TYPES, XML_TYPES, contentType, responseEncoding, type Encoding } from './negotiation.ts';
+import { evaluatePreconditions, isConditional, setValidators, type ResourceState } from './preconditions.ts';
 import type { RestconfContext } from './server.ts';
 import { applyYangPatch } from './yang-patch.ts';
 
@@ -68,6 +70,38 @@ export class DataVerbs {
     return this.deps.data.transaction(store);
   }
 
+  /**
+   * The entity tag and change times of the resource at `path` in the stores its URL family reads
+   * (RFC 8040: config and state; legacy: the store in the URL), whatever the query parameters.
+   * `roots` are the trees to read: for a write, the write transaction's snapshot of its store, so
+   * the check and the write see the same data.
+   */
+  private resourceState(r: DataResource, path: InstancePath, roots: Partial<Record<StoreName, DataObject>> = {}): ResourceState {
+    const data = this.deps.data;
+    const at = (store: StoreName) => (r.store === undefined || r.store === store ? (getAt(roots[store] ?? data.snapshot(store).root, path) ?? null) : undefined);
+    const config = at('config');
+    const operational = at('operational');
+    const changed = (store: StoreName) => (r.store === undefined || r.store === store ? data.lastChanged(store, path) : { last: 0, previous: 0 });
+    const exists = (config !== undefined && config !== null) || (operational !== undefined && operational !== null);
+    return {
+      tag: exists ? entityTag(config, operational) : undefined,
+      changed: latestTwo(changed('config'), changed('operational')),
+    };
+  }
+
+  /**
+   * Evaluates a write's preconditions against its transaction's snapshot, then guards the path in
+   * that transaction: a commit it did not see that changed the resource makes this commit fail
+   * with the retryable in-use conflict (409), so the check holds up to the write (no lost update).
+   * The state (operational) part of an RFC 8040 tag is read from the latest snapshot: a config
+   * write cannot lose a state change.
+   */
+  private checkWrite(r: DataResource, req: FastifyRequest, tx: Transaction, path: InstancePath): void {
+    if (!isConditional(req)) return;
+    evaluatePreconditions(req, this.resourceState(r, path, { [tx.storeName]: tx.snapshotRoot }), formatPath(path));
+    tx.guard(path);
+  }
+
   get(r: DataResource, req: FastifyRequest, reply: FastifyReply): FastifyReply {
     const enc = responseEncoding(req);
     const path = r.path(req);
@@ -77,14 +111,20 @@ export class DataVerbs {
     const readState = r.store ? r.store === 'operational' : sel.content !== 'config';
     if (r.store) sel.content = 'all';
     const node = path[path.length - 1]?.schema;
-    const cfg = readConfig ? getAt(this.deps.data.snapshot('config').root, path) : undefined;
-    const op = readState ? getAt(this.deps.data.snapshot('operational').root, path) : undefined;
+    const configRoot = this.deps.data.snapshot('config').root;
+    const stateRoot = this.deps.data.snapshot('operational').root;
+    const cfg = readConfig ? getAt(configRoot, path) : undefined;
+    const op = readState ? getAt(stateRoot, path) : undefined;
     const value = cfg === undefined ? op : op === undefined ? cfg : mergeValue(node, cfg, op);
+    const state = this.resourceState(r, path, { config: configRoot, operational: stateRoot });
+    if (isConditional(req) && evaluatePreconditions(req, state, formatPath(path)) === 'not-modified') {
+      return setValidators(reply.code(304), state).send();
+    }
     if (value === undefined) {
       throw new YangError({ tag: 'data-missing', type: 'protocol', message: `no data at ${formatPath(path)}`, path: formatPath(path) });
     }
     const selected = node ? selectValue(node, value, sel) : selectRoot(this.deps.schema, value as DataObject, sel);
-    reply.code(200).type(DATA_TYPE[enc]);
+    setValidators(reply.code(200).type(DATA_TYPE[enc]), state);
     if (req.method === 'HEAD') return reply.send();
     return reply.send(this.encode(enc, path, selected, r.dialect));
   }
@@ -125,6 +165,7 @@ export class DataVerbs {
     const tx = this.writeTransaction(store);
     const existed = tx.exists(path);
     tx.putDecoded(path, value);
+    this.checkWrite(r, req, tx, path);
     await tx.commit();
     // RFC 8040: 201 created, 204 replaced. ODL legacy: 201 created, 200 replaced.
     return reply.code(existed ? (r.dialect === 'legacy' ? 200 : 204) : 201).send();
@@ -136,6 +177,7 @@ export class DataVerbs {
     if (PATCH_TYPES.includes(ct)) {
       const { status, body } = await applyYangPatch(this.deps.schema, readBody(req), path, () => this.writeTransaction('config'), {
         dataMissingIs404: this.deps.dataMissingIs404,
+        beforeCommit: (tx) => this.checkWrite(r, req, tx, path),
       });
       return reply.code(status).type('application/yang-data+json').send(JSON.stringify(body));
     }
@@ -146,6 +188,7 @@ export class DataVerbs {
       throw new YangError({ tag: 'data-missing', type: 'protocol', message: `no data at ${formatPath(path)} to merge into`, path: formatPath(path) });
     }
     tx.mergeDecoded(path, value);
+    this.checkWrite(r, req, tx, path);
     await tx.commit();
     return reply.code(200).send();
   }
@@ -158,6 +201,8 @@ export class DataVerbs {
     const text = formatPath(path);
     if (tx.exists(path)) throw new YangError({ tag: 'data-exists', type: 'protocol', message: `${text} already exists`, path: text });
     tx.putDecoded(path, value);
+    // The target resource of a POST is the parent it creates in.
+    this.checkWrite(r, req, tx, parent);
     await tx.commit();
     return reply.code(r.dialect === 'legacy' ? 204 : 201).header('Location', r.location(path)).send();
   }
@@ -167,6 +212,7 @@ export class DataVerbs {
     if (!path.length) throw new YangError({ tag: 'operation-not-supported', message: 'deleting the whole datastore is not supported' });
     const tx = this.writeTransaction(r.store ?? 'config');
     tx.delete(path);
+    this.checkWrite(r, req, tx, path);
     await tx.commit();
     return reply.code(r.dialect === 'legacy' ? 200 : 204).send();
   }
@@ -181,4 +227,10 @@ export class DataVerbs {
       .header('Accept-Patch', [JSON_TYPES[0], XML_TYPES[0], ...PATCH_TYPES].join(', '))
       .send();
   }
+}
+
+/** The two latest of two stores' change times (RFC 8040 resources show config and state). */
+function latestTwo(a: ChangeTimes, b: ChangeTimes): ChangeTimes {
+  const [first, second] = a.last >= b.last ? [a, b] : [b, a];
+  return { last: first.last, previous: Math.max(first.previous, second.last) };
 }

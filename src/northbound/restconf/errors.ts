@@ -12,6 +12,7 @@ import type { Schema } from '../../yang/schema.ts';
 import { escapeXml } from '../../yang/xml.ts';
 import { isUnauthorized } from '../http/edge.ts';
 import { DATA_TYPE, NotAcceptable, responseEncoding } from './negotiation.ts';
+import { PreconditionFailed } from './preconditions.ts';
 
 export type Dialect = 'rfc8040' | 'legacy';
 
@@ -113,6 +114,7 @@ export function errorHandler(d: ErrorDialect, maxBody: number) {
   return (err: FastifyError, req: FastifyRequest, reply: FastifyReply): FastifyReply => {
     if (isUnauthorized(err)) return sendError(req, reply, new YangError({ tag: 'access-denied', type: 'protocol', message: err.message }), d, 401);
     if (err instanceof NotAcceptable) return sendError(req, reply, err, d, 406);
+    if (err instanceof PreconditionFailed) return sendError(req, reply, err, d, 412);
     if (err instanceof YangError) return sendError(req, reply, err, d);
     // fastify's own refusals: body too large, unsupported media type, unparsable request.
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {

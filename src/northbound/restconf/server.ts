@@ -10,7 +10,8 @@
  *   discovery.ts  /.well-known/host-meta[.json]
  *   apidoc.ts     /openapi.json, /apidoc
  * and the pieces they share: negotiation.ts (media types), body.ts (the one body unwrapping),
- * data.ts (the data verbs), operations.ts, yang-patch.ts, reply-cache.ts, errors.ts.
+ * data.ts (the data verbs), entity-tag.ts and preconditions.ts (ETag, Last-Modified, RFC 7232
+ * conditions), operations.ts, yang-patch.ts, reply-cache.ts, errors.ts.
  */
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';

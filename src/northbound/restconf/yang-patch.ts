@@ -77,7 +77,8 @@ export async function applyYangPatch(
   body: ParsedBody,
   base: InstancePath,
   transaction: () => Transaction,
-  opts: { dataMissingIs404: boolean },
+  /** `beforeCommit`: runs after the edits, before the commit; what it throws is the request's error. */
+  opts: { dataMissingIs404: boolean; beforeCommit?: (tx: Transaction) => void },
 ): Promise<PatchResult> {
   const patch = body.enc === 'json' ? jsonPatch(body.json) : xmlPatch(body.element);
   const tx = transaction();
@@ -120,6 +121,7 @@ export async function applyYangPatch(
       return result(status(y), { 'edit-status': { edit: [{ 'edit-id': edit.id, errors: { error: [errorObject(y, schema)] } }] } });
     }
   }
+  opts.beforeCommit?.(tx);
   try {
     await tx.commit();
   } catch (e) {
