@@ -202,8 +202,11 @@ export class Datastore {
       if (op.type === 'put') store.modRevisions.set(op.key, batch.etcdRevision);
       else store.modRevisions.delete(op.key);
     }
+    const from = store.head.revision;
     store.head = { root, revision: batch.revision };
     store.position = batch.etcdRevision;
+    // Last-Modified learns other instances' commits as precisely as ours.
+    this.changeClock.record(store.name, from, batch.revision, items);
     for (const it of items) this.noteCommit(store, it.texts, batch.revision);
     for (const it of items) this.listeners.publish(store.name, it.before, it.after, it.touched);
     if (own) {
