@@ -1,17 +1,63 @@
 /**
- * The one tree selection for every encoding: RESTCONF's content, depth, fields and with-defaults
- * (RFC 8040 4.8) and NETCONF get-config's config-only view are applied here to the internal
- * tree, before the JSON or XML encoder writes it, so both encodings answer the same data.
+ * The one tree selection for every encoding and both northbounds: RESTCONF's content, depth,
+ * fields and with-defaults (RFC 8040 4.8), NETCONF get-config's config-only view and NETCONF's
+ * subtree filter (RFC 6241 section 6) are applied here to the internal tree, before the JSON or
+ * XML encoder writes it, so every encoding answers the same data.
+ *
+ * `fields` and the subtree filter share one model, the SelectionTree: per level, the members to
+ * keep whole or to descend into and (subtree filters only) content-match conditions on leaf
+ * children. parseFields + compileFields build one from `fields`, the NETCONF filter module builds
+ * one from the filter's XML, and selectTree applies either. The data are immutable snapshots: the
+ * walk shares what it keeps whole and builds fresh objects for what it narrows.
  *
  * content=nonconfig is not a filter: the reader gives the operational datastore as it is, config
  * true nodes included (as OpenDaylight does); only content=config drops nodes (config false).
  */
 import { YangError } from '../errors.ts';
 import { withDefaults } from './json.ts';
-import type { DataObject, DataValue, ListValue, Schema, SchemaNode } from './schema.ts';
+import type { DataObject, DataValue, LeafValue, ListValue, Schema, SchemaNode } from './schema.ts';
+import { lexicalOf } from './types.ts';
 
-/** Child names (local, module prefix dropped) -> what to select below them; empty: everything. */
+/** Parsed `fields`: child names (local, module prefix dropped) -> what below them; empty: everything. */
 export type FieldTree = Map<string, FieldTree>;
+
+/**
+ * What to select of one instance (the datastore root, a container, a list entry, a notification)
+ * and, through `members`, below it.
+ */
+export interface SelectionTree {
+  /** Conditions on leaf children: an instance is kept only if every one holds (RFC 6241 6.2.5). */
+  matches: ContentMatch[];
+  /**
+   * The members returned, in request order; a member named more than once gets the union of what
+   * each names. Undefined: no member was named, so a matching instance is returned whole (the
+   * root excepted: an empty filter selects nothing). Empty: the names resolved to no schema node.
+   */
+  members?: MemberSelection[];
+}
+
+export interface MemberSelection {
+  node: SchemaNode;
+  /** What to keep below the member; undefined: the member whole (a selection node, a `fields` leaf). */
+  below?: SelectionTree;
+}
+
+/**
+ * A content-match node: one of `leaves` (a name without a namespace may stand for leaves of
+ * several modules; none: the condition cannot hold) has `value`. A leaf-list matches by any of its
+ * values, and only those are returned; an identityref matches with or without its prefix.
+ */
+export interface ContentMatch {
+  leaves: SchemaNode[];
+  value: string;
+}
+
+/**
+ * What becomes of a container or list entry below which nothing is selected: a subtree filter
+ * leaves it out, as it does not match (RFC 6241 6.2.5); `fields` selects by name, not by content,
+ * so it stays, with its list keys (RFC 8040 4.8.3).
+ */
+export type Unselected = 'omit' | 'keep';
 
 export interface Selection {
   /** 'config' drops config false nodes; 'all' and 'nonconfig' keep what the datastore holds. */
@@ -74,7 +120,8 @@ export function parseFields(text: string): FieldTree {
 export function selectValue(node: SchemaNode, value: DataValue, sel: Selection): DataValue {
   let v = value;
   if (sel.reportDefaults) v = withDefaultsDeep(node, v);
-  if (sel.fields) v = selectFields(node, v, sel.fields);
+  // 'keep' always gives a value: nothing is left out for want of a match.
+  if (sel.fields) v = selectTree(node, v, compileFields(node, sel.fields), 'keep')!;
   return sel.content === 'config' || sel.depth !== undefined ? prune(node, v, sel, 1) : v;
 }
 
@@ -116,23 +163,115 @@ export function withDefaultsDeep(node: SchemaNode | undefined, value: DataValue)
   return filled;
 }
 
-function selectFields(node: SchemaNode | undefined, value: DataValue, fields: FieldTree): DataValue {
+/** The selection tree `fields` stands for below `node`: names match in any module. */
+export function compileFields(node: SchemaNode, fields: FieldTree): SelectionTree {
+  const members: MemberSelection[] = [];
+  for (const [name, below] of fields) {
+    // dataChildren holds a node of the parent's module under its name and its qualified name.
+    for (const child of new Set(node.dataChildren.values())) {
+      if (child.name === name) members.push({ node: child, below: below.size ? compileFields(child, below) : undefined });
+    }
+  }
+  return { matches: [], members };
+}
+
+/**
+ * The part of `value` (of `node`; undefined: the datastore root) that `tree` selects, or
+ * undefined when nothing is (only with 'omit'). A list's entries are narrowed one by one and
+ * keep their keys in the data; members keep the data's order, whatever the request's.
+ */
+export function selectTree(node: SchemaNode | undefined, value: DataObject, tree: SelectionTree, unselected: Unselected): DataObject | undefined;
+export function selectTree(node: SchemaNode | undefined, value: DataValue, tree: SelectionTree, unselected: Unselected): DataValue | undefined;
+export function selectTree(node: SchemaNode | undefined, value: DataValue, tree: SelectionTree, unselected: Unselected): DataValue | undefined {
   if (value instanceof Map) {
     const out: ListValue = new Map();
-    for (const [k, e] of value) out.set(k, selectFields(node, e, fields) as DataObject);
+    for (const [key, entry] of value) {
+      const selected = selectInstance(node, entry, tree, unselected);
+      if (selected) out.set(key, selected);
+    }
+    return out.size || unselected === 'keep' ? out : undefined;
+  }
+  return isObject(value) ? selectInstance(node, value, tree, unselected) : value;
+}
+
+function selectInstance(node: SchemaNode | undefined, obj: DataObject, tree: SelectionTree, unselected: Unselected): DataObject | undefined {
+  const out: DataObject = {};
+  for (const match of tree.matches) if (!contentMatch(obj, match, out)) return undefined;
+  if (!tree.members) return node ? obj : out;
+  let selected = false;
+  for (const { node: child, below } of tree.members) {
+    const v = obj[child.jsonName];
+    if (v === undefined) continue;
+    const kept = below ? selectTree(child, v, below, unselected) : v;
+    if (kept === undefined) continue;
+    const before = out[child.jsonName];
+    out[child.jsonName] = before === undefined ? kept : union(v, before, kept);
+    selected = true;
+  }
+  if (!selected && unselected === 'omit') return undefined;
+  // Keys stay so entries can be told apart.
+  if (node?.kind === 'list') for (const k of node.keys) if (obj[k] !== undefined) out[k] = obj[k];
+  const ordered: DataObject = {};
+  for (const m of Object.keys(obj)) if (out[m] !== undefined) ordered[m] = out[m];
+  return ordered;
+}
+
+/**
+ * The union of two selections `a` and `b` of one data value (a member named twice in a filter), in
+ * the data's order; what either takes whole is the data itself, shared.
+ */
+function union(data: DataValue, a: DataValue, b: DataValue): DataValue {
+  if (a === data || b === data) return data;
+  if (data instanceof Map && a instanceof Map && b instanceof Map) {
+    const out: ListValue = new Map();
+    for (const [key, entry] of data) {
+      const inA = a.get(key);
+      const inB = b.get(key);
+      if (inA && inB) out.set(key, union(entry, inA, inB) as DataObject);
+      else if (inA ?? inB) out.set(key, (inA ?? inB)!);
+    }
     return out;
   }
-  if (!isObject(value)) return value;
-  const out: DataObject = {};
-  for (const [m, v] of Object.entries(value)) {
-    const child = node?.dataChildren.get(m);
-    if (!child) continue;
-    const sub = fields.get(child.name);
-    // Keys stay so entries can be told apart.
-    if (sub === undefined && !(node?.kind === 'list' && node.keys.includes(m))) continue;
-    out[m] = sub && sub.size ? selectFields(child, v, sub) : v;
+  if (Array.isArray(data) && Array.isArray(a) && Array.isArray(b)) {
+    const taken = new Set([...a, ...b].map((x) => lexicalOf(x as LeafValue)));
+    return (data as LeafValue[]).filter((x) => taken.has(lexicalOf(x)));
   }
-  return out;
+  if (isObject(data) && isObject(a) && isObject(b)) {
+    const out: DataObject = {};
+    for (const [m, v] of Object.entries(data)) {
+      const inA = a[m];
+      const inB = b[m];
+      if (inA !== undefined && inB !== undefined) out[m] = union(v, inA, inB);
+      else if (inA !== undefined || inB !== undefined) out[m] = (inA ?? inB)!;
+    }
+    return out;
+  }
+  return a;
+}
+
+/** Whether `obj` meets `match`; the matching values are put in `out`. */
+function contentMatch(obj: DataObject, match: ContentMatch, out: DataObject): boolean {
+  let ok = false;
+  for (const leaf of match.leaves) {
+    const v = obj[leaf.jsonName];
+    if (v === undefined) continue;
+    if (leaf.kind === 'leaf-list') {
+      const hits = (v as LeafValue[]).filter((x) => lexicalOf(x) === match.value);
+      if (hits.length) {
+        out[leaf.jsonName] = hits;
+        ok = true;
+      }
+    } else if (lexicalOf(v as LeafValue) === match.value || sameIdentity(v as LeafValue, match.value)) {
+      out[leaf.jsonName] = v;
+      ok = true;
+    }
+  }
+  return ok;
+}
+
+/** An identityref matches by its name with or without a prefix. */
+function sameIdentity(v: LeafValue, want: string): boolean {
+  return typeof v === 'string' && v.includes(':') && (v.split(':')[1] === want || v.split(':')[1] === want.split(':')[1]);
 }
 
 function isObject(v: DataValue): v is DataObject {

@@ -1,15 +1,16 @@
 /**
  * NETCONF filters over a data tree (internal form): subtree filters (RFC 6241 section 6) and XPath
- * filters (section 8.9), the latter evaluated by the YANG XPath evaluator. The result is a new tree
- * holding only what the filter selects, ready for the XML encoder; list entries always keep their
- * keys, and members keep the data's order.
+ * filters (section 8.9). A subtree filter's XML compiles to the shared selection tree
+ * (yang/select.ts), which RESTCONF's `fields` compiles to as well, and the shared walk applies it;
+ * an XPath filter is evaluated by the YANG XPath evaluator and its node-set made into a tree here.
+ * The result is a new tree holding only what the filter selects, ready for the XML encoder; list
+ * entries always keep their keys, and members keep the data's order.
  */
 import { YangError } from '../../errors.ts';
-import { mergeValue } from '../../datastore/tree.ts';
 import { rootCursor, type DataCursor } from '../../yang/cursor.ts';
 import { keyString } from '../../yang/path.ts';
 import type { DataObject, DataValue, LeafValue, ListValue, Schema, SchemaNode } from '../../yang/schema.ts';
-import { lexicalOf } from '../../yang/types.ts';
+import { selectTree, type MemberSelection, type SelectionTree } from '../../yang/select.ts';
 import { evaluateXPath, parseXPath, type XPathExpr, type XPathValue } from '../../yang/xpath/index.ts';
 import { moduleOfNamespace, type XmlElement } from '../../yang/xml.ts';
 
@@ -25,7 +26,7 @@ export function applyFilter(schema: Schema, root: DataObject, filter: DataFilter
 
 /** Applies the filter elements (the children of `<filter>`) to a whole datastore root. */
 export function subtreeFilter(schema: Schema, root: DataObject, filter: XmlElement[]): DataObject {
-  return filterChildren(schema, undefined, root, filter) ?? {};
+  return selectTree(undefined, root, compileSubtreeFilter(schema, undefined, filter), 'omit') ?? {};
 }
 
 /**
@@ -43,8 +44,8 @@ export function notificationFilter(schema: Schema, node: SchemaNode, body: DataO
     if (el.name !== node.name) continue;
     if (el.ns && moduleOfNamespace(schema, el.ns) !== node.module) continue;
     if (!el.children.length) return body;
-    const r = filterChildren(schema, node, body, el.children);
-    if (r) return r;
+    const selected = selectTree(node, body, compileSubtreeFilter(schema, node, el.children), 'omit');
+    if (selected) return selected;
   }
   return undefined;
 }
@@ -58,88 +59,37 @@ function candidates(schema: Schema, parent: SchemaNode | undefined, el: XmlEleme
     const n = children.get(`${module}:${el.name}`) ?? (parent?.module === module ? children.get(el.name) : undefined);
     return n ? [n] : [];
   }
-  const out: SchemaNode[] = [];
-  for (const n of children.values()) if (n.name === el.name) out.push(n);
-  return out;
+  // A node of the parent's module is held under its name and its qualified name: name it once.
+  const out = new Set<SchemaNode>();
+  for (const n of children.values()) if (n.name === el.name) out.add(n);
+  return [...out];
 }
 
-function isLeafy(n: SchemaNode): boolean {
-  return n.kind === 'leaf' || n.kind === 'leaf-list';
+/**
+ * The selection tree of filter elements under `parent` (undefined: the datastore root): content
+ * match nodes (a leaf element with text) become conditions on the leaves they name, selection
+ * nodes (empty) members kept whole, containment nodes (with children) members to descend into.
+ */
+export function compileSubtreeFilter(schema: Schema, parent: SchemaNode | undefined, elements: XmlElement[]): SelectionTree {
+  const tree: SelectionTree = { matches: [] };
+  for (const el of elements) {
+    const nodes = candidates(schema, parent, el);
+    if (isContentMatch(el)) {
+      tree.matches.push({ leaves: nodes.filter((n) => n.kind === 'leaf' || n.kind === 'leaf-list'), value: el.text.trim() });
+      continue;
+    }
+    const members: MemberSelection[] = (tree.members ??= []);
+    for (const node of nodes) {
+      const inner = el.children.length > 0 && (node.kind === 'list' || node.kind === 'container' || node.kind === 'notification');
+      members.push({ node, below: inner ? compileSubtreeFilter(schema, node, el.children) : undefined });
+    }
+  }
+  return tree;
 }
 
 /** Content match: a leaf element with text and no children. */
 function isContentMatch(el: XmlElement): boolean {
   return !el.children.length && el.text.trim() !== '';
-}
-
-/**
- * Filters the members of one object (the root, a container, a list entry). Returns undefined when
- * a content match fails or nothing was selected.
- */
-function filterChildren(schema: Schema, node: SchemaNode | undefined, obj: DataObject, filter: XmlElement[]): DataObject | undefined {
-  const out: DataObject = {};
-  let selective = false;
-  for (const el of filter) {
-    if (!isContentMatch(el)) continue;
-    const matches = candidates(schema, node, el).filter(isLeafy);
-    if (!matches.length) return undefined;
-    const want = el.text.trim();
-    let ok = false;
-    for (const n of matches) {
-      const v = obj[n.jsonName];
-      if (v === undefined) continue;
-      if (n.kind === 'leaf-list') {
-        const hit = (v as LeafValue[]).filter((x) => lexicalOf(x) === want);
-        if (hit.length) {
-          out[n.jsonName] = hit;
-          ok = true;
-        }
-      } else if (lexicalOf(v as LeafValue) === want || sameIdentity(v as LeafValue, want)) {
-        out[n.jsonName] = v;
-        ok = true;
-      }
-    }
-    if (!ok) return undefined;
-  }
-  let selected = false;
-  for (const el of filter) {
-    if (isContentMatch(el)) continue;
-    selective = true;
-    for (const n of candidates(schema, node, el)) {
-      const v = obj[n.jsonName];
-      if (v === undefined) continue;
-      const r = el.children.length && !isLeafy(n) ? filterValue(schema, n, v, el.children) : v;
-      if (r === undefined) continue;
-      out[n.jsonName] = out[n.jsonName] === undefined ? r : mergeValue(n, out[n.jsonName], r);
-      selected = true;
-    }
-  }
-  // Only content matches at this level: the whole object is selected (RFC 6241 6.2.5).
-  if (!selective) return node ? obj : out;
-  if (!selected) return undefined;
-  if (node?.kind === 'list') for (const k of node.keys) if (obj[k] !== undefined) out[k] = obj[k];
-  // In the data's own member order, not the filter's.
-  const ordered: DataObject = {};
-  for (const m of Object.keys(obj)) if (out[m] !== undefined) ordered[m] = out[m];
-  return ordered;
-}
-
-function filterValue(schema: Schema, node: SchemaNode, value: DataValue, filter: XmlElement[]): DataValue | undefined {
-  if (node.kind === 'list') {
-    const out: ListValue = new Map();
-    for (const entry of (value as ListValue).values()) {
-      const r = filterChildren(schema, node, entry, filter);
-      if (r) out.set(keyString(node, entry) ?? `#${out.size}`, r);
-    }
-    return out.size ? out : undefined;
-  }
-  if (node.kind === 'container' || node.kind === 'notification') return filterChildren(schema, node, value as DataObject, filter);
-  return value;
-}
-
-/** An identityref matches by its name with or without a prefix. */
-function sameIdentity(v: LeafValue, want: string): boolean {
-  return typeof v === 'string' && v.includes(':') && (v.split(':')[1] === want || v.split(':')[1] === want.split(':')[1]);
 }
 
 // ----- XPath filters (RFC 6241 section 8.9) -----
@@ -177,7 +127,7 @@ function xpathFilter(schema: Schema, root: DataObject, filter: Extract<DataFilte
     throw invalidSelect(filter.select, (e as Error).message);
   }
   if (!Array.isArray(selected)) throw invalidSelect(filter.select, `the expression yields a ${typeof selected}, not a node-set`);
-  return new SelectionTree(root).build(selected);
+  return new NodeSetTree(root).build(selected);
 }
 
 function invalidSelect(select: string, why: string): YangError {
@@ -189,7 +139,7 @@ function invalidSelect(select: string, why: string): YangError {
  * data, never copied and never written to: a node below one already taken whole is skipped, and
  * ancestors are fresh objects that hold only what was selected under them.
  */
-class SelectionTree {
+class NodeSetTree {
   private readonly out: DataObject = {};
   /** Data object (container, list entry) -> its partial copy in `out`. */
   private readonly partial = new Map<DataObject, DataObject>();
