@@ -9,7 +9,7 @@ import t from 'tap';
 import { Etcd3 } from 'etcd3';
 import { freePort } from '../../scripts/free-port.ts';
 import { BackendOpenError, type BackendOp, type WatchBatch } from '../../src/datastore/backends/backend.ts';
-import { EtcdBackend, EtcdWriteError, REVISION_KEY_SUFFIX, type EtcdBackendOptions } from '../../src/datastore/backends/etcd.ts';
+import { EtcdBackend, EtcdWriteError, REVISION_KEY_SUFFIX, storePrefix, type EtcdBackendOptions } from '../../src/datastore/backends/etcd.ts';
 import { ETCD_TEST_SETTINGS, startEtcd, type EtcdCluster } from '../helpers/etcd.ts';
 import { waitUntil } from '../helpers/process.ts';
 import { backendSuite } from './backend-suite.ts';
@@ -422,6 +422,10 @@ t.test('etcd: bad options are refused at construction', async (t) => {
   t.throws(() => new EtcdBackend({ endpoints: [], prefix: '/c/config' }), /endpoint/);
   t.throws(() => new EtcdBackend({ endpoints: etcd.endpoints, prefix: 'c/config' }), /prefix/);
   t.throws(() => new EtcdBackend({ endpoints: etcd.endpoints, prefix: '/c/config/' }), /prefix/);
+  t.equal(storePrefix('sextant', 'config'), '/sextant/config');
+  t.throws(() => storePrefix('a/b', 'config'), /cluster name "a\/b" must be non-empty, without '\/'/);
+  t.throws(() => storePrefix('', 'config'), /cluster name/);
+  t.throws(() => storePrefix('sextant', 'op/x'), /store name/);
 });
 
 t.test('etcd: member killed under open backends: writes fail in bounded time, then work again; the watch resumes; nothing lost', async (t) => {

@@ -126,6 +126,7 @@ class Member implements EtcdMember {
   private child: ChildProcess | undefined;
   private exited: Promise<void> = Promise.resolve();
   private readonly logFile: string;
+  private spawnError: string | undefined;
 
   constructor(
     readonly name: string,
@@ -182,7 +183,8 @@ class Member implements EtcdMember {
         running.delete(child);
         resolve();
       });
-      child.once('error', () => {
+      child.once('error', (err: NodeJS.ErrnoException) => {
+        this.spawnError = err.code === 'ENOENT' ? 'etcd is not installed (scripts/install-peers installs etcd-server)' : err.message;
         running.delete(child);
         resolve();
       });
@@ -244,6 +246,7 @@ class Member implements EtcdMember {
   async waitHealthy(timeoutMs = 20_000): Promise<void> {
     const end = Date.now() + timeoutMs;
     for (;;) {
+      if (this.spawnError) throw new Error(`etcd member ${this.name} did not start: ${this.spawnError}`);
       if (!this.running) throw new Error(`etcd member ${this.name} exited before it was healthy:\n${tail(this.log())}`);
       try {
         const res = await fetch(`${this.clientUrl}/health`, { signal: AbortSignal.timeout(1000) });

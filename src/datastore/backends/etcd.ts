@@ -84,6 +84,20 @@ const RETRY_MAX_MS = 250;
 const WATCH_BACKOFF_MIN_MS = 50;
 const WATCH_BACKOFF_MAX_MS = 1000;
 
+/**
+ * The key prefix of one store of one cluster, `/<cluster-name>/<store>`. A name with '/' is
+ * refused: cluster `a` would otherwise see cluster `a/config`'s keys inside its own store.
+ */
+export function storePrefix(clusterName: string, store: string): string {
+  for (const [what, name] of [
+    ['cluster name', clusterName],
+    ['store name', store],
+  ] as const) {
+    if (name === '' || /[/\u0000]/.test(name)) throw new TypeError(`etcd ${what} ${JSON.stringify(name)} must be non-empty, without '/' or NUL`);
+  }
+  return `/${clusterName}/${store}`;
+}
+
 export class EtcdBackend implements Backend {
   readonly kind = 'etcd';
   readonly location: string;
