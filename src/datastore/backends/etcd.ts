@@ -380,7 +380,7 @@ class PrefixWatch implements BackendWatch {
     if (this.ended) return;
     this.ended = true;
     clearTimeout(this.retryTimer);
-    this.stream?.cancel();
+    if (this.stream) stopStream(this.stream);
     this.stream = undefined;
     this.onEnd();
   }
@@ -396,7 +396,7 @@ class PrefixWatch implements BackendWatch {
       return;
     }
     if (this.ended) {
-      stream.cancel();
+      stopStream(stream);
       return;
     }
     this.stream = stream;
@@ -410,7 +410,7 @@ class PrefixWatch implements BackendWatch {
 
   private broken(stream: IDuplexStream<IWatchRequest, IWatchResponse> | undefined, err: unknown): void {
     if (this.ended || stream !== this.stream) return;
-    if (stream) stream.cancel();
+    if (stream) stopStream(stream);
     this.stream = undefined;
     this.handlers.onDisconnect?.(err instanceof Error ? err : new Error(String(err)));
     this.retryTimer = setTimeout(() => void this.connect(), this.backoffMs);
@@ -483,6 +483,19 @@ export class EtcdWriteError extends Error {
     super(outcome === 'unknown' ? `${message} (outcome unknown: it may still apply)` : message, { cause });
     this.name = 'EtcdWriteError';
   }
+}
+
+/**
+ * Ends a watch stream we no longer want. Half-closing first matters: etcd3 marks a member failed
+ * (resetting its connections) on any error of a still-writable stream, and cancel() raises one.
+ */
+function stopStream(stream: IDuplexStream<IWatchRequest, IWatchResponse>): void {
+  try {
+    stream.end();
+  } catch {
+    // already ended or destroyed
+  }
+  stream.cancel();
 }
 
 type Policy = NonNullable<NonNullable<IOptions['faultHandling']>['global']>;
