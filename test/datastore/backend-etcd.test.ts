@@ -9,7 +9,7 @@ import t from 'tap';
 import { Etcd3 } from 'etcd3';
 import { freePort } from '../../scripts/free-port.ts';
 import { BackendOpenError, type BackendOp, type WatchBatch } from '../../src/datastore/backends/backend.ts';
-import { EtcdBackend, EtcdWriteError, REVISION_KEY_SUFFIX, type EtcdBackendOptions } from '../../src/datastore/backends/etcd.ts';
+import { EtcdBackend, EtcdWriteError, REVISION_KEY_SUFFIX, storePrefix, type EtcdBackendOptions } from '../../src/datastore/backends/etcd.ts';
 import { ETCD_TEST_SETTINGS, startEtcd, type EtcdCluster } from '../helpers/etcd.ts';
 import { waitUntil } from '../helpers/process.ts';
 import { backendSuite } from './backend-suite.ts';
@@ -257,6 +257,55 @@ t.test('etcd: a second instance watches every write of the first as one batch ea
   t.equal(seen.resets(), 0);
 });
 
+t.test('etcd: watchers on two instances see writes from two writers in the same order; a slow onBatch holds the next; a throwing one resets', async (t) => {
+  const open = backends(t);
+  const prefix = freshPrefix();
+  const [a, b, c, d] = await Promise.all([open(prefix), open(prefix), open(prefix), open(prefix)]);
+  const from = await c.etcdRevision();
+  const fast = recorder();
+  c.watch(from, fast.handlers);
+  let running = 0;
+  let overlapped = false;
+  const slow: WatchBatch[] = [];
+  d.watch(from, {
+    onBatch: async (batch) => {
+      if (running++ > 0) overlapped = true;
+      await new Promise((r) => setTimeout(r, 2));
+      slow.push(batch);
+      running--;
+    },
+    onReset: () => t.fail('no reset'),
+  });
+  await Promise.all(Array.from({ length: 30 }, (_, i) => (i % 2 ? a : b).write([{ type: 'put', key: `/n/${i % 5}`, value: String(i) }])));
+  await waitUntil('both watchers', () => fast.batches.length === 30 && slow.length === 30, 10_000);
+  t.same(
+    slow.map((x) => x.etcdRevision),
+    fast.batches.map((x) => x.etcdRevision),
+    'the same sequence on both instances',
+  );
+  t.same(
+    fast.batches.map((x) => x.revision),
+    Array.from({ length: 30 }, (_, i) => i + 1),
+  );
+  t.notOk(overlapped, 'one onBatch at a time');
+
+  let resets = 0;
+  let calls = 0;
+  b.watch(await b.etcdRevision(), {
+    onBatch: () => {
+      calls++;
+      throw new Error('replica broken');
+    },
+    onReset: () => void resets++,
+  });
+  await a.write([{ type: 'put', key: '/x', value: '1' }]);
+  await a.write([{ type: 'put', key: '/y', value: '1' }]);
+  await waitUntil('the reset', () => resets === 1, 5000);
+  await new Promise((r) => setTimeout(r, 200));
+  t.equal(calls, 1, 'no batch after the failed one');
+  t.equal(resets, 1);
+});
+
 t.test('etcd: a 5,000-op write commits atomically and reaches a watcher as one batch', async (t) => {
   const open = backends(t);
   const prefix = freshPrefix();
@@ -359,16 +408,7 @@ t.test('etcd: 3 members, the leader killed: writes go on through the others, no 
   const seen = recorder();
   follower.watch(await follower.etcdRevision(), seen.handlers);
 
-  const raw = rawClient(t, cluster);
-  const status = await raw.maintenance.status();
-  const leaderId = status.leader;
-  let leader;
-  for (const m of cluster.members) {
-    const one = new Etcd3({ hosts: [m.clientUrl] });
-    if ((await one.maintenance.status()).header.member_id === leaderId) leader = m;
-    one.close();
-  }
-  t.ok(leader, 'found the leader');
+  const leader = await cluster.leader();
 
   const acknowledged: string[] = [];
   let failed = 0;
@@ -382,7 +422,7 @@ t.test('etcd: 3 members, the leader killed: writes go on through the others, no 
     }
   };
   for (let i = 0; i < 10; i++) await writeOne(i);
-  await leader!.stop('SIGKILL');
+  await leader.stop('SIGKILL');
   const killedAt = Date.now();
   let firstAfter = 0;
   for (let i = 10; i < 40; i++) {
@@ -422,6 +462,10 @@ t.test('etcd: bad options are refused at construction', async (t) => {
   t.throws(() => new EtcdBackend({ endpoints: [], prefix: '/c/config' }), /endpoint/);
   t.throws(() => new EtcdBackend({ endpoints: etcd.endpoints, prefix: 'c/config' }), /prefix/);
   t.throws(() => new EtcdBackend({ endpoints: etcd.endpoints, prefix: '/c/config/' }), /prefix/);
+  t.equal(storePrefix('sextant', 'config'), '/sextant/config');
+  t.throws(() => storePrefix('a/b', 'config'), /cluster name "a\/b" must be non-empty, without '\/'/);
+  t.throws(() => storePrefix('', 'config'), /cluster name/);
+  t.throws(() => storePrefix('sextant', 'op/x'), /store name/);
 });
 
 t.test('etcd: member killed under open backends: writes fail in bounded time, then work again; the watch resumes; nothing lost', async (t) => {
@@ -512,7 +556,9 @@ t.test('etcd: a watch from a compacted revision calls onReset and delivers nothi
 
 t.test('etcd: a watcher cut off while etcd compacts past it calls onReset when it reconnects', async (t) => {
   const cluster = await startEtcd(t, { members: 3 });
-  const [m1, m2] = cluster.members;
+  // Cut off a follower, so the others need no election and take writes at once.
+  const leader = await cluster.leader();
+  const [m1, m2] = [...cluster.members.filter((m) => m !== leader), leader];
   const prefix = freshPrefix();
   const writer = await backends(t, cluster)(prefix, { requestTimeoutMs: 2000 });
   // The follower talks to member 1 only, so killing it cuts the follower off.

@@ -34,9 +34,14 @@ t.test('etcd helper: three members form one cluster; a put on one is read on ano
   t.equal(await c!.get('/helper/three').string(), 'from n1', 'n3 reads n1\'s write');
   const members = await a!.cluster.memberList({});
   t.equal(members.members.length, 3, 'one cluster of three');
+  const leader = await cluster.leader();
+  t.ok(cluster.members.includes(leader), 'one member is the leader');
+  await leader.stop('SIGKILL');
+  const next = await cluster.leader();
+  t.not(next, leader, 'the others elect a new one');
 
   const pids = cluster.members.map((m) => m.pid);
-  t.ok(pids.every(pidAlive));
+  t.same(pids.filter(pidAlive), pids.filter((p) => p !== leader.pid), 'the two others still run');
   await cluster.stop();
   t.same(pids.filter(pidAlive), [], 'every member process is gone');
 });

@@ -9,6 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, mkdirSync, openSync, closeSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Etcd3 } from 'etcd3';
 import { freePort } from '../../scripts/free-port.ts';
 
 /**
@@ -64,6 +65,8 @@ export interface EtcdCluster {
   members: EtcdMember[];
   /** Stops every member (SIGKILL) and waits until their processes are gone. Idempotent. */
   stop(): Promise<void>;
+  /** The member that is the raft leader now (asks the running members; waits up to 10 s for one). */
+  leader(): Promise<EtcdMember>;
 }
 
 export type EtcdSettings = { -readonly [K in keyof typeof ETCD_TEST_SETTINGS]: number };
@@ -113,7 +116,26 @@ export async function startEtcd(
       }
     }
   }
-  return { endpoints: members.map((m) => m.clientUrl), members, stop: stopAll };
+  return { endpoints: members.map((m) => m.clientUrl), members, stop: stopAll, leader: () => findLeader(members) };
+}
+
+async function findLeader(members: EtcdMember[]): Promise<EtcdMember> {
+  const end = Date.now() + 10_000;
+  for (;;) {
+    for (const m of members.filter((m) => m.running)) {
+      const client = new Etcd3({ hosts: [m.clientUrl], defaultCallOptions: () => ({ deadline: Date.now() + 1000 }) });
+      try {
+        const status = await client.maintenance.status();
+        if (status.leader !== '0' && status.header.member_id === status.leader) return m;
+      } catch {
+        // paused, down or starting: ask the next
+      } finally {
+        client.close();
+      }
+    }
+    if (Date.now() > end) throw new Error('no etcd member is the leader after 10 s');
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 async function takePort(): Promise<number> {
@@ -126,6 +148,7 @@ class Member implements EtcdMember {
   private child: ChildProcess | undefined;
   private exited: Promise<void> = Promise.resolve();
   private readonly logFile: string;
+  private spawnError: string | undefined;
 
   constructor(
     readonly name: string,
@@ -182,7 +205,8 @@ class Member implements EtcdMember {
         running.delete(child);
         resolve();
       });
-      child.once('error', () => {
+      child.once('error', (err: NodeJS.ErrnoException) => {
+        this.spawnError = err.code === 'ENOENT' ? 'etcd is not installed (scripts/install-peers installs etcd-server)' : err.message;
         running.delete(child);
         resolve();
       });
@@ -244,6 +268,7 @@ class Member implements EtcdMember {
   async waitHealthy(timeoutMs = 20_000): Promise<void> {
     const end = Date.now() + timeoutMs;
     for (;;) {
+      if (this.spawnError) throw new Error(`etcd member ${this.name} did not start: ${this.spawnError}`);
       if (!this.running) throw new Error(`etcd member ${this.name} exited before it was healthy:\n${tail(this.log())}`);
       try {
         const res = await fetch(`${this.clientUrl}/health`, { signal: AbortSignal.timeout(1000) });

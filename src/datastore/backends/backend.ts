@@ -5,6 +5,18 @@
  *
  * Revisions make room for shared backends (etcd): each successful write bumps the store revision
  * by one, and a write may demand that the revision is still the one its writer last saw.
+ *
+ * Shared backends add optional members (memory and level leave them out; check for them):
+ * - two numbers, not one: the store `revision` counts this store's writes (what `expectRevision`
+ *   compares); the history position (`etcdRevision`) orders writes across the whole shared store
+ *   and is what a watch starts from and a key's `modRevision` is measured in;
+ * - `guards`: per-key compares, so writers on disjoint keys never conflict, while any two writes
+ *   guarding one key cannot both apply; a failed compare answers `{ ok: false }` and writes nothing;
+ * - a replica loads `listWithRevisions(prefix)` and then `watch(snapshot.etcdRevision, ...)`: every
+ *   later write arrives once, as one batch, in commit order, also across reconnects; if that part
+ *   of the history is gone, `onReset` says so and the replica loads again.
+ * A write that fails may have applied anyway when the backend could not tell (see the backend's
+ * error type); the watch shows every write that applied.
  */
 
 export type BackendOp = { type: 'put'; key: string; value: string } | { type: 'del'; key: string };

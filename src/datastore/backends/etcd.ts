@@ -84,6 +84,20 @@ const RETRY_MAX_MS = 250;
 const WATCH_BACKOFF_MIN_MS = 50;
 const WATCH_BACKOFF_MAX_MS = 1000;
 
+/**
+ * The key prefix of one store of one cluster, `/<cluster-name>/<store>`. A name with '/' is
+ * refused: cluster `a` would otherwise see cluster `a/config`'s keys inside its own store.
+ */
+export function storePrefix(clusterName: string, store: string): string {
+  for (const [what, name] of [
+    ['cluster name', clusterName],
+    ['store name', store],
+  ] as const) {
+    if (name === '' || /[/\u0000]/.test(name)) throw new TypeError(`etcd ${what} ${JSON.stringify(name)} must be non-empty, without '/' or NUL`);
+  }
+  return `/${clusterName}/${store}`;
+}
+
 export class EtcdBackend implements Backend {
   readonly kind = 'etcd';
   readonly location: string;
@@ -366,7 +380,7 @@ class PrefixWatch implements BackendWatch {
     if (this.ended) return;
     this.ended = true;
     clearTimeout(this.retryTimer);
-    this.stream?.cancel();
+    if (this.stream) stopStream(this.stream);
     this.stream = undefined;
     this.onEnd();
   }
@@ -382,7 +396,7 @@ class PrefixWatch implements BackendWatch {
       return;
     }
     if (this.ended) {
-      stream.cancel();
+      stopStream(stream);
       return;
     }
     this.stream = stream;
@@ -396,7 +410,7 @@ class PrefixWatch implements BackendWatch {
 
   private broken(stream: IDuplexStream<IWatchRequest, IWatchResponse> | undefined, err: unknown): void {
     if (this.ended || stream !== this.stream) return;
-    if (stream) stream.cancel();
+    if (stream) stopStream(stream);
     this.stream = undefined;
     this.handlers.onDisconnect?.(err instanceof Error ? err : new Error(String(err)));
     this.retryTimer = setTimeout(() => void this.connect(), this.backoffMs);
@@ -469,6 +483,19 @@ export class EtcdWriteError extends Error {
     super(outcome === 'unknown' ? `${message} (outcome unknown: it may still apply)` : message, { cause });
     this.name = 'EtcdWriteError';
   }
+}
+
+/**
+ * Ends a watch stream we no longer want. Half-closing first matters: etcd3 marks a member failed
+ * (resetting its connections) on any error of a still-writable stream, and cancel() raises one.
+ */
+function stopStream(stream: IDuplexStream<IWatchRequest, IWatchResponse>): void {
+  try {
+    stream.end();
+  } catch {
+    // already ended or destroyed
+  }
+  stream.cancel();
 }
 
 type Policy = NonNullable<NonNullable<IOptions['faultHandling']>['global']>;
