@@ -23,9 +23,14 @@ export const ETCD_TEST_SETTINGS = {
   maxRequestBytes: 32 * 1024 * 1024,
   /** Space alarm threshold; tests write far less than 1 GiB. */
   quotaBackendBytes: 1024 * 1024 * 1024,
-  /** Fast failover for tests (defaults 100/1000 ms); etcd wants election >= 5 x heartbeat. */
+  /**
+   * etcd's defaults (100/1000 ms). Not shorter: with the whole suite loading both cores, a 500 ms
+   * election timeout let members start needless elections and time writes out. Not longer: etcd
+   * raises every lease TTL to at least 1.5 x the election timeout, so 1000 ms keeps the cluster's
+   * 2 s lease a 2 s lease.
+   */
   heartbeatIntervalMs: 100,
-  electionTimeoutMs: 500,
+  electionTimeoutMs: 1000,
 } as const;
 
 /** etcd's own default ports: never used by tests, the machine may run a real etcd there. */
