@@ -12,22 +12,12 @@ import pino from 'pino';
 import { EtcdCluster } from '../../src/cluster/etcd.ts';
 import { rendezvousOwner } from '../../src/cluster/cluster.ts';
 import { startEtcd } from '../helpers/etcd.ts';
+import { waitUntil } from '../helpers/process.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const TTL = 2;
 const etcd = await startEtcd(t, { members: 1 });
 let prefixes = 0;
-
-/** Polls until `fn` returns something truthy; fails after `ms`. */
-async function until<T>(what: string, ms: number, fn: () => T | undefined | false): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 function member(t: Tap, prefix: string, id: string): { cluster: EtcdCluster; client: Etcd3 } {
   const client = new Etcd3({ hosts: etcd.endpoints });
@@ -46,28 +36,28 @@ t.test('three members: one leader, the same view on each; a clean stop hands ove
   const prefix = `/t${++prefixes}/cluster/`;
   const cs = ['a', 'b', 'c'].map((id) => member(t, prefix, id).cluster);
   for (const c of cs) await c.start();
-  await until('every member sees three', 5000, () => cs.every((c) => c.members().length === 3));
+  await waitUntil('every member sees three', () => cs.every((c) => c.members().length === 3));
   t.equal(leaders(cs).length, 1, 'exactly one leader');
   const leader = cs.find((c) => c.isLeader())!;
-  await until('every member agrees on the leader', 5000, () => cs.every((c) => c.members().find((m) => m.leader)?.id === leader.memberId));
+  await waitUntil('every member agrees on the leader', () => cs.every((c) => c.members().find((m) => m.leader)?.id === leader.memberId));
   t.same(cs[1].members().map((m) => [m.id, m.address]), [['a', 'http://a.example:8181'], ['b', 'http://b.example:8181'], ['c', 'http://c.example:8181']]);
   const changes: boolean[] = [];
   const rest = cs.filter((c) => c !== leader);
   for (const c of rest) c.onLeadership((l) => l && changes.push(l));
   const stopped = Date.now();
   await leader.stop();
-  await until('a new leader', 5000, () => leaders(rest).length === 1);
+  await waitUntil('a new leader', () => leaders(rest).length === 1);
   const took = Date.now() - stopped;
   t.ok(took < 1000, `taken over in ${took} ms, without waiting for the ${TTL} s lease`);
   t.equal(leaders(rest).length, 1, 'still exactly one');
-  await until('the stopped member is gone from every view', 5000, () => rest.every((c) => c.members().length === 2));
+  await waitUntil('the stopped member is gone from every view', () => rest.every((c) => c.members().length === 2));
 });
 
 t.test('ownership: 100 entities over three members, each owned once; a member leaving moves only its own', async (t) => {
   const prefix = `/t${++prefixes}/cluster/`;
   const cs = ['m1', 'm2', 'm3'].map((id) => member(t, prefix, id).cluster);
   for (const c of cs) await c.start();
-  await until('every member sees three', 5000, () => cs.every((c) => c.members().length === 3));
+  await waitUntil('every member sees three', () => cs.every((c) => c.members().length === 3));
   const entities = Array.from({ length: 100 }, (_, i) => `ovsdb://uuid/${i}`);
   const ownersBefore = new Map(entities.map((e) => [e, cs.filter((c) => c.owns(e)).map((c) => c.memberId)]));
   t.ok([...ownersBefore.values()].every((o) => o.length === 1), 'every entity has exactly one owner');
@@ -78,7 +68,7 @@ t.test('ownership: 100 entities over three members, each owned once; a member le
   cs[0].onMembership((ms) => moved.push(ms.map((m) => m.id)));
   await cs[2].stop();
   const rest = cs.slice(0, 2);
-  await until('both see two', 5000, () => rest.every((c) => c.members().length === 2));
+  await waitUntil('both see two', () => rest.every((c) => c.members().length === 2));
   t.ok(moved.length > 0, 'the membership callback fired');
   for (const e of entities) {
     const before = ownersBefore.get(e)![0];
@@ -115,33 +105,33 @@ function childMember(t: Tap, prefix: string, id: string): { child: ChildProcess;
 t.test('a killed leader is replaced within the TTL plus a second', async (t) => {
   const prefix = `/t${++prefixes}/cluster/`;
   const first = childMember(t, prefix, 'doomed');
-  await until('the child leads', 15_000, () => first.lines.some((l) => l.startsWith('leader ')));
+  await waitUntil('the child leads', () => first.lines.some((l) => l.startsWith('leader ')));
   const others = ['x', 'y'].map((id) => member(t, prefix, id).cluster);
   for (const c of others) await c.start();
   t.same(leaders(others), [], 'the child leads, nobody else');
   const killed = Date.now();
   first.child.kill('SIGKILL');
-  await until('a new leader', (TTL + 3) * 1000, () => leaders(others).length === 1);
+  await waitUntil('a new leader', () => leaders(others).length === 1);
   const took = Date.now() - killed;
   t.ok(took < (TTL + 1) * 1000, `replaced in ${took} ms (TTL ${TTL} s)`);
-  await until('the dead member leaves every view', 5000, () => others.every((c) => c.members().every((m) => m.id !== 'doomed')));
+  await waitUntil('the dead member leaves every view', () => others.every((c) => c.members().every((m) => m.id !== 'doomed')));
 });
 
 t.test('a leader paused past its lease cannot make fenced writes when it resumes', async (t) => {
   const prefix = `/t${++prefixes}/cluster/`;
   const sleeper = childMember(t, prefix, 'sleeper');
-  await until('the child leads and writes', 15_000, () => sleeper.lines.includes('write ok'));
+  await waitUntil('the child leads and writes', () => sleeper.lines.includes('write ok'));
   const other = member(t, prefix, 'awake').cluster;
   await other.start();
   sleeper.child.kill('SIGSTOP');
-  await until('a new leader while the old one sleeps', (TTL + 3) * 1000, () => other.isLeader());
+  await waitUntil('a new leader while the old one sleeps', () => other.isLeader());
   const fence = other.fence()!;
   const seen = sleeper.lines.length;
   sleeper.child.kill('SIGCONT');
   // It wakes up still believing it leads until its lease keepalive fails: every write it tries
   // meanwhile must be refused by the fence.
-  await until('the woken leader tries to write or learns it lost', 10_000, () => sleeper.lines.slice(seen).some((l) => l === 'write refused' || l === 'follower'));
-  await until('it knows it lost', 10_000, () => sleeper.lines.slice(seen).includes('follower'));
+  await waitUntil('the woken leader tries to write or learns it lost', () => sleeper.lines.slice(seen).some((l) => l === 'write refused' || l === 'follower'));
+  await waitUntil('it knows it lost', () => sleeper.lines.slice(seen).includes('follower'));
   t.notOk(sleeper.lines.slice(seen).includes('write ok'), `no write of the old leader went through after it woke (${sleeper.lines.slice(seen).join(' | ')})`);
   t.ok(other.isLeader(), 'the new leader still leads');
   t.same(other.fence(), fence, 'with the same fence');

@@ -11,6 +11,7 @@ import { MemoryBackend } from '../../src/datastore/backends/memory.ts';
 import { isConflict } from '../../src/errors.ts';
 import { fixtureSchema } from '../helpers/fixture.ts';
 import { ETCD_TEST_SETTINGS, startEtcd } from '../helpers/etcd.ts';
+import { waitUntil } from '../helpers/process.ts';
 
 const schema = await fixtureSchema();
 const etcd = await startEtcd(t, { members: 1 });
@@ -33,14 +34,6 @@ function record(ds: Datastore): string[][] {
   const heard: string[][] = [];
   ds.subscribe('config', HOSTS, (changes: Change[]) => void heard.push(changes.filter((c) => c.type !== 'deleted').map((c) => (c.after as { name: string }).name).sort()), { replay: false });
   return heard;
-}
-
-async function until(what: string, ms: number, fn: () => boolean): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!fn()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 t.test('a commit on A is read on B; sync makes the read fresh', async (t) => {
@@ -71,7 +64,7 @@ t.test('listeners on every instance hear every commit once, in the same order', 
   );
   t.same(conflicts, [], 'disjoint commits from three instances: no conflict');
   for (const d of ds) await d.sync('config');
-  await until('every listener heard 45 commits', 5000, () => heard.every((h) => h.length === 45));
+  await waitUntil('every listener heard 45 commits', () => heard.every((h) => h.length === 45), 5000);
   for (const d of ds) await d.settled();
   t.same(heard[1], heard[0], 'B heard what A heard, in the same order');
   t.same(heard[2], heard[0], 'C too');
