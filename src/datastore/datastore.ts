@@ -26,6 +26,8 @@ const tracer = trace.getTracer('sextant.datastore');
 interface Head {
   root: DataObject;
   revision: number;
+  /** Shared backends: the position in the backend's history this tree reflects. */
+  position?: number;
 }
 
 interface CommitRecord {
@@ -156,7 +158,7 @@ export class Datastore {
     const root = loadTree(this.schema, snap.entries, (key, why) => this.warn(`${store.name}: skipped stored node ${key}: ${why}`));
     store.modRevisions.clear();
     for (const e of snap.entries) store.modRevisions.set(e.key, e.modRevision);
-    store.head = { root, revision: snap.revision };
+    store.head = { root, revision: snap.revision, position: snap.etcdRevision };
     store.position = snap.etcdRevision;
     // A reload after a reset: listeners hear the difference, every top-level node touched.
     const tops = new Set([...Object.keys(before), ...Object.keys(root)]);
@@ -203,7 +205,7 @@ export class Datastore {
       else store.modRevisions.delete(op.key);
     }
     const from = store.head.revision;
-    store.head = { root, revision: batch.revision };
+    store.head = { root, revision: batch.revision, position: batch.etcdRevision };
     store.position = batch.etcdRevision;
     // Last-Modified learns other instances' commits as precisely as ours.
     this.changeClock.record(store.name, from, batch.revision, items);
@@ -452,9 +454,30 @@ export class Datastore {
     fail: (e: unknown) => void,
   ): Promise<void> {
     const guards = ops.map((op) => ({ key: op.key, modRevision: store.modRevisions.get(op.key) ?? 0 }));
+    // And nothing was created by another writer inside what each transaction touched since its
+    // snapshot (a per-key guard cannot see a key it does not know of).
+    // The node itself, what lies below it (`P/...`), and for a whole list its entries (`P=...`).
+    const ranges = new Map<string, { key: string; prefix: boolean; notModifiedAfter: number }>();
+    const guard = (key: string, prefix: boolean, at: number) => {
+      const id = `${prefix ? 'P' : 'K'}${key}`;
+      const old = ranges.get(id);
+      ranges.set(id, { key, prefix, notModifiedAfter: Math.min(old?.notModifiedAfter ?? Infinity, at) });
+    };
+    for (const a of accepted) {
+      a.touched.forEach((path, i) => {
+        const text = a.texts[i];
+        const at = a.w.tx.snapshotPosition;
+        if (text === '/') return guard('/', true, at);
+        guard(text, false, at);
+        guard(`${text}/`, true, at);
+        const last = path[path.length - 1];
+        if (last?.schema.kind === 'list' && last.key === undefined) guard(`${text}=`, true, at);
+      });
+    }
+    const rangeGuards = [...ranges.values()];
     let result;
     try {
-      result = await store.backend.commit!(ops, { guards });
+      result = await store.backend.commit!(ops, { guards, rangeGuards });
     } catch (e) {
       fail(new YangError({ tag: 'operation-failed', appTag: 'datastore-unavailable', message: `the shared datastore refused or did not answer the commit: ${(e as Error).message}` }));
       return;
@@ -531,6 +554,8 @@ type Edit =
 
 export class Transaction {
   readonly snapshotRevision: number;
+  /** Shared backends: the history position of the snapshot (what the commit's range guards name). */
+  readonly snapshotPosition: number;
   /** The committed tree this transaction started from. */
   private readonly base: DataObject;
   private working: DataObject;
@@ -552,6 +577,7 @@ export class Transaction {
     private readonly derived = false,
   ) {
     this.snapshotRevision = store.head.revision;
+    this.snapshotPosition = store.head.position ?? 0;
     this.base = base ?? store.head.root;
     this.working = this.base;
   }

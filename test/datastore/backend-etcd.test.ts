@@ -578,3 +578,25 @@ t.test('etcd: a watcher cut off while etcd compacts past it calls onReset when i
   await waitUntil('onReset after the reconnect', () => seen.resets() === 1, 15_000);
   t.equal(seen.batches.length, 1, 'no partial history delivered');
 });
+
+t.test('etcd: range guards refuse a write when another writer created or changed a key in the guarded range since the snapshot', async (t) => {
+  const open = backends(t);
+  const prefix = freshPrefix();
+  const a = await open(prefix);
+  const b = await open(prefix);
+  await a.write([{ type: 'put', key: '/r/x', value: '1' }]);
+  const snapshot = (await a.listWithRevisions!('/')).etcdRevision;
+  // Another writer creates a key A never saw, under /r/, and one that only shares a prefix.
+  await b.write([{ type: 'put', key: '/r/y', value: '2' }]);
+  await b.write([{ type: 'put', key: '/rr', value: 'sibling' }]);
+  const under = await a.commit!([{ type: 'put', key: '/r', value: '{}' }], { rangeGuards: [{ key: '/r/', prefix: true, notModifiedAfter: snapshot }] });
+  t.equal(under.ok, false, 'a creation under /r/ since the snapshot fails the guard');
+  t.equal(await a.get('/r'), undefined, 'and nothing was written');
+  const exact = await a.commit!([{ type: 'put', key: '/z', value: '1' }], { rangeGuards: [{ key: '/rr', notModifiedAfter: snapshot }] });
+  t.equal(exact.ok, false, 'an exact-key guard fails when that key was created since');
+  const elsewhere = await a.commit!([{ type: 'put', key: '/q', value: '1' }], { rangeGuards: [{ key: '/q/', prefix: true, notModifiedAfter: snapshot }, { key: '/q', notModifiedAfter: snapshot }] });
+  t.equal(elsewhere.ok, true, 'a range nobody touched passes');
+  const fresh = (await a.listWithRevisions!('/')).etcdRevision;
+  const now = await a.commit!([{ type: 'put', key: '/r', value: '{}' }], { rangeGuards: [{ key: '/r/', prefix: true, notModifiedAfter: fresh }] });
+  t.equal(now.ok, true, 'from a fresh snapshot it passes');
+});

@@ -133,3 +133,28 @@ t.test('two clusters on one etcd do not see each other', async (t) => {
   await other.sync('config');
   t.equal(other.read('config', host('mine')), undefined);
 });
+
+t.test('a commit that replaces a subtree conflicts with another instance creating inside it since its snapshot', async (t) => {
+  const prefix = `/c${++clusters}`;
+  const a = await instance(t, prefix);
+  const b = await instance(t, prefix);
+  await a.transaction('config').put(host('old'), { name: 'old' }).commit();
+  await b.sync('config');
+  // A's transaction replaces the whole registry; B, unseen by A, adds an entry to it meanwhile.
+  const replace = a.transaction('config').put('/sextant-fixture:registry', { host: [{ name: 'fresh' }] });
+  await b.transaction('config').put(host('sneaked-in'), { name: 'sneaked-in' }).commit();
+  // Refused by the replica's own conflict log when B's batch has arrived, else by etcd (the
+  // range guard); the backend test checks the guard itself.
+  await t.rejects(replace.commit(), { tag: 'in-use', retryable: true, message: /retry/ }, 'the replace does not silently keep or drop what it never saw');
+  await a.sync('config');
+  t.same((a.read('config', '/sextant-fixture:registry/host') as { name: string }[]).map((h) => h.name), ['old', 'sneaked-in'], 'B\'s entry is there, the failed replace wrote nothing');
+  // Retried on a fresh snapshot, the replace goes through and means what it says.
+  await retryOnConflict(() => a.transaction('config').put('/sextant-fixture:registry', { host: [{ name: 'fresh' }] }).commit());
+  await b.sync('config');
+  t.same((b.read('config', '/sextant-fixture:registry/host') as { name: string }[]).map((h) => h.name), ['fresh']);
+  // A sibling whose name merely starts the same way is not inside the subtree: no false conflict.
+  const one = a.transaction('config').merge(host('h1'), { name: 'h1', address: 'x' });
+  await b.transaction('config').put(host('h10'), { name: 'h10' }).commit();
+  await one.commit();
+  t.pass('h1 and h10 commit side by side');
+});

@@ -43,6 +43,20 @@ export interface WriteOptions {
   expectRevision?: number;
   /** Every guard must hold (per-key compares); combined with `expectRevision` if both are given. */
   guards?: WriteGuard[];
+  /**
+   * Shared backends: none of these keys (or no key under these prefixes) was modified or created
+   * after the given backend revision. What a per-key guard cannot see: another writer creating a key inside
+   * a subtree this write replaces or depends on.
+   */
+  rangeGuards?: RangeGuard[];
+}
+
+export interface RangeGuard {
+  /** The key, or with `prefix` every key starting with it. */
+  key: string;
+  prefix?: boolean;
+  /** The backend revision (e.g. etcd's) the writer's snapshot was taken at. */
+  notModifiedAfter: number;
 }
 
 /** A write's result plus the shared history position it was decided at (the write's own when ok). */

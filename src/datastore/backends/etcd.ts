@@ -237,6 +237,13 @@ export class EtcdBackend implements Backend {
       this.checkKey(guard.key);
       compare.push({ key: this.etcdKey(guard.key), target: 'Mod', result: 'Equal', mod_revision: guard.modRevision });
     }
+    for (const guard of opts.rangeGuards ?? []) {
+      this.checkKey(guard.key);
+      // etcd compares every key of [key, range_end): all must be older than the snapshot (a key
+      // that does not exist has mod_revision 0, so only creations and changes fail it).
+      const key = this.etcdKey(guard.key);
+      compare.push({ key, ...(guard.prefix ? { range_end: prefixEnd(key) } : {}), target: 'Mod', result: 'Less', mod_revision: guard.notModifiedAfter + 1 });
+    }
     let bytes = 0;
     const success: IRequestOp[] = [];
     for (const op of finalOps.values()) {
