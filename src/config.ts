@@ -46,6 +46,8 @@ export const OPTIONS = {
   'cluster-name': { kind: 'string', default: 'sextant', help: 'cluster mode: the key prefix in etcd, so several clusters can share one etcd (no "/")' },
   'cluster-lease-ttl': { kind: 'int', default: 2, help: 'cluster mode: seconds of the member lease; a killed leader is replaced within about this long' },
   'member-id': { kind: 'string', default: '', help: 'cluster mode: this instance\'s id (default: host name and RESTCONF port)' },
+  'etcd-max-txn-ops': { kind: 'int', default: 128, help: 'cluster mode: the --max-txn-ops etcd was started with (one commit is one etcd txn)' },
+  'etcd-max-request-bytes': { kind: 'int', default: 1572864, help: 'cluster mode: the --max-request-bytes etcd was started with' },
 } satisfies Record<string, OptionSpec>;
 
 export type OptionName = keyof typeof OPTIONS;
@@ -58,6 +60,8 @@ export interface Config {
   clusterName: string;
   clusterLeaseTtl: number;
   memberId: string;
+  etcdMaxTxnOps: number;
+  etcdMaxRequestBytes: number;
   bindAddress: string;
   restconfPort: number;
   restconfMaxBody: number;

@@ -5,9 +5,13 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
-import { SingleNodeCluster } from './cluster/cluster.ts';
+import { Etcd3 } from 'etcd3';
+import { SingleNodeCluster, type Cluster } from './cluster/cluster.ts';
+import { EtcdCluster } from './cluster/etcd.ts';
+import type { Backend } from './datastore/backends/backend.ts';
+import { EtcdBackend, storePrefix } from './datastore/backends/etcd.ts';
 import { publishClusterState } from './cluster/publish.ts';
-import { ConfigError, resolveOptions, type Config } from './config.ts';
+import { resolveOptions, type Config } from './config.ts';
 import { LevelBackend } from './datastore/backends/level.ts';
 import { MemoryBackend } from './datastore/backends/memory.ts';
 import { Datastore } from './datastore/datastore.ts';
@@ -50,29 +54,45 @@ export async function startController(config: Config, log: Logger = pino({ level
   // Plugins' options are known now: a misspelt one stops start-up before anything opens.
   const pluginOptions = resolveOptions(config, declaredOptions(candidates));
   const schema = await loadSchema(config.yangDir);
-  let configBackend;
+  let configBackend: Backend;
+  let operationalBackend: Backend = new MemoryBackend();
+  let restconf: RestconfServer | undefined;
+  const address = () => restconf?.url ?? '';
+  // One instance is the leader and owns everything; in cluster mode the members decide over etcd.
+  let cluster: Cluster = new SingleNodeCluster(config.memberId, address);
+  let etcdCluster: EtcdCluster | undefined;
+  let etcdClient: Etcd3 | undefined;
   if (config.datastore === 'etcd') {
-    throw new ConfigError('cluster mode (--datastore=etcd://...) is not wired into the controller yet (issue 13 in progress)');
-  }
-  if (config.datastore === 'level') {
+    // Cluster mode: both stores are shared (each instance a replica of them), the membership too.
+    const shared = (store: 'config' | 'operational') =>
+      new EtcdBackend({ endpoints: config.etcdEndpoints, prefix: storePrefix(config.clusterName, store), maxTxnOps: config.etcdMaxTxnOps, maxRequestBytes: config.etcdMaxRequestBytes });
+    configBackend = shared('config');
+    operationalBackend = shared('operational');
+    etcdClient = new Etcd3({ hosts: config.etcdEndpoints, dialTimeout: 5000 });
+    etcdCluster = new EtcdCluster({ client: etcdClient, prefix: `/${config.clusterName}/cluster/`, memberId: config.memberId, address, ttlSeconds: config.clusterLeaseTtl, log: log.child({ cluster: config.clusterName }) });
+    cluster = etcdCluster;
+  } else if (config.datastore === 'level') {
     mkdirSync(config.dataDir, { recursive: true });
     configBackend = new LevelBackend(config.dataDir);
   } else configBackend = new MemoryBackend();
-  const data = await Datastore.open({
-    schema,
-    config: configBackend,
-    operational: new MemoryBackend(),
+  let data: Datastore;
+  try {
+    data = await Datastore.open({
+      schema,
+      config: configBackend,
+      operational: operationalBackend,
     warn: (m) => log.warn(m),
     phaseTimeoutMs: config.commitPhaseTimeout,
-    phaseError: (err, owner, phase) => log.error({ err, plugin: owner }, `${owner}: ${phase} callback failed`),
-  });
+      phaseError: (err, owner, phase) => log.error({ err, plugin: owner }, `${owner}: ${phase} callback failed`),
+    });
+  } catch (e) {
+    etcdClient?.close();
+    throw e;
+  }
   const rpc = new RpcRegistry(schema, () => data.snapshot('config').root);
   const notifications = new NotificationBus(schema, config.replayLogSize, (e) => log.error({ err: e }, 'notification handler failed'));
   let plugins: PluginSet | undefined;
-  // One instance: it is the leader and owns everything (cluster mode replaces this, issue 13).
-  const cluster = new SingleNodeCluster(config.memberId, () => restconf?.url ?? '');
   let stopPublishing = () => undefined as void;
-  let restconf: RestconfServer;
   const netconf = new NetconfServer(
     { schema, data, rpc, notifications, log: log.child({ northbound: 'netconf' }) },
     {
@@ -86,6 +106,8 @@ export async function startController(config: Config, log: Logger = pino({ level
       maxSessions: config.netconfMaxSessions,
       idleTimeoutMs: config.netconfIdleTimeout * 1000,
       maxMessage: config.netconfMaxMessage,
+      // A shared operational store would have every instance overwrite the others' sessions.
+      publishState: config.datastore !== 'etcd',
     },
   );
   // Plugin-owned APIs get the same edge as RESTCONF: the northbound credentials, body limit, spans.
@@ -116,7 +138,9 @@ export async function startController(config: Config, log: Logger = pino({ level
     );
     await netconf.start();
     await http.listen();
-    // Once RESTCONF listens, the member's address is known.
+    // Once RESTCONF listens, the member's address is known: join the cluster (plugins already
+    // wait on its leadership).
+    await etcdCluster?.start();
     stopPublishing = publishClusterState(data, cluster, config.clusterName, (e) => log.error({ err: e }, 'cluster state could not be published'));
     // Last: switches connect once the plugins that react to them are listening. Without the
     // topology models (a controller serving other modules only) there is no southbound.
@@ -124,12 +148,14 @@ export async function startController(config: Config, log: Logger = pino({ level
     else log.info('no network-topology/ovsdb modules loaded: the OVSDB manager is not started');
   } catch (e) {
     stopPublishing();
+    await etcdCluster?.stop();
     await ovsdb.stop();
     await http.close();
     await netconf.stop();
     await restconf!?.close();
     await plugins?.stop();
     await data.close();
+    etcdClient?.close();
     throw e;
   }
   const started = plugins;
@@ -151,12 +177,15 @@ export async function startController(config: Config, log: Logger = pino({ level
       stopped = true;
       // Stop taking requests first, then let plugins and listeners finish, then close storage.
       stopPublishing();
+      // Resign first: another member takes over at once, while this one finishes its requests.
+      await etcdCluster?.stop();
       await ovsdb.stop();
       await http.close();
       await netconf.stop();
-      await restconf.close();
+      await restconf!.close();
       await started.stop();
       await data.close();
+      etcdClient?.close();
     },
   };
 }

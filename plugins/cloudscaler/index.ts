@@ -7,7 +7,7 @@ import { definePlugin, listener, phase, type PluginRpc } from '../../src/plugin/
 import { ANY } from '../../src/yang/binding.ts';
 import { computeNodes } from '../../src/bindings/cloudscaler-rpc.ts';
 import { ovsdbTopology } from './model.ts';
-import { learnComputes } from './registry.ts';
+import { learnComputes, relearn } from './registry.ts';
 import { deleteTeps, endJson, endScaleIn, outcomeJson, setTombstones, tombstoneBridges } from './scalein.ts';
 
 const names = (input: Record<string, unknown>, leaf: string) => input[leaf] as string[] | undefined;
@@ -40,6 +40,15 @@ export default definePlugin({
       await deleteTeps(ctx, names(input, 'scalein-compute-names'));
     },
   },
-  listeners: [listener('operational', ovsdbTopology.node(ANY), learnComputes)],
+  // Registration is the leader's (cluster mode): one writer per compute, no races between members.
+  listeners: [listener('operational', ovsdbTopology.node(ANY), (changes, ctx) => (ctx.cluster.isLeader() ? learnComputes(changes, ctx) : undefined))],
+  start(ctx) {
+    // A member that becomes the leader learns what the topology holds now.
+    let first = true;
+    ctx.cluster.onLeadership((leader) => {
+      if (leader && !first) void relearn(ctx).catch((err: unknown) => ctx.log.error({ err }, 'cloudscaler: learning computes after a leadership change failed'));
+      first = false;
+    });
+  },
   phases: [phase('config', computeNodes().computeNode(ANY), { prepare: tombstoneBridges })],
 });

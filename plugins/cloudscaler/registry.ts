@@ -10,6 +10,7 @@ import { YangError } from '../../src/errors.ts';
 import type { Node as TopologyNode } from '../../src/bindings/network-topology.ts';
 import { uint64 } from '../../src/yang/binding.ts';
 import { computeNodes } from '../../src/bindings/cloudscaler-rpc.ts';
+import { ovsdbTopology } from '../../src/southbound/ovsdb/topology.ts';
 import {
   computeFromJson,
   computeNode,
@@ -78,6 +79,12 @@ export async function learnComputes(changes: Change<TopologyNode>[], ctx: Plugin
       ctx.log.info({ compute: claim.name, node: claim.nodeId, dpn: claim.dpn.toString() }, `compute ${claim.name} registered`);
     });
   }
+}
+
+/** Learns from every bridge node the operational topology holds now (as if each were created). */
+export async function relearn(ctx: PluginContext): Promise<void> {
+  const nodes = ctx.data.read('operational', ovsdbTopology.node()) ?? [];
+  await learnComputes(nodes.map((n) => ({ type: 'created' as const, path: ovsdbTopology.node(n['node-id']).text, keys: [[n['node-id']]], after: n })), ctx);
 }
 
 /** Every registered compute, as the given transaction sees them. */

@@ -79,6 +79,21 @@ export class Elections {
 
   constructor(private readonly ctx: PluginContext) {}
 
+  /**
+   * Forgets what this instance believed it had written and reads it back from the store: a
+   * member that becomes the leader takes over what the previous leader wrote (its designations
+   * and flows), which this member's memory never saw. The inputs stay (listeners kept them).
+   */
+  reload(): void {
+    this.designations.clear();
+    this.loads = { nat: new Map(), 'subnet-route': new Map() };
+    this.owned.clear();
+    this.serviceDpns.clear();
+    this.views.clear();
+    this.inputs.servicesByDpn.clear();
+    this.load();
+  }
+
   /** Reads back what earlier runs stored: designations (stickiness) and the flows they own. */
   load(): Set<bigint> {
     const held = new Set<bigint>();

@@ -73,11 +73,11 @@ export default definePlugin({
     const release = () => {
       if (holdTimer) ctx.timers.clear(holdTimer);
       holdTimer = undefined;
-      queue.resume();
+      queue.resume('restart-hold');
     };
     if (held.size) {
       const holdMs = ctx.options['restart-hold-ms'];
-      queue.pause();
+      queue.pause('restart-hold');
       ctx.log.info({ dpns: held.size }, `elections: waiting up to ${holdMs} ms for ${held.size} DPN(s) with stored state to report`);
       holdTimer = ctx.timers.setTimeout(() => {
         ctx.log.warn({ missing: [...held].map(String) }, 'elections: restart hold over; DPNs that did not report are treated as disconnected');
@@ -88,6 +88,18 @@ export default definePlugin({
     // Subscriptions made through ctx.data end with the plugin; nothing to keep for stop.
     listen(ctx, e, queue, (dpn) => {
       if (held.delete(dpn) && held.size === 0 && holdTimer) release();
+    });
+    // Only the leader elects and programs flows (cluster mode); every member keeps its inputs
+    // indexed, and its queue keeps the keys that changed, so a member that takes over works
+    // through everything, from what the previous leader stored.
+    let first = true;
+    ctx.cluster.onLeadership((leader) => {
+      if (!leader) queue.pause('follower');
+      else {
+        if (!first) e.reload();
+        queue.resume('follower');
+      }
+      first = false;
     });
     return { elections: e, queue };
   },

@@ -116,6 +116,20 @@ export default definePlugin({
       onError: (e) => ctx.log.error({ err: e }, 'tunnels: reconciling the mesh failed; retrying'),
     });
     listen(ctx, mesh, queue);
+    // Only the leader builds the mesh (cluster mode); every member keeps its indexes and the
+    // bridges that changed, so a member that takes over recomputes them all.
+    let first = true;
+    ctx.cluster.onLeadership((leader) => {
+      if (!leader) queue.pause('follower');
+      else {
+        if (!first) {
+          mesh.forgetPublished();
+          queue.mark([...mesh.bridges.keys()].map(nodeKey).concat('join'));
+        }
+        queue.resume('follower');
+      }
+      first = false;
+    });
     return { mesh, queue };
   },
   async stop(_ctx, state) {

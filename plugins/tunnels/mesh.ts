@@ -89,6 +89,11 @@ export class Mesh {
 
   constructor(private readonly ctx: PluginContext) {}
 
+  /** A member taking over as leader republishes every tunnel state (another member wrote them). */
+  forgetPublished(): void {
+    this.states = new Map();
+  }
+
   setCompute(dpn: bigint, c: ComputeState | undefined): void {
     const old = this.computes.get(dpn);
     if (old) this.computeByNode.delete(old.nodeId);

@@ -21,8 +21,8 @@ export interface EtcdClusterOptions {
   /** Key prefix of this cluster's membership (ends with `/`), e.g. `/sextant/cluster/`. */
   prefix: string;
   memberId: string;
-  /** The member's RESTCONF URL, shown to operators. */
-  address: string;
+  /** The member's RESTCONF URL, shown to operators (read when the member registers). */
+  address: string | (() => string);
   /** Lease TTL in seconds: a killed leader is replaced within about this long. */
   ttlSeconds: number;
   log: Logger;
@@ -142,7 +142,7 @@ export class EtcdCluster implements Cluster {
     const out = new Map<string, Member>();
     for (const [id, r] of this.live) out.set(id, { id, address: r.address, since: r.since, leader: id === this.leaderId });
     if (!this.stopped && !out.has(this.memberId)) {
-      out.set(this.memberId, { id: this.memberId, address: this.opts.address, since: this.since, leader: this.isLeader() });
+      out.set(this.memberId, { id: this.memberId, address: this.address(), since: this.since, leader: this.isLeader() });
     }
     return [...out.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
@@ -152,6 +152,10 @@ export class EtcdCluster implements Cluster {
   }
 
   // ---------------------------------------------------------------------------------------------
+
+  private address(): string {
+    return typeof this.opts.address === 'function' ? this.opts.address() : this.opts.address;
+  }
 
   private liveIds(): string[] {
     const ids = new Set(this.live.keys());
@@ -215,7 +219,7 @@ export class EtcdCluster implements Cluster {
     });
     await lease.grant();
     this.lease = lease;
-    await lease.put(`${this.membersPrefix}${this.memberId}`).value(JSON.stringify({ address: this.opts.address, since: this.since }));
+    await lease.put(`${this.membersPrefix}${this.memberId}`).value(JSON.stringify({ address: this.address(), since: this.since }));
   }
 
   private async recover(why: string): Promise<void> {

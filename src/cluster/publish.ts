@@ -1,7 +1,9 @@
 /**
  * Cluster state for operators: the live members and the leader, as this instance sees them,
  * in the operational `sextant-cluster:cluster` container (readable over RESTCONF and NETCONF),
- * rewritten whenever membership or leadership changes. Only where the module is loaded.
+ * rewritten whenever membership or leadership changes, by the leader only: in cluster mode the
+ * operational store is shared and every member sees the same membership. Only where the module
+ * is loaded.
  */
 import { cluster as clusterPath, type Cluster as ClusterJson } from '../bindings/sextant-cluster.ts';
 import { retryOnConflict, type Datastore } from '../datastore/datastore.ts';
@@ -12,6 +14,7 @@ export function publishClusterState(data: Datastore, cluster: Cluster, clusterNa
   let last = '';
   let writing = Promise.resolve();
   const write = () => {
+    if (!cluster.isLeader()) return;
     const state: ClusterJson = {
       'cluster-name': clusterName,
       'member-count': cluster.members().length,

@@ -26,7 +26,8 @@ export interface WorkQueueOptions<K> {
 export class WorkQueue<K> {
   private dirty = new Set<K>();
   private running: Promise<void> | undefined;
-  private paused = false;
+  /** Why the work is held (restart hold, not the leader, ...): it runs when no reason is left. */
+  private readonly holds = new Set<string>();
   private stopped = false;
   private idleWaiters: (() => void)[] = [];
 
@@ -43,13 +44,13 @@ export class WorkQueue<K> {
     this.kick();
   }
 
-  /** Holds the work until resume() (marks keep accumulating). */
-  pause(): void {
-    this.paused = true;
+  /** Holds the work until resume() with the same reason (marks keep accumulating). */
+  pause(reason = 'paused'): void {
+    this.holds.add(reason);
   }
 
-  resume(): void {
-    this.paused = false;
+  resume(reason = 'paused'): void {
+    this.holds.delete(reason);
     this.kick();
   }
 
@@ -67,17 +68,17 @@ export class WorkQueue<K> {
   }
 
   private kick(): void {
-    if (this.running || this.paused || this.stopped || this.dirty.size === 0) return;
+    if (this.running || this.holds.size || this.stopped || this.dirty.size === 0) return;
     this.running = this.loop().finally(() => {
       this.running = undefined;
-      if (this.dirty.size && !this.stopped && !this.paused) this.kick();
+      if (this.dirty.size && !this.stopped && !this.holds.size) this.kick();
       else for (const w of this.idleWaiters.splice(0)) w();
     });
   }
 
   private async loop(): Promise<void> {
     const size = this.opts.batchSize ?? 256;
-    while (this.dirty.size && !this.paused && !this.stopped) {
+    while (this.dirty.size && !this.holds.size && !this.stopped) {
       let batch = [...this.dirty];
       if (this.opts.compare) batch.sort(this.opts.compare);
       batch = batch.slice(0, size);

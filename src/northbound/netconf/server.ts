@@ -42,6 +42,12 @@ export interface NetconfOptions {
   maxSessions: number;
   idleTimeoutMs: number;
   maxMessage: number;
+  /**
+   * Write netconf-state to the operational store (default true). Off in cluster mode: the store
+   * is shared, and each instance's sessions and locks would overwrite the others'; `get` over
+   * NETCONF still answers this instance's live state.
+   */
+  publishState?: boolean;
 }
 
 const STATE_PATH = `/${MONITORING}:netconf-state`;
@@ -317,7 +323,7 @@ export class NetconfServer implements SessionHost {
    * sessions or locks change; one write at a time, each with the state of its moment.
    */
   private publish(): Promise<void> {
-    if (!this.schema.roots.has(`${MONITORING}:netconf-state`)) return this.publishing;
+    if (!this.schema.roots.has(`${MONITORING}:netconf-state`) || this.opts.publishState === false) return this.publishing;
     this.publishing = this.publishing
       .then(() =>
         retryOnConflict(async () => {

@@ -61,6 +61,15 @@ function selectionOf(q: Record<string, string | undefined>): Selection {
 export class DataVerbs {
   constructor(private readonly deps: RestconfContext) {}
 
+  /**
+   * Before an edit on a shared datastore (cluster mode): wait until this instance has applied
+   * everything committed anywhere, so a client hopping between instances never edits (or checks
+   * an If-Match against) older data than it last wrote. Immediate on a single instance.
+   */
+  private fresh(store: StoreName): Promise<void> {
+    return this.deps.data.sync(store);
+  }
+
   /** A transaction for an edit; a NETCONF lock on running refuses config edits (RFC 8040 1.4). */
   private writeTransaction(store: StoreName): Transaction {
     const holder = store === 'config' ? this.deps.runningLock?.() : undefined;
@@ -162,6 +171,7 @@ export class DataVerbs {
     const path = r.path(req);
     if (!path.length) throw new YangError({ tag: 'operation-not-supported', message: 'replacing the whole datastore is not supported' });
     const { value } = unwrapBody(this.deps.schema, readBody(req), path.slice(0, -1), path[path.length - 1], store === 'config');
+    await this.fresh(store);
     const tx = this.writeTransaction(store);
     const existed = tx.exists(path);
     tx.putDecoded(path, value);
@@ -174,6 +184,7 @@ export class DataVerbs {
   async patch(r: DataResource, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     const path = r.path(req);
     const ct = contentType(req);
+    await this.fresh('config');
     if (PATCH_TYPES.includes(ct)) {
       const { status, body } = await applyYangPatch(this.deps.schema, readBody(req), path, () => this.writeTransaction('config'), {
         dataMissingIs404: this.deps.dataMissingIs404,
@@ -197,6 +208,7 @@ export class DataVerbs {
     const store = r.store ?? 'config';
     const parent = r.path(req);
     const { path, value } = unwrapBody(this.deps.schema, readBody(req), parent, undefined, store === 'config');
+    await this.fresh(store);
     const tx = this.writeTransaction(store);
     const text = formatPath(path);
     if (tx.exists(path)) throw new YangError({ tag: 'data-exists', type: 'protocol', message: `${text} already exists`, path: text });
@@ -210,6 +222,7 @@ export class DataVerbs {
   async delete(r: DataResource, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     const path = r.path(req);
     if (!path.length) throw new YangError({ tag: 'operation-not-supported', message: 'deleting the whole datastore is not supported' });
+    await this.fresh(r.store ?? 'config');
     const tx = this.writeTransaction(r.store ?? 'config');
     tx.delete(path);
     this.checkWrite(r, req, tx, path);

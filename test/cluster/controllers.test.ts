@@ -1,0 +1,121 @@
+/**
+ * Several controllers on one etcd (cluster mode), driven over RESTCONF: a write on one instance is
+ * read on the others, the cluster state shows every member and one leader, read-modify-write with
+ * ETags from three instances loses no update, and the scale-in application works with its calls
+ * spread over the instances (registration and elections done once, by the leader).
+ */
+import t from 'tap';
+import { testController } from '../helpers/controller.ts';
+import { ETCD_TEST_SETTINGS, startEtcd } from '../helpers/etcd.ts';
+import { startMain, waitUntil } from '../helpers/process.ts';
+import { NetVirt, computeName } from '../csit/lib/netvirt.ts';
+import { Session } from '../csit/lib/requests.ts';
+
+const etcd = await startEtcd(t, { members: 1 });
+const AUTH = `Basic ${Buffer.from('admin:admin').toString('base64')}`;
+const JSON_TYPE = 'application/yang-data+json';
+let clusters = 0;
+
+async function cluster(t: Tap, n: number) {
+  const name = `ctl${++clusters}`;
+  const flags = (id: string) => [
+    `--datastore=etcd://${etcd.endpoints.map((e) => e.replace('http://', '')).join(',')}`,
+    `--cluster-name=${name}`,
+    `--member-id=${id}`,
+    `--etcd-max-txn-ops=${ETCD_TEST_SETTINGS.maxTxnOps}`,
+    `--etcd-max-request-bytes=${ETCD_TEST_SETTINGS.maxRequestBytes}`,
+  ];
+  const out = [];
+  for (let i = 0; i < n; i++) out.push(await testController(t, flags(String.fromCharCode(97 + i))));
+  return out;
+}
+type Tap = { teardown(fn: () => unknown): void };
+
+async function http(base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+  const r = await fetch(base + path, { method, headers: { authorization: AUTH, accept: JSON_TYPE, ...(body ? { 'content-type': JSON_TYPE } : {}), ...headers }, body: body ? JSON.stringify(body) : undefined });
+  const text = await r.text();
+  return { status: r.status, etag: r.headers.get('etag'), json: text ? JSON.parse(text) : undefined };
+}
+
+const TOASTER = '/rests/data/toaster:toaster';
+
+t.test('a write on A is read on B and C; every member sees three members and one leader', async (t) => {
+  const [a, b, c] = await cluster(t, 3);
+  t.equal((await http(a.restconf.url, 'PUT', TOASTER, { 'toaster:toaster': { darknessFactor: 4242 } })).status, 201);
+  for (const x of [b, c]) {
+    await waitUntil('the write reaches every instance', () => (x.data.read('config', '/toaster:toaster') as { darknessFactor?: number } | undefined)?.darknessFactor === 4242, 5000);
+    t.match((await http(x.restconf.url, 'GET', `${TOASTER}?content=config`)).json, { 'toaster:toaster': { darknessFactor: 4242 } }, 'read over RESTCONF on another instance');
+  }
+  await waitUntil('the cluster state lists three members', () => ((a.data.read('operational', '/sextant-cluster:cluster') as { member?: unknown[] } | undefined)?.member?.length ?? 0) === 3, 10_000);
+  for (const x of [a, b, c]) {
+    const state = (await http(x.restconf.url, 'GET', '/rests/data/sextant-cluster:cluster')).json['sextant-cluster:cluster'];
+    t.equal(state.member.length, 3);
+    t.equal(state.member.filter((m: { leader: boolean }) => m.leader).length, 1, 'one leader');
+    t.same(state.member.map((m: { 'member-id': string }) => m['member-id']), ['a', 'b', 'c']);
+  }
+  t.equal([a, b, c].filter((x) => x.plugins.loaded[0].ctx.cluster.isLeader()).length, 1, 'exactly one instance leads');
+});
+
+t.test('no lost update: read-modify-write with If-Match from three instances', async (t) => {
+  const ds = await cluster(t, 3);
+  t.equal((await http(ds[0].restconf.url, 'PUT', TOASTER, { 'toaster:toaster': { darknessFactor: 0 } })).status, 201);
+  let acknowledged = 0;
+  let refused = 0;
+  await Promise.all(
+    ds.map(async (x) => {
+      for (let i = 0; i < 15; i++) {
+        for (;;) {
+          const got = await http(x.restconf.url, 'GET', `${TOASTER}/darknessFactor`);
+          if (got.status !== 200) continue;
+          const n = got.json['toaster:darknessFactor'] as number;
+          const put = await http(x.restconf.url, 'PUT', `${TOASTER}/darknessFactor`, { 'toaster:darknessFactor': n + 1 }, { 'if-match': got.etag! });
+          if (put.status === 204) {
+            acknowledged++;
+            break;
+          }
+          if (put.status === 412 || put.status === 409) refused++;
+          else throw new Error(`unexpected ${put.status} ${JSON.stringify(put.json)}`);
+        }
+      }
+    }),
+  );
+  await ds[0].data.sync('config');
+  t.equal(acknowledged, 45);
+  t.equal((await http(ds[0].restconf.url, 'GET', `${TOASTER}/darknessFactor`)).json['toaster:darknessFactor'], 45, `the final value equals the acknowledged increments (${refused} stale writes refused on the way)`);
+  const stale = await http(ds[1].restconf.url, 'PUT', `${TOASTER}/darknessFactor`, { 'toaster:darknessFactor': 1 }, { 'if-match': '"stale"' });
+  t.equal(stale.status, 412, 'a stale If-Match gets 412');
+  t.equal((await http(ds[2].restconf.url, 'GET', `${TOASTER}/darknessFactor`)).json['toaster:darknessFactor'], 45, 'and wrote nothing');
+});
+
+t.test('scale-in with calls spread over instances: registered once, tombstoned everywhere', async (t) => {
+  const [a, b, c] = await cluster(t, 3);
+  const nv = new NetVirt(new Session(a.restconf.url));
+  await nv.addCompute({ n: 1 });
+  await nv.addCompute({ n: 2 });
+  // The leader registers the computes learnt from the (shared) operational topology.
+  await waitUntil('both computes registered', () => ((c.data.read('config', '/cloudscaler-rpc:compute-nodes/compute-node') as unknown[] | undefined)?.length ?? 0) === 2, 10_000);
+  const start = await http(b.restconf.url, 'POST', '/rests/operations/scalein-api:scalein-computes-start', { 'scalein-api:input': { 'scalein-node-ids': [computeName(1)] } });
+  t.equal(start.status, 200, 'scale-in start through B');
+  await waitUntil('the tombstone on C', () => (c.data.read('config', `/cloudscaler-rpc:compute-nodes/compute-node=${computeName(1)}`) as { tombstoned?: boolean } | undefined)?.tombstoned === true, 5000);
+  t.match((await http(c.restconf.url, 'GET', `/rests/data/cloudscaler-rpc:compute-nodes/compute-node=${computeName(1)}`)).json, { 'cloudscaler-rpc:compute-node': [{ tombstoned: true }] });
+  const recover = await http(c.restconf.url, 'POST', '/rests/operations/scalein-api:scalein-computes-recover', { 'scalein-api:input': { 'recover-node-ids': [computeName(1)] } });
+  t.equal(recover.status, 200, 'recover through C');
+  await waitUntil('recovered on A', () => (a.data.read('config', `/cloudscaler-rpc:compute-nodes/compute-node=${computeName(1)}`) as { tombstoned?: boolean } | undefined)?.tombstoned === false, 5000);
+  t.equal(((a.data.read('config', '/cloudscaler-rpc:compute-nodes/compute-node') as unknown[]) ?? []).length, 2, 'each compute registered once');
+});
+
+t.test('bad cluster settings stop `npm start` with one clear line and a non-zero exit', async (t) => {
+  const { freePort } = await import('../../scripts/free-port.ts');
+  const closed = await freePort();
+  const cases: [string, string[], RegExp, number][] = [
+    ['unreachable etcd', [`--datastore=etcd://127.0.0.1:${closed}`], /cannot open the datastore: etcd unreachable at http:\/\/127\.0\.0\.1:\d+/, 1],
+    ['a malformed etcd URL', ['--datastore=etcd://127.0.0.1'], /"127\.0\.0\.1" is not host:port/, 2],
+    ['a cluster name with /', [`--datastore=etcd://127.0.0.1:${closed}`, '--cluster-name=a/b'], /cluster-name must be .* no "\/"/, 2],
+  ];
+  for (const [what, args, message, code] of cases) {
+    const p = startMain(t, ['--restconf-port=0', ...args]);
+    t.equal(await p.exited, code, `${what}: exit ${code}`);
+    t.match(p.stderr(), message, `${what}: says why`);
+    t.notMatch(p.stderr(), /\n\s+at /, `${what}: no stack trace`);
+  }
+});
