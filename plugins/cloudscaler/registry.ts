@@ -35,13 +35,13 @@ export async function learnComputes(changes: Change<TopologyNode>[], ctx: Plugin
       // A bridge that goes away takes its refused claim with it; a registered compute stays
       // (only scalein-computes-end removes it).
       const nodeId = c.before!['node-id'];
-      await retryOnConflict(() => ctx.data.transaction('operational').remove(conflict(nodeId)).commit());
+      await retryOnConflict(() => ctx.data.transaction('operational', { leaderOnly: true }).remove(conflict(nodeId)).commit());
       continue;
     }
     const claim = computeClaim(c.after!);
     if (!claim) continue;
     await retryOnConflict(async () => {
-      const tx = ctx.data.transaction('config');
+      const tx = ctx.data.transaction('config', { leaderOnly: true });
       const existing = tx.read(computeNode(claim.name));
       const held = existing ? computeFromJson(existing) : undefined;
       if (held && (held.nodeId !== claim.nodeId || held.dpn !== claim.dpn)) {
@@ -51,7 +51,7 @@ export async function learnComputes(changes: Change<TopologyNode>[], ctx: Plugin
           `bridge ${claim.nodeId} claims compute name ${claim.name}, which ${held.nodeId} (dpn ${held.dpn}) holds: refused`,
         );
         await ctx.data
-          .transaction('operational')
+          .transaction('operational', { leaderOnly: true })
           .put(conflict(claim.nodeId), {
             'node-id': claim.nodeId,
             'compute-name': claim.name,

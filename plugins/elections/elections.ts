@@ -138,7 +138,7 @@ export class Elections {
   async process(batch: WorkKey[], remaining: () => number): Promise<void> {
     for (let from = 0; from < batch.length; ) {
       const plan = await retryOnConflict(async () => {
-        const tx = this.ctx.data.transaction('config');
+        const tx = this.ctx.data.transaction('config', { leaderOnly: true });
         const plan = this.plan(batch, from, tx);
         if (plan.writes) await tx.commit();
         else tx.cancel();
@@ -328,7 +328,7 @@ export class Elections {
 
   private async publish(plan: Plan, pending: number): Promise<void> {
     await retryOnConflict(async () => {
-      const tx = this.ctx.data.transaction('operational');
+      const tx = this.ctx.data.transaction('operational', { leaderOnly: true });
       for (const [key, view] of plan.views) {
         const { kind, id } = parseKey(key);
         if (isDeepStrictEqual(this.views.get(key), view)) continue;

@@ -161,7 +161,7 @@ export class Mesh {
     if (!nodes.length) return;
     const want = new Map(nodes.map((n) => [n, this.desiredAt(n)]));
     await retryOnConflict(async () => {
-      const tx = this.ctx.data.transaction('config');
+      const tx = this.ctx.data.transaction('config', { leaderOnly: true });
       const wrote: [string, string, TerminationPointJson | undefined][] = [];
       for (const [node, tunnels] of want) {
         const have = this.ports.get(node) ?? new Map<string, TerminationPointJson>();
@@ -200,7 +200,7 @@ export class Mesh {
     const joiners = this.joiners();
     if (!joiners.length) return;
     await retryOnConflict(async () => {
-      const tx = this.ctx.data.transaction('config');
+      const tx = this.ctx.data.transaction('config', { leaderOnly: true });
       if (!tx.exists(zonePath(DEFAULT_ZONE))) tx.merge(zonePath(DEFAULT_ZONE), { 'zone-name': DEFAULT_ZONE, 'tunnel-type': VXLAN_TUNNEL_TYPE });
       for (const j of joiners) tx.merge(vtepPath(DEFAULT_ZONE, j.dpn), { 'dpn-id': uint64(j.dpn), 'ip-address': j.ip });
       await tx.commit();
@@ -224,7 +224,7 @@ export class Mesh {
   }
 
   private async publishState(want: Map<string, Map<string, Tunnel>>): Promise<void> {
-    const tx = this.ctx.data.transaction('operational');
+    const tx = this.ctx.data.transaction('operational', { leaderOnly: true });
     const updates: [string, Map<string, string>][] = [];
     let writes = 0;
     for (const [node, tunnels] of want) {

@@ -475,9 +475,11 @@ export class Datastore {
       });
     }
     const rangeGuards = [...ranges.values()];
+    const fences = new Map<string, { key: string; createRevision: string }>();
+    for (const a of accepted) for (const f of a.w.tx.fences) fences.set(`${f.key}@${f.createRevision}`, f);
     let result;
     try {
-      result = await store.backend.commit!(ops, { guards, rangeGuards });
+      result = await store.backend.commit!(ops, { guards, rangeGuards, fences: [...fences.values()] });
     } catch (e) {
       fail(new YangError({ tag: 'operation-failed', appTag: 'datastore-unavailable', message: `the shared datastore refused or did not answer the commit: ${(e as Error).message}` }));
       return;
@@ -556,6 +558,8 @@ export class Transaction {
   readonly snapshotRevision: number;
   /** Shared backends: the history position of the snapshot (what the commit's range guards name). */
   readonly snapshotPosition: number;
+  /** Leader fences this commit must still hold (see fence()). */
+  readonly fences: { key: string; createRevision: string }[] = [];
   /** The committed tree this transaction started from. */
   private readonly base: DataObject;
   private working: DataObject;
@@ -684,6 +688,16 @@ export class Transaction {
     const e: Edit = op === 'delete' ? { op, path } : { op, path, value: value! };
     this.edits.push(e);
     this.working = apply(this.working, e, this.owned);
+    return this;
+  }
+
+  /**
+   * Makes the commit conditional on a leadership (cluster mode): it commits only while the
+   * leader key still has the fence's create revision, so a leader that was replaced while paused
+   * cannot write when it wakes. Nothing to check on a single instance (no fence there).
+   */
+  fence(f: { key: string; createRevision: string } | undefined): this {
+    if (f) this.fences.push(f);
     return this;
   }
 

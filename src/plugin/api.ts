@@ -21,7 +21,11 @@ import type { PluginHttp } from './http.ts';
 
 /** What a plugin may do with the datastore: transactions, reads, change subscriptions, phases. */
 export interface PluginData {
-  transaction: Datastore['transaction'];
+  /**
+   * A transaction. `{ leaderOnly: true }` for the leader's synchronisation work: refused at once
+   * on a member that does not lead, and fenced, so it commits only while this member still leads.
+   */
+  transaction(store: StoreName, opts?: { leaderOnly?: boolean }): ReturnType<Datastore['transaction']>;
   read: Datastore['read'];
   revision: Datastore['revision'];
   /** Post-commit listener; removed by the platform when the plugin stops. */

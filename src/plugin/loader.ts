@@ -157,7 +157,11 @@ function pluginContext(name: string, plugin: Plugin, svc: PlatformServices, opti
       }
     });
   const data: PluginData = {
-    transaction: (store) => svc.data.transaction(store),
+    transaction: (store, opts) => {
+      if (!opts?.leaderOnly) return svc.data.transaction(store);
+      if (!svc.cluster.isLeader()) throw new YangError({ tag: 'operation-failed', appTag: 'not-leader', message: `plugin ${name}: leader-only work on ${svc.cluster.memberId}, which does not lead` });
+      return svc.data.transaction(store).fence(svc.cluster.fence());
+    },
     read: ((store: 'config' | 'operational', path: Parameters<Datastore['read']>[1]) => svc.data.read(store, path)) as Datastore['read'],
     revision: (store) => svc.data.revision(store),
     subscribe: ((store, pattern, handler, opts) => {

@@ -54,6 +54,12 @@ t.test('a write on A is read on B and C; every member sees three members and one
     t.same(state.member.map((m: { 'member-id': string }) => m['member-id']), ['a', 'b', 'c']);
   }
   t.equal([a, b, c].filter((x) => x.plugins.loaded[0].ctx.cluster.isLeader()).length, 1, 'exactly one instance leads');
+  const leader = [a, b, c].find((x) => x.plugins.loaded[0].ctx.cluster.isLeader())!;
+  const follower = [a, b, c].find((x) => x !== leader)!;
+  t.throws(() => follower.plugins.loaded[0].ctx.data.transaction('config', { leaderOnly: true }), { tag: 'operation-failed', appTag: 'not-leader', message: /does not lead/ }, 'leader-only work is refused on a follower');
+  const fenced = leader.plugins.loaded[0].ctx.data.transaction('config', { leaderOnly: true });
+  t.equal(fenced.fences.length, 1, "the leader's leader-only transaction carries its fence");
+  fenced.cancel();
 });
 
 t.test('no lost update: read-modify-write with If-Match from three instances', async (t) => {

@@ -158,3 +158,22 @@ t.test('a commit that replaces a subtree conflicts with another instance creatin
   await one.commit();
   t.pass('h1 and h10 commit side by side');
 });
+
+t.test("a fenced commit goes through only while the fence's key has the create revision it names", async (t) => {
+  const prefix = `/c${++clusters}`;
+  const a = await instance(t, prefix);
+  const { Etcd3 } = await import('etcd3');
+  const raw = new Etcd3({ hosts: etcd.endpoints });
+  t.teardown(() => raw.close());
+  const leaderKey = `${prefix}/cluster/leader`;
+  const created = await raw.put(leaderKey).value('a').exec();
+  const fence = { key: leaderKey, createRevision: String(created.header.revision) };
+  await a.transaction('config').fence(fence).put(host('while-leading'), { name: 'while-leading' }).commit();
+  t.ok(a.read('config', host('while-leading')), 'the leader writes');
+  // Another member becomes the leader: the key is deleted and created again.
+  await raw.delete().key(leaderKey).exec();
+  await raw.put(leaderKey).value('b').exec();
+  await t.rejects(a.transaction('config').fence(fence).put(host('deposed'), { name: 'deposed' }).commit(), { tag: 'in-use', message: /retry/ }, 'the deposed leader cannot');
+  await a.sync('config');
+  t.equal(a.read('config', host('deposed')), undefined, 'and nothing was written');
+});

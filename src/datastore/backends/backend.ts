@@ -49,6 +49,11 @@ export interface WriteOptions {
    * a subtree this write replaces or depends on.
    */
   rangeGuards?: RangeGuard[];
+  /**
+   * Shared backends: keys outside the store (absolute backend keys) that must still have been
+   * created at the given revision: a leader's fence, so a deposed leader's write fails.
+   */
+  fences?: { key: string; createRevision: string }[];
 }
 
 export interface RangeGuard {

@@ -237,6 +237,9 @@ export class EtcdBackend implements Backend {
       this.checkKey(guard.key);
       compare.push({ key: this.etcdKey(guard.key), target: 'Mod', result: 'Equal', mod_revision: guard.modRevision });
     }
+    for (const fence of opts.fences ?? []) {
+      compare.push({ key: Buffer.from(fence.key), target: 'Create', result: 'Equal', create_revision: fence.createRevision });
+    }
     for (const guard of opts.rangeGuards ?? []) {
       this.checkKey(guard.key);
       // etcd compares every key of [key, range_end): all must be older than the snapshot (a key
