@@ -125,3 +125,32 @@ t.test('bad cluster settings stop `npm start` with one clear line and a non-zero
     t.notMatch(p.stderr(), /\n\s+at /, `${what}: no stack trace`);
   }
 });
+
+t.test('etcd stopped under a running instance: reads are served, writes get 503, then all recovers', async (t) => {
+  const own = await startEtcd(t, { members: 1 });
+  const c = await testController(t, [
+    `--datastore=etcd://${own.endpoints[0].replace('http://', '')}`,
+    '--cluster-name=outage',
+    '--member-id=lonely',
+    `--etcd-max-txn-ops=${ETCD_TEST_SETTINGS.maxTxnOps}`,
+    `--etcd-max-request-bytes=${ETCD_TEST_SETTINGS.maxRequestBytes}`,
+  ]);
+  t.equal((await http(c.restconf.url, 'PUT', TOASTER, { 'toaster:toaster': { darknessFactor: 7 } })).status, 201);
+  await own.members[0].stop('SIGKILL');
+  const read = await http(c.restconf.url, 'GET', `${TOASTER}?content=config`);
+  t.equal(read.status, 200, 'a read is served from the replica');
+  t.match(read.json, { 'toaster:toaster': { darknessFactor: 7 } });
+  const write = await http(c.restconf.url, 'PUT', TOASTER, { 'toaster:toaster': { darknessFactor: 8 } });
+  t.equal(write.status, 503, 'a write gets 503 while etcd is down');
+  t.match(write.json, { errors: { error: [{ 'error-tag': 'operation-failed', 'error-app-tag': 'datastore-unavailable', 'error-message': /shared datastore/ }] } });
+  await own.members[0].restart();
+  // Once etcd is back the instance catches up by itself; a client retrying sees writes work again.
+  let status = 0;
+  for (let i = 0; i < 100 && status !== 204; i++) {
+    status = (await http(c.restconf.url, 'PUT', TOASTER, { 'toaster:toaster': { darknessFactor: 9 } })).status;
+    if (status !== 204) await new Promise((r) => setTimeout(r, 200));
+  }
+  t.equal(status, 204, 'writes work again after etcd is back');
+  await c.data.sync('config');
+  t.match((await http(c.restconf.url, 'GET', `${TOASTER}?content=config`)).json, { 'toaster:toaster': { darknessFactor: 9 } }, 'and the data is whole');
+});

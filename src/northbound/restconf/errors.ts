@@ -47,6 +47,8 @@ export interface ErrorOptions {
 export function statusOf(e: YangError, opts: ErrorOptions): number {
   // ODL's legacy endpoints answered a missing node with 404, as does the 404 option.
   if (e.tag === 'data-missing' && (opts.dialect === 'legacy' || opts.dataMissingIs404)) return 404;
+  // The shared datastore (etcd, cluster mode) cannot be reached: the request may work later.
+  if (e.appTag === 'datastore-unavailable') return 503;
   return STATUS[e.tag] ?? 500;
 }
 
