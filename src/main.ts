@@ -3,7 +3,7 @@
  * on SIGTERM/SIGINT (listeners drained, LevelDB closed).
  */
 import pino from 'pino';
-import { ConfigError, loadConfig, usage } from './config.ts';
+import { ConfigError, loadConfig, usage, type Config } from './config.ts';
 import { startController } from './controller.ts';
 import { declaredOptions, discoverPlugins } from './plugin/loader.ts';
 import { BackendOpenError } from './datastore/backends/backend.ts';
@@ -50,7 +50,8 @@ async function main(): Promise<number> {
   const failed = controller.plugins.failed.map((p) => p.name).join(', ');
   log.info(
     {
-      datastore: config.datastore === 'level' ? `level:${config.dataDir}` : 'memory',
+      datastore: config.datastore === 'level' ? `level:${config.dataDir}` : config.datastore === 'etcd' ? `etcd:${config.etcdEndpoints.join(',')}/${config.clusterName}` : 'memory',
+      member: config.datastore === 'etcd' ? config.memberId : undefined,
       modules: controller.schema.modules.size,
       restconf: controller.restconf.url,
       netconf: `${config.bindAddress}:${controller.netconf.port}`,
@@ -58,7 +59,7 @@ async function main(): Promise<number> {
       plugins: controller.plugins.loaded.map((p) => p.name),
       failedPlugins: controller.plugins.failed.map((p) => p.name),
     },
-    `sextant ready: datastore ${config.datastore === 'level' ? `LevelDB at ${config.dataDir}` : 'in memory'}, ` +
+    `sextant ready: datastore ${describeDatastore(config)}, ` +
       `${controller.schema.modules.size} YANG modules, plugins: ${plugins}${failed ? ` (failed: ${failed})` : ''}, ` +
       `RESTCONF at ${controller.restconf.url}, NETCONF (SSH) at ${config.bindAddress}:${controller.netconf.port}, ${controller.ovsdb.port ? `OVSDB manager at ${config.bindAddress}:${controller.ovsdb.port}` : 'no OVSDB manager'}` +
       [...controller.http.listening()].map(([name, edge]) => `, ${name} API at ${edge.url}`).join(''),
@@ -82,6 +83,12 @@ async function main(): Promise<number> {
   clearInterval(keepAlive);
   log.info('sextant stopped');
   return 0;
+}
+
+function describeDatastore(config: Config): string {
+  if (config.datastore === 'level') return `LevelDB at ${config.dataDir}`;
+  if (config.datastore === 'etcd') return `etcd at ${config.etcdEndpoints.join(',')} (cluster ${config.clusterName}, member ${config.memberId})`;
+  return 'in memory';
 }
 
 main().then(

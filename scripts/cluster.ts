@@ -1,0 +1,181 @@
+/**
+ * A local cluster to try cluster mode with (see scripts/cluster):
+ *   scripts/cluster start --instances N --etcd M [--dir DIR] [--name NAME]
+ *       → starts M etcd members and N Sextant instances on free loopback ports, all in DIR (a new
+ *         temp dir by default), waits until every instance is ready, writes DIR/cluster.json and
+ *         prints one line per instance: `<member-id> <RESTCONF URL> netconf=<host:port>`, then
+ *         `etcd <endpoints>` and `dir <DIR>`.
+ *   scripts/cluster stop --dir DIR
+ *       → stops exactly the processes listed in DIR/cluster.json (SIGTERM, then SIGKILL after
+ *         10 s), after /proc shows each pid is still the process started for DIR, then removes DIR.
+ * The processes run detached from this script, with their logs in DIR.
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { freePort } from './free-port.ts';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const cwd = process.env.SEXTANT_CLUSTER_CWD ?? process.cwd();
+
+/** etcd started with the limits cluster mode needs (README: etcd settings for operators). */
+const ETCD_FLAGS = ['--max-txn-ops=100000', '--max-request-bytes=33554432', '--auto-compaction-retention=1h', '--log-level=warn'];
+
+interface ClusterFile {
+  name: string;
+  etcd: { name: string; pid: number; clientUrl: string; dataDir: string }[];
+  instances: { memberId: string; pid: number; restconf: string; netconf: string; log: string }[];
+}
+
+function usage(): never {
+  console.error('usage: scripts/cluster start --instances N --etcd M [--dir DIR] [--name NAME]\n       scripts/cluster stop --dir DIR');
+  process.exit(2);
+}
+
+function flags(argv: string[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (!a.startsWith('--')) usage();
+    const eq = a.indexOf('=');
+    if (eq > 0) out.set(a.slice(2, eq), a.slice(eq + 1));
+    else out.set(a.slice(2), argv[++i] ?? usage());
+  }
+  return out;
+}
+
+function count(v: string | undefined, what: string, def: number): number {
+  const n = Number(v ?? def);
+  if (!Number.isInteger(n) || n < 1 || n > 9) {
+    console.error(`scripts/cluster: --${what} must be a whole number from 1 to 9, got "${v}"`);
+    process.exit(2);
+  }
+  return n;
+}
+
+/** A detached child whose output goes to a log file. */
+function detached(cmd: string, args: string[], log: string, env: NodeJS.ProcessEnv = process.env): number {
+  const fd = openSync(log, 'a');
+  const child = spawn(cmd, args, { detached: true, stdio: ['ignore', fd, fd], cwd: ROOT, env });
+  closeSync(fd);
+  child.unref();
+  if (!child.pid) throw new Error(`could not start ${cmd}`);
+  return child.pid;
+}
+
+/** Whether pid is still the process this cluster started (its command line names the dir). */
+function ours(pid: number, dir: string): boolean {
+  try {
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return argv.includes(dir) && !/^\S+ \(.*\) Z/.test(stat);
+  } catch {
+    return false;
+  }
+}
+
+async function until(what: string, ms: number, check: () => boolean | Promise<boolean>): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function start(f: Map<string, string>): Promise<void> {
+  const instances = count(f.get('instances'), 'instances', 3);
+  const members = count(f.get('etcd'), 'etcd', 1);
+  const name = f.get('name') ?? 'sextant';
+  const dir = f.get('dir') ? resolve(cwd, f.get('dir')!) : mkdtempSync(join(tmpdir(), 'sextant-cluster-'));
+  if (existsSync(join(dir, 'cluster.json'))) {
+    console.error(`scripts/cluster: ${dir} already holds a cluster; stop it first`);
+    process.exit(2);
+  }
+  mkdirSync(dir, { recursive: true });
+  const taken = new Set<number>();
+  const port = async () => {
+    const p = await freePort(taken);
+    taken.add(p);
+    return p;
+  };
+  const file: ClusterFile = { name, etcd: [], instances: [] };
+  const save = () => writeFileSync(join(dir, 'cluster.json'), JSON.stringify(file, null, 2));
+  try {
+    const etcd = [];
+    for (let i = 0; i < members; i++) etcd.push({ name: `etcd${i}`, client: `http://127.0.0.1:${await port()}`, peer: `http://127.0.0.1:${await port()}` });
+    const initial = etcd.map((m) => `${m.name}=${m.peer}`).join(',');
+    for (const m of etcd) {
+      const dataDir = join(dir, m.name);
+      const pid = detached('etcd', [`--name=${m.name}`, `--data-dir=${dataDir}`, `--listen-client-urls=${m.client}`, `--advertise-client-urls=${m.client}`, `--listen-peer-urls=${m.peer}`, `--initial-advertise-peer-urls=${m.peer}`, `--initial-cluster=${initial}`, '--initial-cluster-state=new', `--initial-cluster-token=${name}-${process.pid}`, ...ETCD_FLAGS], join(dir, `${m.name}.log`));
+      file.etcd.push({ name: m.name, pid, clientUrl: m.client, dataDir });
+      save();
+    }
+    for (const m of etcd) {
+      await until(`etcd member ${m.name}`, 20_000, async () => {
+        try {
+          return (await fetch(`${m.client}/health`)).ok;
+        } catch {
+          return false;
+        }
+      });
+    }
+    const endpoints = etcd.map((m) => m.client.replace('http://', '')).join(',');
+    for (let i = 0; i < instances; i++) {
+      const memberId = `member-${i + 1}`;
+      const log = join(dir, `${memberId}.log`);
+      const args = ['--import', 'tsx', join(ROOT, 'src/main.ts'), `--datastore=etcd://${endpoints}`, `--cluster-name=${name}`, `--member-id=${memberId}`, '--etcd-max-txn-ops=100000', '--etcd-max-request-bytes=33554432', `--restconf-port=${await port()}`, `--netconf-port=${await port()}`, `--ovsdb-port=${await port()}`, `--data-dir=${join(dir, memberId)}`];
+      const pid = detached(process.execPath, args, log);
+      file.instances.push({ memberId, pid, restconf: '', netconf: '', log });
+      save();
+    }
+    for (const inst of file.instances) {
+      await until(`${inst.memberId} to be ready (see ${inst.log})`, 60_000, () => {
+        const ready = readFileSync(inst.log, 'utf8').split('\n').find((l) => l.includes('sextant ready'));
+        if (!ready) {
+          if (!ours(inst.pid, dir)) throw new Error(`${inst.memberId} exited; see ${inst.log}`);
+          return false;
+        }
+        const j = JSON.parse(ready) as { restconf: string; netconf: string };
+        inst.restconf = j.restconf;
+        inst.netconf = j.netconf;
+        return true;
+      });
+    }
+    save();
+  } catch (e) {
+    console.error(`scripts/cluster: ${(e as Error).message}`);
+    await stop(dir);
+    process.exit(1);
+  }
+  for (const i of file.instances) console.log(`${i.memberId} ${i.restconf} netconf=${i.netconf}`);
+  console.log(`etcd ${file.etcd.map((m) => m.clientUrl).join(',')}`);
+  console.log(`dir ${dir}`);
+}
+
+async function stop(dir: string): Promise<void> {
+  const path = join(dir, 'cluster.json');
+  if (!existsSync(path)) {
+    console.error(`scripts/cluster: no cluster.json in ${dir}`);
+    process.exit(2);
+  }
+  const file = JSON.parse(readFileSync(path, 'utf8')) as ClusterFile;
+  // Instances first (they resign and finish their requests), etcd last.
+  for (const group of [file.instances.map((i) => i.pid), file.etcd.map((m) => m.pid)]) {
+    const mine = group.filter((pid) => ours(pid, dir));
+    for (const pid of mine) process.kill(pid, 'SIGTERM');
+    try {
+      await until('the processes to stop', 10_000, () => mine.every((pid) => !ours(pid, dir)));
+    } catch {
+      for (const pid of mine) if (ours(pid, dir)) process.kill(pid, 'SIGKILL');
+      await until('the processes to die', 5_000, () => mine.every((pid) => !ours(pid, dir)));
+    }
+  }
+  rmSync(dir, { recursive: true, force: true });
+}
+
+const [command, ...rest] = process.argv.slice(2);
+const f = flags(rest);
+if (command === 'start') await start(f);
+else if (command === 'stop' && f.get('dir')) await stop(resolve(cwd, f.get('dir')!));
+else usage();

@@ -1,0 +1,105 @@
+/**
+ * `scripts/cluster` as an operator runs it: start prints every instance's URLs, the instances
+ * form one cluster; kill -9 of the leader instance: another leads within the lease TTL plus a
+ * second and the leader's work (compute registration) goes on there; stop ends exactly the
+ * processes it started and removes the dir.
+ */
+import t from 'tap';
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { tempDir } from '../helpers/tmp.ts';
+import { NetVirt, computeName } from '../csit/lib/netvirt.ts';
+import { Session } from '../csit/lib/requests.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const run = promisify(execFile);
+const AUTH = `Basic ${Buffer.from('admin:admin').toString('base64')}`;
+
+/** Running, as opposed to gone or a zombie nobody reaped yet (the script's children are orphans). */
+function pidAlive(pid: number): boolean {
+  try {
+    return !/^\S+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+interface ClusterFile {
+  etcd: { pid: number }[];
+  instances: { memberId: string; pid: number; restconf: string }[];
+}
+
+async function clusterState(url: string): Promise<{ member: { 'member-id': string; leader: boolean }[] } | undefined> {
+  try {
+    const r = await fetch(`${url}/rests/data/sextant-cluster:cluster`, { headers: { authorization: AUTH, accept: 'application/yang-data+json' } });
+    return r.status === 200 ? ((await r.json()) as { 'sextant-cluster:cluster': { member: { 'member-id': string; leader: boolean }[] } })['sextant-cluster:cluster'] : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+t.test('scripts/cluster start, failover of the leader instance, stop', async (t) => {
+  const dir = join(tempDir(t), 'cluster');
+  let file: ClusterFile | undefined;
+  t.teardown(() => {
+    // Whatever happened, nothing this test started outlives it.
+    for (const p of [...(file?.instances ?? []), ...(file?.etcd ?? [])]) if (pidAlive(p.pid)) process.kill(p.pid, 'SIGKILL');
+  });
+  const started = await run(join(ROOT, 'scripts/cluster'), ['start', '--instances', '3', '--etcd', '1', '--dir', dir, '--name', 'scripted'], { timeout: 120_000 });
+  file = JSON.parse(readFileSync(join(dir, 'cluster.json'), 'utf8')) as ClusterFile;
+  const lines = started.stdout.trim().split('\n');
+  t.equal(lines.length, 5, 'one line per instance, then etcd and dir');
+  t.match(lines[0], /^member-1 http:\/\/127\.0\.0\.1:\d+ netconf=127\.0\.0\.1:\d+$/);
+  t.match(lines[3], /^etcd http:\/\/127\.0\.0\.1:\d+$/);
+  t.equal(lines[4], `dir ${dir}`);
+  const urls = file.instances.map((i) => i.restconf);
+  t.same(lines.slice(0, 3).map((l) => l.split(' ')[1]), urls, 'the printed URLs are the instances');
+
+  let leaderId = '';
+  for (let i = 0; i < 100; i++) {
+    const states = await Promise.all(urls.map(clusterState));
+    const leaders = new Set(states.flatMap((s) => (s?.member ?? []).filter((m) => m.leader).map((m) => m['member-id'])));
+    if (states.every((s) => s?.member.length === 3) && leaders.size === 1) {
+      leaderId = [...leaders][0];
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  t.ok(leaderId, `one leader in every view (${leaderId})`);
+
+  const leader = file.instances.find((i) => i.memberId === leaderId)!;
+  const survivors = file.instances.filter((i) => i !== leader);
+  const killed = Date.now();
+  process.kill(leader.pid, 'SIGKILL');
+  let newLeader = '';
+  for (;;) {
+    const state = await clusterState(survivors[0].restconf);
+    const l = state?.member.find((m) => m.leader && m['member-id'] !== leaderId);
+    if (l && !state!.member.some((m) => m['member-id'] === leaderId)) {
+      newLeader = l['member-id'];
+      break;
+    }
+    if (Date.now() - killed > 15_000) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const took = Date.now() - killed;
+  t.ok(newLeader, `a new leader: ${newLeader}`);
+  t.ok(took < 3000 + 1000, `within the 2 s lease TTL plus a second, plus the time to publish and read the state (${took} ms)`);
+
+  // The leader's work resumes on the new leader: a compute reported to a survivor is registered once.
+  const nv = new NetVirt(new Session(survivors[1].restconf));
+  await nv.addCompute({ n: 7 });
+  let registered: unknown;
+  for (let i = 0; i < 100 && !registered; i++) {
+    const r = await fetch(`${survivors[0].restconf}/rests/data/cloudscaler-rpc:compute-nodes/compute-node=${computeName(7)}`, { headers: { authorization: AUTH, accept: 'application/yang-data+json' } });
+    if (r.status === 200) registered = await r.json();
+    else await new Promise((r2) => setTimeout(r2, 100));
+  }
+  t.match(registered, { 'cloudscaler-rpc:compute-node': [{ 'compute-name': computeName(7) }] }, 'the new leader registered the compute');
+
+  await run(join(ROOT, 'scripts/cluster'), ['stop', '--dir', dir], { timeout: 60_000 });
+  t.notOk(existsSync(dir), 'stop removes the dir');
+  t.same([...file.instances, ...file.etcd].filter((p) => pidAlive(p.pid)).map((p) => p.pid), [], 'and no process it started is left');
+});
