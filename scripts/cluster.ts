@@ -25,7 +25,7 @@ const ETCD_FLAGS = ['--max-txn-ops=100000', '--max-request-bytes=33554432', '--a
 interface ClusterFile {
   name: string;
   etcd: { name: string; pid: number; clientUrl: string; dataDir: string }[];
-  instances: { memberId: string; pid: number; restconf: string; netconf: string; log: string }[];
+  instances: { memberId: string; pid: number; restconf: string; netconf: string; ovsdb: string; log: string }[];
 }
 
 function usage(): never {
@@ -126,7 +126,7 @@ async function start(f: Map<string, string>): Promise<void> {
       const log = join(dir, `${memberId}.log`);
       const args = ['--import', 'tsx', join(ROOT, 'src/main.ts'), `--datastore=etcd://${endpoints}`, `--cluster-name=${name}`, `--member-id=${memberId}`, '--etcd-max-txn-ops=100000', '--etcd-max-request-bytes=33554432', `--restconf-port=${await port()}`, `--netconf-port=${await port()}`, `--ovsdb-port=${await port()}`, `--data-dir=${join(dir, memberId)}`];
       const pid = detached(process.execPath, args, log);
-      file.instances.push({ memberId, pid, restconf: '', netconf: '', log });
+      file.instances.push({ memberId, pid, restconf: '', netconf: '', ovsdb: '', log });
       save();
     }
     for (const inst of file.instances) {
@@ -136,9 +136,10 @@ async function start(f: Map<string, string>): Promise<void> {
           if (!ours(inst.pid, dir)) throw new Error(`${inst.memberId} exited; see ${inst.log}`);
           return false;
         }
-        const j = JSON.parse(ready) as { restconf: string; netconf: string };
+        const j = JSON.parse(ready) as { restconf: string; netconf: string; ovsdb: string };
         inst.restconf = j.restconf;
         inst.netconf = j.netconf;
+        inst.ovsdb = j.ovsdb;
         return true;
       });
     }
@@ -148,7 +149,7 @@ async function start(f: Map<string, string>): Promise<void> {
     await stop(dir);
     process.exit(1);
   }
-  for (const i of file.instances) console.log(`${i.memberId} ${i.restconf} netconf=${i.netconf}`);
+  for (const i of file.instances) console.log(`${i.memberId} ${i.restconf} netconf=${i.netconf} ovsdb=${i.ovsdb}`);
   console.log(`etcd ${file.etcd.map((m) => m.clientUrl).join(',')}`);
   console.log(`dir ${dir}`);
 }

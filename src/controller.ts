@@ -141,6 +141,8 @@ export async function startController(config: Config, log: Logger = pino({ level
     // Once RESTCONF listens, the member's address is known: join the cluster (plugins already
     // wait on its leadership).
     await etcdCluster?.start();
+    // What this instance learns from its switches goes under its lease: gone if it dies.
+    if (etcdCluster) data.useLease(() => etcdCluster.leaseId());
     stopPublishing = publishClusterState(data, cluster, config.clusterName, (e) => log.error({ err: e }, 'cluster state could not be published'));
     // Last: switches connect once the plugins that react to them are listening. Without the
     // topology models (a controller serving other modules only) there is no southbound.

@@ -39,6 +39,7 @@ export class EtcdCluster implements Cluster {
   private readonly live = new Map<string, MemberRecord>();
   private leaderId?: string;
   private fenceRevision?: string;
+  private leaseIdText?: string;
   private readonly watchers: Watcher[] = [];
   private readonly leadershipFns = new Set<(leader: boolean) => void>();
   private readonly membershipFns = new Set<(members: Member[]) => void>();
@@ -147,6 +148,11 @@ export class EtcdCluster implements Cluster {
     return [...out.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
+  /** The member's current lease (what this instance's ephemeral data is written under). */
+  leaseId(): string | undefined {
+    return this.leaseIdText;
+  }
+
   fence(): Fence | undefined {
     return this.fenceRevision === undefined ? undefined : { key: this.leaderKey, createRevision: this.fenceRevision };
   }
@@ -217,7 +223,7 @@ export class EtcdCluster implements Cluster {
       this.setLeader(undefined);
       void this.enqueue(() => this.recover('the lease was lost'));
     });
-    await lease.grant();
+    this.leaseIdText = await lease.grant();
     this.lease = lease;
     await lease.put(`${this.membersPrefix}${this.memberId}`).value(JSON.stringify({ address: this.address(), since: this.since }));
   }

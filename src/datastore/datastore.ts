@@ -283,10 +283,24 @@ export class Datastore {
   }
 
   /** A read-write transaction on one store. */
-  transaction(store: StoreName): Transaction {
+  /**
+   * A read-write transaction on one store. `ephemeral`: what it writes belongs to this instance
+   * and goes when the instance does (on a shared backend, under the instance's lease: a crashed
+   * instance's entries vanish when its lease expires); no difference on a single instance.
+   */
+  transaction(store: StoreName, opts: { ephemeral?: boolean } = {}): Transaction {
     if (this.closed) throw new YangError({ tag: 'operation-failed', message: 'the datastore is closed' });
-    return new Transaction(this, this.stores[store]);
+    const tx = new Transaction(this, this.stores[store]);
+    if (opts.ephemeral) tx.ephemeral = true;
+    return tx;
   }
+
+  /** Cluster mode: the lease this instance's ephemeral writes go under (see transaction()). */
+  useLease(lease: () => string | undefined): void {
+    this.lease = lease;
+  }
+
+  private lease: () => string | undefined = () => undefined;
 
   /** Reads a node as JSON (lists as arrays) from the latest committed tree. */
   read<T>(store: StoreName, path: DataPath<T>): T | undefined;
@@ -391,7 +405,8 @@ export class Datastore {
         }
         const onlyCreations = touched.every((p) => getAt(root, p) === undefined);
         validateChanges(this.schema, after, touched, { configOnly: store.name === 'config' }, onlyCreations);
-        for (const op of unitOps(this.schema, root, after, touched)) ops.set(op.key, op);
+        const lease = w.tx.ephemeral && store.shared ? this.lease() : undefined;
+        for (const op of unitOps(this.schema, root, after, touched)) ops.set(op.key, lease && op.type === 'put' ? { ...op, lease } : op);
         accepted.push({ w, before: root, after, touched, texts, phased });
         root = after;
       } catch (e) {
@@ -558,6 +573,8 @@ export class Transaction {
   readonly snapshotRevision: number;
   /** Shared backends: the history position of the snapshot (what the commit's range guards name). */
   readonly snapshotPosition: number;
+  /** Written under this instance's lease (see Datastore.transaction). */
+  ephemeral = false;
   /** Leader fences this commit must still hold (see fence()). */
   readonly fences: { key: string; createRevision: string }[] = [];
   /** The committed tree this transaction started from. */

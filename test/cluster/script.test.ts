@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import { tempDir } from '../helpers/tmp.ts';
 import { NetVirt, computeName } from '../csit/lib/netvirt.ts';
 import { Session } from '../csit/lib/requests.ts';
+import { computesForTest } from '../helpers/ovs.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const run = promisify(execFile);
@@ -28,7 +29,7 @@ function pidAlive(pid: number): boolean {
 
 interface ClusterFile {
   etcd: { pid: number }[];
-  instances: { memberId: string; pid: number; restconf: string }[];
+  instances: { memberId: string; pid: number; restconf: string; ovsdb: string }[];
 }
 
 async function clusterState(url: string): Promise<{ member: { 'member-id': string; leader: boolean }[] } | undefined> {
@@ -51,7 +52,7 @@ t.test('scripts/cluster start, failover of the leader instance, stop', async (t)
   file = JSON.parse(readFileSync(join(dir, 'cluster.json'), 'utf8')) as ClusterFile;
   const lines = started.stdout.trim().split('\n');
   t.equal(lines.length, 5, 'one line per instance, then etcd and dir');
-  t.match(lines[0], /^member-1 http:\/\/127\.0\.0\.1:\d+ netconf=127\.0\.0\.1:\d+$/);
+  t.match(lines[0], /^member-1 http:\/\/127\.0\.0\.1:\d+ netconf=127\.0\.0\.1:\d+ ovsdb=127\.0\.0\.1:\d+$/);
   t.match(lines[3], /^etcd http:\/\/127\.0\.0\.1:\d+$/);
   t.equal(lines[4], `dir ${dir}`);
   const urls = file.instances.map((i) => i.restconf);
@@ -71,6 +72,20 @@ t.test('scripts/cluster start, failover of the leader instance, stop', async (t)
 
   const leader = file.instances.find((i) => i.memberId === leaderId)!;
   const survivors = file.instances.filter((i) => i !== leader);
+  // A real switch database managed by the leader instance: its bridge is in everyone's topology.
+  const sims = await computesForTest(t, { count: 1, controller: leader.ovsdb });
+  const bridgeOf = async (url: string) => {
+    const r = await fetch(`${url}/rests/data/network-topology:network-topology/topology=ovsdb%3A1?content=nonconfig`, { headers: { authorization: AUTH, accept: 'application/yang-data+json' } });
+    if (r.status !== 200) return undefined;
+    const topo = (await r.json()) as { 'network-topology:topology': { node?: { 'node-id': string; 'ovsdb:bridge-name'?: string }[] }[] };
+    return topo['network-topology:topology'][0]?.node?.find((n) => n['ovsdb:bridge-name'] === 'br-int');
+  };
+  let seen: unknown;
+  for (let i = 0; i < 100 && !seen; i++) {
+    seen = await bridgeOf(survivors[0].restconf);
+    if (!seen) await new Promise((r) => setTimeout(r, 100));
+  }
+  t.ok(seen, `the bridge ${sims.computes[0].name} reported to the leader is read on another instance`);
   const killed = Date.now();
   process.kill(leader.pid, 'SIGKILL');
   let newLeader = '';
@@ -87,6 +102,13 @@ t.test('scripts/cluster start, failover of the leader instance, stop', async (t)
   const took = Date.now() - killed;
   t.ok(newLeader, `a new leader: ${newLeader}`);
   t.ok(took < 3000 + 1000, `within the 2 s lease TTL plus a second, plus the time to publish and read the state (${took} ms)`);
+  // What the dead instance learnt from its switch went with its lease: no stale connected bridge.
+  let gone = false;
+  for (let i = 0; i < 100 && !gone; i++) {
+    gone = (await bridgeOf(survivors[0].restconf)) === undefined;
+    if (!gone) await new Promise((r) => setTimeout(r, 100));
+  }
+  t.ok(gone, 'the bridge the killed instance had published is gone from the operational topology');
 
   // The leader's work resumes on the new leader: a compute reported to a survivor is registered once.
   const nv = new NetVirt(new Session(survivors[1].restconf));

@@ -19,7 +19,11 @@
  * error type); the watch shows every write that applied.
  */
 
-export type BackendOp = { type: 'put'; key: string; value: string } | { type: 'del'; key: string };
+/**
+ * One key to write or delete. A put may name a `lease` (shared backends): the key goes when the
+ * lease does, e.g. data an instance learnt from a switch, gone if that instance dies.
+ */
+export type BackendOp = { type: 'put'; key: string; value: string; lease?: string } | { type: 'del'; key: string };
 
 export interface BackendEntry {
   key: string;

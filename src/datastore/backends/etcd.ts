@@ -254,7 +254,7 @@ export class EtcdBackend implements Backend {
       if (op.type === 'put') {
         const value = Buffer.from(op.value, 'utf8');
         bytes += key.length + value.length + OP_OVERHEAD_BYTES;
-        success.push({ request_put: { key, value } });
+        success.push({ request_put: { key, value, ...(op.lease ? { lease: op.lease } : {}) } });
       } else {
         bytes += key.length + OP_OVERHEAD_BYTES;
         success.push({ request_delete_range: { key } });

@@ -201,7 +201,7 @@ export class OvsdbSession {
   /** Removes what this session published (the switch is gone). */
   async unpublish(): Promise<void> {
     if (!this.published.size) return;
-    const tx = this.hooks.data.transaction('operational');
+    const tx = this.hooks.data.transaction('operational', { ephemeral: true });
     for (const id of this.published.keys()) tx.remove(topologyNodePath(id));
     this.published = new Map();
     await tx.commit();
@@ -290,7 +290,7 @@ export class OvsdbSession {
   /** Writes what changed since the last publish, member by member and list entry by entry. */
   private async publish(): Promise<void> {
     const next = this.nodes();
-    const tx = this.hooks.data.transaction('operational');
+    const tx = this.hooks.data.transaction('operational', { ephemeral: true });
     let writes = 0;
     for (const id of this.published.keys()) {
       if (!next.has(id)) {
