@@ -1,6 +1,6 @@
 /**
  * A local cluster to try cluster mode with (see scripts/cluster):
- *   scripts/cluster start --instances N --etcd M [--dir DIR] [--name NAME]
+ *   scripts/cluster start --instances N --etcd M [--dir DIR] [--name NAME] [-- INSTANCE-FLAGS...]
  *       → starts M etcd members and N Sextant instances on free loopback ports, all in DIR (a new
  *         temp dir by default), waits until every instance is ready, writes DIR/cluster.json and
  *         prints one line per instance: `<member-id> <RESTCONF URL> netconf=<host:port>`, then
@@ -83,7 +83,7 @@ async function until(what: string, ms: number, check: () => boolean | Promise<bo
   }
 }
 
-async function start(f: Map<string, string>): Promise<void> {
+async function start(f: Map<string, string>, extra: string[]): Promise<void> {
   const instances = count(f.get('instances'), 'instances', 3);
   const members = count(f.get('etcd'), 'etcd', 1);
   const name = f.get('name') ?? 'sextant';
@@ -124,7 +124,7 @@ async function start(f: Map<string, string>): Promise<void> {
     for (let i = 0; i < instances; i++) {
       const memberId = `member-${i + 1}`;
       const log = join(dir, `${memberId}.log`);
-      const args = ['--import', 'tsx', join(ROOT, 'src/main.ts'), `--datastore=etcd://${endpoints}`, `--cluster-name=${name}`, `--member-id=${memberId}`, '--etcd-max-txn-ops=100000', '--etcd-max-request-bytes=33554432', `--restconf-port=${await port()}`, `--netconf-port=${await port()}`, `--ovsdb-port=${await port()}`, `--data-dir=${join(dir, memberId)}`];
+      const args = ['--import', 'tsx', join(ROOT, 'src/main.ts'), `--datastore=etcd://${endpoints}`, `--cluster-name=${name}`, `--member-id=${memberId}`, '--etcd-max-txn-ops=100000', '--etcd-max-request-bytes=33554432', `--restconf-port=${await port()}`, `--netconf-port=${await port()}`, `--ovsdb-port=${await port()}`, `--data-dir=${join(dir, memberId)}`, ...extra];
       const pid = detached(process.execPath, args, log);
       file.instances.push({ memberId, pid, restconf: '', netconf: '', ovsdb: '', log });
       save();
@@ -175,8 +175,11 @@ async function stop(dir: string): Promise<void> {
   rmSync(dir, { recursive: true, force: true });
 }
 
-const [command, ...rest] = process.argv.slice(2);
+const [command, ...args] = process.argv.slice(2);
+// Flags after `--` go to every instance as they are (e.g. --yang-dir, --plugins).
+const dash = args.indexOf('--');
+const rest = dash < 0 ? args : args.slice(0, dash);
 const f = flags(rest);
-if (command === 'start') await start(f);
+if (command === 'start') await start(f, dash < 0 ? [] : args.slice(dash + 1));
 else if (command === 'stop' && f.get('dir')) await stop(resolve(cwd, f.get('dir')!));
 else usage();

@@ -3,16 +3,21 @@
  * ports, started and stopped by this script), each against a peer or limit measured in the same
  * run (DESIGN.md section 7). Prints one JSON line per result.
  *
- * The controller does not run on etcd yet (issue 13 is being built), so these measure the layers
- * it will stand on, and say so in `detail`:
+ * Most measure the layers cluster mode stands on (the datastore replica, the membership); one
+ * measures RESTCONF on instance processes started with scripts/cluster:
  * 1. cluster.watch-lag: a commit on datastore replica A to its delivery to a listener on replica
  *    B (same prefix), p50 and p99, against the 50 ms target.
  * 2. cluster.put: single-entry commits per second with 3 replicas writing (spread, disjoint keys)
- *    vs 1 replica, and 1 replica vs raw etcd3 puts of the same keys and bytes from Node.
+ *    vs 1 replica, and 1 replica vs raw etcd3 puts of the same keys and bytes from Node; then
+ *    RESTCONF PUTs spread over 3 instance processes vs 1 instance process.
  * 3. cluster.failover: kill -9 of the leader (a child process) to the first fenced write of the
  *    member that takes over, against the 3 s target (default 2 s lease TTL).
  */
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { promisify } from 'node:util';
 import { join, resolve } from 'node:path';
 import { Etcd3 } from 'etcd3';
 import pino from 'pino';
@@ -31,6 +36,9 @@ function hostEntry(i: number): Record<string, unknown> {
 }
 
 const ROOT = resolve(import.meta.dirname, '../..');
+const run = promisify(execFile);
+type AutocannonRun = { '2xx': number; duration: number };
+const autocannon = createRequire(import.meta.url)('autocannon') as (o: Record<string, unknown>) => Promise<AutocannonRun>;
 const LAG_COMMITS = Number(process.env.BENCH_LAG_COMMITS ?? 500);
 const PUTS = Number(process.env.BENCH_PUTS ?? 3000);
 const WRITERS = 30;
@@ -74,7 +82,7 @@ async function watchLag(): Promise<void> {
   }
   lags.sort((x, y) => x - y);
   const p99 = percentile(lags, 99);
-  line({ bench: 'cluster.watch-lag', metric: 'p99_ms', value: round(p99), p50_ms: round(percentile(lags, 50)), peer: 'target', peer_value: 50, ratio: round(p99 / 50), target: '<1', detail: `${LAG_COMMITS} sequential single-entry commits on replica A, delivery to a listener on replica B (datastore level, the controller is not on etcd yet); one etcd member on loopback` });
+  line({ bench: 'cluster.watch-lag', metric: 'p99_ms', value: round(p99), p50_ms: round(percentile(lags, 50)), peer: 'target', peer_value: 50, ratio: round(p99 / 50), target: '<1', detail: `${LAG_COMMITS} sequential single-entry commits on replica A, delivery to a listener on replica B (datastore level); one etcd member on loopback` });
 }
 
 /** `total` single-entry commits spread over the replicas, WRITERS at a time. */
@@ -111,9 +119,59 @@ async function putRate(): Promise<void> {
     }),
   );
   const raw = PUTS / ((performance.now() - started) / 1000);
-  const detail = `${PUTS} validated single-entry commits, ${WRITERS} writers at a time, datastore level (RESTCONF on etcd is not wired yet); one etcd member on loopback`;
+  const detail = `${PUTS} validated single-entry commits, ${WRITERS} writers at a time, datastore level, replicas in one process; one etcd member on loopback`;
   line({ bench: 'cluster.put', metric: 'commits_per_s', value: Math.round(three), peer: '1 replica on the same etcd', peer_value: Math.round(one), ratio: round(three / one), target: '>=1', detail: `3 replicas, writes spread; ${detail}` });
   line({ bench: 'cluster.put', metric: 'commits_per_s', value: Math.round(one), peer: 'raw etcd3 puts from Node (same keys and bytes)', peer_value: Math.round(raw), ratio: round(one / raw), target: '>=0.3', detail: `1 replica; ${detail}` });
+}
+
+/** A cluster of `n` instance processes (scripts/cluster) on an etcd of its own. */
+async function instances(n: number): Promise<{ urls: string[]; stop(): Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-cluster-'));
+  rmSync(dir, { recursive: true });
+  const out = await run(join(ROOT, 'scripts/cluster'), ['start', '--instances', String(n), '--etcd', '1', '--dir', dir, '--', `--yang-dir=${join(ROOT, 'yang')},${FIXTURE}`, '--plugins=toaster'], { timeout: 120_000 });
+  const urls = out.stdout.split('\n').filter((l) => l.startsWith('member-')).map((l) => l.split(' ')[1]);
+  const stop = async () => void (await run(join(ROOT, 'scripts/cluster'), ['stop', '--dir', dir], { timeout: 60_000 }));
+  cleanups.push(() => stop().catch(() => undefined));
+  return { urls, stop };
+}
+
+/** RESTCONF PUTs of new entries, `connections` at a time spread over `urls`, for `seconds`. */
+async function restconfPuts(urls: string[], connections: number, seconds: number, tag: string): Promise<number> {
+  const perUrl = Math.max(1, Math.round(connections / urls.length));
+  const auth = `Basic ${Buffer.from('admin:admin').toString('base64')}`;
+  const runs = await Promise.all(
+    urls.map((url, u) => {
+      let next = 0;
+      return autocannon({
+        url,
+        connections: perUrl,
+        duration: seconds,
+        method: 'PUT',
+        headers: { authorization: auth, 'content-type': 'application/yang-data+json' },
+        requests: [
+          {
+            method: 'PUT',
+            setupRequest: (req: Record<string, unknown>) => {
+              const h = { ...hostEntry(next++), name: `${tag}-${u}-${next}` };
+              return { ...req, path: `/rests/data/sextant-fixture:registry/host=${h.name}`, body: JSON.stringify({ 'sextant-fixture:host': [h] }) };
+            },
+          },
+        ],
+      });
+    }),
+  );
+  return runs.reduce((sum, r) => sum + r['2xx'] / r.duration, 0);
+}
+
+async function restconfPutRate(): Promise<void> {
+  const seconds = Number(process.env.BENCH_SECONDS ?? 6);
+  const one = await instances(1);
+  const oneRate = await restconfPuts(one.urls, WRITERS, seconds, 'one');
+  await one.stop();
+  const three = await instances(3);
+  const threeRate = await restconfPuts(three.urls, WRITERS, seconds, 'three');
+  await three.stop();
+  line({ bench: 'cluster.put', metric: 'req_per_s', value: Math.round(threeRate), peer: '1 instance on its own etcd, same load', peer_value: Math.round(oneRate), ratio: round(threeRate / oneRate), target: '>=1', detail: `RESTCONF PUT of a new list entry per request, ${WRITERS} connections spread over 3 instance processes (scripts/cluster), ${seconds} s, one etcd member; all on the same 2 cores` });
 }
 
 async function failover(): Promise<void> {
@@ -145,6 +203,7 @@ async function failover(): Promise<void> {
 try {
   await watchLag();
   await putRate();
+  await restconfPutRate();
   await failover();
 } finally {
   for (const c of cleanups.reverse()) await Promise.resolve(c()).catch(() => undefined);
