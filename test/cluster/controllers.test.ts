@@ -38,6 +38,8 @@ async function http(base: string, method: string, path: string, body?: unknown, 
 }
 
 const TOASTER = '/rests/data/toaster:toaster';
+/** Read-modify-write increments per instance in the no-lost-update test. */
+const INCREMENTS = 200;
 
 t.test('a write on A is read on B and C; every member sees three members and one leader', async (t) => {
   const [a, b, c] = await cluster(t, 3);
@@ -62,14 +64,14 @@ t.test('a write on A is read on B and C; every member sees three members and one
   fenced.cancel();
 });
 
-t.test('no lost update: read-modify-write with If-Match from three instances', async (t) => {
+t.test('no lost update: 3 x 200 read-modify-write increments with If-Match from three instances', async (t) => {
   const ds = await cluster(t, 3);
   t.equal((await http(ds[0].restconf.url, 'PUT', TOASTER, { 'toaster:toaster': { darknessFactor: 0 } })).status, 201);
   let acknowledged = 0;
   let refused = 0;
   await Promise.all(
     ds.map(async (x) => {
-      for (let i = 0; i < 15; i++) {
+      for (let i = 0; i < INCREMENTS; i++) {
         for (;;) {
           const got = await http(x.restconf.url, 'GET', `${TOASTER}/darknessFactor`);
           if (got.status !== 200) continue;
@@ -86,11 +88,11 @@ t.test('no lost update: read-modify-write with If-Match from three instances', a
     }),
   );
   await ds[0].data.sync('config');
-  t.equal(acknowledged, 45);
-  t.equal((await http(ds[0].restconf.url, 'GET', `${TOASTER}/darknessFactor`)).json['toaster:darknessFactor'], 45, `the final value equals the acknowledged increments (${refused} stale writes refused on the way)`);
+  t.equal(acknowledged, 3 * INCREMENTS);
+  t.equal((await http(ds[0].restconf.url, 'GET', `${TOASTER}/darknessFactor`)).json['toaster:darknessFactor'], 3 * INCREMENTS, `the final value equals the acknowledged increments (${refused} stale writes refused on the way)`);
   const stale = await http(ds[1].restconf.url, 'PUT', `${TOASTER}/darknessFactor`, { 'toaster:darknessFactor': 1 }, { 'if-match': '"stale"' });
   t.equal(stale.status, 412, 'a stale If-Match gets 412');
-  t.equal((await http(ds[2].restconf.url, 'GET', `${TOASTER}/darknessFactor`)).json['toaster:darknessFactor'], 45, 'and wrote nothing');
+  t.equal((await http(ds[2].restconf.url, 'GET', `${TOASTER}/darknessFactor`)).json['toaster:darknessFactor'], 3 * INCREMENTS, 'and wrote nothing');
 });
 
 t.test('scale-in with calls spread over instances: registered once, tombstoned everywhere', async (t) => {
@@ -153,4 +155,38 @@ t.test('etcd stopped under a running instance: reads are served, writes get 503,
   t.equal(status, 204, 'writes work again after etcd is back');
   await c.data.sync('config');
   t.match((await http(c.restconf.url, 'GET', `${TOASTER}?content=config`)).json, { 'toaster:toaster': { darknessFactor: 9 } }, 'and the data is whole');
+});
+
+t.test('the etcd leader of three killed under running instances: they keep serving, no acknowledged write is lost', async (t) => {
+  const own = await startEtcd(t, { members: 3 });
+  const flags = (id: string) => [
+    `--datastore=etcd://${own.endpoints.map((e) => e.replace('http://', '')).join(',')}`,
+    '--cluster-name=etcd-failover',
+    `--member-id=${id}`,
+    `--etcd-max-txn-ops=${ETCD_TEST_SETTINGS.maxTxnOps}`,
+    `--etcd-max-request-bytes=${ETCD_TEST_SETTINGS.maxRequestBytes}`,
+  ];
+  const a = await testController(t, flags('a'));
+  const b = await testController(t, flags('b'));
+  const acked: number[] = [];
+  const leader = await own.leader();
+  for (let i = 0; i < 40; i++) {
+    if (i === 10) await leader.stop('SIGKILL');
+    const x = i % 2 ? a : b;
+    // A client retries what the cluster answers with 503 (etcd electing) or 409 (a conflict).
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const r = await http(x.restconf.url, 'PUT', `/rests/data/toaster:toaster/darknessFactor`, { 'toaster:darknessFactor': i + 1 });
+      if (r.status === 204 || r.status === 201) {
+        acked.push(i + 1);
+        break;
+      }
+      t.ok([503, 409, 500].includes(r.status), `write ${i}: a retryable answer while etcd elects (${r.status})`);
+      await new Promise((res) => setTimeout(res, 100));
+    }
+  }
+  t.equal(acked.length, 40, 'every write acknowledged in the end');
+  await a.data.sync('config');
+  await b.data.sync('config');
+  for (const x of [a, b]) t.equal((x.data.read('config', '/toaster:toaster') as { darknessFactor: number }).darknessFactor, 40, 'the last acknowledged write is what both instances hold');
+  t.equal((await http(b.restconf.url, 'GET', `${TOASTER}?content=config`)).status, 200, 'reads go on');
 });
