@@ -67,6 +67,28 @@ export async function startSuiteController(t: Teardown, extraFlags: string[] = [
   const { loadConfig } = await import('../../../src/config.ts');
   const { startController } = await import('../../../src/controller.ts');
   const { default: pino } = await import('pino');
+  const clusterSize = Number(process.env.SEXTANT_CSIT_CLUSTER ?? 0);
+  if (clusterSize > 1) {
+    // The same suite against a cluster: N in-process instances on a test etcd, calls spread.
+    const { startEtcd, ETCD_TEST_SETTINGS } = await import('../../helpers/etcd.ts');
+    const etcd = await startEtcd(t, { members: 1 });
+    const cs: Controller[] = [];
+    for (let i = 0; i < clusterSize; i++) {
+      const config = loadConfig(
+        ['--restconf-port=0', '--ovsdb-port=0', '--netconf-port=0', '--log-level=silent', `--yang-dir=${REPO_ROOT}/yang,${REPO_ROOT}/test/fixtures/yang`, `--datastore=etcd://${etcd.endpoints[0].replace('http://', '')}`, '--cluster-name=csit', `--member-id=csit-${i + 1}`, `--etcd-max-txn-ops=${ETCD_TEST_SETTINGS.maxTxnOps}`, `--etcd-max-request-bytes=${ETCD_TEST_SETTINGS.maxRequestBytes}`, ...extraFlags],
+        {},
+        { deferUnknown: true },
+      );
+      const c = await startController(config, pino({ level: 'silent' }));
+      t.teardown(() => c.stop());
+      cs.push(c);
+    }
+    const url = cs.map((c) => c.restconf.url).join(',');
+    const credentials = { user: 'admin', password: 'admin' };
+    const session = new Session(url, credentials);
+    setDefaultSession(session);
+    return { url: cs[0].restconf.url, credentials, session, controller: cs[0], external: false, flagsApplied: true };
+  }
   const tmp = mkdtempSync(join(tmpdir(), 'sextant-csit-'));
   let c: Controller;
   try {

@@ -195,14 +195,22 @@ export function basicAuth(c: Credentials): string {
 /** A base URL with credentials: the CSIT "default session". */
 export class Session {
   readonly baseUrl: string;
+  private readonly spread: string[];
+  private turn = 0;
 
+  /**
+   * `baseUrl` may list several instances of one cluster (comma-separated): each request then goes
+   * to the next one in turn, as a client spreading its calls over a cluster does.
+   */
   constructor(baseUrl: string, readonly auth: Credentials | null = { user: 'admin', password: 'admin' }) {
-    this.baseUrl = baseUrl.replace(/\/+$/, '');
+    this.spread = baseUrl.split(',').map((u) => u.trim().replace(/\/+$/, ''));
+    this.baseUrl = this.spread[0];
   }
 
   url(path: string): string {
     if (/^https?:\/\//.test(path)) return path;
-    return `${this.baseUrl}${path.startsWith('/') ? '' : '/'}${path}`;
+    const base = this.spread.length > 1 ? this.spread[this.turn++ % this.spread.length] : this.baseUrl;
+    return `${base}${path.startsWith('/') ? '' : '/'}${path}`;
   }
 
   async request(method: string, path: string, opts: RequestOptions = {}): Promise<HttpResponse> {
