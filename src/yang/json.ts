@@ -200,10 +200,13 @@ export function decodeObject(
       throw new YangError({ tag: 'invalid-value', message: `"${node.name}" is given twice`, path: `${path}/${member}` });
     }
     // Leaves are the bulk of any document: their path is only spelled out if they fail.
-    out[name] =
+    const value =
       node.kind === 'leaf' && !(opts.configOnly && !node.config)
         ? leafValue(schema, node, raw[member], path, opts, name)
         : decodeValue(schema, node, raw[member], `${path}/${name}`, opts);
+    // A list without entries is no data: kept, it would not survive storage or reach replicas.
+    if (value instanceof Map && value.size === 0) continue;
+    out[name] = value;
   }
   return out;
 }

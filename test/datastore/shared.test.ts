@@ -177,3 +177,14 @@ t.test("a fenced commit goes through only while the fence's key has the create r
   await a.sync('config');
   t.equal(a.read('config', host('deposed')), undefined, 'and nothing was written');
 });
+
+t.test('a list written without entries is no data, on the writer as on the replicas', async (t) => {
+  const prefix = `/c${++clusters}`;
+  const a = await instance(t, prefix);
+  const b = await instance(t, prefix);
+  await a.transaction('config').put(host('with-list'), { name: 'with-list', tags: ['x'] }).commit();
+  await a.transaction('config').put('/sextant-fixture:registry', { host: [] }).commit();
+  await b.sync('config');
+  t.same(a.read('config', '/sextant-fixture:registry'), b.read('config', '/sextant-fixture:registry'), 'both hold the same');
+  t.equal(a.read('config', '/sextant-fixture:registry/host'), undefined, 'no empty list on the writer');
+});
