@@ -230,8 +230,12 @@ export function applyUnitOps(schema: Schema, root: DataObject, ops: BackendOp[],
   let out = root;
   const owned = new WeakSet<object>();
   const touched: InstancePath[] = [];
-  // A parent's key is a prefix of its children's: in key order, a new entry's parent comes first.
-  for (const op of [...ops].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))) {
+  // Deletions first, then puts in key order (a parent's key is a prefix of its children's, so a
+  // new entry's parent comes first): a put then carries over only the entries that remain, and a
+  // container the commit rewrote is not pruned away by the removal of its last entry afterwards.
+  const byKey = (a: BackendOp, b: BackendOp) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+  const ordered = [...ops.filter((o) => o.type === 'del').sort(byKey), ...ops.filter((o) => o.type === 'put').sort(byKey)];
+  for (const op of ordered) {
     let path: InstancePath;
     let stored: unknown;
     try {
