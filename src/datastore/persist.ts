@@ -245,26 +245,25 @@ export function applyUnitOps(schema: Schema, root: DataObject, ops: BackendOp[],
       skip(op.key, (e as Error).message);
       continue;
     }
-    const node = path[path.length - 1].schema;
-    const value = op.type === 'del' ? undefined : rebuildUnit(node, stored, getAt(out, path));
+    const value = op.type === 'del' ? undefined : rebuildUnit(stored, getAt(out, path));
     out = setAt(out, path, value, owned);
     touched.push(path);
   }
   return { root: out, touched };
 }
 
-/** A unit's node from its stored form, with the list entries the old node held below it. */
-function rebuildUnit(node: SchemaNode, stored: unknown, existing: DataValue | undefined): DataValue {
+/**
+ * A unit's node from its stored form, with the list entries the old node held below it. Walks by
+ * the data, not the schema: containers inside choices and cases hold lists too.
+ */
+function rebuildUnit(stored: unknown, existing: DataValue | undefined): DataValue {
   if (!isObj(stored as DataValue)) return stored as DataValue;
   const old = isObj(existing) ? existing : undefined;
   const out: DataObject = {};
   const orders = new Map<string, string[]>();
   for (const [m, v] of Object.entries(stored as Record<string, unknown>)) {
     if (m.startsWith(ORDER)) orders.set(m.slice(ORDER.length), v as string[]);
-    else {
-      const child = node.dataChildren.get(m);
-      out[m] = child?.kind === 'container' && isObj(v as DataValue) ? rebuildUnit(child, v, old?.[m]) : (v as DataValue);
-    }
+    else out[m] = isObj(v as DataValue) ? rebuildUnit(v, old?.[m]) : (v as DataValue);
   }
   for (const [m, v] of Object.entries(old ?? {})) {
     if (!(v instanceof Map)) continue;
