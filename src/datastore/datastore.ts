@@ -71,8 +71,10 @@ class Store {
   watch?: BackendWatch;
   /** The backend's revision of each unit key, as this replica last saw it: what a commit guards. */
   readonly modRevisions = new Map<string, number>();
-  /** The position in the shared history applied so far. */
-  position = 0;
+  /** The position in the shared history applied so far (the head's). */
+  get position(): number {
+    return this.head.position ?? 0;
+  }
   /** Our commits the watch has not delivered yet, by their position. */
   readonly own = new Map<number, OwnCommit>();
   /** Fresh reads waiting until the replica reaches a store revision. */
@@ -159,7 +161,6 @@ export class Datastore {
     store.modRevisions.clear();
     for (const e of snap.entries) store.modRevisions.set(e.key, e.modRevision);
     store.head = { root, revision: snap.revision, position: snap.etcdRevision };
-    store.position = snap.etcdRevision;
     // A reload after a reset: listeners hear the difference, every top-level node touched.
     const tops = new Set([...Object.keys(before), ...Object.keys(root)]);
     if (store.watch) {
@@ -206,7 +207,6 @@ export class Datastore {
     }
     const from = store.head.revision;
     store.head = { root, revision: batch.revision, position: batch.etcdRevision };
-    store.position = batch.etcdRevision;
     // Last-Modified learns other instances' commits as precisely as ours.
     this.changeClock.record(store.name, from, batch.revision, items);
     for (const it of items) this.noteCommit(store, it.texts, batch.revision);
@@ -252,6 +252,7 @@ export class Datastore {
     });
   }
 
+  /** Files a commit's paths in the conflict log, bounded by commits and by paths. */
   private noteCommit(store: Store, texts: string[], revision: number): void {
     store.log.push({ revision, paths: texts });
     store.logPaths += texts.length;
@@ -439,16 +440,7 @@ export class Datastore {
     }
     store.head = { root, revision: result.revision };
     this.changeClock.record(store.name, base.revision, result.revision, accepted);
-    for (const a of accepted) {
-      store.log.push({ revision: result.revision, paths: a.texts });
-      store.logPaths += a.texts.length;
-    }
-    let drop = 0;
-    while (store.log.length - drop > 1 && (store.log.length - drop > CONFLICT_WINDOW || store.logPaths > CONFLICT_WINDOW_PATHS)) {
-      store.logPaths -= store.log[drop].paths.length;
-      drop++;
-    }
-    if (drop) store.log.splice(0, drop);
+    for (const a of accepted) this.noteCommit(store, a.texts, result.revision);
     for (const a of accepted) if (a.phased) this.phases.applied(a.phased, a.before);
     for (const a of accepted) this.listeners.publish(store.name, a.before, a.after, a.touched);
     for (const a of accepted) a.w.resolve(result.revision);
