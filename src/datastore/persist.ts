@@ -94,6 +94,20 @@ export function unitOps(schema: Schema, before: DataObject, after: DataObject, t
     if (u >= 0) {
       const unitPath = path.slice(0, u + 1);
       put(formatPath(unitPath), unitPath[u].schema, getAt(after, unitPath));
+      // A write below list entries that did not exist creates them too: they get units of their
+      // own, so storage (and every replica) holds them as this tree does, and their later removal
+      // is a stored deletion rather than one of keys nobody wrote. (Top-level containers are
+      // left implied: every writer creating its first entry in one would otherwise collide.)
+      if (oldV === undefined) {
+        for (let i = u - 1; i > 0; i--) {
+          const step = path[i];
+          if (step.key === undefined) continue;
+          const prefix = path.slice(0, i + 1);
+          if (getAt(before, prefix) !== undefined) break;
+          const created = getAt(after, prefix);
+          if (created !== undefined) put(formatPath(prefix), step.schema, created);
+        }
+      }
     }
     const last = path[path.length - 1];
     // The parent unit holds the order of a user-ordered list.
@@ -245,7 +259,11 @@ export function applyUnitOps(schema: Schema, root: DataObject, ops: BackendOp[],
       skip(op.key, (e as Error).message);
       continue;
     }
-    const value = op.type === 'del' ? undefined : rebuildUnit(stored, getAt(out, path));
+    const existing = getAt(out, path);
+    // A writer deletes a subtree unit by unit; once an ancestor is gone its descendants are too,
+    // and setting them to nothing would rebuild the path down to them (keys only).
+    if (op.type === 'del' && existing === undefined) continue;
+    const value = op.type === 'del' ? undefined : rebuildUnit(stored, existing);
     out = setAt(out, path, value, owned);
     touched.push(path);
   }

@@ -188,3 +188,23 @@ t.test('a list written without entries is no data, on the writer as on the repli
   t.same(a.read('config', '/sextant-fixture:registry'), b.read('config', '/sextant-fixture:registry'), 'both hold the same');
   t.equal(a.read('config', '/sextant-fixture:registry/host'), undefined, 'no empty list on the writer');
 });
+
+t.test('an entry created by a write below it, then removed with everything below: writer, replica and a restart agree', async (t) => {
+  const prefix = `/c${++clusters}`;
+  const a = await instance(t, prefix);
+  const b = await instance(t, prefix);
+  // The host exists only because a port was written below it.
+  await a.transaction('config').put(`${host('implied')}/port=1`, { id: 1 }).commit();
+  await b.sync('config');
+  t.same(b.read('config', host('implied')), a.read('config', host('implied')), 'the replica holds the implied entry as the writer does');
+  const restarted = await instance(t, prefix);
+  t.same(restarted.read('config', host('implied')), { name: 'implied', port: [{ id: 1 }] }, 'and so does an instance loading from etcd');
+  await a.transaction('config').remove(host('implied')).commit();
+  await b.sync('config');
+  await restarted.sync('config');
+  t.equal(a.read('config', host('implied')), undefined, 'gone on the writer');
+  t.equal(b.read('config', host('implied')), undefined, 'gone on the replica (its ports removed after it do not bring it back)');
+  t.equal(restarted.read('config', host('implied')), undefined, 'gone on the other replica');
+  const fresh = await instance(t, prefix);
+  t.equal(fresh.read('config', host('implied')), undefined, 'and on an instance loading afresh');
+});

@@ -68,7 +68,7 @@ export async function startSuiteController(t: Teardown, extraFlags: string[] = [
   const { startController } = await import('../../../src/controller.ts');
   const { default: pino } = await import('pino');
   const clusterSize = Number(process.env.SEXTANT_CSIT_CLUSTER ?? 0);
-  if (clusterSize > 1) {
+  if (clusterSize >= 1) {
     // The same suite against a cluster: N in-process instances on a test etcd, calls spread.
     const { startEtcd, ETCD_TEST_SETTINGS } = await import('../../helpers/etcd.ts');
     const etcd = await startEtcd(t, { members: 1 });
