@@ -142,7 +142,11 @@ export async function startController(config: Config, log: Logger = pino({ level
     // wait on its leadership).
     await etcdCluster?.start();
     // What this instance learns from its switches goes under its lease: gone if it dies.
-    if (etcdCluster) data.useLease(() => etcdCluster.leaseId());
+    if (etcdCluster) {
+      data.useLease(() => etcdCluster.leaseId());
+      // A lost lease took that data with it: the switches still connected publish it again.
+      etcdCluster.onNewLease(() => ovsdb.republish());
+    }
     stopPublishing = publishClusterState(data, cluster, config.clusterName, (e) => log.error({ err: e }, 'cluster state could not be published'));
     // Last: switches connect once the plugins that react to them are listening. Without the
     // topology models (a controller serving other modules only) there is no southbound.

@@ -43,6 +43,7 @@ export class EtcdCluster implements Cluster {
   private readonly watchers: Watcher[] = [];
   private readonly leadershipFns = new Set<(leader: boolean) => void>();
   private readonly membershipFns = new Set<(members: Member[]) => void>();
+  private readonly leaseFns = new Set<() => void>();
   private stopped = false;
   private readonly since = new Date().toISOString();
   /** Serializes campaigns and re-registrations (one at a time, in this process). */
@@ -153,6 +154,15 @@ export class EtcdCluster implements Cluster {
     return this.leaseIdText;
   }
 
+  /**
+   * Called after the member registered again under a new lease (the old one was lost, and with it
+   * every key written under it): what this instance wrote under its lease must be written again.
+   */
+  onNewLease(fn: () => void): () => void {
+    this.leaseFns.add(fn);
+    return () => this.leaseFns.delete(fn);
+  }
+
   fence(): Fence | undefined {
     return this.fenceRevision === undefined ? undefined : { key: this.leaderKey, createRevision: this.fenceRevision };
   }
@@ -236,6 +246,13 @@ export class EtcdCluster implements Cluster {
     this.lease = undefined;
     old?.release();
     await this.register();
+    for (const fn of this.leaseFns) {
+      try {
+        fn();
+      } catch (e) {
+        this.opts.log.error({ err: e }, 'cluster: new-lease callback failed');
+      }
+    }
     await this.campaign();
   }
 

@@ -10,6 +10,9 @@ import { ETCD_TEST_SETTINGS, startEtcd } from '../helpers/etcd.ts';
 import { startMain, waitUntil } from '../helpers/process.ts';
 import { NetVirt, computeName } from '../csit/lib/netvirt.ts';
 import { Session } from '../csit/lib/requests.ts';
+import { computesForTest } from '../helpers/ovs.ts';
+import { Etcd3 } from 'etcd3';
+import { storePrefix } from '../../src/datastore/backends/etcd.ts';
 
 const etcd = await startEtcd(t, { members: 1 });
 const AUTH = `Basic ${Buffer.from('admin:admin').toString('base64')}`;
@@ -189,4 +192,32 @@ t.test('the etcd leader of three killed under running instances: they keep servi
   await b.data.sync('config');
   for (const x of [a, b]) t.equal((x.data.read('config', '/toaster:toaster') as { darknessFactor: number }).darknessFactor, 40, 'the last acknowledged write is what both instances hold');
   t.equal((await http(b.restconf.url, 'GET', `${TOASTER}?content=config`)).status, 200, 'reads go on');
+});
+
+t.test("a lost lease takes what the instance's switch reported; the instance registers again and reports it anew", async (t) => {
+  const [a, b] = await cluster(t, 2);
+  const sims = await computesForTest(t, { count: 1, controller: `127.0.0.1:${a.ovsdb.port}` });
+  const NODES = '/network-topology:network-topology/topology=ovsdb%3A1/node';
+  const bridge = (x: typeof a) => ((x.data.read('operational', NODES) as { 'ovsdb:bridge-name'?: string }[] | undefined) ?? []).find((n) => n['ovsdb:bridge-name'] === 'br-int');
+  await waitUntil('the bridge A connects to is in the topology B reads', () => bridge(b) !== undefined, 10_000);
+  // What B hears: the bridge node leaving (with the lease), then coming back.
+  const heard: string[] = [];
+  b.data.subscribe('operational', `${NODES}=*`, (changes) => {
+    for (const c of changes) if (String(c.keys[0][0]).endsWith('/bridge/br-int')) heard.push(c.type);
+  }, { replay: false });
+  const clusterOf = (x: typeof a) => x.plugins.loaded[0].ctx.cluster as unknown as { leaseId(): string | undefined };
+  const lost = clusterOf(a).leaseId()!;
+  // Revoked, as etcd does with a lease whose keepalives stopped: every key under it goes at once.
+  const client = new Etcd3({ hosts: etcd.endpoints });
+  t.teardown(() => client.close());
+  await client.leaseClient.leaseRevoke({ ID: lost });
+  await waitUntil('B heard the bridge leave and come back', () => heard.includes('deleted') && heard.lastIndexOf('created') > heard.indexOf('deleted'), 10_000);
+  t.not(clusterOf(a).leaseId(), lost, 'A registered again under a new lease');
+  t.ok(bridge(b), `${sims.computes[0].name}'s br-int is in the topology again, reported anew by A`);
+  t.ok(bridge(a), 'on A too');
+  await waitUntil('both members listed again', () => ((b.data.read('operational', '/sextant-cluster:cluster') as { member?: unknown[] } | undefined)?.member?.length ?? 0) === 2, 10_000);
+  // The republished keys are under the new lease.
+  const kvs = await client.getAll().prefix(storePrefix(a.config.clusterName, 'operational')).exec();
+  const leases = new Set(kvs.kvs.filter((kv) => kv.key.toString().includes('br-int')).map((kv) => kv.lease));
+  t.same([...leases], [clusterOf(a).leaseId()], "every key of the bridge is under A's new lease");
 });

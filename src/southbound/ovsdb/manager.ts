@@ -77,6 +77,11 @@ export class OvsdbManager {
     );
   }
 
+  /** Every connected switch writes its whole topology again (the lease it was under was lost). */
+  republish(): void {
+    for (const s of this.sessions.values()) s.republish();
+  }
+
   /** The session serving a node (an OVS node or one of its bridges). */
   private sessionFor(nodeId: string): OvsdbSession | undefined {
     const at = nodeId.indexOf('/bridge/');

@@ -78,6 +78,8 @@ export class OvsdbSession {
   nodeId: string | undefined;
   /** What this session last published: node-id -> node JSON. */
   private published = new Map<string, Json>();
+  /** Set when what was published may be gone from the store (see republish()). */
+  private publishAll = false;
   /**
    * Termination points by Port uuid, with their JSON text, rebuilt only when the port or its
    * interface changed: a switch with hundreds of ports sends an update per port, and rebuilding
@@ -143,6 +145,15 @@ export class OvsdbSession {
     }
     this.nodeId = this.hooks.nodeId ?? `ovsdb://uuid/${ovs}`;
     this.hooks.onIdentified?.(this);
+    this.schedule();
+  }
+
+  /**
+   * Writes the whole topology again on the next pass instead of what changed: in cluster mode
+   * what this session published went under the instance's lease, and a lost lease took it away.
+   */
+  republish(): void {
+    this.publishAll = true;
     this.schedule();
   }
 
@@ -289,6 +300,10 @@ export class OvsdbSession {
 
   /** Writes what changed since the last publish, member by member and list entry by entry. */
   private async publish(): Promise<void> {
+    if (this.publishAll) {
+      this.publishAll = false;
+      this.published = new Map();
+    }
     const next = this.nodes();
     const tx = this.hooks.data.transaction('operational', { ephemeral: true });
     let writes = 0;
