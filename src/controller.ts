@@ -114,7 +114,7 @@ export async function startController(config: Config, log: Logger = pino({ level
   const http = new HttpListeners((name, port) =>
     createHttpEdge({ name, host: config.bindAddress, port, username: config.username, password: config.password, maxBody: config.restconfMaxBody, log: log.child({ listener: name }) }),
   );
-  const ovsdb = new OvsdbManager({ data, log: log.child({ southbound: 'ovsdb' }), host: config.bindAddress, port: config.ovsdbPort });
+  const ovsdb = new OvsdbManager({ data, log: log.child({ southbound: 'ovsdb' }), host: config.bindAddress, port: config.ovsdbPort, cluster: etcdCluster });
   try {
     await publishYangLibrary(data, schema);
     registerGetSchema(rpc, schema);

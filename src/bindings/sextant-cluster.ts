@@ -18,6 +18,13 @@ export interface Member {
   address?: string;
   since?: string;
   leader?: boolean;
+  owned?: Owned[];
+}
+
+/** An entry of list /sextant-cluster:cluster/member/owned (keys: entity-type). */
+export interface Owned {
+  'entity-type': string;
+  count?: number;
 }
 
 // ----- Paths -----
@@ -63,6 +70,27 @@ export class MemberPath<M extends Mode = 'exact'> extends DataPath<Member, M> {
   /** leaf /sextant-cluster:cluster/member/leader. */
   leader(): DataPath<boolean, M> {
     return this.child(DataPath, { name: 'leader' });
+  }
+
+  /** list /sextant-cluster:cluster/member/owned (keys: entity-type). */
+  owned(): DataPath<Owned[], M>;
+  owned(entityType: string): OwnedPath<M>;
+  owned(keys: Any): OwnedPath<'pattern'>;
+  owned(...keys: unknown[]): DataPath<unknown, Mode> {
+    return this.child(OwnedPath, { name: 'owned', keys: ['string'] }, keys);
+  }
+}
+
+/** Path to an entry of list /sextant-cluster:cluster/member/owned. */
+export class OwnedPath<M extends Mode = 'exact'> extends DataPath<Owned, M> {
+  /** leaf /sextant-cluster:cluster/member/owned/entity-type. */
+  entityType(): DataPath<string, M> {
+    return this.child(DataPath, { name: 'entity-type' });
+  }
+
+  /** leaf /sextant-cluster:cluster/member/owned/count. */
+  count(): DataPath<number, M> {
+    return this.child(DataPath, { name: 'count' });
   }
 }
 

@@ -27,6 +27,8 @@ export interface Fence {
 
 export interface Cluster {
   readonly memberId: string;
+  /** The entities applications shard over the members, by kind (counted in the cluster state). */
+  readonly entities: EntityKinds;
   isLeader(): boolean;
   /** Called now with the current state and again on every change of leadership. */
   onLeadership(fn: (leader: boolean) => void): () => void;
@@ -39,6 +41,53 @@ export interface Cluster {
   members(): Member[];
   /** The fence of this member's leadership, while it leads. */
   fence(): Fence | undefined;
+}
+
+/**
+ * The entities a cluster spreads over its members, by kind: an application that shards its work
+ * with owns() declares the whole set of one kind (every member sees the same set, from the shared
+ * store), so the cluster state can say how many each member owns. Declaring changes nothing about
+ * who owns what: ownership is a function of the entity and the live members only.
+ */
+export class EntityKinds {
+  private readonly kinds = new Map<string, ReadonlySet<string>>();
+  private readonly fns = new Set<() => void>();
+
+  /** Replaces the set of entities of one kind: the strings the application passes to owns(). */
+  set(kind: string, ids: Iterable<string>): void {
+    const next = new Set(ids);
+    const old = this.kinds.get(kind);
+    if (old && old.size === next.size && [...next].every((id) => old.has(id))) return;
+    this.kinds.set(kind, next);
+    this.changed();
+  }
+
+  /** Forgets a kind (its application stopped). */
+  delete(kind: string): void {
+    if (this.kinds.delete(kind)) this.changed();
+  }
+
+  onChange(fn: () => void): () => void {
+    this.fns.add(fn);
+    return () => this.fns.delete(fn);
+  }
+
+  /** For each member, how many entities of each declared kind it owns (kinds in name order). */
+  counts(members: readonly string[]): Map<string, Map<string, number>> {
+    const out = new Map(members.map((m) => [m, new Map<string, number>()]));
+    for (const kind of [...this.kinds.keys()].sort()) {
+      for (const m of members) out.get(m)!.set(kind, 0);
+      for (const id of this.kinds.get(kind)!) {
+        const owner = rendezvousOwner(id, members);
+        if (owner !== undefined) out.get(owner)!.set(kind, out.get(owner)!.get(kind)! + 1);
+      }
+    }
+    return out;
+  }
+
+  private changed(): void {
+    for (const fn of this.fns) fn();
+  }
 }
 
 /**
@@ -60,6 +109,7 @@ export function rendezvousOwner(entity: string, members: Iterable<string>): stri
 }
 
 export class SingleNodeCluster implements Cluster {
+  readonly entities = new EntityKinds();
   private readonly since = new Date().toISOString();
 
   constructor(

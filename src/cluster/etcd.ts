@@ -14,7 +14,7 @@
  */
 import type { Etcd3, Lease, Watcher } from 'etcd3';
 import type { Logger } from 'pino';
-import { rendezvousOwner, type Cluster, type Fence, type Member } from './cluster.ts';
+import { EntityKinds, rendezvousOwner, type Cluster, type Fence, type Member } from './cluster.ts';
 
 export interface EtcdClusterOptions {
   client: Etcd3;
@@ -35,6 +35,7 @@ interface MemberRecord {
 
 export class EtcdCluster implements Cluster {
   readonly memberId: string;
+  readonly entities = new EntityKinds();
   private lease?: Lease;
   private readonly live = new Map<string, MemberRecord>();
   private leaderId?: string;

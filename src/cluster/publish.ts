@@ -1,5 +1,6 @@
 /**
- * Cluster state for operators: the live members and the leader, as this instance sees them,
+ * Cluster state for operators: the live members, the leader and how many entities of each
+ * declared kind every member owns, as this instance sees them,
  * in the operational `sextant-cluster:cluster` container (readable over RESTCONF and NETCONF),
  * rewritten whenever membership or leadership changes, by the leader only: in cluster mode the
  * operational store is shared and every member sees the same membership. Only where the module
@@ -15,10 +16,15 @@ export function publishClusterState(data: Datastore, cluster: Cluster, clusterNa
   let writing = Promise.resolve();
   const write = () => {
     if (!cluster.isLeader()) return;
+    const members = cluster.members();
+    const counts = cluster.entities.counts(members.map((m) => m.id));
     const state: ClusterJson = {
       'cluster-name': clusterName,
-      'member-count': cluster.members().length,
-      member: cluster.members().map((m) => ({ 'member-id': m.id, address: m.address, ...(m.since ? { since: m.since } : {}), leader: m.leader })),
+      'member-count': members.length,
+      member: members.map((m) => {
+        const owned = [...counts.get(m.id)!].map(([kind, count]) => ({ 'entity-type': kind, count }));
+        return { 'member-id': m.id, address: m.address, ...(m.since ? { since: m.since } : {}), leader: m.leader, ...(owned.length ? { owned } : {}) };
+      }),
     };
     const text = JSON.stringify(state);
     if (text === last) return;
@@ -30,9 +36,19 @@ export function publishClusterState(data: Datastore, cluster: Cluster, clusterNa
   };
   const offMembers = cluster.onMembership(write);
   const offLeader = cluster.onLeadership(write);
+  // Applications declare their entities as their data changes: counted once per burst.
+  let soon: NodeJS.Immediate | undefined;
+  const offEntities = cluster.entities.onChange(() => {
+    soon ??= setImmediate(() => {
+      soon = undefined;
+      write();
+    });
+  });
   write();
   return () => {
     offMembers();
     offLeader();
+    offEntities();
+    if (soon) clearImmediate(soon);
   };
 }

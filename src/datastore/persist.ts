@@ -77,6 +77,9 @@ export function unitOps(schema: Schema, before: DataObject, after: DataObject, t
     if (v === undefined) ops.set(key, { type: 'del', key });
     else ops.set(key, { type: 'put', key, value: JSON.stringify(unitValue(node, v)) });
   };
+  const putStructural = (key: string, node: SchemaNode, v: DataValue) => {
+    if (!ops.has(key)) ops.set(key, { type: 'put', key, value: JSON.stringify(unitValue(node, v)), structural: true });
+  };
   for (const path of touched) {
     if (!path.length) {
       // The whole store was replaced.
@@ -105,7 +108,7 @@ export function unitOps(schema: Schema, before: DataObject, after: DataObject, t
           const prefix = path.slice(0, i + 1);
           if (getAt(before, prefix) !== undefined) break;
           const created = getAt(after, prefix);
-          if (created !== undefined) put(formatPath(prefix), step.schema, created);
+          if (created !== undefined) putStructural(formatPath(prefix), step.schema, created);
         }
       }
     }

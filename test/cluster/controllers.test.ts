@@ -65,6 +65,19 @@ t.test('a write on A is read on B and C; every member sees three members and one
   const fenced = leader.plugins.loaded[0].ctx.data.transaction('config', { leaderOnly: true });
   t.equal(fenced.fences.length, 1, "the leader's leader-only transaction carries its fence");
   fenced.cancel();
+
+  // An application shards 100 entities of a kind: the state says how many each member owns.
+  const entities = Array.from({ length: 100 }, (_, i) => `vim-${i}`);
+  for (const x of [a, b, c]) x.plugins.loaded[0].ctx.cluster.entities.set('vim', entities);
+  const ownedBy = (id: string) => entities.filter((e) => a.plugins.loaded[0].ctx.cluster.ownerOf(e) === id).length;
+  type Owned = { member: { 'member-id': string; owned?: { 'entity-type': string; count: number }[] }[] };
+  const vims = (m: Owned['member'][number]) => m.owned?.filter((o) => o['entity-type'] === 'vim');
+  const counted = (s: Owned | undefined) => s?.member.every((m) => vims(m)?.[0]?.count === ownedBy(m['member-id'])) ?? false;
+  await waitUntil('the cluster state counts the entities', () => counted(b.data.read('operational', '/sextant-cluster:cluster') as Owned | undefined), 10_000);
+  const state = (await http(c.restconf.url, 'GET', '/rests/data/sextant-cluster:cluster')).json['sextant-cluster:cluster'] as Owned;
+  t.same(state.member.map(vims), ['a', 'b', 'c'].map((id) => [{ 'entity-type': 'vim', count: ownedBy(id) }]), 'per member, the number of vims it owns (over RESTCONF)');
+  t.equal(state.member.reduce((n, m) => n + vims(m)![0].count, 0), 100, 'each entity counted once');
+  t.ok(state.member.every((m) => vims(m)![0].count > 10), 'spread over all three');
 });
 
 t.test('no lost update: 3 x 200 read-modify-write increments with If-Match from three instances', async (t) => {
@@ -220,4 +233,33 @@ t.test("a lost lease takes what the instance's switch reported; the instance reg
   const kvs = await client.getAll().prefix(storePrefix(a.config.clusterName, 'operational')).exec();
   const leases = new Set(kvs.kvs.filter((kv) => kv.key.toString().includes('br-int')).map((kv) => kv.lease));
   t.same([...leases], [clusterOf(a).leaseId()], "every key of the bridge is under A's new lease");
+});
+
+t.test('switches named in the config topology: each connected by exactly one instance; a member leaving hands over only its own', async (t) => {
+  const [a, b, c] = await cluster(t, 3);
+  const sims = await computesForTest(t, { count: 6, first: 21 }); // no manager set: only we connect
+  const nodeIds = sims.computes.map((sw) => `ovsdb://127.0.0.1:${sw.port}`);
+  const tx = a.data.transaction('config');
+  sims.computes.forEach((sw, i) =>
+    tx.put(`/network-topology:network-topology/topology=ovsdb%3A1/node=${encodeURIComponent(nodeIds[i])}`, {
+      'node-id': nodeIds[i],
+      'ovsdb:connection-info': { 'remote-ip': '127.0.0.1', 'remote-port': sw.port },
+    }),
+  );
+  await tx.commit();
+  const holders = (xs: (typeof a)[]) => nodeIds.map((id) => xs.filter((x) => x.ovsdb.sessions.has(id)));
+  const bridges = (x: typeof a) => nodeIds.filter((id) => x.data.read('operational', `/network-topology:network-topology/topology=ovsdb%3A1/node=${encodeURIComponent(`${id}/bridge/br-int`)}`));
+  await waitUntil('every switch connected and reported', () => holders([a, b, c]).every((h) => h.length === 1) && bridges(b).length === 6, 20_000);
+  const ownerOf = (id: string) => a.plugins.loaded[0].ctx.cluster.ownerOf(`ovsdb/${id}`);
+  t.same(holders([a, b, c]).map((h) => h[0].config.memberId), nodeIds.map(ownerOf), 'each switch is connected by its owner, and by no other instance');
+  const leaving = [a, b, c].find((x) => nodeIds.some((id) => ownerOf(id) === x.config.memberId))!;
+  const staying = [a, b, c].filter((x) => x !== leaving);
+  const kept = new Map(nodeIds.filter((id) => ownerOf(id) !== leaving.config.memberId).map((id) => [id, staying.find((x) => x.ovsdb.sessions.has(id))!.ovsdb.sessions.get(id)]));
+  const moved = nodeIds.filter((id) => !kept.has(id));
+  await leaving.stop();
+  await waitUntil("the leaving member's switches are connected by the others", () => holders(staying).every((h) => h.length === 1) && bridges(staying[0]).length === 6, 20_000);
+  t.ok(moved.length > 0, `${moved.length} switch(es) moved`);
+  for (const [id, session] of kept) t.equal(staying.find((x) => x.ovsdb.sessions.has(id))!.ovsdb.sessions.get(id), session, `${id} kept its connection`);
+  const counts = (staying[0].data.read('operational', '/sextant-cluster:cluster') as { member: { owned?: { 'entity-type': string; count: number }[] }[] }).member.map((m) => m.owned?.find((o) => o['entity-type'] === 'ovsdb-node')?.count ?? 0);
+  t.equal(counts.reduce((x, y) => x + y, 0), 6, 'the cluster state counts the six switches over the two members');
 });

@@ -30,4 +30,13 @@ t.test('a single instance lists itself as the leader, over RESTCONF and NETCONF'
     body: JSON.stringify({ 'sextant-cluster:cluster': { 'cluster-name': 'mine' } }),
   });
   t.equal(write.status, 400, 'clients cannot write the cluster state (config false)');
+  c.plugins.loaded[0].ctx.cluster.entities.set('vim', ['v1', 'v2', 'v3']);
+  await waitUntil(5000, 20, async () => {
+    const owned = (c.data.read('operational', '/sextant-cluster:cluster/member=solo/owned=vim') as { count?: number } | undefined)?.count;
+    if (owned !== 3) throw new Error(`owned ${owned}`);
+  });
+  const again = childrenOf(childOf((await s.rpc(`<get><filter type="subtree"><cluster xmlns="${NS}"/></filter></get>`)).data, 'cluster', NS), 'member', NS);
+  const owned = childOf(again[0], 'owned', NS);
+  t.equal(textOf(owned, 'entity-type'), 'vim', 'NETCONF shows the declared kind');
+  t.equal(textOf(owned, 'count'), '3', 'a single instance owns every entity');
 });

@@ -7,6 +7,7 @@
 import t from 'tap';
 import { Datastore, retryOnConflict, type Change } from '../../src/datastore/datastore.ts';
 import { EtcdBackend } from '../../src/datastore/backends/etcd.ts';
+import { Etcd3 } from 'etcd3';
 import { MemoryBackend } from '../../src/datastore/backends/memory.ts';
 import { isConflict } from '../../src/errors.ts';
 import { fixtureSchema } from '../helpers/fixture.ts';
@@ -207,4 +208,29 @@ t.test('an entry created by a write below it, then removed with everything below
   t.equal(restarted.read('config', host('implied')), undefined, 'gone on the other replica');
   const fresh = await instance(t, prefix);
   t.equal(fresh.read('config', host('implied')), undefined, 'and on an instance loading afresh');
+});
+
+t.test("an entry that exists because of leased writes below it is not under any writer's lease: one writer's lease ending leaves the others' data", async (t) => {
+  const prefix = `/c${++clusters}`;
+  const a = await instance(t, prefix);
+  const b = await instance(t, prefix);
+  const client = new Etcd3({ hosts: etcd.endpoints });
+  t.teardown(() => client.close());
+  const leaseA = client.lease(30, { autoKeepAlive: false });
+  const leaseB = client.lease(30, { autoKeepAlive: false });
+  const [idA, idB] = [await leaseA.grant(), await leaseB.grant()];
+  a.useLease(() => idA);
+  b.useLease(() => idB);
+  // A creates the host by writing its port 1 below it; B adds port 2 to the same host.
+  await a.transaction('config', { ephemeral: true }).put(`${host('parent')}/port=1`, { id: 1 }).commit();
+  await b.sync('config');
+  await b.transaction('config', { ephemeral: true }).put(`${host('parent')}/port=2`, { id: 2 }).commit();
+  await a.sync('config');
+  t.same(a.read('config', `${host('parent')}/port`), [{ id: 1 }, { id: 2 }], 'both ports on A');
+  await leaseA.revoke();
+  await waitUntil("A's port goes on B", () => (b.read('config', `${host('parent')}/port`) as unknown[] | undefined)?.length === 1, 5000);
+  await waitUntil("and on A", () => (a.read('config', `${host('parent')}/port`) as unknown[] | undefined)?.length === 1, 5000);
+  t.same(b.read('config', host('parent')), { name: 'parent', port: [{ id: 2 }] }, "B's port stays, in the host A's write created");
+  t.same(a.read('config', host('parent')), b.read('config', host('parent')), 'A agrees');
+  await leaseB.revoke();
 });

@@ -23,7 +23,12 @@
  * One key to write or delete. A put may name a `lease` (shared backends): the key goes when the
  * lease does, e.g. data an instance learnt from a switch, gone if that instance dies.
  */
-export type BackendOp = { type: 'put'; key: string; value: string; lease?: string } | { type: 'del'; key: string };
+/**
+ * One key written or deleted. `lease` (shared backends): the key goes when the lease ends.
+ * `structural`: a list entry stored only because something below it was written; it is shared
+ * by every writer below it, so it never goes under one writer's lease.
+ */
+export type BackendOp = { type: 'put'; key: string; value: string; lease?: string; structural?: boolean } | { type: 'del'; key: string };
 
 export interface BackendEntry {
   key: string;

@@ -11,7 +11,8 @@ import type { Logger } from 'pino';
 import type { Datastore } from '../../datastore/datastore.ts';
 import { OvsdbSession } from './session.ts';
 import { ANY } from '../../yang/binding.ts';
-import { ovsdbTopology } from './topology.ts';
+import { ovsdbTopology, topologyNodePath } from './topology.ts';
+import type { Cluster } from '../../cluster/cluster.ts';
 
 export interface OvsdbManagerOptions {
   data: Datastore;
@@ -24,7 +25,16 @@ export interface OvsdbManagerOptions {
   /** Backoff bounds for active connections. */
   minBackoffMs?: number;
   maxBackoffMs?: number;
+  /**
+   * Cluster mode: which instance connects to a switch the config topology names. Every member
+   * sees the same intent; only the owner of `ovsdb/<node-id>` connects, and membership changes
+   * move connections (a switch that connects to us by itself is served wherever it connects).
+   */
+  cluster?: Pick<Cluster, 'owns' | 'onMembership' | 'entities'>;
 }
+
+/** The entity an active OVSDB connection is owned as, in cluster mode. */
+export const ovsdbEntity = (nodeId: string) => `ovsdb/${nodeId}`;
 
 interface Active {
   nodeId: string;
@@ -34,6 +44,8 @@ interface Active {
   timer?: NodeJS.Timeout;
   backoff: number;
   stopped: boolean;
+  /** Whether stale entries were cleared after a failed first attempt. */
+  cleared?: boolean;
 }
 
 export class OvsdbManager {
@@ -46,6 +58,10 @@ export class OvsdbManager {
   private stopping = false;
   /** The config topology's nodes (the intent), kept from the listener so sessions never re-read it. */
   private readonly intents = new Map<string, unknown>();
+  /** Switches the config topology asks us to connect to (node-id -> where). */
+  private readonly targets = new Map<string, { host: string; port: number }>();
+  /** Sessions closed because another member owns their switch now: it publishes for them. */
+  private readonly handedOver = new WeakSet<OvsdbSession>();
 
   constructor(private readonly opts: OvsdbManagerOptions) {}
 
@@ -70,11 +86,27 @@ export class OvsdbManager {
           else this.intents.delete(nodeId);
           this.sessionFor(nodeId)?.schedule();
           const info = (c.after as { 'ovsdb:connection-info'?: { 'remote-ip'?: string; 'remote-port'?: number } } | undefined)?.['ovsdb:connection-info'];
-          if (info?.['remote-ip'] && info['remote-port'] && !nodeId.includes('/bridge/')) this.connectTo(nodeId, info['remote-ip'], info['remote-port']);
-          else if (!c.after) this.disconnectFrom(nodeId);
+          if (info?.['remote-ip'] && info['remote-port'] && !nodeId.includes('/bridge/')) this.targets.set(nodeId, { host: info['remote-ip'], port: info['remote-port'] });
+          else if (!c.after) this.targets.delete(nodeId);
         }
+        this.placeConnections();
       }),
     );
+    if (this.opts.cluster) this.unsubscribe.push(this.opts.cluster.onMembership(() => this.placeConnections()));
+  }
+
+  /** Connects to the targets this instance owns and lets go of the others. */
+  private placeConnections(): void {
+    if (this.stopping) return;
+    const cluster = this.opts.cluster;
+    cluster?.entities.set('ovsdb-node', [...this.targets.keys()].map(ovsdbEntity));
+    for (const nodeId of [...this.active.keys()]) {
+      if (!this.targets.has(nodeId)) this.disconnectFrom(nodeId, 'removed from the config topology');
+      else if (cluster && !cluster.owns(ovsdbEntity(nodeId))) this.disconnectFrom(nodeId, 'another instance owns this switch now', true);
+    }
+    for (const [nodeId, { host, port }] of this.targets) {
+      if (!cluster || cluster.owns(ovsdbEntity(nodeId))) this.connectTo(nodeId, host, port);
+    }
   }
 
   /** Every connected switch writes its whole topology again (the lease it was under was lost). */
@@ -106,7 +138,9 @@ export class OvsdbManager {
         this.all.delete(s);
         if (s.nodeId && this.sessions.get(s.nodeId) === s) {
           this.sessions.delete(s.nodeId);
-          if (!this.stopping) void s.unpublish().catch((e) => this.opts.log.warn({ err: e }, 'ovsdb: removing a switch from the topology failed'));
+          // Handed over: the new owner's session rewrites the same entries (a removal from here
+          // could land after its writes). Until then they stay, under this instance's lease.
+          if (!this.stopping && !this.handedOver.has(s)) void s.unpublish().catch((e) => this.opts.log.warn({ err: e }, 'ovsdb: removing a switch from the topology failed'));
         }
         onClosed?.();
       },
@@ -122,7 +156,7 @@ export class OvsdbManager {
   private connectTo(nodeId: string, host: string, port: number): void {
     const known = this.active.get(nodeId);
     if (known && known.host === host && known.port === port) return;
-    if (known) this.disconnectFrom(nodeId);
+    if (known) this.disconnectFrom(nodeId, 'its address changed in the config topology');
     const a: Active = { nodeId, host, port, backoff: this.opts.minBackoffMs ?? 1000, stopped: false };
     this.active.set(nodeId, a);
     const attempt = () => {
@@ -135,7 +169,13 @@ export class OvsdbManager {
         a.session = this.accept(socket, nodeId, () => retry());
       });
       socket.once('error', () => {
-        if (!opened) retry();
+        if (opened) return;
+        // The switch is ours and unreachable: what another member published for it is stale.
+        if (this.opts.cluster && !a.cleared) {
+          a.cleared = true;
+          void this.clearStale(nodeId).catch((e) => this.opts.log.warn({ err: e }, `ovsdb: clearing the stale topology of ${nodeId} failed`));
+        }
+        retry();
       });
       const retry = () => {
         a.session = undefined;
@@ -148,13 +188,26 @@ export class OvsdbManager {
     attempt();
   }
 
-  private disconnectFrom(nodeId: string): void {
+  private disconnectFrom(nodeId: string, reason: string, handOver = false): void {
     const a = this.active.get(nodeId);
     if (!a) return;
     a.stopped = true;
     clearTimeout(a.timer);
-    a.session?.peer.close('removed from the config topology');
+    if (a.session) {
+      if (handOver) this.handedOver.add(a.session);
+      a.session.peer.close(reason);
+    }
     this.active.delete(nodeId);
+  }
+
+  /** Removes the operational entries of a switch (and its bridges) nobody here is connected to. */
+  private async clearStale(nodeId: string): Promise<void> {
+    if (this.sessions.has(nodeId)) return;
+    const nodes = (this.opts.data.read('operational', ovsdbTopology.node()) ?? []).filter((n) => n['node-id'] === nodeId || n['node-id'].startsWith(`${nodeId}/bridge/`));
+    if (!nodes.length) return;
+    const tx = this.opts.data.transaction('operational', { ephemeral: true });
+    for (const n of nodes) tx.remove(topologyNodePath(n['node-id']));
+    await tx.commit();
   }
 
   /** Resolves when every connected switch has published and reconciled what it knows. */
