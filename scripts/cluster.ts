@@ -125,7 +125,9 @@ async function start(f: Map<string, string>, extra: string[]): Promise<void> {
       const memberId = `member-${i + 1}`;
       const log = join(dir, `${memberId}.log`);
       const args = ['--import', 'tsx', join(ROOT, 'src/main.ts'), `--datastore=etcd://${endpoints}`, `--cluster-name=${name}`, `--member-id=${memberId}`, '--etcd-max-txn-ops=100000', '--etcd-max-request-bytes=33554432', `--restconf-port=${await port()}`, `--netconf-port=${await port()}`, `--ovsdb-port=${await port()}`, `--data-dir=${join(dir, memberId)}`, ...extra];
-      const pid = detached(process.execPath, args, log);
+      // Plugin-owned listeners (the Tacker API) on a free port of their own, through the
+      // environment (a flag would be refused when the instances load only some plugins).
+      const pid = detached(process.execPath, args, log, { ...process.env, SEXTANT_TACKER_PORT: String(await port()) });
       file.instances.push({ memberId, pid, restconf: '', netconf: '', ovsdb: '', log });
       save();
     }

@@ -36,6 +36,11 @@ export interface Cluster {
   owns(entity: string): boolean;
   /** The member responsible for an entity (undefined while no member is known). */
   ownerOf(entity: string): string | undefined;
+  /**
+   * Resolves once this member has joined and knows the live members, so owns() answers for the
+   * cluster, not for a member alone (at once for a single instance).
+   */
+  joined(): Promise<void>;
   /** Called after the live members changed (ownership may have moved). */
   onMembership(fn: (members: Member[]) => void): () => void;
   members(): Member[];
@@ -137,6 +142,10 @@ export class SingleNodeCluster implements Cluster {
 
   onMembership(_fn: (members: Member[]) => void): () => void {
     return () => undefined;
+  }
+
+  joined(): Promise<void> {
+    return Promise.resolve();
   }
 
   members(): Member[] {

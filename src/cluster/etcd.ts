@@ -62,6 +62,13 @@ export class EtcdCluster implements Cluster {
     return `${this.opts.prefix}leader`;
   }
 
+  private joinedResolve!: () => void;
+  private readonly joinedPromise = new Promise<void>((resolve) => (this.joinedResolve = resolve));
+
+  joined(): Promise<void> {
+    return this.joinedPromise;
+  }
+
   /** Joins: lease, member key, watches, first campaign. Resolves once the member is registered. */
   async start(): Promise<void> {
     await this.register();
@@ -97,6 +104,7 @@ export class EtcdCluster implements Cluster {
     });
     this.watchers.push(mw, lw);
     this.membershipChanged();
+    this.joinedResolve();
     await this.enqueue(() => this.campaign());
   }
 

@@ -16,7 +16,8 @@ export function startMain(t: { teardown(fn: () => void): void }, args: string[],
   const ports = ['--ovsdb-port', '--netconf-port'].filter((flag) => !args.some((a) => a.startsWith(flag))).map((flag) => `${flag}=0`);
   const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/main.ts'), ...ports, ...args], {
     cwd: ROOT,
-    env: { ...process.env, ...env },
+    // Plugin-owned listeners (the Tacker API) on free ports too, unless a test says otherwise.
+    env: { SEXTANT_TACKER_PORT: '0', ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
