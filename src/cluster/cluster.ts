@@ -61,6 +61,8 @@ export class EntityKinds {
   /** Replaces the set of entities of one kind: the strings the application passes to owns(). */
   set(kind: string, ids: Iterable<string>): void {
     const next = new Set(ids);
+    // A kind with nothing in it is not shown.
+    if (!next.size) return this.delete(kind);
     const old = this.kinds.get(kind);
     if (old && old.size === next.size && [...next].every((id) => old.has(id))) return;
     this.kinds.set(kind, next);

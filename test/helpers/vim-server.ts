@@ -18,6 +18,8 @@ export interface VimServer {
   probes(path: string): number;
   /** Probes per path from one member (`sextant-vim-monitor/<member>`). */
   probesBy(member: string, path: string): number;
+  /** When each probe of a path arrived (ms since the epoch), in order. */
+  times(path: string): number[];
   /** Members that probed a path. */
   probers(path: string): Set<string>;
   total(): number;
@@ -31,6 +33,7 @@ export interface VimServer {
 
 export async function startVimServer(t: { teardown(fn: () => unknown): void } | undefined, port = 0): Promise<VimServer> {
   const counts = new Map<string, number>();
+  const arrivals = new Map<string, number[]>();
   const byMember = new Map<string, Map<string, number>>();
   const sockets = new Set<Socket>();
   let hanging = false;
@@ -38,6 +41,9 @@ export async function startVimServer(t: { teardown(fn: () => unknown): void } | 
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0];
     counts.set(path, (counts.get(path) ?? 0) + 1);
+    let at = arrivals.get(path);
+    if (!at) arrivals.set(path, (at = []));
+    if (at.length < 10_000) at.push(Date.now());
     total++;
     const m = /^sextant-vim-monitor\/(.+)$/.exec(req.headers['user-agent'] ?? '');
     if (m) {
@@ -75,6 +81,7 @@ export async function startVimServer(t: { teardown(fn: () => unknown): void } | 
     port: actual,
     url: (path) => `http://127.0.0.1:${actual}${path}`,
     probes: (path) => counts.get(path) ?? 0,
+    times: (path) => [...(arrivals.get(path) ?? [])],
     probesBy: (member, path) => byMember.get(member)?.get(path) ?? 0,
     probers: (path) => new Set([...byMember].filter(([, per]) => per.has(path)).map(([m]) => m)),
     total: () => total,
