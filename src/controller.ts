@@ -10,6 +10,7 @@ import { SingleNodeCluster, type Cluster } from './cluster/cluster.ts';
 import { EtcdCluster } from './cluster/etcd.ts';
 import type { Backend } from './datastore/backends/backend.ts';
 import { EtcdBackend, storePrefix } from './datastore/backends/etcd.ts';
+import { VolatileBackend } from './datastore/backends/volatile.ts';
 import { publishClusterState } from './cluster/publish.ts';
 import { resolveOptions, type Config } from './config.ts';
 import { LevelBackend } from './datastore/backends/level.ts';
@@ -55,7 +56,8 @@ export async function startController(config: Config, log: Logger = pino({ level
   const pluginOptions = resolveOptions(config, declaredOptions(candidates));
   const schema = await loadSchema(config.yangDir);
   let configBackend: Backend;
-  let operationalBackend: Backend = new MemoryBackend();
+  // A single instance's operational store is not persisted: the tree is all of it.
+  let operationalBackend: Backend = new VolatileBackend();
   let restconf: RestconfServer | undefined;
   const address = () => restconf?.url ?? '';
   // One instance is the leader and owns everything; in cluster mode the members decide over etcd.

@@ -35,8 +35,12 @@ export class MonitorAction {
     private readonly hooks: ActionHooks,
   ) {}
 
+  /**
+   * The first round within a second (or the interval, if shorter), at a random point: a thousand
+   * VIMs registered or taken over together do not all probe and report in the same instant.
+   */
   start(): void {
-    this.schedule(0);
+    this.schedule(Math.floor(Math.random() * Math.min(1000, this.target.intervalMs)));
   }
 
   stop(): void {

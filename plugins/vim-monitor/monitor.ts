@@ -17,6 +17,12 @@ import { forget, newAction, noAction, updateVim } from './conductor.ts';
 import { monitorEnabled, sameTarget, statePath, targetOf, VIM_STATES, VIMS, vimPath, type Vim, type VimState } from './model.ts';
 
 export const ENTITY_KIND = 'vim';
+/**
+ * Placements (each a small commit) in flight at once: enough to fill the datastore's group
+ * commits, few enough that registering or taking over thousands of VIMs does not build
+ * thousands of transactions at the same time.
+ */
+const PLACEMENTS_AT_ONCE = 64;
 
 export class VimMonitor {
   readonly actions = new Map<string, MonitorAction>();
@@ -32,6 +38,9 @@ export class VimMonitor {
   ) {}
 
   start(): void {
+    // What is registered now (the listener's replay of it arrives later, asynchronously).
+    for (const v of this.ctx.data.read('config', VIMS.vim()) ?? []) this.known.add(v['vim-id']);
+    this.ctx.cluster.entities.set(ENTITY_KIND, this.known);
     this.offs.push(
       this.ctx.data.subscribe('config', VIMS.vim(ANY), (changes: Change<Vim>[]) => {
         for (const c of changes) {
@@ -89,6 +98,10 @@ export class VimMonitor {
     if (!this.joined) return;
     for (const id of this.known) this.place(id, why, false);
     for (const id of this.actions.keys()) if (!this.known.has(id)) this.place(id, why, false);
+    // States of VIMs deregistered while their owner was gone: their new owner removes them.
+    for (const s of this.ctx.data.read('operational', VIM_STATES.vimState()) ?? []) {
+      if (!this.known.has(s['vim-id']) && !this.actions.has(s['vim-id'])) this.place(s['vim-id'], why, false);
+    }
   }
 
   private later(id: string): void {
@@ -96,12 +109,27 @@ export class VimMonitor {
     t.unref();
   }
 
+  /** Placements running now, and those waiting for a slot (ten thousand VIMs at start). */
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  private async slot<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.running >= PLACEMENTS_AT_ONCE) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.running++;
+    try {
+      return await fn();
+    } finally {
+      this.running--;
+      this.waiting.shift()?.();
+    }
+  }
+
   /** One placement per VIM at a time, in the order asked. */
   private place(id: string, why: string, fresh: boolean): void {
     if (this.stopped) return;
     const prev = this.chains.get(id) ?? Promise.resolve();
     const next = prev
-      .then(() => this.placeNow(id, why, fresh))
+      .then(() => this.slot(() => this.placeNow(id, why, fresh)))
       .catch((err: unknown) => {
         this.ctx.log.error({ err, vim: id }, `vim-monitor: placing the monitor action of ${id} failed; trying again`);
         this.later(id);

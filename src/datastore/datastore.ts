@@ -407,7 +407,8 @@ export class Datastore {
         const onlyCreations = touched.every((p) => getAt(root, p) === undefined);
         validateChanges(this.schema, after, touched, { configOnly: store.name === 'config' }, onlyCreations);
         const lease = w.tx.ephemeral && store.shared ? this.lease() : undefined;
-        for (const op of unitOps(this.schema, root, after, touched)) ops.set(op.key, lease && op.type === 'put' && !op.structural ? { ...op, lease } : op);
+        // A store that keeps nothing needs no stored form of the commit.
+        if (!store.backend.volatile) for (const op of unitOps(this.schema, root, after, touched)) ops.set(op.key, lease && op.type === 'put' && !op.structural ? { ...op, lease } : op);
         accepted.push({ w, before: root, after, touched, texts, phased });
         root = after;
       } catch (e) {

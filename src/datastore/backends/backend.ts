@@ -135,6 +135,12 @@ export interface Backend {
    * equals it, and otherwise answers `{ ok: false }` with the current revision and writes nothing.
    */
   write(ops: BackendOp[], opts?: WriteOptions): Promise<WriteResult>;
+  /**
+   * Keeps nothing (the operational store of a single instance: the tree in memory is the store,
+   * and nothing of it outlives the process). The datastore then does not lay commits out in
+   * units at all; `write` only counts revisions.
+   */
+  readonly volatile?: boolean;
 
   // Shared backends (etcd) only: several processes write one store, so a replica in each process
   // loads a snapshot and follows the history from it. Memory and level leave these out.
