@@ -94,11 +94,11 @@ export function tackerErrorOf(err: unknown): TackerError {
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** What a POST or PUT may say, as Tacker's attribute map has it; anything else is refused. */
-const WRITABLE = {
-  post: new Set(['name', 'description', 'type', 'auth_url', 'vim_project', 'auth_cred', 'is_default', 'tenant_id', 'extra']),
-  put: new Set(['name', 'description', 'auth_url', 'vim_project', 'auth_cred', 'is_default', 'type', 'tenant_id', 'extra']),
-};
+/**
+ * What a POST or PUT may say, as Tacker's attribute map has it; anything else is refused. A PUT
+ * may repeat type and tenant_id, not change them.
+ */
+const WRITABLE = new Set(['name', 'description', 'type', 'auth_url', 'vim_project', 'auth_cred', 'is_default', 'tenant_id', 'extra']);
 const READ_ONLY = new Set(['id', 'status', 'placement_attr', 'created_at', 'updated_at', 'shared']);
 const PROJECT_KEYS = new Set(['name', 'project_domain_name']);
 const CRED_KEYS = new Set(['username', 'password', 'bearer_token', 'user_domain_name', 'cert_verify']);
@@ -140,7 +140,7 @@ function flag(obj: Json, key: string, where = ''): boolean | undefined {
 function vimFields(vim: Json, method: 'post' | 'put', current?: Vim): Omit<Vim, 'vim-id'> {
   const readOnly = Object.keys(vim).filter((k) => READ_ONLY.has(k));
   if (readOnly.length) throw badRequest(`Attribute(s) '${readOnly.join(', ')}' not allowed in ${method.toUpperCase()}`);
-  only(vim, WRITABLE[method], '');
+  only(vim, WRITABLE, '');
   const out: Omit<Vim, 'vim-id'> = {};
   const name = text(vim, 'name');
   if (name !== undefined) out.name = name;
