@@ -36,6 +36,8 @@ export const OPTIONS = {
   'openflow-port': { kind: 'port', default: 6653, help: 'OpenFlow 1.3 port' },
   username: { kind: 'string', default: 'admin', help: 'user name for RESTCONF and NETCONF' },
   password: { kind: 'string', default: 'admin', help: 'password for RESTCONF and NETCONF' },
+  'api-token': { kind: 'string', default: '', help: 'X-Auth-Token the plugin-owned HTTP APIs (Tacker...) accept besides --username/--password (default: the --password value)' },
+  'api-noauth': { kind: 'boolean', default: false, help: 'plugin-owned HTTP APIs accept any non-empty X-Auth-Token (as OpenStack CLIs with --os-auth-type none send); RESTCONF stays Basic-only' },
   'data-missing-is-404': { kind: 'boolean', default: false, help: 'answer data-missing with 404 instead of 409' },
   'yang-dir': { kind: 'string', default: resolve(projectRoot, 'yang'), help: 'directories (comma-separated) of the YANG modules to serve' },
   'plugins-dir': { kind: 'string', default: resolve(projectRoot, 'plugins'), help: 'directory of the plugins to load' },
@@ -76,6 +78,10 @@ export interface Config {
   openflowPort: number;
   username: string;
   password: string;
+  /** The X-Auth-Token plugin-owned HTTP listeners accept (the password unless set). */
+  apiToken: string;
+  /** Plugin-owned HTTP listeners accept any non-empty X-Auth-Token. */
+  apiNoauth: boolean;
   dataMissingIs404: boolean;
   yangDir: string[];
   pluginsDir: string;
@@ -213,6 +219,7 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
   }
   if (Number(values.clusterLeaseTtl) < 1) throw new ConfigError(`cluster-lease-ttl must be at least 1 second, got ${values.clusterLeaseTtl}`);
   if (!values.memberId) values.memberId = `${hostname()}:${values.restconfPort}`;
+  if (!values.apiToken) values.apiToken = values.password;
   const plugins = values.plugins === '*' ? '*' : String(values.plugins).split(',').map((s) => s.trim()).filter(Boolean);
   const yangDir = String(values.yangDir).split(',').map((s) => s.trim()).filter(Boolean);
   if (Boolean(values.restconfTlsCert) !== Boolean(values.restconfTlsKey)) {

@@ -20,7 +20,7 @@ import { registerGetSchema } from './northbound/netconf/monitoring.ts';
 import { NetconfServer } from './northbound/netconf/server.ts';
 import { startRestconf, type RestconfServer } from './northbound/restconf/server.ts';
 import { publishYangLibrary } from './northbound/yang-library.ts';
-import { createHttpEdge } from './northbound/http/edge.ts';
+import { createHttpEdge, sameSecret } from './northbound/http/edge.ts';
 import { HttpListeners } from './plugin/http.ts';
 import { declaredOptions, discoverPlugins, startPlugins, type PluginSet } from './plugin/loader.ts';
 import { NotificationBus } from './rpc/notifications.ts';
@@ -113,8 +113,11 @@ export async function startController(config: Config, log: Logger = pino({ level
     },
   );
   // Plugin-owned APIs get the same edge as RESTCONF: the northbound credentials, body limit, spans.
+  // They also take the API token in X-Auth-Token, as OpenStack clients send it (RESTCONF does
+  // not); with --api-noauth any token, as clients with `--os-auth-type none` send "notused".
+  const apiToken = config.apiNoauth ? () => true : (token: string) => sameSecret(token, config.apiToken);
   const http = new HttpListeners((name, port) =>
-    createHttpEdge({ name, host: config.bindAddress, port, username: config.username, password: config.password, maxBody: config.restconfMaxBody, log: log.child({ listener: name }) }),
+    createHttpEdge({ name, host: config.bindAddress, port, username: config.username, password: config.password, maxBody: config.restconfMaxBody, token: apiToken, log: log.child({ listener: name }) }),
   );
   const ovsdb = new OvsdbManager({ data, log: log.child({ southbound: 'ovsdb' }), host: config.bindAddress, port: config.ovsdbPort, cluster: etcdCluster });
   try {
@@ -140,6 +143,10 @@ export async function startController(config: Config, log: Logger = pino({ level
     );
     await netconf.start();
     await http.listen();
+    if (config.apiNoauth) {
+      const apis = [...http.listening()].map(([name, edge]) => `${name} at ${edge.url}`).join(', ') || 'none started';
+      log.warn(`--api-noauth: the plugin HTTP APIs (${apis}) accept any X-Auth-Token, so anyone who reaches them may use them; RESTCONF and NETCONF still need the credentials`);
+    }
     // Once RESTCONF listens, the member's address is known: join the cluster (plugins already
     // wait on its leadership).
     await etcdCluster?.start();

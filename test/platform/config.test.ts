@@ -78,3 +78,18 @@ t.test('cluster mode options: etcd endpoints, cluster name, lease TTL, member id
   ];
   for (const [what, argv, msg] of bad) t.throws(() => loadConfig(argv, {}), msg, what);
 });
+
+t.test('plugin API auth options: the token defaults to the password; noauth is off unless asked', async (t) => {
+  const d = loadConfig([], {});
+  t.equal(d.apiToken, 'admin', 'default: the default password');
+  t.equal(d.apiNoauth, false);
+  t.equal(loadConfig(['--password=pw1'], {}).apiToken, 'pw1', 'default: whatever --password is');
+  t.equal(loadConfig([], { SEXTANT_PASSWORD: 'pw2' }).apiToken, 'pw2', 'or SEXTANT_PASSWORD');
+  const e = loadConfig(['--password=pw1'], { SEXTANT_API_TOKEN: 'tok-env', SEXTANT_API_NOAUTH: 'true' });
+  t.equal(e.apiToken, 'tok-env', 'SEXTANT_API_TOKEN');
+  t.equal(e.apiNoauth, true, 'SEXTANT_API_NOAUTH');
+  const f = loadConfig(['--api-token', 'tok-flag', '--api-noauth'], { SEXTANT_API_TOKEN: 'tok-env' });
+  t.equal(f.apiToken, 'tok-flag', 'the flag beats the environment');
+  t.equal(f.apiNoauth, true, 'a bare --api-noauth means true');
+  t.throws(() => loadConfig(['--api-noauth=maybe'], {}), /api-noauth must be true or false/);
+});

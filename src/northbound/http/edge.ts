@@ -78,6 +78,11 @@ function digest(text: string | Buffer): Buffer {
   return createHash('sha256').update(text).digest();
 }
 
+/** Whether a secret a client sent is the expected one, compared in constant time. */
+export function sameSecret(given: string, expected: string): boolean {
+  return timingSafeEqual(digest(given), digest(expected));
+}
+
 export function createHttpEdge(opts: HttpEdgeOptions): HttpEdge {
   const app = Fastify({
     logger: false,
