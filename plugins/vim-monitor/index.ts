@@ -5,12 +5,12 @@
  * (conductor.ts), and Tacker's /v1.0/vims API (tacker.ts). See README.md.
  */
 import type { Change } from '../../src/datastore/datastore.ts';
-import type { PhaseWriter } from '../../src/datastore/phases.ts';
+import type { PhaseView, PhaseWriter } from '../../src/datastore/phases.ts';
 import { YangError } from '../../src/errors.ts';
 import { definePlugin, phase, type PluginContext } from '../../src/plugin/api.ts';
 import { ANY } from '../../src/yang/binding.ts';
 import { updateVim } from './conductor.ts';
-import { parseAuthUrl, seconds, VIMS, vimPath, type Vim } from './model.ts';
+import { DEFAULT_VIM_EXISTS, parseAuthUrl, seconds, VIMS, vimPath, type Vim } from './model.ts';
 import { VimMonitor } from './monitor.ts';
 import { SecretBox, type Secrets } from './secrets.ts';
 import { registerTackerApi } from './tacker.ts';
@@ -20,8 +20,20 @@ export interface VimMonitorState {
   secrets: SecretBox;
 }
 
-/** Refuses what the YANG types cannot say: a usable auth-url, a timeout shorter than the interval. */
-function validateVims(changes: Change<Vim>[]): void {
+/**
+ * Refuses what the YANG types cannot say: a usable auth-url, a timeout shorter than the interval,
+ * and a second default VIM.
+ */
+function validateVims(changes: Change<Vim>[], view: PhaseView): void {
+  const madeDefault = new Set(changes.filter((c) => c.after?.['is-default'] === true && c.before?.['is-default'] !== true).map((c) => c.after!['vim-id']));
+  if (madeDefault.size) {
+    const defaults = (view.read(VIMS.vim()) ?? []).filter((v) => v['is-default'] === true);
+    if (defaults.length > 1) {
+      const existing = defaults.find((v) => !madeDefault.has(v['vim-id'])) ?? defaults[0];
+      const added = defaults.find((v) => v !== existing)!;
+      throw new YangError({ tag: 'invalid-value', appTag: DEFAULT_VIM_EXISTS, message: `Default VIM already exists ${existing['vim-id']}: only one VIM can be the default`, path: vimPath(added['vim-id']).isDefault().text });
+    }
+  }
   for (const c of changes) {
     const vim = c.after;
     if (!vim) continue;
@@ -70,7 +82,7 @@ export default definePlugin({
     }),
   },
   phases: [
-    phase('config', VIMS.vim(ANY), { validate: (changes) => validateVims(changes) }),
+    phase<Vim>('config', VIMS.vim(ANY), { validate: (changes, view) => validateVims(changes, view) }),
     phase<Vim, VimMonitorState>('config', VIMS.vim(ANY), { prepare: (changes, tx, _ctx, state) => sealSecrets(state.secrets)(changes, tx) }),
   ],
   start(ctx): VimMonitorState {

@@ -12,6 +12,8 @@ export const vimPath = (id: string) => VIMS.vim(id);
 export const statePath = (id: string) => VIM_STATES.vimState(id);
 export const UPDATE_VIM = 'sextant-nfv-vim:update-vim';
 export const STATUS_CHANGED = 'sextant-nfv-vim:vim-status-changed';
+/** The error app-tag of a second default VIM (Tacker's VimDefaultDuplicateException). */
+export const DEFAULT_VIM_EXISTS = 'default-vim-exists';
 /** Status changes kept per VIM (the YANG list's max-elements). */
 export const MAX_EVENTS = 32;
 

@@ -18,7 +18,7 @@ import { isUnauthorized } from '../../src/northbound/http/edge.ts';
 import type { PluginContext } from '../../src/plugin/api.ts';
 import type { PluginHttp } from '../../src/plugin/http.ts';
 import { resolveDataPath } from '../../src/yang/binding.ts';
-import { parseAuthUrl, statePath, VIM_STATES, VIMS, vimPath, type Vim, type VimState } from './model.ts';
+import { DEFAULT_VIM_EXISTS, parseAuthUrl, statePath, VIM_STATES, VIMS, vimPath, type Vim, type VimState } from './model.ts';
 
 /** No Keystone here: the project a VIM belongs to when the client names none (Tacker's tenant_id). */
 export const DEFAULT_TENANT_ID = 'sextant';
@@ -81,6 +81,7 @@ export function tackerErrorOf(err: unknown): TackerError {
   // The model's verdict (or anything unexpected, as operation-failed).
   const e = asYangError(err);
   if (e.appTag === 'data-not-unique') return new TackerError(409, 'DuplicateEntity', e.message);
+  if (e.appTag === DEFAULT_VIM_EXISTS) return new TackerError(409, 'VimDefaultDuplicateException', e.message);
   if (e.appTag === 'datastore-unavailable') return new TackerError(503, 'ServiceUnavailable', e.message);
   if (BAD_INPUT_TAGS.has(e.tag) || (e.tag === 'operation-failed' && e.appTag && BAD_INPUT_APP_TAGS.has(e.appTag))) return new TackerError(400, 'InvalidInput', e.message);
   if (CONFLICT_TAGS.has(e.tag)) return new TackerError(409, 'Conflict', e.message);
@@ -248,11 +249,6 @@ function selectFields(vim: TackerVim, query: Query): Partial<TackerVim> {
 
 // ----- The API ----------------------------------------------------------------------------
 
-/** The VIM that is default now, other than `except`. */
-function otherDefault(tx: Transaction, except: string): Vim | undefined {
-  return (tx.read(VIMS.vim()) ?? []).find((v) => v['is-default'] === true && v['vim-id'] !== except);
-}
-
 /** Strips the format suffix Tacker's paths may carry (`/v1.0/vims/ID.json`). */
 const vimIdOf = (param: string) => (param.endsWith('.json') ? param.slice(0, -'.json'.length) : param);
 
@@ -264,15 +260,12 @@ export function registerTackerApi(ctx: PluginContext, http: PluginHttp): void {
   };
 
   /**
-   * One default VIM at most (Tacker's VimDefaultDuplicateException). The guard on the whole list
-   * makes the check hold up to the commit: a VIM made default meanwhile fails it as a conflict,
-   * and the retry sees it.
+   * One default VIM at most: the rule is the plugin's validate phase (for every northbound);
+   * here the guard on the whole list makes it hold across instances too (a VIM made default on
+   * another instance meanwhile fails this commit as a conflict, and the retry sees it).
    */
-  const checkDefault = (tx: Transaction, id: string, fields: Omit<Vim, 'vim-id'>) => {
-    if (fields['is-default'] !== true) return;
-    tx.guard(vimsPath);
-    const other = otherDefault(tx, id);
-    if (other) throw new TackerError(409, 'VimDefaultDuplicateException', `Default VIM already exists ${other['vim-id']}.`);
+  const checkDefault = (tx: Transaction, fields: Omit<Vim, 'vim-id'>) => {
+    if (fields['is-default'] === true) tx.guard(vimsPath);
   };
 
   const list = async (req: FastifyRequest<{ Querystring: Query }>) => {
@@ -287,7 +280,7 @@ export function registerTackerApi(ctx: PluginContext, http: PluginHttp): void {
     await retryOnConflict(async () => {
       const tx = ctx.data.transaction('config');
       try {
-        checkDefault(tx, id, fields);
+        checkDefault(tx, fields);
         tx.create(vimPath(id), { 'vim-id': id, ...fields });
       } catch (e) {
         tx.cancel();
@@ -314,7 +307,7 @@ export function registerTackerApi(ctx: PluginContext, http: PluginHttp): void {
         const current = tx.read(vimPath(id));
         if (!current) throw vimNotFound(id);
         const fields = vimFields(body, 'put', current);
-        checkDefault(tx, id, fields);
+        checkDefault(tx, fields);
         if (!Object.keys(fields).length) return tx.cancel();
         tx.merge(vimPath(id), fields);
       } catch (e) {

@@ -196,6 +196,13 @@ t.test('bad input: the right error, nothing written', async (t) => {
   t.equal(dup.status, 500, 'a duplicate name: operation-failed (500, as RFC 8040 maps it)');
   t.match(dup.json, { errors: { error: [{ 'error-app-tag': 'data-not-unique' }] } });
   t.equal(c.data.read('config', '/sextant-nfv-vim:vims/vim=other'), undefined, 'nothing written');
+  // One default VIM at most, whichever northbound writes it.
+  await register(vim('default-1', server.url('/d1'), undefined, { 'is-default': true }));
+  const second = await http('POST', VIMS, { 'sextant-nfv-vim:vim': [vim('default-2', server.url('/d2'), undefined, { 'is-default': true })] });
+  t.equal(second.status, 400, 'a second default VIM: 400');
+  t.match(second.json, { errors: { error: [{ 'error-tag': 'invalid-value', 'error-app-tag': 'default-vim-exists', 'error-message': /only one VIM can be the default/ }] } });
+  t.equal(c.data.read('config', '/sextant-nfv-vim:vims/vim=default-2'), undefined, 'nothing written');
+  await http('DELETE', `${VIMS}/vim=default-1`);
   // A secret is write-only.
   await register(vim('secret', server.url('/secret'), undefined, { 'auth-cred': { username: 'admin', password: 'hunter2' } }));
   const got = await http('GET', `${VIMS}/vim=secret`);
