@@ -215,3 +215,40 @@ t.test('bad input: the right error, nothing written', async (t) => {
   t.notMatch(JSON.stringify(c.data.read('config', '/sextant-nfv-vim:vims')), /hunter2/, 'nor stored in clear');
   for (const id of ['named', 'secret']) await http('DELETE', `${VIMS}/vim=${id}`);
 });
+
+t.test('racing reports of the old and the new action: none of the old one is accepted once the new one is wanted', async (t) => {
+  const a = await startVimServer(t);
+  const b = await startVimServer(t);
+  // Long intervals: the real actions report once, then the test's reports decide.
+  await register(vim('race', a.url('/race'), { interval: '3600', timeout: '1' }));
+  await waitUntil('REACHABLE', () => statusOf('race') === 'REACHABLE', 5000);
+  const old = state('race')!['action-id']!;
+  const answers: { status: string; at: number }[] = [];
+  let n = 0;
+  const report = async (actionId: string) => {
+    const status = n++ % 2 ? 'REACHABLE' : 'UNREACHABLE';
+    const out = (await c.rpc.invoke('sextant-nfv-vim:update-vim', { 'vim-id': 'race', status, 'action-id': actionId })) as { status: string };
+    answers.push({ status: out.status, at: Date.now() });
+  };
+  // The old action keeps reporting, two reports in flight, while the auth-url changes under it
+  // (a new wanted action), until it has been told bad_action a few times.
+  const reporting = Array.from({ length: 2 }, async () => {
+    const until = Date.now() + 5000;
+    while (answers.filter((x) => x.status === 'bad_action').length < 4 && Date.now() < until) {
+      await report(old);
+      await new Promise((r) => setTimeout(r, 2));
+    }
+  });
+  await new Promise((r) => setTimeout(r, 20));
+  const change = http('PATCH', `${VIMS}/vim=race`, { 'sextant-nfv-vim:vim': [{ 'vim-id': 'race', 'auth-url': b.url('/race') }] });
+  await Promise.all([...reporting, change]);
+  await waitUntil('the new action is wanted', () => (state('race')?.['action-id'] ?? old) !== old, 5000);
+  const events = state('race')!.event!.sort((x, y) => Number(x.seq) - Number(y.seq));
+  const started = events.findIndex((e) => e.detail === 'auth-url changed');
+  t.ok(started >= 0, 'the new action is in the log');
+  t.same(events.slice(started + 1).filter((e) => e['action-id'] === old), [], 'no change of the old action was stored after it');
+  t.ok(answers.some((x) => x.status === 'bad_action'), 'the old action got bad_action once the new one was wanted');
+  const late = (await c.rpc.invoke('sextant-nfv-vim:update-vim', { 'vim-id': 'race', status: 'UNREACHABLE', 'action-id': old })) as { status: string };
+  t.equal(late.status, 'bad_action', 'and from then on');
+  await http('DELETE', `${VIMS}/vim=race`);
+});
