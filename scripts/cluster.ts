@@ -25,7 +25,7 @@ const ETCD_FLAGS = ['--max-txn-ops=100000', '--max-request-bytes=33554432', '--a
 interface ClusterFile {
   name: string;
   etcd: { name: string; pid: number; clientUrl: string; dataDir: string }[];
-  instances: { memberId: string; pid: number; restconf: string; netconf: string; ovsdb: string; log: string }[];
+  instances: { memberId: string; pid: number; restconf: string; netconf: string; ovsdb: string; listeners?: Record<string, string>; log: string }[];
 }
 
 function usage(): never {
@@ -124,10 +124,12 @@ async function start(f: Map<string, string>, extra: string[]): Promise<void> {
     for (let i = 0; i < instances; i++) {
       const memberId = `member-${i + 1}`;
       const log = join(dir, `${memberId}.log`);
-      const args = ['--import', 'tsx', join(ROOT, 'src/main.ts'), `--datastore=etcd://${endpoints}`, `--cluster-name=${name}`, `--member-id=${memberId}`, '--etcd-max-txn-ops=100000', '--etcd-max-request-bytes=33554432', `--restconf-port=${await port()}`, `--netconf-port=${await port()}`, `--ovsdb-port=${await port()}`, `--data-dir=${join(dir, memberId)}`, ...extra];
-      // Plugin-owned listeners (the Tacker API) on a free port of their own, through the
-      // environment (a flag would be refused when the instances load only some plugins).
-      const pid = detached(process.execPath, args, log, { ...process.env, SEXTANT_TACKER_PORT: String(await port()) });
+      const args = ['--import', 'tsx', join(ROOT, 'src/main.ts'), `--datastore=etcd://${endpoints}`, `--cluster-name=${name}`, `--member-id=${memberId}`, '--etcd-max-txn-ops=100000', '--etcd-max-request-bytes=33554432', '--restconf-port=0', '--netconf-port=0', '--ovsdb-port=0', `--data-dir=${join(dir, memberId)}`, ...extra];
+      // Every listener on a port the instance picks itself (its ready line says which): a port
+      // chosen here and handed over could be taken by someone else meanwhile. Plugin-owned
+      // listeners (the Tacker API) through the environment (a flag would be refused when the
+      // instances load only some plugins).
+      const pid = detached(process.execPath, args, log, { ...process.env, SEXTANT_TACKER_PORT: '0' });
       file.instances.push({ memberId, pid, restconf: '', netconf: '', ovsdb: '', log });
       save();
     }
@@ -138,10 +140,11 @@ async function start(f: Map<string, string>, extra: string[]): Promise<void> {
           if (!ours(inst.pid, dir)) throw new Error(`${inst.memberId} exited; see ${inst.log}`);
           return false;
         }
-        const j = JSON.parse(ready) as { restconf: string; netconf: string; ovsdb: string };
+        const j = JSON.parse(ready) as { restconf: string; netconf: string; ovsdb: string; listeners?: Record<string, string> };
         inst.restconf = j.restconf;
         inst.netconf = j.netconf;
         inst.ovsdb = j.ovsdb;
+        inst.listeners = j.listeners ?? {};
         return true;
       });
     }
@@ -151,7 +154,7 @@ async function start(f: Map<string, string>, extra: string[]): Promise<void> {
     await stop(dir);
     process.exit(1);
   }
-  for (const i of file.instances) console.log(`${i.memberId} ${i.restconf} netconf=${i.netconf} ovsdb=${i.ovsdb}`);
+  for (const i of file.instances) console.log(`${i.memberId} ${i.restconf} netconf=${i.netconf} ovsdb=${i.ovsdb}${Object.entries(i.listeners ?? {}).map(([n, u]) => ` ${n}=${u}`).join('')}`);
   console.log(`etcd ${file.etcd.map((m) => m.clientUrl).join(',')}`);
   console.log(`dir ${dir}`);
 }

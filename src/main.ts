@@ -56,6 +56,7 @@ async function main(): Promise<number> {
       restconf: controller.restconf.url,
       netconf: `${config.bindAddress}:${controller.netconf.port}`,
       ovsdb: `${config.bindAddress}:${controller.ovsdb.port}`,
+      listeners: Object.fromEntries([...controller.http.listening()].map(([name, edge]) => [name, edge.url])),
       plugins: controller.plugins.loaded.map((p) => p.name),
       failedPlugins: controller.plugins.failed.map((p) => p.name),
     },
