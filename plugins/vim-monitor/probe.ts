@@ -37,57 +37,56 @@ export function probe(target: ProbeTarget, signal: AbortSignal): Promise<ProbeRe
   return target.probe === 'tcp' ? tcpProbe(target, signal) : httpProbe(target, signal);
 }
 
+/**
+ * One probe's outcome, settled once: by the probe itself, by its timeout, or by `signal` (the
+ * action stopped). `cleanup` frees the socket or request whichever way it ends.
+ */
+function settleOnce(target: ProbeTarget, signal: AbortSignal, timeoutMessage: string, cleanup: () => void) {
+  let resolve!: (r: ProbeResult) => void;
+  const result = new Promise<ProbeResult>((r) => (resolve = r));
+  let done = false;
+  const finish = (r: ProbeResult) => {
+    if (done) return;
+    done = true;
+    clearTimeout(timer);
+    signal.removeEventListener('abort', onAbort);
+    cleanup();
+    resolve(r);
+  };
+  const timer = setTimeout(() => finish({ ok: false, error: timeoutMessage }), target.timeoutMs);
+  const onAbort = () => finish({ ok: false, error: 'stopped' });
+  signal.addEventListener('abort', onAbort);
+  const failed = (e: NodeJS.ErrnoException) => finish({ ok: false, error: e.code ? `${e.code}: ${e.message}` : e.message });
+  return { result, finish, failed };
+}
+
 function httpProbe(target: ProbeTarget, signal: AbortSignal): Promise<ProbeResult> {
-  return new Promise((resolve) => {
-    const https = target.url.protocol === 'https:';
-    let done = false;
-    const finish = (r: ProbeResult) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
-      resolve(r);
-    };
-    const req = (https ? httpsRequest : httpRequest)(target.url, {
-      method: 'GET',
-      agent: https ? httpsAgent(target.certVerify) : httpAgent,
-      headers: { 'user-agent': target.agent, accept: 'application/json' },
-    });
-    const timer = setTimeout(() => {
-      finish({ ok: false, error: `no answer within ${target.timeoutMs} ms` });
-      req.destroy();
-    }, target.timeoutMs);
-    const onAbort = () => {
-      finish({ ok: false, error: 'stopped' });
-      req.destroy();
-    };
-    signal.addEventListener('abort', onAbort);
-    req.on('response', (res) => {
-      // Any answer is the VIM being there; the body is not needed (drained so the socket is reused).
-      res.resume();
-      finish({ ok: true });
-    });
-    req.on('error', (e: NodeJS.ErrnoException) => finish({ ok: false, error: e.code ? `${e.code}: ${e.message}` : e.message }));
-    req.end();
+  const https = target.url.protocol === 'https:';
+  const req = (https ? httpsRequest : httpRequest)(target.url, {
+    method: 'GET',
+    agent: https ? httpsAgent(target.certVerify) : httpAgent,
+    headers: { 'user-agent': target.agent, accept: 'application/json' },
   });
+  // A request that got its answer keeps its (kept-alive) socket; any other is destroyed.
+  let answered = false;
+  const { result, finish, failed } = settleOnce(target, signal, `no answer within ${target.timeoutMs} ms`, () => {
+    if (!answered) req.destroy();
+  });
+  req.on('response', (res) => {
+    // Any answer is the VIM being there; the body is not needed (drained so the socket is reused).
+    answered = true;
+    res.resume();
+    finish({ ok: true });
+  });
+  req.on('error', failed);
+  req.end();
+  return result;
 }
 
 function tcpProbe(target: ProbeTarget, signal: AbortSignal): Promise<ProbeResult> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: target.url.hostname.replace(/^\[|\]$/g, ''), port: defaultPort(target.url) });
-    let done = false;
-    const finish = (r: ProbeResult) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
-      socket.destroy();
-      resolve(r);
-    };
-    const timer = setTimeout(() => finish({ ok: false, error: `no connection within ${target.timeoutMs} ms` }), target.timeoutMs);
-    const onAbort = () => finish({ ok: false, error: 'stopped' });
-    signal.addEventListener('abort', onAbort);
-    socket.once('connect', () => finish({ ok: true }));
-    socket.once('error', (e: NodeJS.ErrnoException) => finish({ ok: false, error: e.code ? `${e.code}: ${e.message}` : e.message }));
-  });
+  const socket = connect({ host: target.url.hostname.replace(/^\[|\]$/g, ''), port: defaultPort(target.url) });
+  const { result, finish, failed } = settleOnce(target, signal, `no connection within ${target.timeoutMs} ms`, () => socket.destroy());
+  socket.once('connect', () => finish({ ok: true }));
+  socket.once('error', failed);
+  return result;
 }

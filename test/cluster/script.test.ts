@@ -5,32 +5,13 @@
  * processes it started and removes the dir.
  */
 import t from 'tap';
-import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
-import { tempDir } from '../helpers/tmp.ts';
+import { existsSync } from 'node:fs';
+import { pidAlive, startClusterScript } from '../helpers/cluster-script.ts';
 import { NetVirt, computeName } from '../csit/lib/netvirt.ts';
 import { Session } from '../csit/lib/requests.ts';
 import { computesForTest } from '../helpers/ovs.ts';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const run = promisify(execFile);
 const AUTH = `Basic ${Buffer.from('admin:admin').toString('base64')}`;
-
-/** Running, as opposed to gone or a zombie nobody reaped yet (the script's children are orphans). */
-function pidAlive(pid: number): boolean {
-  try {
-    return !/^\S+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
-
-interface ClusterFile {
-  etcd: { pid: number }[];
-  instances: { memberId: string; pid: number; restconf: string; ovsdb: string }[];
-}
 
 async function clusterState(url: string): Promise<{ member: { 'member-id': string; leader: boolean }[] } | undefined> {
   try {
@@ -42,15 +23,9 @@ async function clusterState(url: string): Promise<{ member: { 'member-id': strin
 }
 
 t.test('scripts/cluster start, failover of the leader instance, stop', async (t) => {
-  const dir = join(tempDir(t), 'cluster');
-  let file: ClusterFile | undefined;
-  t.teardown(() => {
-    // Whatever happened, nothing this test started outlives it.
-    for (const p of [...(file?.instances ?? []), ...(file?.etcd ?? [])]) if (pidAlive(p.pid)) process.kill(p.pid, 'SIGKILL');
-  });
-  const started = await run(join(ROOT, 'scripts/cluster'), ['start', '--instances', '3', '--etcd', '1', '--dir', dir, '--name', 'scripted'], { timeout: 120_000 });
-  file = JSON.parse(readFileSync(join(dir, 'cluster.json'), 'utf8')) as ClusterFile;
-  const lines = started.stdout.trim().split('\n');
+  const cluster = await startClusterScript(t, ['--instances', '3', '--etcd', '1', '--name', 'scripted']);
+  const { dir, file } = cluster;
+  const lines = cluster.stdout.trim().split('\n');
   t.equal(lines.length, 5, 'one line per instance, then etcd and dir');
   t.match(lines[0], /^member-1 http:\/\/127\.0\.0\.1:\d+ netconf=127\.0\.0\.1:\d+ ovsdb=127\.0\.0\.1:\d+ tacker=http:\/\/127\.0\.0\.1:\d+$/);
   t.match(lines[3], /^etcd http:\/\/127\.0\.0\.1:\d+$/);
@@ -121,7 +96,7 @@ t.test('scripts/cluster start, failover of the leader instance, stop', async (t)
   }
   t.match(registered, { 'cloudscaler-rpc:compute-node': [{ 'compute-name': computeName(7) }] }, 'the new leader registered the compute');
 
-  await run(join(ROOT, 'scripts/cluster'), ['stop', '--dir', dir], { timeout: 60_000 });
+  await cluster.stop();
   t.notOk(existsSync(dir), 'stop removes the dir');
   t.same([...file.instances, ...file.etcd].filter((p) => pidAlive(p.pid)).map((p) => p.pid), [], 'and no process it started is left');
 });

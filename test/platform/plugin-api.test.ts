@@ -98,7 +98,11 @@ t.test('a cycle of uses fails the plugins in it, by name', async (t) => {
 t.test('timers, outbound requests and subscriptions end with the plugin', async (t) => {
   // An HTTP server that never answers: the plugin's request to it must be aborted at stop.
   const closed: string[] = [];
-  const server = createServer((req) => req.socket.on('close', () => closed.push(req.url ?? '')));
+  const received: string[] = [];
+  const server = createServer((req) => {
+    received.push(req.url ?? '');
+    req.socket.on('close', () => closed.push(req.url ?? ''));
+  });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   t.teardown(() => server.close());
@@ -123,7 +127,8 @@ t.test('timers, outbound requests and subscriptions end with the plugin', async 
   });
   const c = await testController(t, [`--yang-dir=${FIXTURE_YANG}`, `--plugins-dir=${plugins}`, '--datastore=memory']);
   await new Promise<void>((r) => {
-    const wait = setInterval(() => ticks.length >= 3 && closed.length === 0 && (clearInterval(wait), r()), 2);
+    // Running: the timer ticked, and the request reached the server (and hangs there).
+    const wait = setInterval(() => ticks.length >= 3 && received.length === 1 && closed.length === 0 && (clearInterval(wait), r()), 2);
   });
   c.notifications.emit('sextant-fixture:happened', { what: 'first' });
   await c.data.transaction('config').put('/sextant-fixture:registry/host=h1', { name: 'h1' }).commit();

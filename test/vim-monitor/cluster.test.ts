@@ -5,31 +5,12 @@
  * plus an interval (and only those move), and its actions' late reports get bad_action.
  */
 import t from 'tap';
-import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
-import { tempDir } from '../helpers/tmp.ts';
+import { startClusterScript } from '../helpers/cluster-script.ts';
 import { startVimServer } from '../helpers/vim-server.ts';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const run = promisify(execFile);
 const AUTH = `Basic ${Buffer.from('admin:admin').toString('base64')}`;
 const JSON_TYPE = 'application/yang-data+json';
 const COUNT = 300;
-
-function pidAlive(pid: number): boolean {
-  try {
-    return !/^\S+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
-
-interface ClusterFile {
-  etcd: { pid: number }[];
-  instances: { memberId: string; pid: number; restconf: string }[];
-}
 
 async function http(url: string, method: string, path: string, body?: unknown) {
   const r = await fetch(url + path, { method, headers: { authorization: AUTH, accept: JSON_TYPE, ...(body ? { 'content-type': JSON_TYPE } : {}) }, body: body ? JSON.stringify(body) : undefined });
@@ -55,13 +36,8 @@ async function until<T>(what: string, ms: number, fn: () => Promise<T | undefine
 }
 
 t.test('300 VIMs over 3 instances: each probed by its owner only; a killed instance\'s VIMs move, its late reports get bad_action', async (t) => {
-  const dir = join(tempDir(t), 'cluster');
-  let file: ClusterFile | undefined;
-  t.teardown(() => {
-    for (const p of [...(file?.instances ?? []), ...(file?.etcd ?? [])]) if (pidAlive(p.pid)) process.kill(p.pid, 'SIGKILL');
-  });
-  await run(join(ROOT, 'scripts/cluster'), ['start', '--instances', '3', '--etcd', '1', '--dir', dir, '--name', 'vims', '--', '--plugins=vim-monitor'], { timeout: 120_000 });
-  file = JSON.parse(readFileSync(join(dir, 'cluster.json'), 'utf8')) as ClusterFile;
+  const cluster = await startClusterScript(t, ['--instances', '3', '--etcd', '1', '--name', 'vims', '--', '--plugins=vim-monitor']);
+  const file = cluster.file;
   const urls = file.instances.map((i) => i.restconf);
   await until('every instance sees three members', 20_000, async () => {
     for (const u of urls) if (((await http(u, 'GET', '/rests/data/sextant-cluster:cluster')).json?.['sextant-cluster:cluster']?.member?.length ?? 0) !== 3) return false;
@@ -83,7 +59,7 @@ t.test('300 VIMs over 3 instances: each probed by its owner only; a killed insta
   const share = (m: string) => ids.filter((id) => owners.get(id) === m).length;
   for (const m of file.instances) t.ok(share(m.memberId) > COUNT / 10, `${m.memberId} monitors ${share(m.memberId)} VIMs`);
   type Counted = { 'member-id': string; owned?: { 'entity-type': string; count: number }[] }[];
-  const vimCounts = (m: Counted) => file!.instances.map((i) => m.find((x) => x['member-id'] === i.memberId)?.owned?.find((o) => o['entity-type'] === 'vim')?.count);
+  const vimCounts = (m: Counted) => file.instances.map((i) => m.find((x) => x['member-id'] === i.memberId)?.owned?.find((o) => o['entity-type'] === 'vim')?.count);
   const expected = file.instances.map((m) => share(m.memberId));
   const counted = await until('the cluster state counts the VIMs', 10_000, async () => {
     const m = (await http(urls[2], 'GET', '/rests/data/sextant-cluster:cluster')).json['sextant-cluster:cluster'].member as Counted;
@@ -113,5 +89,5 @@ t.test('300 VIMs over 3 instances: each probed by its owner only; a killed insta
   await until('two more rounds after the take-over', 10_000, async () => server.total() >= probedAfter + 2 * COUNT);
   const recent = (id: string) => server.probers(`/${id}`);
   t.ok(theirs.every((id) => [...recent(id)].some((m) => m === after.get(id)!.owner)), 'the new owners probe them');
-  await run(join(ROOT, 'scripts/cluster'), ['stop', '--dir', dir], { timeout: 60_000 });
+  await cluster.stop();
 });

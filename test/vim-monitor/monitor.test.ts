@@ -252,3 +252,16 @@ t.test('racing reports of the old and the new action: none of the old one is acc
   t.equal(late.status, 'bad_action', 'and from then on');
   await http('DELETE', `${VIMS}/vim=race`);
 });
+
+t.test('a tcp:// auth-url is probed by connecting only', async (t) => {
+  const server = await startVimServer(t);
+  await register(vim('tcp', `tcp://127.0.0.1:${server.port}`));
+  await waitUntil('REACHABLE by connecting', () => statusOf('tcp') === 'REACHABLE', 5000);
+  t.equal(server.total(), 0, 'no HTTP request was sent');
+  await server.stop();
+  await waitUntil('UNREACHABLE once nothing listens', () => statusOf('tcp') === 'UNREACHABLE', 5000);
+  t.match(state('tcp')?.['last-error'], /ECONNREFUSED/);
+  const bad = await http('POST', VIMS, { 'sextant-nfv-vim:vim': [vim('tcp-http', `tcp://127.0.0.1:${server.port}`, { interval: '1', timeout: '0.5', probe: 'http' })] });
+  t.equal(bad.status, 400, 'an http probe of a tcp:// URL is refused');
+  await http('DELETE', `${VIMS}/vim=tcp`);
+});

@@ -5,8 +5,7 @@
  * Tacker's error body with its status, and nothing is written.
  */
 import t from 'tap';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { startVimServer } from '../helpers/vim-server.ts';
 import { testController } from '../helpers/controller.ts';
 import { waitUntil } from '../helpers/process.ts';
 import { statePath, VIMS, vimPath } from '../../plugins/vim-monitor/model.ts';
@@ -21,17 +20,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 type Tap = { teardown(fn: () => unknown): void };
 
-/** A stand-in for a VIM's Keystone on a free loopback port: any answer means reachable. */
-async function vimEndpoint(t: Tap): Promise<string> {
-  const server: Server = createServer((req, res) => {
-    req.resume();
-    res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":{"code":401}}');
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.teardown(() => new Promise((resolve) => server.close(resolve)));
-  server.unref();
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/identity/v3`;
-}
+/** A stand-in for a VIM's Keystone on a free loopback port (test/helpers/vim-server.ts). */
+const vimEndpoint = async (t: Tap) => (await startVimServer(t)).url('/identity/v3/secure');
 
 async function tacker(t: Tap) {
   const c = await testController(t, ['--plugins=vim-monitor', '--datastore=memory', `--api-token=${TOKEN}`]);

@@ -7,8 +7,7 @@
  */
 import t from 'tap';
 import { execFile } from 'node:child_process';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { startVimServer } from '../helpers/vim-server.ts';
 import { join } from 'node:path';
 import { testController } from '../helpers/controller.ts';
 import { waitUntil } from '../helpers/process.ts';
@@ -23,17 +22,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 type Tap = { teardown(fn: () => unknown): void };
 
-/** A stand-in for a VIM's Keystone on a free loopback port: any answer means reachable. */
-async function vimEndpoint(t: Tap): Promise<string> {
-  const server = createServer((req, res) => {
-    req.resume();
-    res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":{"code":401}}');
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.teardown(() => new Promise((resolve) => server.close(resolve)));
-  server.unref();
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/identity/v3`;
-}
+/** A stand-in for a VIM's Keystone on a free loopback port (test/helpers/vim-server.ts). */
+const vimEndpoint = async (t: Tap) => (await startVimServer(t)).url('/identity/v3/secure');
 
 interface Run {
   code: number;
