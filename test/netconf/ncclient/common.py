@@ -34,7 +34,8 @@ def connect():
         hostkey_verify=False,
         allow_agent=False,
         look_for_keys=False,
-        timeout=10,
+        # Generous: on a loaded 2-core machine a reply can take seconds; a real hang still fails.
+        timeout=30,
     )
 
 
