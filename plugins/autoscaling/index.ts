@@ -1,0 +1,89 @@
+/**
+ * autoscaling: Senlin's clusters, nodes, policies and actions on the datastore (module
+ * sextant-clustering), with nodes realised as VM ports on computes (driver.ts), actions claimed
+ * by compare-and-set and run by the cluster's owner (engine.ts), and a compute being scaled in
+ * emptied by replacing its nodes elsewhere. See README.md.
+ */
+import type { Change, Transaction } from '../../src/datastore/datastore.ts';
+import { YangError } from '../../src/errors.ts';
+import { definePlugin, phase, type PluginContext } from '../../src/plugin/api.ts';
+import { ANY } from '../../src/yang/binding.ts';
+import { createAction, Engine, requireCluster } from './engine.ts';
+import { actionPath, CLUSTERING, clusterPath, clusterState, DONE, policyPath, type ClusteringCluster } from './model.ts';
+
+export interface AutoscalingState {
+  engine: Engine;
+}
+
+/** A cluster's size limits as Senlin checks them at create and update (check_size_params). */
+function validateClusters(changes: Change<ClusteringCluster>[], max: number): void {
+  for (const c of changes) {
+    const cl = c.after;
+    if (!cl) continue;
+    const min = cl['min-size'] ?? 0;
+    const top = cl['max-size'] ?? -1;
+    const desired = cl['desired-capacity'];
+    const at = (leaf: 'maxSize' | 'desiredCapacity') => clusterPath(cl.id)[leaf]().text;
+    if (top >= 0 && min > top) throw new YangError({ tag: 'invalid-value', message: `The specified min_size (${min}) is greater than the specified max_size (${top}).`, path: at('maxSize') });
+    if (top > max) throw new YangError({ tag: 'invalid-value', message: `The specified max_size (${top}) is greater than the maximum number of nodes allowed per cluster (${max}).`, path: at('maxSize') });
+    if (desired !== undefined && desired < min) throw new YangError({ tag: 'invalid-value', message: `The specified desired_capacity (${desired}) is less than the specified min_size (${min}).`, path: at('desiredCapacity') });
+    if (desired !== undefined && top >= 0 && desired > top) throw new YangError({ tag: 'invalid-value', message: `The specified desired_capacity (${desired}) is greater than the specified max_size (${top}).`, path: at('desiredCapacity') });
+    if (desired !== undefined && top < 0 && desired > max) throw new YangError({ tag: 'invalid-value', message: `The specified desired_capacity (${desired}) is greater than the maximum number of nodes allowed per cluster (${max}).`, path: at('desiredCapacity') });
+  }
+}
+
+/**
+ * Senlin from microversion 1.11: a scaling request while another scaling action of the cluster
+ * has not ended, or inside a bound scaling policy's cooldown, is refused (409). Run inside the
+ * transaction that records the new scaling action (createAction), so the check holds.
+ */
+const refuseBusy = (ctx: PluginContext, cluster: ClusteringCluster) => (tx: Transaction) => {
+  const state = tx.read(clusterState(cluster.id));
+  const last = state?.['scaling-action'];
+  const busy = last ? tx.read(actionPath(last)) : undefined;
+  if (busy && !DONE.has(busy.status ?? '')) throw new YangError({ tag: 'in-use', message: `The cluster '${cluster.name}' is busy now: action ${busy.id} (${busy.action}) is ${busy.status}.`, path: clusterPath(cluster.id).text });
+  for (const b of cluster.policy ?? []) {
+    const cooldown = ctx.data.read('config', policyPath(b.policy))?.scaling?.cooldown ?? 0;
+    const lastOp = state?.binding?.find((x) => x.policy === b.policy)?.['last-op'];
+    if (b.enabled !== false && cooldown && lastOp && Date.now() - Date.parse(lastOp) < cooldown * 1000) {
+      throw new YangError({ tag: 'in-use', message: `The cluster '${cluster.name}' is in cooldown (policy ${b.policy}, ${cooldown} s).`, path: clusterPath(cluster.id).text });
+    }
+  }
+};
+
+const scaleRpc = (action: 'CLUSTER_SCALE_OUT' | 'CLUSTER_SCALE_IN') => async (input: Record<string, unknown>, ctx: PluginContext) => {
+  const cluster = requireCluster(ctx, String(input.cluster));
+  if (input.count !== undefined && Number(input.count) <= 0) throw new YangError({ tag: 'invalid-value', message: `Invalid count (${String(input.count)}): it must be a positive integer.` });
+  return { action: await createAction(ctx, { cluster: cluster.id, action, cause: 'RPC Request', inputs: input.count !== undefined ? { count: Number(input.count) } : {} }, refuseBusy(ctx, cluster)) };
+};
+
+export default definePlugin({
+  name: 'autoscaling',
+  yang: ['sextant-clustering', 'neutron', 'neutron-binding', 'network-topology', 'ovsdb', 'cloudscaler-rpc'],
+  provides: ['sextant-clustering'],
+  // Computes and their tombstones come from cloudscaler.
+  uses: ['cloudscaler-rpc'],
+  options: {
+    'max-nodes-per-cluster': { kind: 'int', default: 1000, help: 'what a cluster max-size of -1 means (Senlin max_nodes_per_cluster)' },
+    'port-wait-ms': { kind: 'int', default: 30_000, help: "how long a new node's port may take to appear in Open vSwitch before the node is ERROR" },
+  },
+  rpcs: {
+    'sextant-clustering:cluster-scale-out': scaleRpc('CLUSTER_SCALE_OUT'),
+    'sextant-clustering:cluster-scale-in': scaleRpc('CLUSTER_SCALE_IN'),
+    'sextant-clustering:cluster-resize': async (input, ctx) => {
+      const cluster = requireCluster(ctx, String(input.cluster));
+      if (input['adjustment-type'] !== undefined && input.number === undefined) throw new YangError({ tag: 'invalid-value', message: 'Missing number value for size adjustment.' });
+      const { cluster: _c, ...inputs } = input;
+      return { action: await createAction(ctx, { cluster: cluster.id, action: 'CLUSTER_RESIZE', cause: 'RPC Request', inputs }, refuseBusy(ctx, cluster)) };
+    },
+  },
+  phases: [phase<ClusteringCluster, AutoscalingState>('config', CLUSTERING.cluster(ANY), { validate: (changes, _view, ctx) => validateClusters(changes, ctx.options['max-nodes-per-cluster'] as number) })],
+  start(ctx): AutoscalingState {
+    const engine = new Engine(ctx, { maxNodesPerCluster: ctx.options['max-nodes-per-cluster'], portWaitMs: ctx.options['port-wait-ms'] });
+    engine.start();
+    return { engine };
+  },
+  stop(_ctx, state) {
+    state.engine.stop();
+  },
+});
