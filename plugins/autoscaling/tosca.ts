@@ -322,10 +322,16 @@ class Ctx {
    * A field some templates put in the policy body and others in its properties (targets, driver).
    * Both places agreeing is fine; disagreeing is an error.
    */
-  either(body: Obj, props: Obj | undefined, k: string, loc: Loc): { value: unknown; loc: Loc } | undefined {
+  either(
+    body: Obj,
+    props: Obj | undefined,
+    k: string,
+    loc: Loc,
+    same: (a: unknown, b: unknown) => boolean = (a, b) => JSON.stringify(a) === JSON.stringify(b),
+  ): { value: unknown; loc: Loc } | undefined {
     const outer = has(body, k) && body[k] !== null ? { value: body[k], loc: loc.key(k) } : undefined;
     const inner = props && has(props, k) && props[k] !== null ? { value: props[k], loc: loc.key('properties').key(k) } : undefined;
-    if (outer && inner && JSON.stringify(outer.value) !== JSON.stringify(inner.value)) {
+    if (outer && inner && !same(outer.value, inner.value)) {
       this.fail(inner.loc, 'invalid', `${k} is given twice and differently`, `${loc.key(k).path} says ${JSON.stringify(outer.value)}, this says ${JSON.stringify(inner.value)}`);
     }
     return outer ?? inner;
@@ -461,10 +467,11 @@ export function ingestTemplate(text: string, opts: { name?: string } = {}): Inge
   const sppLoc = sp.loc.key('properties');
 
   // The spec puts `driver` beside type/targets; accept it in properties too.
-  const driver = ctx.either(sp.body, spProps, 'driver', sp.loc);
+  const driverKey = (v: unknown) => (typeof v === 'string' ? v.trim().toLowerCase() : v);
+  const driver = ctx.either(sp.body, spProps, 'driver', sp.loc, (a, b) => driverKey(a) === driverKey(b));
   if (!driver) ctx.fail(sp.loc.key('driver'), 'missing', `scaling policy ${sp.name} has no driver`, "this module ingests driver: Senlin (no driver means Tacker's Heat AutoScalingGroup)");
   const driverName = ctx.string(driver.value, driver.loc, `driver of ${sp.name}`);
-  if (driverName.trim().toLowerCase() !== 'senlin') ctx.fail(driver.loc, 'unsupported', `driver '${driverName}' of ${sp.name} is not Senlin`, 'only Senlin-driven scaling is ingested');
+  if (driverKey(driverName) !== 'senlin') ctx.fail(driver.loc, 'unsupported', `driver '${driverName}' of ${sp.name} is not Senlin`, 'only Senlin-driven scaling is ingested');
 
   if (!spProps) ctx.fail(sppLoc, 'missing', `scaling policy ${sp.name} has no properties`, 'min_instances, max_instances, default_instances and increment are required');
   const min = ctx.integer(spProps.min_instances, sppLoc.key('min_instances'), 'min_instances');
