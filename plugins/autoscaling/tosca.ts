@@ -660,6 +660,24 @@ function policyEntry(ctx: Ctx, item: unknown, loc: Loc): PolicyEntry {
 const CEILOMETER_FIELDS = { meter: ['metrics', 'meter_name'], cond: ['period', 'method'] };
 const GNOCCHI_FIELDS = { meter: ['metric'], cond: ['granularity', 'aggregation_method', 'resource_type'] };
 
+/**
+ * One Alarming trigger -> one Aodh alarm. Field by field (source tags as in the file header):
+ *   metrics                          -> meter             spec, tk2016 (translate_template: meter_name = metrics)
+ *   meter_name                       -> meter             tk2017 (heat-translator reads trigger.meter_name)
+ *   metric                           -> meter             gnocchi
+ *   condition.period                 -> period            spec, tk2016, tk2017
+ *   condition.granularity            -> period            gnocchi
+ *   condition.method                 -> statistic         spec/tk2016 pass avg.. through; tk2017 maps average->avg ..
+ *   condition.aggregation_method     -> statistic         gnocchi (heat-translator ALARM_STATISTIC)
+ *   condition.evaluations            -> evaluationPeriods all (evaluation_periods)
+ *   condition.threshold              -> threshold         all
+ *   condition.comparison_operator    -> comparisonOperator, and the receiver: tk2016 monitor.py (gt -> out)
+ *   condition.constraint             -> description       tk2016, tk2017, gnocchi (description = constraint)
+ *   condition.resource_type          -> resourceType      gnocchi (default instance)
+ *   metadata                         -> metadata          tk2016 (matched against metering.vnf)
+ *   actions | action                 -> alarmActions      spec/tk2016 `actions`; tk2017/gnocchi `action`
+ *   (none)                           -> repeatActions     spec's HOT and ht: repeat_actions True
+ */
 function readTrigger(
   ctx: Ctx,
   tname: string,
