@@ -9,6 +9,7 @@ import { YangError } from '../../src/errors.ts';
 import { definePlugin, phase, type PluginContext } from '../../src/plugin/api.ts';
 import { ANY } from '../../src/yang/binding.ts';
 import { createAction, Engine, requireCluster } from './engine.ts';
+import { ingest } from './ingest.ts';
 import { actionPath, CLUSTERING, clusterPath, clusterState, DONE, policyPath, type ClusteringCluster } from './model.ts';
 
 export interface AutoscalingState {
@@ -70,6 +71,7 @@ export default definePlugin({
   rpcs: {
     'sextant-clustering:cluster-scale-out': scaleRpc('CLUSTER_SCALE_OUT'),
     'sextant-clustering:cluster-scale-in': scaleRpc('CLUSTER_SCALE_IN'),
+    'sextant-clustering:ingest-template': async (input, ctx) => ingest(ctx, String(input.template), input.name as string | undefined),
     'sextant-clustering:cluster-resize': async (input, ctx) => {
       const cluster = requireCluster(ctx, String(input.cluster));
       if (input['adjustment-type'] !== undefined && input.number === undefined) throw new YangError({ tag: 'invalid-value', message: 'Missing number value for size adjustment.' });
@@ -77,7 +79,18 @@ export default definePlugin({
       return { action: await createAction(ctx, { cluster: cluster.id, action: 'CLUSTER_RESIZE', cause: 'RPC Request', inputs }, refuseBusy(ctx, cluster)) };
     },
   },
-  phases: [phase<ClusteringCluster, AutoscalingState>('config', CLUSTERING.cluster(ANY), { validate: (changes, _view, ctx) => validateClusters(changes, ctx.options['max-nodes-per-cluster'] as number) })],
+  phases: [
+    phase<ClusteringCluster, AutoscalingState>('config', CLUSTERING.cluster(ANY), {
+      validate: (changes, _view, ctx) => validateClusters(changes, ctx.options['max-nodes-per-cluster'] as number),
+      // Senlin deletes a cluster's receivers with it (ClusterAction.do_delete): in the same commit.
+      prepare: (changes, tx) => {
+        for (const c of changes) {
+          if (c.after || !c.before) continue;
+          for (const r of tx.read(CLUSTERING.receiver()) ?? []) if (r.cluster === c.before.id) tx.remove(CLUSTERING.receiver(r.id));
+        }
+      },
+    }),
+  ],
   start(ctx): AutoscalingState {
     const engine = new Engine(ctx, { maxNodesPerCluster: ctx.options['max-nodes-per-cluster'], portWaitMs: ctx.options['port-wait-ms'] });
     engine.start();

@@ -707,11 +707,27 @@ export interface ClusterScaleOutOutput {
   action?: string;
 }
 
+/** input /sextant-clustering:ingest-template/input. */
+export interface IngestTemplateInput {
+  template?: string;
+  name?: string;
+}
+
+/** output /sextant-clustering:ingest-template/output. */
+export interface IngestTemplateOutput {
+  profile?: string;
+  cluster?: string;
+  policy?: string[];
+  receiver?: string[];
+  warning?: string[];
+}
+
 /** The qualified name of each rpc (the key of a plugin's `rpcs` table). */
 export const RPCS = {
   clusterResize: 'sextant-clustering:cluster-resize',
   clusterScaleIn: 'sextant-clustering:cluster-scale-in',
   clusterScaleOut: 'sextant-clustering:cluster-scale-out',
+  ingestTemplate: 'sextant-clustering:ingest-template',
 } as const;
 
 /** Input and output JSON of each rpc, by qualified name. */
@@ -719,4 +735,5 @@ export interface Rpcs {
   'sextant-clustering:cluster-resize': { input: ClusterResizeInput; output: ClusterResizeOutput };
   'sextant-clustering:cluster-scale-in': { input: ClusterScaleInInput; output: ClusterScaleInOutput };
   'sextant-clustering:cluster-scale-out': { input: ClusterScaleOutInput; output: ClusterScaleOutOutput };
+  'sextant-clustering:ingest-template': { input: IngestTemplateInput; output: IngestTemplateOutput };
 }

@@ -7,6 +7,8 @@
  * DONE without an operator moving them.
  */
 import t from 'tap';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { testController } from '../helpers/controller.ts';
 import { computesForTest, vsctl, type SimCompute } from '../helpers/ovs.ts';
 import { waitUntil } from '../helpers/process.ts';
@@ -124,6 +126,33 @@ t.test('bad input: the right error, nothing written', async (t) => {
   t.match(unknown.json, { errors: { error: [{ 'error-tag': 'data-missing', 'error-message': /could not be found/ }] } });
   const negative = await rpc('sextant-clustering:cluster-scale-out', { cluster: 'c1', count: -2 });
   t.equal(negative.status, 400, 'a negative count: 400');
+});
+
+t.test("the spec's TOSCA template: a profile, a cluster of default_instances nodes, two scaling policies and two receivers", async (t) => {
+  const NET1 = '22222222-3333-4444-8555-666666666666';
+  t.equal((await http('PUT', `/rests/data/neutron:neutron/networks/network=${NET1}`, { 'neutron:network': [{ uuid: NET1, name: 'net1' }] })).status, 201, 'the network the template names');
+  const template = readFileSync(join(import.meta.dirname, 'fixtures/senlin-spec-example.yaml'), 'utf8');
+  const r = await rpc('sextant-clustering:ingest-template', { template, name: 'vnf1' });
+  t.equal(r.status, 200, 'ingest-template');
+  const out = r.json['sextant-clustering:output'];
+  t.equal(out.policy.length, 2, 'two policies');
+  t.equal(out.receiver.length, 2, 'two receivers');
+  t.match(out.receiver[0], /^[0-9a-f]{48}$/, 'receiver ids are long and random (webhook capabilities)');
+  const cluster = c.data.read('config', `/sextant-clustering:clustering/cluster=${out.cluster}`) as Record<string, unknown>;
+  t.match(cluster, { 'min-size': 2, 'max-size': 10, 'desired-capacity': 3, profile: out.profile }, 'the cluster: min_instances, max_instances, default_instances');
+  const policies = out.policy.map((id: string) => c.data.read('config', `/sextant-clustering:clustering/policy=${id}`) as { scaling: Record<string, unknown> });
+  t.same(policies.map((p: { scaling: Record<string, unknown> }) => [p.scaling.event, p.scaling['adjustment-type'], p.scaling.number]), [['CLUSTER_SCALE_OUT', 'CHANGE_IN_CAPACITY', 1], ['CLUSTER_SCALE_IN', 'CHANGE_IN_CAPACITY', 1]], 'scale-out and scale-in by increment');
+  t.match(c.data.read('config', `/sextant-clustering:clustering/profile=${out.profile}`), { network: NET1, type: 'os.nova.server-1.0' }, 'the profile on the VL network');
+  await waitUntil('three ACTIVE nodes', () => nodes(out.cluster).filter((n) => n.status === 'ACTIVE').length === 3, 20_000);
+  t.equal(new Set(nodes(out.cluster).map((n) => n.compute)).size, 3, 'on three different computes');
+  const typo = await rpc('sextant-clustering:ingest-template', { template: template.replace('tosca.nodes.nfv.VDU.Tacker', 'tosca.nodes.nfv.VDU.Tackr') });
+  t.equal(typo.status, 400, 'a typo in a node type: 400');
+  t.match(typo.json, { errors: { error: [{ 'error-tag': 'invalid-value', 'error-message': /Tackr.*node_templates\.VDU1\.type/ }] } }, 'naming the template path');
+  t.equal(((c.data.read('config', '/sextant-clustering:clustering/cluster') as unknown[]) ?? []).length, 2, 'nothing written for it');
+  // Leave the computes to the next test: this cluster goes, and its receivers with it (as Senlin's delete does).
+  t.equal((await http('DELETE', `/rests/data/sextant-clustering:clustering/cluster=${out.cluster}`)).status, 204, 'the cluster deleted');
+  for (const id of out.receiver) t.equal(c.data.read('config', `/sextant-clustering:clustering/receiver=${id}`), undefined, 'its receivers went with it');
+  await waitUntil('its nodes are gone', () => nodes(out.cluster).length === 0, 20_000);
 });
 
 t.test('scale-in of a compute: its nodes are replaced elsewhere, never on a tombstoned compute, and scale-in ends', async (t) => {
