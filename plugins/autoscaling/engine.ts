@@ -13,6 +13,7 @@ import type { Change } from '../../src/datastore/datastore.ts';
 import { YangError } from '../../src/errors.ts';
 import type { PluginContext } from '../../src/plugin/api.ts';
 import { ANY } from '../../src/yang/binding.ts';
+import { ACTION_REASONS } from './senlin.ts';
 import { createPort, deletePort, place, portReported, type Placed } from './driver.ts';
 import {
   actionPath,
@@ -31,7 +32,7 @@ import {
   type ComputeNode,
   type Node,
 } from './model.ts';
-import { clusterStatus, policiesOf, resizeTarget, scaleCount, victims, type Outcome } from './policy.ts';
+import { clusterStatus, policiesOf, resizeInputs, resizeTarget, scaleCount, victims, type Outcome } from './policy.ts';
 
 const now = () => new Date().toISOString();
 
@@ -266,7 +267,7 @@ export class Engine {
         if (s['running-action'] === a.id) tx.remove(clusterState(a.target!).runningAction());
         const cluster = this.ctx.data.read('config', clusterPath(a.target!));
         if (cluster) {
-          const rolled = clusterStatus(cluster, s.node ?? [], this.opts.maxNodesPerCluster, a.action!, outcome);
+          const rolled = clusterStatus(cluster, s.node ?? [], a.action!);
           tx.merge(clusterState(a.target!), { status: rolled.status, 'status-reason': rolled.reason, 'updated-at': end });
         }
       }
@@ -295,12 +296,12 @@ export class Engine {
         const decided = scaleCount(this.ctx, cluster, a.action, current, inputs.count, this.opts.maxNodesPerCluster);
         if (!decided.ok) return decided;
         const target = a.action === 'CLUSTER_SCALE_OUT' ? current + decided.count : current - decided.count;
-        const out = await this.resizeTo(cluster, target, a.action === 'CLUSTER_SCALE_OUT' ? 'Cluster scaling succeeded.' : 'Cluster scaling succeeded.');
-        if (out.ok) await this.markPolicies(cluster, decided.policies);
+        const out = await this.resizeTo(cluster, target, ACTION_REASONS.scalingSucceeded);
+        if (out.ok) await this.markPolicies(cluster, decided.stamp);
         return out;
       }
       case 'CLUSTER_RESIZE': {
-        const decided = resizeTarget(cluster, current, inputs, this.opts.maxNodesPerCluster);
+        const decided = resizeTarget(cluster, current, resizeInputs(inputs), this.opts.maxNodesPerCluster);
         if (!decided.ok) return decided;
         await this.updateLimits(cluster, decided);
         return this.resizeTo({ ...cluster, 'min-size': decided.minSize, 'max-size': decided.maxSize }, decided.desired, 'Cluster resize succeeded.');

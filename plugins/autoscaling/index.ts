@@ -8,9 +8,10 @@ import type { Change, Transaction } from '../../src/datastore/datastore.ts';
 import { YangError } from '../../src/errors.ts';
 import { definePlugin, phase, type PluginContext } from '../../src/plugin/api.ts';
 import { ANY } from '../../src/yang/binding.ts';
-import { createAction, Engine, requireCluster } from './engine.ts';
+import { createAction, Engine, nodesOf, requireCluster } from './engine.ts';
+import { resizeInputs, resizeRequestError, scaleConflict, scaleRequestError } from './policy.ts';
 import { ingest } from './ingest.ts';
-import { actionPath, CLUSTERING, clusterPath, clusterState, DONE, policyPath, type ClusteringCluster } from './model.ts';
+import { CLUSTERING, clusterPath, type ClusteringCluster } from './model.ts';
 
 export interface AutoscalingState {
   engine: Engine;
@@ -33,30 +34,20 @@ function validateClusters(changes: Change<ClusteringCluster>[], max: number): vo
   }
 }
 
-/**
- * Senlin from microversion 1.11: a scaling request while another scaling action of the cluster
- * has not ended, or inside a bound scaling policy's cooldown, is refused (409). Run inside the
- * transaction that records the new scaling action (createAction), so the check holds.
- */
-const refuseBusy = (ctx: PluginContext, cluster: ClusteringCluster) => (tx: Transaction) => {
-  const state = tx.read(clusterState(cluster.id));
-  const last = state?.['scaling-action'];
-  const busy = last ? tx.read(actionPath(last)) : undefined;
-  if (busy && !DONE.has(busy.status ?? '')) throw new YangError({ tag: 'in-use', message: `The cluster '${cluster.name}' is busy now: action ${busy.id} (${busy.action}) is ${busy.status}.`, path: clusterPath(cluster.id).text });
-  for (const b of cluster.policy ?? []) {
-    const cooldown = ctx.data.read('config', policyPath(b.policy))?.scaling?.cooldown ?? 0;
-    const lastOp = state?.binding?.find((x) => x.policy === b.policy)?.['last-op'];
-    if (b.enabled !== false && cooldown && lastOp && Date.now() - Date.parse(lastOp) < cooldown * 1000) {
-      throw new YangError({ tag: 'in-use', message: `The cluster '${cluster.name}' is in cooldown (policy ${b.policy}, ${cooldown} s).`, path: clusterPath(cluster.id).text });
-    }
-  }
-};
-
+/** A scaling request: Senlin's 400s now, its 409s in the transaction that records the action. */
 const scaleRpc = (action: 'CLUSTER_SCALE_OUT' | 'CLUSTER_SCALE_IN') => async (input: Record<string, unknown>, ctx: PluginContext) => {
   const cluster = requireCluster(ctx, String(input.cluster));
-  if (input.count !== undefined && Number(input.count) <= 0) throw new YangError({ tag: 'invalid-value', message: `Invalid count (${String(input.count)}): it must be a positive integer.` });
-  return { action: await createAction(ctx, { cluster: cluster.id, action, cause: 'RPC Request', inputs: input.count !== undefined ? { count: Number(input.count) } : {} }, refuseBusy(ctx, cluster)) };
+  const bad = scaleRequestError(action, cluster, input.count, ctx.options['max-nodes-per-cluster'] as number);
+  if (bad) throw new YangError({ tag: 'invalid-value', message: bad });
+  const inputs = input.count !== undefined ? { count: Number(input.count) } : {};
+  return { action: await createAction(ctx, { cluster: cluster.id, action, cause: 'RPC Request', inputs }, (tx) => conflictIn(ctx, tx, action, cluster)) };
 };
+
+/** Senlin's 409 (an action of the cluster still active, or a cooldown) as in-use. */
+function conflictIn(ctx: PluginContext, tx: Transaction, event: 'CLUSTER_SCALE_OUT' | 'CLUSTER_SCALE_IN', cluster: ClusteringCluster): void {
+  const message = scaleConflict(ctx, tx, event, cluster);
+  if (message) throw new YangError({ tag: 'in-use', message, path: clusterPath(cluster.id).text });
+}
 
 export default definePlugin({
   name: 'autoscaling',
@@ -74,9 +65,10 @@ export default definePlugin({
     'sextant-clustering:ingest-template': async (input, ctx) => ingest(ctx, String(input.template), input.name as string | undefined),
     'sextant-clustering:cluster-resize': async (input, ctx) => {
       const cluster = requireCluster(ctx, String(input.cluster));
-      if (input['adjustment-type'] !== undefined && input.number === undefined) throw new YangError({ tag: 'invalid-value', message: 'Missing number value for size adjustment.' });
+      const bad = resizeRequestError(cluster, nodesOf(ctx, cluster.id).length, resizeInputs(input), ctx.options['max-nodes-per-cluster'] as number);
+      if (bad) throw new YangError({ tag: 'invalid-value', message: bad });
       const { cluster: _c, ...inputs } = input;
-      return { action: await createAction(ctx, { cluster: cluster.id, action: 'CLUSTER_RESIZE', cause: 'RPC Request', inputs }, refuseBusy(ctx, cluster)) };
+      return { action: await createAction(ctx, { cluster: cluster.id, action: 'CLUSTER_RESIZE', cause: 'RPC Request', inputs }) };
     },
   },
   phases: [

@@ -1,11 +1,27 @@
 /**
- * The policies a cluster's actions pass through, and Senlin's arithmetic, applied to this
- * plugin's data: which policies are bound and in what order, how many nodes a scaling changes
- * (scaling policy, cooldown, the size limits), which nodes go (deletion policy), what a resize
- * asks for, and the status rollup after an action. Senlin's rules themselves live in senlin.ts.
+ * This plugin's data through Senlin's rules (senlin.ts): which policies are bound to a cluster
+ * and in what order, what a scaling or a resize may do, which nodes go, the 409s of a scaling
+ * request, and the status rollup after an action. Only the translation lives here (YANG leaves
+ * to Senlin's spec properties); the rules are senlin.ts's.
  */
 import type { PluginContext } from '../../src/plugin/api.ts';
-import { clusterState, policyPath, type ClusteringCluster, type ClusteringPolicy, type Node } from './model.ts';
+import type { Transaction } from '../../src/datastore/datastore.ts';
+import { actionPath, clusterState, policyPath, STATE, type ClusteringCluster, type ClusteringPolicy, type Node } from './model.ts';
+import {
+  checkResizeRequest,
+  checkScaleAdmission,
+  checkScaleRequest,
+  evalStatus,
+  parseResizeParams,
+  planScale,
+  policyFailure,
+  scalingCount,
+  scalingPolicyNeedsCheck,
+  selectVictims,
+  type ClusterStatus,
+  type ResizeInputs,
+  type ScaleEvent,
+} from './senlin.ts';
 
 export type Outcome = { ok: true; reason?: string; outputs?: Record<string, unknown> } | { ok: false; reason: string };
 
@@ -14,120 +30,114 @@ const PRIORITY = { scaling: 100, deletion: 400 } as const;
 
 export interface BoundPolicy {
   policy: ClusteringPolicy;
-  enabled: boolean;
   priority: number;
 }
 
-/** The policies bound to a cluster, enabled ones, in the order Senlin checks them. */
+/** The enabled policies bound to a cluster, in the order Senlin checks them. */
 export function policiesOf(ctx: PluginContext, cluster: ClusteringCluster): BoundPolicy[] {
   const out: BoundPolicy[] = [];
   for (const b of cluster.policy ?? []) {
     const policy = ctx.data.read('config', policyPath(b.policy));
     if (!policy || b.enabled === false) continue;
-    const kind = policy.scaling ? 'scaling' : 'deletion';
-    out.push({ policy, enabled: true, priority: b.priority ?? PRIORITY[kind] });
+    out.push({ policy, priority: b.priority ?? PRIORITY[policy.scaling ? 'scaling' : 'deletion'] });
   }
   return out.sort((a, b) => a.priority - b.priority);
 }
 
-const maxOf = (cluster: ClusteringCluster, limit: number) => (cluster['max-size'] === undefined || cluster['max-size'] < 0 ? limit : cluster['max-size']);
-const failed = (name: string, reason: string): { ok: false; reason: string } => ({ ok: false, reason: `Failed policy '${name}': ${reason}` });
+export const sizeOf = (cluster: ClusteringCluster) => ({ minSize: cluster['min-size'] ?? 0, maxSize: cluster['max-size'] ?? -1, desiredCapacity: cluster['desired-capacity'] ?? cluster['min-size'] ?? 0 });
+
+const lastOpAt = (ctx: PluginContext, cluster: string, policy: string) => {
+  const at = ctx.data.read('operational', clusterState(cluster))?.binding?.find((b) => b.policy === policy)?.['last-op'];
+  return at ? Date.parse(at) : undefined;
+};
+
+/** A scaling policy's properties as Senlin's spec has them. */
+function scalingSpec(p: ClusteringPolicy) {
+  const s = p.scaling!;
+  return { event: s.event, adjustment: { type: s['adjustment-type'] ?? 'CHANGE_IN_CAPACITY', number: s.number ?? 1, min_step: s['min-step'] ?? 1, best_effort: s['best-effort'] ?? false, cooldown: s.cooldown ?? 0 } };
+}
+
+/** The 400s of a scaling request (Senlin's API and conductor), before any action exists. */
+export function scaleRequestError(event: ScaleEvent, cluster: ClusteringCluster, count: unknown, maxNodes: number): string | undefined {
+  return checkScaleRequest(event, sizeOf(cluster), count, maxNodes)?.message;
+}
 
 /**
- * How many nodes a scale-out or scale-in changes, as Senlin decides it: the request's count,
- * else the scaling policy's adjustment for the event, else 1; the policy's cooldown; and the
- * size limits (best_effort clamps, otherwise the action fails).
+ * The 409s of a scaling request (Senlin's Action.create): any action of the cluster still
+ * active, or a matching scaling policy in its cooldown. Read inside the transaction that records
+ * the new action, which also writes the cluster's scaling-action leaf: two requests at once
+ * conflict there, and the retry sees the first one's action.
  */
-export function scaleCount(
-  ctx: PluginContext,
-  cluster: ClusteringCluster,
-  action: 'CLUSTER_SCALE_OUT' | 'CLUSTER_SCALE_IN',
-  current: number,
-  requested: unknown,
-  limit: number,
-): { ok: true; count: number; policies: string[] } | { ok: false; reason: string } {
-  const event = action;
-  const bound = policiesOf(ctx, cluster).filter((p) => p.policy.scaling?.event === event);
-  const state = ctx.data.read('operational', clusterState(cluster.id));
-  let count = requested === undefined || requested === null || requested === '' ? undefined : Number(requested);
-  if (count !== undefined && (!Number.isInteger(count) || count <= 0)) return { ok: false, reason: `Invalid count (${String(requested)}) for scaling: it must be a positive integer.` };
-  const used: string[] = [];
-  for (const { policy } of bound) {
-    const s = policy.scaling!;
-    const last = state?.binding?.find((b) => b.policy === policy.id)?.['last-op'];
-    if (s.cooldown && last && Date.now() - Date.parse(last) < s.cooldown * 1000) return failed(policy.name!, 'Policy check failure: the cluster is in cooldown.');
-    if (count === undefined) {
-      const n = s.number ?? 1;
-      if (s['adjustment-type'] === 'EXACT_CAPACITY') count = Math.abs(n - current);
-      else if (s['adjustment-type'] === 'CHANGE_IN_PERCENTAGE') {
-        const raw = (current * n) / 100;
-        count = Math.max(raw >= 1 ? Math.floor(raw) : Math.ceil(raw), s['min-step'] ?? 0);
-      } else count = n;
-    }
-    const target = action === 'CLUSTER_SCALE_OUT' ? current + count : current - count;
-    const max = maxOf(cluster, limit);
-    const min = cluster['min-size'] ?? 0;
-    if (target > max || target < min) {
-      if (!s['best-effort']) {
-        return failed(policy.name!, target > max ? `The target capacity (${target}) is greater than the cluster's max_size (${max}).` : `The target capacity (${target}) is less than the cluster's min_size (${min}).`);
-      }
-      count = action === 'CLUSTER_SCALE_OUT' ? max - current : current - min;
-    }
-    used.push(policy.id);
-  }
-  count ??= 1;
-  const target = action === 'CLUSTER_SCALE_OUT' ? current + count : current - count;
-  const max = maxOf(cluster, limit);
-  const min = cluster['min-size'] ?? 0;
-  if (target > max) return { ok: false, reason: `The target capacity (${target}) is greater than the cluster's max_size (${max}).` };
-  if (target < min) return { ok: false, reason: `The target capacity (${target}) is less than the cluster's min_size (${min}).` };
-  return { ok: true, count, policies: used };
+export function scaleConflict(ctx: PluginContext, tx: Transaction, event: ScaleEvent, cluster: ClusteringCluster): string | undefined {
+  const state = tx.read(clusterState(cluster.id));
+  const last = state?.['scaling-action'];
+  const actions = (ctx.data.read('operational', STATE.action()) ?? []).filter((a) => a.target === cluster.id).map((a) => ({ id: a.id, action: a.action ?? '', status: a.status ?? '' }));
+  const lastAction = last ? tx.read(actionPath(last)) : undefined;
+  if (lastAction && !actions.some((a) => a.id === lastAction.id)) actions.push({ id: lastAction.id, action: lastAction.action ?? '', status: lastAction.status ?? '' });
+  const bindings = policiesOf(ctx, cluster)
+    .filter((b) => b.policy.scaling)
+    .map((b) => ({ policyId: b.policy.id, enabled: true, priority: b.priority, event: b.policy.scaling!.event, cooldown: b.policy.scaling!.cooldown ?? 0, lastOpAt: lastOpAt(ctx, cluster.id, b.policy.id) }));
+  return checkScaleAdmission(event, cluster.id, { actions, bindings, now: Date.now() })?.message;
 }
 
-/** A resize's new size and limits (Senlin's parse_resize_params and check_size_params). */
-export function resizeTarget(cluster: ClusteringCluster, current: number, inputs: Record<string, unknown>, limit: number): { ok: true; desired: number; minSize: number; maxSize: number } | { ok: false; reason: string } {
-  const minSize = inputs['min-size'] !== undefined ? Number(inputs['min-size']) : cluster['min-size'] ?? 0;
-  const maxSize = inputs['max-size'] !== undefined ? Number(inputs['max-size']) : cluster['max-size'] ?? -1;
-  let desired = current;
-  const n = inputs.number !== undefined ? Number(inputs.number) : undefined;
-  if (inputs['adjustment-type'] === 'EXACT_CAPACITY' && n !== undefined) desired = n;
-  else if (inputs['adjustment-type'] === 'CHANGE_IN_CAPACITY' && n !== undefined) desired = current + n;
-  else if (inputs['adjustment-type'] === 'CHANGE_IN_PERCENTAGE' && n !== undefined) {
-    const delta = (current * n) / 100;
-    const step = Number(inputs['min-step'] ?? 0);
-    const rounded = delta > 0 ? Math.max(Math.floor(delta) || Math.ceil(delta), step) : -Math.max(Math.floor(-delta) || Math.ceil(-delta), step);
-    desired = current + rounded;
+/**
+ * How many nodes a scale-out or scale-in changes: every bound scaling policy of the event
+ * decides in priority order (cooldown, adjustment, best_effort, the limits; the first failure
+ * aborts as "Failed policy '<name>': ..."), then the action's own count and size check.
+ */
+export function scaleCount(ctx: PluginContext, cluster: ClusteringCluster, event: ScaleEvent, current: number, requested: unknown, maxNodes: number): { ok: true; count: number; stamp: string[] } | { ok: false; reason: string } {
+  let policyCount: number | undefined;
+  const stamp: string[] = [];
+  for (const { policy } of policiesOf(ctx, cluster)) {
+    if (!policy.scaling) continue;
+    // Every scaling policy's cooldown restarts after any scaling (its AFTER check).
+    if (scalingPolicyNeedsCheck(policy.scaling.event!, event, 'AFTER')) stamp.push(policy.id);
+    if (!scalingPolicyNeedsCheck(policy.scaling.event!, event, 'BEFORE')) continue;
+    const d = scalingCount(scalingSpec(policy), event, current, sizeOf(cluster), requested as number | undefined, { lastOpAt: lastOpAt(ctx, cluster.id, policy.id), now: Date.now(), policyId: policy.id, maxNodesPerCluster: maxNodes });
+    if (!d.ok) return { ok: false, reason: policyFailure(policy.name ?? policy.id, d.reason) };
+    policyCount = d.count;
   }
-  const max = maxSize < 0 ? limit : maxSize;
-  if (minSize > max) return { ok: false, reason: `The specified min_size (${minSize}) is greater than the specified max_size (${maxSize}).` };
-  if (desired > max || desired < minSize) {
-    if (inputs.strict === true) return { ok: false, reason: desired > max ? `The target capacity (${desired}) is greater than the specified max_size (${max}).` : `The target capacity (${desired}) is less than the specified min_size (${minSize}).` };
-    desired = Math.min(max, Math.max(minSize, desired));
-  }
-  return { ok: true, desired, minSize, maxSize };
+  const plan = planScale(event, current, sizeOf(cluster), { policyCount, inputCount: requested }, maxNodes);
+  return plan.ok ? { ok: true, count: plan.count, stamp } : plan;
 }
 
-/** Which nodes go: ERROR/WARNING and tainted first, then the deletion policy's criteria (else random). */
+/** The resize request in Senlin's terms, from the rpc's input. */
+export function resizeInputs(input: Record<string, unknown>): ResizeInputs {
+  const num = (v: unknown) => (v === undefined ? null : Number(v));
+  return {
+    adjustment_type: (input['adjustment-type'] as ResizeInputs['adjustment_type']) ?? null,
+    number: num(input.number),
+    min_size: num(input['min-size']),
+    max_size: num(input['max-size']),
+    min_step: num(input['min-step']),
+    strict: input.strict === true,
+  };
+}
+
+/** The 400s of a resize request (Senlin's API and conductor checks). */
+export function resizeRequestError(cluster: ClusteringCluster, current: number, inputs: ResizeInputs, maxNodes: number): string | undefined {
+  const r = checkResizeRequest(inputs, sizeOf(cluster), current, maxNodes);
+  return r.ok ? undefined : r.message;
+}
+
+/** What a resize action does: the new size and limits, or why it fails. */
+export function resizeTarget(cluster: ClusteringCluster, current: number, inputs: ResizeInputs, maxNodes: number): { ok: true; desired: number; minSize: number; maxSize: number } | { ok: false; reason: string } {
+  const r = parseResizeParams(inputs, sizeOf(cluster), current, maxNodes);
+  return r.ok ? { ok: true, desired: r.desired, minSize: r.minSize, maxSize: r.maxSize } : { ok: false, reason: r.message };
+}
+
+/** Which nodes go: ERROR, WARNING and tainted first, then the deletion policy's criteria (RANDOM without one). */
 export function victims(ctx: PluginContext, cluster: ClusteringCluster, nodes: Node[], count: number): Node[] {
-  const deletion = policiesOf(ctx, cluster).find((p) => p.policy.deletion)?.policy.deletion;
-  const bad = nodes.filter((n) => n.status === 'ERROR' || n.status === 'WARNING' || n.tainted === true);
-  const good = nodes.filter((n) => !bad.includes(n));
-  const criteria = deletion?.criteria ?? 'RANDOM';
-  const byAge = [...good].sort((a, b) => ((a['created-at'] ?? '') < (b['created-at'] ?? '') ? -1 : 1));
-  const ordered = criteria === 'OLDEST_FIRST' || criteria === 'OLDEST_PROFILE_FIRST' ? byAge : criteria === 'YOUNGEST_FIRST' ? byAge.reverse() : [...good].sort(() => Math.random() - 0.5);
-  return [...bad, ...ordered].slice(0, count);
+  const criteria = policiesOf(ctx, cluster).find((p) => p.policy.deletion)?.policy.deletion?.criteria ?? 'RANDOM';
+  const ids = selectVictims(
+    nodes.map((n) => ({ id: n.id, status: n.status ?? 'INIT', createdAt: n['created-at'] ?? null, tainted: n.tainted === true })),
+    count,
+    criteria,
+  );
+  return ids.map((id) => nodes.find((n) => n.id === id)!);
 }
 
-/** Senlin's status rollup after an action (eval_status). */
-export function clusterStatus(cluster: ClusteringCluster, nodes: Node[], limit: number, action: string, outcome: Outcome): { status: 'ACTIVE' | 'ERROR' | 'WARNING' | 'CRITICAL'; reason: string } {
-  const active = nodes.filter((n) => n.status === 'ACTIVE').length;
-  const min = cluster['min-size'] ?? 0;
-  const max = maxOf(cluster, limit);
-  const desired = cluster['desired-capacity'] ?? min;
-  const op = action.replace(/^CLUSTER_/, '').toLowerCase().replace(/_/g, ' ');
-  if (!outcome.ok && active < min) return { status: 'ERROR', reason: outcome.reason };
-  if (active < min) return { status: 'ERROR', reason: `${op}: number of active nodes is below min_size (${min}).` };
-  if (active < desired) return { status: 'WARNING', reason: `${op}: number of active nodes is below desired_capacity (${desired}).` };
-  if (active > max) return { status: 'WARNING', reason: `${op}: number of active nodes is above max_size (${max}).` };
-  return { status: outcome.ok ? 'ACTIVE' : 'WARNING', reason: outcome.ok ? `${op} succeeded.` : outcome.reason };
+/** Senlin's rollup after an action (eval_status, with the action's name). */
+export function clusterStatus(cluster: ClusteringCluster, nodes: Node[], action: string): { status: ClusterStatus; reason: string } {
+  return evalStatus(sizeOf(cluster), nodes.map((n) => ({ status: n.status ?? 'INIT' })), action);
 }

@@ -32,7 +32,8 @@ export type ClusterStatus =
   | 'RECOVERING'
   | 'CRITICAL'
   | 'ERROR'
-  | 'WARNING';
+  | 'WARNING'
+  | 'OPERATING';
 
 /** Enumeration sextant-clustering:node-status. */
 export type NodeStatus =

@@ -79,7 +79,7 @@ t.test('a cluster of VM ports: placed one per compute, seen in OVS; scaled out a
   t.same(both.map((r) => r.status).sort(), [200, 409], 'two scalings at once (by name and by id): one 200, one 409');
   const out = both.find((r) => r.status === 200)!;
   const again = both.find((r) => r.status === 409)!;
-  t.match(again.json, { errors: { error: [{ 'error-tag': 'in-use', 'error-message': /busy/ }] } });
+  t.match(again.json, { errors: { error: [{ 'error-tag': 'in-use', 'error-message': /The CLUSTER_SCALE_OUT action for target c1 conflicts with the following action\(s\)/ }] } }, "Senlin's ActionConflict message");
   t.equal((await waitAction(out.json['sextant-clustering:output'].action)).status, 'SUCCEEDED', 'scale-out SUCCEEDED');
   t.equal(nodes('c1').length, 4, 'four nodes');
   t.equal(new Set(nodes('c1').map((n) => n.compute)).size, 4, 'the fourth on the compute that had none');
