@@ -1,0 +1,94 @@
+/**
+ * autoscaling: Senlin's clusters, nodes, policies and actions on the datastore (module
+ * sextant-clustering), with nodes realised as VM ports on computes (driver.ts), actions claimed
+ * by compare-and-set and run by the cluster's owner (engine.ts), and a compute being scaled in
+ * emptied by replacing its nodes elsewhere. See README.md.
+ */
+import type { Change, Transaction } from '../../src/datastore/datastore.ts';
+import { YangError } from '../../src/errors.ts';
+import { definePlugin, phase, type PluginContext } from '../../src/plugin/api.ts';
+import { ANY } from '../../src/yang/binding.ts';
+import { createAction, Engine, nodesOf, requireCluster } from './engine.ts';
+import { resizeInputs, resizeRequestError, scaleConflict, scaleRequestError } from './policy.ts';
+import { ingest } from './ingest.ts';
+import { CLUSTERING, clusterPath, type ClusteringCluster } from './model.ts';
+
+export interface AutoscalingState {
+  engine: Engine;
+}
+
+/** A cluster's size limits as Senlin checks them at create and update (check_size_params). */
+function validateClusters(changes: Change<ClusteringCluster>[], max: number): void {
+  for (const c of changes) {
+    const cl = c.after;
+    if (!cl) continue;
+    const min = cl['min-size'] ?? 0;
+    const top = cl['max-size'] ?? -1;
+    const desired = cl['desired-capacity'];
+    const at = (leaf: 'maxSize' | 'desiredCapacity') => clusterPath(cl.id)[leaf]().text;
+    if (top >= 0 && min > top) throw new YangError({ tag: 'invalid-value', message: `The specified min_size (${min}) is greater than the specified max_size (${top}).`, path: at('maxSize') });
+    if (top > max) throw new YangError({ tag: 'invalid-value', message: `The specified max_size (${top}) is greater than the maximum number of nodes allowed per cluster (${max}).`, path: at('maxSize') });
+    if (desired !== undefined && desired < min) throw new YangError({ tag: 'invalid-value', message: `The specified desired_capacity (${desired}) is less than the specified min_size (${min}).`, path: at('desiredCapacity') });
+    if (desired !== undefined && top >= 0 && desired > top) throw new YangError({ tag: 'invalid-value', message: `The specified desired_capacity (${desired}) is greater than the specified max_size (${top}).`, path: at('desiredCapacity') });
+    if (desired !== undefined && top < 0 && desired > max) throw new YangError({ tag: 'invalid-value', message: `The specified desired_capacity (${desired}) is greater than the maximum number of nodes allowed per cluster (${max}).`, path: at('desiredCapacity') });
+  }
+}
+
+/** A scaling request: Senlin's 400s now, its 409s in the transaction that records the action. */
+const scaleRpc = (action: 'CLUSTER_SCALE_OUT' | 'CLUSTER_SCALE_IN') => async (input: Record<string, unknown>, ctx: PluginContext) => {
+  const cluster = requireCluster(ctx, String(input.cluster));
+  const bad = scaleRequestError(action, cluster, input.count, ctx.options['max-nodes-per-cluster'] as number);
+  if (bad) throw new YangError({ tag: 'invalid-value', message: bad });
+  const inputs = input.count !== undefined ? { count: Number(input.count) } : {};
+  return { action: await createAction(ctx, { cluster: cluster.id, action, cause: 'RPC Request', inputs }, (tx) => conflictIn(ctx, tx, action, cluster)) };
+};
+
+/** Senlin's 409 (an action of the cluster still active, or a cooldown) as in-use. */
+function conflictIn(ctx: PluginContext, tx: Transaction, event: 'CLUSTER_SCALE_OUT' | 'CLUSTER_SCALE_IN', cluster: ClusteringCluster): void {
+  const message = scaleConflict(ctx, tx, event, cluster);
+  if (message) throw new YangError({ tag: 'in-use', message, path: clusterPath(cluster.id).text });
+}
+
+export default definePlugin({
+  name: 'autoscaling',
+  yang: ['sextant-clustering', 'neutron', 'neutron-binding', 'network-topology', 'ovsdb', 'cloudscaler-rpc'],
+  provides: ['sextant-clustering'],
+  // Computes and their tombstones come from cloudscaler.
+  uses: ['cloudscaler-rpc'],
+  options: {
+    'max-nodes-per-cluster': { kind: 'int', default: 1000, help: 'what a cluster max-size of -1 means (Senlin max_nodes_per_cluster)' },
+    'port-wait-ms': { kind: 'int', default: 30_000, help: "how long a new node's port may take to appear in Open vSwitch before the node is ERROR" },
+  },
+  rpcs: {
+    'sextant-clustering:cluster-scale-out': scaleRpc('CLUSTER_SCALE_OUT'),
+    'sextant-clustering:cluster-scale-in': scaleRpc('CLUSTER_SCALE_IN'),
+    'sextant-clustering:ingest-template': async (input, ctx) => ingest(ctx, String(input.template), input.name as string | undefined),
+    'sextant-clustering:cluster-resize': async (input, ctx) => {
+      const cluster = requireCluster(ctx, String(input.cluster));
+      const bad = resizeRequestError(cluster, nodesOf(ctx, cluster.id).length, resizeInputs(input), ctx.options['max-nodes-per-cluster'] as number);
+      if (bad) throw new YangError({ tag: 'invalid-value', message: bad });
+      const { cluster: _c, ...inputs } = input;
+      return { action: await createAction(ctx, { cluster: cluster.id, action: 'CLUSTER_RESIZE', cause: 'RPC Request', inputs }) };
+    },
+  },
+  phases: [
+    phase<ClusteringCluster, AutoscalingState>('config', CLUSTERING.cluster(ANY), {
+      validate: (changes, _view, ctx) => validateClusters(changes, ctx.options['max-nodes-per-cluster'] as number),
+      // Senlin deletes a cluster's receivers with it (ClusterAction.do_delete): in the same commit.
+      prepare: (changes, tx) => {
+        for (const c of changes) {
+          if (c.after || !c.before) continue;
+          for (const r of tx.read(CLUSTERING.receiver()) ?? []) if (r.cluster === c.before.id) tx.remove(CLUSTERING.receiver(r.id));
+        }
+      },
+    }),
+  ],
+  start(ctx): AutoscalingState {
+    const engine = new Engine(ctx, { maxNodesPerCluster: ctx.options['max-nodes-per-cluster'], portWaitMs: ctx.options['port-wait-ms'] });
+    engine.start();
+    return { engine };
+  },
+  stop(_ctx, state) {
+    state.engine.stop();
+  },
+});
