@@ -128,6 +128,10 @@ export class Engine {
         }
       }, { replay: false }),
       ctx.cluster.onMembership(() => this.sweep()),
+      // Health: a node whose port vanished from its compute's OVS, or whose compute is not
+      // connected, is ERROR (and ACTIVE again when it is back); polled from what the southbound
+      // reports, coalesced.
+      ctx.data.subscribe('operational', ovsdbTopology.node(ANY), () => this.healthSoon(), { replay: false }),
     );
     void ctx.cluster.joined().then(() => {
       if (this.stopped) return;
@@ -138,6 +142,7 @@ export class Engine {
 
   stop(): void {
     this.stopped = true;
+    clearTimeout(this.healthTimer);
     for (const off of this.offs.splice(0)) off();
   }
 
@@ -148,6 +153,48 @@ export class Engine {
       if (!pending.length) return;
       await Promise.all(pending);
     }
+  }
+
+  private healthTimer?: NodeJS.Timeout;
+
+  private healthSoon(): void {
+    if (this.healthTimer || !this.joined || this.stopped) return;
+    this.healthTimer = setTimeout(() => {
+      this.healthTimer = undefined;
+      for (const s of this.ctx.data.read('operational', STATE.cluster()) ?? []) {
+        if (this.ctx.cluster.owns(s.id) && !this.chains.has(s.id)) void this.checkNodes(s.id).catch((err: unknown) => this.ctx.log.warn({ err, cluster: s.id }, 'autoscaling: a health check failed'));
+      }
+    }, 200);
+    this.healthTimer.unref();
+  }
+
+  /** A node's health from what OVS reports: its compute connected and its port there. */
+  private nodeHealth(n: Node): { status: 'ACTIVE' | 'ERROR'; reason: string } {
+    const compute = this.ctx.data.read('config', COMPUTES.computeNode(n.compute ?? ''));
+    const bridge = compute?.nodeid;
+    if (!bridge || !this.ctx.data.read('operational', ovsdbTopology.node(bridge))) return { status: 'ERROR', reason: `its compute ${n.compute} is not connected` };
+    if (!portReported(this.ctx, n, bridge)) return { status: 'ERROR', reason: `its port is gone from ${n.compute}'s Open vSwitch` };
+    return { status: 'ACTIVE', reason: 'Node is healthy' };
+  }
+
+  /** Settled nodes (ACTIVE or ERROR) take the status their health says; the rollup follows. */
+  private async checkNodes(cluster: string): Promise<void> {
+    const changed = nodesOf(this.ctx, cluster)
+      .filter((n) => n.status === 'ACTIVE' || n.status === 'ERROR')
+      .map((n) => ({ n, h: this.nodeHealth(n) }))
+      .filter(({ n, h }) => n.status !== h.status);
+    if (!changed.length) return;
+    await retryOnConflict(async () => {
+      const tx = this.ctx.data.transaction('operational');
+      for (const { n, h } of changed) if (tx.read(nodeState(cluster, n.id))) tx.merge(nodeState(cluster, n.id), { status: h.status, 'status-reason': h.reason });
+      const config = this.ctx.data.read('config', clusterPath(cluster));
+      const s = tx.read(clusterState(cluster));
+      if (config && s) {
+        const rolled = clusterStatus(config, (s.node ?? []).map((x) => changed.find((c) => c.n.id === x.id) ? { ...x, status: changed.find((c) => c.n.id === x.id)!.h.status } : x), 'CLUSTER_CHECK');
+        tx.merge(clusterState(cluster), { status: rolled.status, 'status-reason': rolled.reason });
+      }
+      await tx.commit();
+    });
   }
 
   private async request(req: ActionRequest): Promise<void> {
@@ -308,6 +355,17 @@ export class Engine {
       }
       case 'CLUSTER_REPLACE_NODES':
         return this.replace(cluster, (inputs.nodes as string[] | undefined) ?? []);
+      case 'CLUSTER_CHECK':
+        await this.checkNodes(cluster.id);
+        return { ok: true, reason: 'Cluster checking completed.' };
+      case 'CLUSTER_RECOVER': {
+        // Senlin's default recovery: RECREATE each node found unhealthy (a new port, placed again).
+        await this.checkNodes(cluster.id);
+        const bad = nodesOf(this.ctx, id).filter((n) => n.status === 'ERROR' || n.status === 'WARNING');
+        if (!bad.length) return { ok: true, reason: 'Cluster recovery succeeded.' };
+        const made = await this.replace(cluster, bad.map((n) => n.id));
+        return made.ok ? { ok: true, reason: 'Cluster recovery succeeded.', outputs: made.outputs } : made;
+      }
       default:
         return { ok: false, reason: `Unsupported action ${a.action}.` };
     }

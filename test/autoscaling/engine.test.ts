@@ -10,7 +10,7 @@ import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { testController } from '../helpers/controller.ts';
-import { computesForTest, vsctl, type SimCompute } from '../helpers/ovs.ts';
+import { computesForTest, killCompute, restartCompute, vsctl, type SimCompute } from '../helpers/ovs.ts';
 import { waitUntil } from '../helpers/process.ts';
 
 const AUTH = `Basic ${Buffer.from('admin:admin').toString('base64')}`;
@@ -27,7 +27,7 @@ async function http(method: string, path: string, body?: unknown) {
 }
 const rpc = (name: string, input: Record<string, unknown>) => http('POST', `/rests/operations/${name}`, { input });
 
-type Node = { id: string; status: string; compute?: string; port?: string; 'created-at'?: string; index?: number };
+type Node = { id: string; status: string; 'status-reason'?: string; compute?: string; port?: string; 'created-at'?: string; index?: number };
 const nodes = (cluster: string) => ((c.data.read('operational', `/sextant-clustering:clustering-state/cluster=${cluster}`) as { node?: Node[] } | undefined)?.node ?? []);
 const status = (cluster: string) => (c.data.read('operational', `/sextant-clustering:clustering-state/cluster=${cluster}`) as { status?: string } | undefined)?.status;
 const action = (id: string) => c.data.read('operational', `/sextant-clustering:clustering-state/action=${id}`) as { status: string; 'status-reason'?: string } | undefined;
@@ -176,4 +176,17 @@ t.test('scale-in of a compute: its nodes are replaced elsewhere, never on a tomb
   }
   t.equal(end.json?.['scalein-api:output']?.status, 'DONE', 'scalein-computes-end reaches DONE without an operator moving anything');
   await rpc('scalein-api:scalein-computes-recover', { 'recover-node-ids': [other] });
+});
+
+t.test('health: a node whose compute goes away is ERROR, and ACTIVE again when it is back', async (t) => {
+  const node = nodes('c1').find((n) => n.status === 'ACTIVE')!;
+  const sw = sims.computes.find((s) => s.name === node.compute)!;
+  await killCompute(sw);
+  await waitUntil('the node is ERROR', () => nodes('c1').find((n) => n.id === node.id)?.status === 'ERROR', 20_000);
+  t.match(nodes('c1').find((n) => n.id === node.id), { status: 'ERROR', 'status-reason': /not connected/ }, 'ERROR, saying its compute is not connected');
+  t.not(status('c1'), 'ACTIVE', `the cluster is no longer ACTIVE (${status('c1')})`);
+  await restartCompute(sw);
+  await waitUntil('the node is ACTIVE again', () => nodes('c1').find((n) => n.id === node.id)?.status === 'ACTIVE', 30_000);
+  await waitUntil('the cluster too', () => status('c1') === 'ACTIVE', 10_000);
+  t.pass('node and cluster ACTIVE again once the compute and its port are back');
 });
