@@ -1,0 +1,99 @@
+/**
+ * npm run bench:autoscaling — autoscaling on real ovsdb-server computes (scripts/sim-computes),
+ * one in-process controller (what `npm start` runs, LevelDB). JSON lines:
+ *
+ * 1. autoscaling.scale-out: one cluster from 0 to BENCH_NODES (1,000, Senlin's default max per
+ *    cluster) nodes on BENCH_COMPUTES (50) computes, one cluster-resize request, until every node
+ *    is ACTIVE (its port present in the compute's OVS). Peer, in the same run: the same number of
+ *    plain VM ports (a Neutron port and an OVS interface each) created through RESTCONF, 16
+ *    requests at a time, until all are present in OVS. Target: ratio <= 2.
+ */
+import { randomUUID } from 'node:crypto';
+import { startComputes } from '../sim-computes.ts';
+import { benchController } from './controller.ts';
+
+const NODES = Number(process.env.BENCH_NODES ?? 1000);
+const COMPUTES = Number(process.env.BENCH_COMPUTES ?? 50);
+const AUTH = `Basic ${Buffer.from('admin:admin').toString('base64')}`;
+const JSON_TYPE = 'application/yang-data+json';
+const NETWORK = '44444444-5555-4666-8777-888888888888';
+const line = (o: Record<string, unknown>) => console.log(JSON.stringify(o));
+const round = (x: number, d = 3) => Number(x.toFixed(d));
+
+const c = await benchController('autoscaling', [`--autoscaling-port-wait-ms=600000`]);
+const sims = await startComputes({ count: COMPUTES, controller: `127.0.0.1:${c.ovsdb.port}` });
+const http = async (method: string, path: string, body?: unknown) => {
+  const r = await fetch(c.restconf.url + path, { method, headers: { authorization: AUTH, accept: JSON_TYPE, 'content-type': JSON_TYPE }, body: body ? JSON.stringify(body) : undefined });
+  const text = await r.text();
+  if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${text.slice(0, 300)}`);
+  return text ? JSON.parse(text) : undefined;
+};
+const until = async (what: string, check: () => boolean, ms = 600_000) => {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+};
+/** VM interfaces the computes' OVS report (operational topology), by iface-id. */
+const reported = () => {
+  const ids = new Set<string>();
+  for (const n of (c.data.read('operational', '/network-topology:network-topology/topology=ovsdb%3A1/node') as { 'termination-point'?: { 'ovsdb:interface-external-ids'?: { 'external-id-key': string; 'external-id-value': string }[] }[] }[] | undefined) ?? []) {
+    for (const tp of n['termination-point'] ?? []) for (const e of tp['ovsdb:interface-external-ids'] ?? []) if (e['external-id-key'] === 'iface-id') ids.add(e['external-id-value']);
+  }
+  return ids;
+};
+try {
+  await until('the computes registered', () => ((c.data.read('config', '/cloudscaler-rpc:compute-nodes/compute-node') as unknown[] | undefined)?.length ?? 0) === COMPUTES, 120_000);
+  const computes = (c.data.read('config', '/cloudscaler-rpc:compute-nodes/compute-node') as { 'compute-name': string; nodeid: string }[]).map((x) => ({ name: x['compute-name'], bridge: x.nodeid }));
+
+  // The peer first: plain VM ports through RESTCONF, as an orchestrator without autoscaling would.
+  const ports = Array.from({ length: NODES }, (_, i) => ({ port: randomUUID(), at: computes[i % computes.length] }));
+  const t0 = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 16 }, async () => {
+      for (let i = next++; i < ports.length; i = next++) {
+        const { port, at } = ports[i];
+        const tap = `tap${port.replace(/-/g, '').slice(0, 11)}`;
+        await http('PUT', `/rests/data/neutron:neutron/ports/port=${port}`, { 'neutron:port': [{ uuid: port, 'network-id': NETWORK, 'device-owner': 'compute:nova', 'neutron-binding:host-id': at.name }] });
+        await http('PUT', `/rests/data/network-topology:network-topology/topology=ovsdb%3A1/node=${encodeURIComponent(at.bridge)}/termination-point=${tap}`, {
+          'network-topology:termination-point': [{ 'tp-id': tap, 'ovsdb:name': tap, 'ovsdb:interface-type': 'ovsdb:interface-type-internal', 'ovsdb:interface-external-ids': [{ 'external-id-key': 'iface-id', 'external-id-value': port }] }],
+        });
+      }
+    }),
+  );
+  await until('the plain ports in OVS', () => {
+    const r = reported();
+    return ports.every((p) => r.has(p.port));
+  });
+  const plain = (performance.now() - t0) / 1000;
+  // Clean them away before the cluster's turn.
+  const tx = c.data.transaction('config');
+  for (const { port, at } of ports) {
+    tx.remove(`/neutron:neutron/ports/port=${port}`);
+    tx.remove(`/network-topology:network-topology/topology=ovsdb%3A1/node=${encodeURIComponent(at.bridge)}/termination-point=tap${port.replace(/-/g, '').slice(0, 11)}`);
+  }
+  await tx.commit();
+  await until('the plain ports gone', () => reported().size === 0);
+
+  await http('POST', '/rests/data', {
+    'sextant-clustering:clustering': {
+      profile: [{ id: 'bench', name: 'bench', type: 'sextant.ovs.port-1.0', network: NETWORK }],
+      cluster: [{ id: 'big', name: 'big', profile: 'bench', 'min-size': 0, 'max-size': NODES, 'desired-capacity': 0 }],
+    },
+  });
+  await until('the cluster created', () => (c.data.read('operational', '/sextant-clustering:clustering-state/cluster=big') as { status?: string } | undefined)?.status === 'ACTIVE', 60_000);
+  const t1 = performance.now();
+  const out = await http('POST', '/rests/operations/sextant-clustering:cluster-resize', { input: { cluster: 'big', 'adjustment-type': 'EXACT_CAPACITY', number: NODES } });
+  const action = out['sextant-clustering:output'].action as string;
+  await until('the resize ends', () => ['SUCCEEDED', 'FAILED'].includes((c.data.read('operational', `/sextant-clustering:clustering-state/action=${action}`) as { status?: string } | undefined)?.status ?? ''));
+  const scaled = (performance.now() - t1) / 1000;
+  const state = c.data.read('operational', `/sextant-clustering:clustering-state/action=${action}`) as { status: string; 'status-reason'?: string };
+  const active = ((c.data.read('operational', '/sextant-clustering:clustering-state/cluster=big') as { node?: { status: string }[] }).node ?? []).filter((n) => n.status === 'ACTIVE').length;
+  if (state.status !== 'SUCCEEDED' || active !== NODES) throw new Error(`the resize ${state.status} (${state['status-reason']}), ${active} ACTIVE nodes`);
+  line({ bench: 'autoscaling.scale-out', metric: 'seconds', value: round(scaled), peer: `${NODES} plain VM ports through RESTCONF (16 at a time)`, peer_value: round(plain), ratio: round(scaled / plain), target: '<=2', detail: `one cluster 0 -> ${NODES} nodes (cluster-resize EXACT_CAPACITY) on ${COMPUTES} real ovsdb-server computes, until every node is ACTIVE (its port in OVS); LevelDB` });
+} finally {
+  await c.stop();
+  await sims.stop();
+}
