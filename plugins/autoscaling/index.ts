@@ -2,12 +2,14 @@
  * autoscaling: Senlin's clusters, nodes, policies and actions on the datastore (module
  * sextant-clustering), with nodes realised as VM ports on computes (driver.ts), actions claimed
  * by compare-and-set and run by the cluster's owner (engine.ts), and a compute being scaled in
- * emptied by replacing its nodes elsewhere. See README.md.
+ * emptied by replacing its nodes elsewhere, and threshold alarms on pushed metrics that trigger
+ * receivers (alarms.ts; evaluated by the leader only). See README.md.
  */
 import type { Change, Transaction } from '../../src/datastore/datastore.ts';
 import { YangError } from '../../src/errors.ts';
 import { definePlugin, phase, type PluginContext } from '../../src/plugin/api.ts';
 import { ANY } from '../../src/yang/binding.ts';
+import { AlarmEvaluator, SampleBuckets } from './alarms.ts';
 import { createAction, Engine, nodesOf, requireCluster } from './engine.ts';
 import { resizeInputs, resizeRequestError, scaleConflict, scaleRequestError } from './policy.ts';
 import { ingest } from './ingest.ts';
@@ -15,6 +17,8 @@ import { CLUSTERING, clusterPath, type ClusteringCluster } from './model.ts';
 
 export interface AutoscalingState {
   engine: Engine;
+  buckets: SampleBuckets;
+  alarms: AlarmEvaluator;
 }
 
 /** A cluster's size limits as Senlin checks them at create and update (check_size_params). */
@@ -58,11 +62,14 @@ export default definePlugin({
   options: {
     'max-nodes-per-cluster': { kind: 'int', default: 1000, help: 'what a cluster max-size of -1 means (Senlin max_nodes_per_cluster)' },
     'port-wait-ms': { kind: 'int', default: 30_000, help: "how long a new node's port may take to appear in Open vSwitch before the node is ERROR" },
+    'alarm-evaluation-interval': { kind: 'int', default: 10, help: 'seconds between two evaluations of the alarms (on the leader only; Aodh evaluation_interval)' },
   },
   rpcs: {
     'sextant-clustering:cluster-scale-out': scaleRpc('CLUSTER_SCALE_OUT'),
     'sextant-clustering:cluster-scale-in': scaleRpc('CLUSTER_SCALE_IN'),
     'sextant-clustering:ingest-template': async (input, ctx) => ingest(ctx, String(input.template), input.name as string | undefined),
+    // Served by every instance: the samples go into this instance's buckets.
+    'sextant-clustering:push-metrics': (input, _ctx, state) => (state as AutoscalingState).buckets.push(input),
     'sextant-clustering:cluster-resize': async (input, ctx) => {
       const cluster = requireCluster(ctx, String(input.cluster));
       const bad = resizeRequestError(cluster, nodesOf(ctx, cluster.id).length, resizeInputs(input), ctx.options['max-nodes-per-cluster'] as number);
@@ -74,11 +81,13 @@ export default definePlugin({
   phases: [
     phase<ClusteringCluster, AutoscalingState>('config', CLUSTERING.cluster(ANY), {
       validate: (changes, _view, ctx) => validateClusters(changes, ctx.options['max-nodes-per-cluster'] as number),
-      // Senlin deletes a cluster's receivers with it (ClusterAction.do_delete): in the same commit.
+      // Senlin deletes a cluster's receivers with it (ClusterAction.do_delete), and its alarms go
+      // too (as a Heat stack's would): in the same commit.
       prepare: (changes, tx) => {
         for (const c of changes) {
           if (c.after || !c.before) continue;
           for (const r of tx.read(CLUSTERING.receiver()) ?? []) if (r.cluster === c.before.id) tx.remove(CLUSTERING.receiver(r.id));
+          for (const a of tx.read(CLUSTERING.alarm()) ?? []) if (a.cluster === c.before.id) tx.remove(CLUSTERING.alarm(a.id));
         }
       },
     }),
@@ -86,9 +95,15 @@ export default definePlugin({
   start(ctx): AutoscalingState {
     const engine = new Engine(ctx, { maxNodesPerCluster: ctx.options['max-nodes-per-cluster'], portWaitMs: ctx.options['port-wait-ms'] });
     engine.start();
-    return { engine };
+    const buckets = new SampleBuckets(ctx);
+    buckets.start();
+    const alarms = new AlarmEvaluator(ctx, buckets, (ctx.options['alarm-evaluation-interval'] as number) * 1000);
+    alarms.start();
+    return { engine, buckets, alarms };
   },
-  stop(_ctx, state) {
+  async stop(_ctx, state) {
     state.engine.stop();
+    await state.alarms.stop();
+    await state.buckets.stop();
   },
 });

@@ -54,6 +54,7 @@ export interface Clustering {
   cluster?: ClusteringCluster[];
   policy?: ClusteringPolicy[];
   receiver?: Receiver[];
+  alarm?: ClusteringAlarm[];
 }
 
 /** An entry of list /sextant-clustering:clustering/profile (keys: id). */
@@ -129,10 +130,28 @@ export interface Param {
   value?: string;
 }
 
+/** An entry of list /sextant-clustering:clustering/alarm (keys: id). */
+export interface ClusteringAlarm {
+  id: string;
+  name?: string;
+  description?: string;
+  meter?: string;
+  statistic?: 'avg' | 'max' | 'min' | 'sum' | 'count';
+  period?: number;
+  'evaluation-periods'?: number;
+  threshold?: string;
+  'comparison-operator'?: 'gt' | 'lt' | 'ge' | 'le' | 'eq' | 'ne';
+  'repeat-actions'?: boolean;
+  'alarm-actions'?: string[];
+  cluster?: string;
+}
+
 /** container /sextant-clustering:clustering-state. */
 export interface ClusteringState {
   cluster?: ClusteringStateCluster[];
   action?: Action[];
+  alarm?: ClusteringStateAlarm[];
+  'metric-bucket'?: MetricBucket[];
 }
 
 /** An entry of list /sextant-clustering:clustering-state/cluster (keys: id). */
@@ -184,6 +203,31 @@ export interface Action {
   'end-time'?: string;
 }
 
+/** An entry of list /sextant-clustering:clustering-state/alarm (keys: id). */
+export interface ClusteringStateAlarm {
+  id: string;
+  state?: 'ok' | 'alarm' | 'insufficient-data';
+  'state-reason'?: string;
+  'state-timestamp'?: string;
+  'last-evaluated'?: string;
+  'last-fired'?: string;
+}
+
+/** An entry of list /sextant-clustering:clustering-state/metric-bucket (keys: series, period-start, member). */
+export interface MetricBucket {
+  series: string;
+  'period-start': string;
+  member: string;
+  meter?: string;
+  cluster?: string;
+  node?: string;
+  period?: number;
+  count?: number;
+  sum?: string;
+  min?: string;
+  max?: string;
+}
+
 // ----- Paths -----
 
 /** Path to container /sextant-clustering:clustering. */
@@ -218,6 +262,14 @@ export class ClusteringPath<M extends Mode = 'exact'> extends DataPath<Clusterin
   receiver(keys: Any): ReceiverPath<'pattern'>;
   receiver(...keys: unknown[]): DataPath<unknown, Mode> {
     return this.child(ReceiverPath, { name: 'receiver', keys: ['string'] }, keys);
+  }
+
+  /** list /sextant-clustering:clustering/alarm (keys: id). */
+  alarm(): DataPath<ClusteringAlarm[], M>;
+  alarm(id: string): ClusteringAlarmPath<M>;
+  alarm(keys: Any): ClusteringAlarmPath<'pattern'>;
+  alarm(...keys: unknown[]): DataPath<unknown, Mode> {
+    return this.child(ClusteringAlarmPath, { name: 'alarm', keys: ['string'] }, keys);
   }
 }
 
@@ -456,6 +508,71 @@ export class ParamPath<M extends Mode = 'exact'> extends DataPath<Param, M> {
   }
 }
 
+/** Path to an entry of list /sextant-clustering:clustering/alarm. */
+export class ClusteringAlarmPath<M extends Mode = 'exact'> extends DataPath<ClusteringAlarm, M> {
+  /** leaf /sextant-clustering:clustering/alarm/id. */
+  id(): DataPath<string, M> {
+    return this.child(DataPath, { name: 'id' });
+  }
+
+  /** leaf /sextant-clustering:clustering/alarm/name. */
+  name(): DataPath<string, M> {
+    return this.child(DataPath, { name: 'name' });
+  }
+
+  /** leaf /sextant-clustering:clustering/alarm/description. */
+  description(): DataPath<string, M> {
+    return this.child(DataPath, { name: 'description' });
+  }
+
+  /** leaf /sextant-clustering:clustering/alarm/meter. */
+  meter(): DataPath<string, M> {
+    return this.child(DataPath, { name: 'meter' });
+  }
+
+  /** leaf /sextant-clustering:clustering/alarm/statistic. */
+  statistic(): DataPath<'avg' | 'max' | 'min' | 'sum' | 'count', M> {
+    return this.child(DataPath, { name: 'statistic' });
+  }
+
+  /** leaf /sextant-clustering:clustering/alarm/period. */
+  period(): DataPath<number, M> {
+    return this.child(DataPath, { name: 'period' });
+  }
+
+  /** leaf /sextant-clustering:clustering/alarm/evaluation-periods. */
+  evaluationPeriods(): DataPath<number, M> {
+    return this.child(DataPath, { name: 'evaluation-periods' });
+  }
+
+  /** leaf /sextant-clustering:clustering/alarm/threshold. */
+  threshold(): DataPath<string, M> {
+    return this.child(DataPath, { name: 'threshold' });
+  }
+
+  /** leaf /sextant-clustering:clustering/alarm/comparison-operator. */
+  comparisonOperator(): DataPath<'gt' | 'lt' | 'ge' | 'le' | 'eq' | 'ne', M> {
+    return this.child(DataPath, { name: 'comparison-operator' });
+  }
+
+  /** leaf /sextant-clustering:clustering/alarm/repeat-actions. */
+  repeatActions(): DataPath<boolean, M> {
+    return this.child(DataPath, { name: 'repeat-actions' });
+  }
+
+  /** leaf-list /sextant-clustering:clustering/alarm/alarm-actions. */
+  alarmActions(): DataPath<string[], M>;
+  alarmActions(value: string): DataPath<string, M>;
+  alarmActions(...value: unknown[]): DataPath<unknown, Mode> {
+    return this.child(DataPath, { name: 'alarm-actions', keys: ['string'] }, value);
+  }
+
+  /** leaf /sextant-clustering:clustering/alarm/cluster. */
+  cluster(): DataPath<string, M> {
+    return this.child(DataPath, { name: 'cluster' });
+  }
+}
+
 /** Path to container /sextant-clustering:clustering-state. */
 export class ClusteringStatePath<M extends Mode = 'exact'> extends DataPath<ClusteringState, M> {
   /** list /sextant-clustering:clustering-state/cluster (keys: id). */
@@ -472,6 +589,22 @@ export class ClusteringStatePath<M extends Mode = 'exact'> extends DataPath<Clus
   action(keys: Any): ActionPath<'pattern'>;
   action(...keys: unknown[]): DataPath<unknown, Mode> {
     return this.child(ActionPath, { name: 'action', keys: ['string'] }, keys);
+  }
+
+  /** list /sextant-clustering:clustering-state/alarm (keys: id). */
+  alarm(): DataPath<ClusteringStateAlarm[], M>;
+  alarm(id: string): ClusteringStateAlarmPath<M>;
+  alarm(keys: Any): ClusteringStateAlarmPath<'pattern'>;
+  alarm(...keys: unknown[]): DataPath<unknown, Mode> {
+    return this.child(ClusteringStateAlarmPath, { name: 'alarm', keys: ['string'] }, keys);
+  }
+
+  /** list /sextant-clustering:clustering-state/metric-bucket (keys: series, period-start, member). */
+  metricBucket(): DataPath<MetricBucket[], M>;
+  metricBucket(series: string, periodStart: string, member: string): MetricBucketPath<M>;
+  metricBucket(keys: Any): MetricBucketPath<'pattern'>;
+  metricBucket(...keys: unknown[]): DataPath<unknown, Mode> {
+    return this.child(MetricBucketPath, { name: 'metric-bucket', keys: ['string', 'string', 'string'] }, keys);
   }
 }
 
@@ -658,6 +791,97 @@ export class ActionPath<M extends Mode = 'exact'> extends DataPath<Action, M> {
   }
 }
 
+/** Path to an entry of list /sextant-clustering:clustering-state/alarm. */
+export class ClusteringStateAlarmPath<M extends Mode = 'exact'> extends DataPath<ClusteringStateAlarm, M> {
+  /** leaf /sextant-clustering:clustering-state/alarm/id. */
+  id(): DataPath<string, M> {
+    return this.child(DataPath, { name: 'id' });
+  }
+
+  /** leaf /sextant-clustering:clustering-state/alarm/state. */
+  state(): DataPath<'ok' | 'alarm' | 'insufficient-data', M> {
+    return this.child(DataPath, { name: 'state' });
+  }
+
+  /** leaf /sextant-clustering:clustering-state/alarm/state-reason. */
+  stateReason(): DataPath<string, M> {
+    return this.child(DataPath, { name: 'state-reason' });
+  }
+
+  /** leaf /sextant-clustering:clustering-state/alarm/state-timestamp. */
+  stateTimestamp(): DataPath<string, M> {
+    return this.child(DataPath, { name: 'state-timestamp' });
+  }
+
+  /** leaf /sextant-clustering:clustering-state/alarm/last-evaluated. */
+  lastEvaluated(): DataPath<string, M> {
+    return this.child(DataPath, { name: 'last-evaluated' });
+  }
+
+  /** leaf /sextant-clustering:clustering-state/alarm/last-fired. */
+  lastFired(): DataPath<string, M> {
+    return this.child(DataPath, { name: 'last-fired' });
+  }
+}
+
+/** Path to an entry of list /sextant-clustering:clustering-state/metric-bucket. */
+export class MetricBucketPath<M extends Mode = 'exact'> extends DataPath<MetricBucket, M> {
+  /** leaf /sextant-clustering:clustering-state/metric-bucket/series. */
+  series(): DataPath<string, M> {
+    return this.child(DataPath, { name: 'series' });
+  }
+
+  /** leaf /sextant-clustering:clustering-state/metric-bucket/period-start. */
+  periodStart(): DataPath<string, M> {
+    return this.child(DataPath, { name: 'period-start' });
+  }
+
+  /** leaf /sextant-clustering:clustering-state/metric-bucket/member. */
+  member(): DataPath<string, M> {
+    return this.child(DataPath, { name: 'member' });
+  }
+
+  /** leaf /sextant-clustering:clustering-state/metric-bucket/meter. */
+  meter(): DataPath<string, M> {
+    return this.child(DataPath, { name: 'meter' });
+  }
+
+  /** leaf /sextant-clustering:clustering-state/metric-bucket/cluster. */
+  cluster(): DataPath<string, M> {
+    return this.child(DataPath, { name: 'cluster' });
+  }
+
+  /** leaf /sextant-clustering:clustering-state/metric-bucket/node. */
+  node(): DataPath<string, M> {
+    return this.child(DataPath, { name: 'node' });
+  }
+
+  /** leaf /sextant-clustering:clustering-state/metric-bucket/period. */
+  period(): DataPath<number, M> {
+    return this.child(DataPath, { name: 'period' });
+  }
+
+  /** leaf /sextant-clustering:clustering-state/metric-bucket/count. */
+  count(): DataPath<number, M> {
+    return this.child(DataPath, { name: 'count' });
+  }
+
+  /** leaf /sextant-clustering:clustering-state/metric-bucket/sum. */
+  sum(): DataPath<string, M> {
+    return this.child(DataPath, { name: 'sum' });
+  }
+
+  /** leaf /sextant-clustering:clustering-state/metric-bucket/min. */
+  min(): DataPath<string, M> {
+    return this.child(DataPath, { name: 'min' });
+  }
+
+  /** leaf /sextant-clustering:clustering-state/metric-bucket/max. */
+  max(): DataPath<string, M> {
+    return this.child(DataPath, { name: 'max' });
+  }
+}
+
 /** container /sextant-clustering:clustering. */
 export function clustering(): ClusteringPath {
   return ROOT.child(ClusteringPath, { name: 'clustering', module: 'sextant-clustering' });
@@ -723,12 +947,32 @@ export interface IngestTemplateOutput {
   warning?: string[];
 }
 
+/** input /sextant-clustering:push-metrics/input. */
+export interface PushMetricsInput {
+  sample?: Sample[];
+}
+
+/** An entry of list /sextant-clustering:push-metrics/input/sample (keys: none). */
+export interface Sample {
+  meter?: string;
+  value?: string;
+  timestamp?: string;
+  cluster?: string;
+  node?: string;
+}
+
+/** output /sextant-clustering:push-metrics/output. */
+export interface PushMetricsOutput {
+  accepted?: number;
+}
+
 /** The qualified name of each rpc (the key of a plugin's `rpcs` table). */
 export const RPCS = {
   clusterResize: 'sextant-clustering:cluster-resize',
   clusterScaleIn: 'sextant-clustering:cluster-scale-in',
   clusterScaleOut: 'sextant-clustering:cluster-scale-out',
   ingestTemplate: 'sextant-clustering:ingest-template',
+  pushMetrics: 'sextant-clustering:push-metrics',
 } as const;
 
 /** Input and output JSON of each rpc, by qualified name. */
@@ -737,4 +981,5 @@ export interface Rpcs {
   'sextant-clustering:cluster-scale-in': { input: ClusterScaleInInput; output: ClusterScaleInOutput };
   'sextant-clustering:cluster-scale-out': { input: ClusterScaleOutInput; output: ClusterScaleOutOutput };
   'sextant-clustering:ingest-template': { input: IngestTemplateInput; output: IngestTemplateOutput };
+  'sextant-clustering:push-metrics': { input: PushMetricsInput; output: PushMetricsOutput };
 }
