@@ -7,10 +7,14 @@
  *    is ACTIVE (its port present in the compute's OVS). Peer, in the same run: the same number of
  *    plain VM ports (a Neutron port and an OVS interface each) created through RESTCONF, 16
  *    requests at a time, until all are present in OVS. Target: ratio <= 2.
+ * 2. autoscaling.alarms: 100 clusters x 2 threshold alarms, evaluated every 10 s, with 1,000
+ *    metric samples/s pushed (push-metrics over RESTCONF, 100 per request): CPU of the controller
+ *    process next to an idle one in the same window. Target: < 20 % of one core.
  */
 import { randomUUID } from 'node:crypto';
 import { startComputes } from '../sim-computes.ts';
 import { benchController } from './controller.ts';
+import { cpuMs, spawnController } from './process.ts';
 
 const NODES = Number(process.env.BENCH_NODES ?? 1000);
 const COMPUTES = Number(process.env.BENCH_COMPUTES ?? 50);
@@ -96,4 +100,67 @@ try {
 } finally {
   await c.stop();
   await sims.stop();
+}
+
+// ---- alarms ----------------------------------------------------------------------------------
+const CLUSTERS = Number(process.env.BENCH_CLUSTERS ?? 100);
+const RATE = Number(process.env.BENCH_SAMPLES_PER_S ?? 1000);
+const WINDOW_S = Number(process.env.BENCH_WINDOW_S ?? 30);
+const busy = await spawnController('alarms', ['--plugins=cloudscaler,autoscaling']);
+const idle = await spawnController('idle', ['--plugins=cloudscaler,autoscaling']);
+try {
+  const call = async (url: string, method: string, path: string, body?: unknown) => {
+    const r = await fetch(url + path, { method, headers: { authorization: AUTH, accept: JSON_TYPE, 'content-type': JSON_TYPE }, body: body ? JSON.stringify(body) : undefined });
+    const text = await r.text();
+    if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${text.slice(0, 300)}`);
+    return text ? JSON.parse(text) : undefined;
+  };
+  const ids = Array.from({ length: CLUSTERS }, (_, i) => `c${i}`);
+  await call(busy.url, 'POST', '/rests/data', {
+    'sextant-clustering:clustering': {
+      profile: [{ id: 'p', name: 'p', type: 'sextant.ovs.port-1.0', network: NETWORK }],
+      cluster: ids.map((id) => ({ id, name: id, profile: 'p', 'min-size': 0, 'max-size': 10, 'desired-capacity': 0 })),
+      receiver: ids.flatMap((id) => [
+        { id: `${id}-out`, name: `${id}-out`, cluster: id, action: 'CLUSTER_SCALE_OUT' },
+        { id: `${id}-in`, name: `${id}-in`, cluster: id, action: 'CLUSTER_SCALE_IN' },
+      ]),
+      // Samples stay between the thresholds: the bench measures evaluation, not scaling.
+      alarm: ids.flatMap((id) => [
+        { id: `${id}-high`, name: `${id}-high`, meter: 'cpu_util', statistic: 'avg', period: 10, 'evaluation-periods': 1, threshold: '80', 'comparison-operator': 'gt', 'alarm-actions': [`${id}-out`], cluster: id },
+        { id: `${id}-low`, name: `${id}-low`, meter: 'cpu_util', statistic: 'avg', period: 10, 'evaluation-periods': 1, threshold: '5', 'comparison-operator': 'lt', 'alarm-actions': [`${id}-in`], cluster: id },
+      ]),
+    },
+  });
+  let pushed = 0;
+  let stop = false;
+  const perRequest = 100;
+  const pushing = (async () => {
+    const started = performance.now();
+    while (!stop) {
+      const sample = Array.from({ length: perRequest }, () => ({ meter: 'cpu_util', value: (30 + Math.random() * 30).toFixed(2), cluster: ids[Math.floor(Math.random() * ids.length)] }));
+      await call(busy.url, 'POST', '/rests/operations/sextant-clustering:push-metrics', { input: { sample } });
+      pushed += perRequest;
+      const due = started + (pushed / RATE) * 1000;
+      await new Promise((r) => setTimeout(r, Math.max(0, due - performance.now())));
+    }
+  })();
+  // Warm up one evaluation interval, then measure.
+  await new Promise((r) => setTimeout(r, 12_000));
+  const b0 = cpuMs(busy.child.pid!);
+  const i0 = cpuMs(idle.child.pid!);
+  const p0 = pushed;
+  const t0 = performance.now();
+  await new Promise((r) => setTimeout(r, WINDOW_S * 1000));
+  const secs = (performance.now() - t0) / 1000;
+  const busyPct = ((cpuMs(busy.child.pid!) - b0) / 1000 / secs) * 100;
+  const idlePct = ((cpuMs(idle.child.pid!) - i0) / 1000 / secs) * 100;
+  const rate = (pushed - p0) / secs;
+  stop = true;
+  await pushing;
+  const states = ((await call(busy.url, 'GET', '/rests/data/sextant-clustering:clustering-state?fields=alarm(id;state)'))['sextant-clustering:clustering-state']?.alarm ?? []) as { state?: string }[];
+  const evaluated = states.filter((a) => a.state === 'ok').length;
+  line({ bench: 'autoscaling.alarms', metric: 'cpu_pct_of_one_core', value: round(busyPct, 1), peer: 'idle controller, same window', peer_value: round(idlePct, 1), ratio: round(busyPct / 20), target: '<1 (of 20 %)', detail: `${CLUSTERS} clusters x 2 threshold alarms evaluated every 10 s, ${round(rate, 0)} samples/s pushed (push-metrics, ${perRequest} per request) over ${round(secs, 1)} s; ${evaluated} of ${states.length} alarms ok; memory datastore` });
+} finally {
+  busy.child.kill('SIGKILL');
+  idle.child.kill('SIGKILL');
 }

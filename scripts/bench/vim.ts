@@ -9,12 +9,9 @@
  * 2. vim.detect: 100 VIMs whose server goes down: from the stop to UNREACHABLE in the datastore
  *    (the state's `since`), p50 and p99. Target: p99 <= interval + timeout + 0.5 s.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { resolve, join } from 'node:path';
 import { startVimServer, type VimServer } from '../../test/helpers/vim-server.ts';
+import { cpuMs, rssMb, spawnController, type BenchProcess } from './process.ts';
 
-const ROOT = resolve(import.meta.dirname, '../..');
 const VIMS = Number(process.env.BENCH_VIMS ?? 10_000);
 const SERVERS = 4;
 const INTERVAL_S = 10;
@@ -27,48 +24,10 @@ const line = (o: Record<string, unknown>) => console.log(JSON.stringify(o));
 const round = (x: number, d = 3) => Number(x.toFixed(d));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface Instance {
-  child: ChildProcess;
-  url: string;
-}
-
 /** Node flags for both controllers (e.g. a heap cap, as README suggests for large deployments). */
 const NODE_FLAGS = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
-
-async function controller(name: string): Promise<Instance> {
-  const child = spawn(process.execPath, [...NODE_FLAGS, '--import', 'tsx', join(ROOT, 'src/main.ts'), '--datastore=memory', '--plugins=vim-monitor', '--restconf-port=0', '--netconf-port=0', '--ovsdb-port=0', '--log-level=info', `--member-id=${name}`], {
-    cwd: ROOT,
-    env: { ...process.env, SEXTANT_TACKER_PORT: '0' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const url = await new Promise<string>((res, rej) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      for (const l of out.split('\n')) {
-        if (!l.includes('sextant ready')) continue;
-        try {
-          res((JSON.parse(l) as { restconf: string }).restconf);
-        } catch {
-          // a partial line
-        }
-      }
-    });
-    child.once('exit', (code) => rej(new Error(`${name} exited with ${code}`)));
-  });
-  child.stdout!.resume();
-  return { child, url };
-}
-
-/** user+system CPU of a process, in ms (from /proc; clock ticks are 100 Hz on Linux). */
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-function rssMb(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : 0;
-}
+type Instance = BenchProcess;
+const controller = (name: string) => spawnController(name, ['--plugins=vim-monitor'], NODE_FLAGS);
 
 async function http(url: string, method: string, path: string, body?: unknown) {
   const r = await fetch(url + path, { method, headers: { authorization: AUTH, accept: JSON_TYPE, ...(body ? { 'content-type': JSON_TYPE } : {}) }, body: body ? JSON.stringify(body) : undefined });
