@@ -127,9 +127,9 @@ async function start(f: Map<string, string>, extra: string[]): Promise<void> {
       const args = ['--import', 'tsx', join(ROOT, 'src/main.ts'), `--datastore=etcd://${endpoints}`, `--cluster-name=${name}`, `--member-id=${memberId}`, '--etcd-max-txn-ops=100000', '--etcd-max-request-bytes=33554432', '--restconf-port=0', '--netconf-port=0', '--ovsdb-port=0', `--data-dir=${join(dir, memberId)}`, ...extra];
       // Every listener on a port the instance picks itself (its ready line says which): a port
       // chosen here and handed over could be taken by someone else meanwhile. Plugin-owned
-      // listeners (the Tacker API) through the environment (a flag would be refused when the
+      // listeners (the Tacker and Senlin APIs) through the environment (a flag would be refused when the
       // instances load only some plugins).
-      const pid = detached(process.execPath, args, log, { ...process.env, SEXTANT_TACKER_PORT: '0' });
+      const pid = detached(process.execPath, args, log, { ...process.env, SEXTANT_TACKER_PORT: '0', SEXTANT_CLUSTERING_PORT: '0' });
       file.instances.push({ memberId, pid, restconf: '', netconf: '', ovsdb: '', log });
       save();
     }

@@ -19,9 +19,9 @@ import { YangError } from '../../src/errors.ts';
 import type { Transaction } from '../../src/datastore/datastore.ts';
 import type { PluginContext } from '../../src/plugin/api.ts';
 import type { ClusteringAlarm, ClusteringStateAlarm, MetricBucket, Receiver, Sample } from '../../src/bindings/sextant-clustering.ts';
-import { createAction, findCluster } from './engine.ts';
+import { findCluster } from './engine.ts';
 import { CLUSTERING, clusterPath, STATE } from './model.ts';
-import { scaleConflict, scaleRequestError } from './policy.ts';
+import { requestScale } from './requests.ts';
 
 /** push-metrics takes at most this many samples per call. */
 export const MAX_SAMPLES = 10_000;
@@ -256,17 +256,13 @@ export async function triggerReceiver(ctx: PluginContext, receiverId: string, ca
   const cluster = receiver.cluster ? ctx.data.read('config', clusterPath(receiver.cluster)) : undefined;
   if (!cluster) return `receiver ${receiver.name}: the cluster ${receiver.cluster} could not be found`;
   const params = Object.fromEntries((receiver.param ?? []).map((p) => [p.name, p.value]));
-  const inputs = params.count !== undefined ? { count: Number(params.count) } : {};
-  const refused = scaleRequestError(action, cluster, inputs.count, ctx.options['max-nodes-per-cluster'] as number);
-  if (refused) return `receiver ${receiver.name}: ${action} refused: ${refused}`;
+  // The same request as a client's scaling (400s, then the 409s in the action's transaction).
   try {
-    const id = await createAction(ctx, { cluster: cluster.id, action, cause, inputs }, (tx: Transaction) => {
-      const conflict = scaleConflict(ctx, tx, action, cluster);
-      if (conflict) throw new YangError({ tag: 'in-use', message: conflict, path: clusterPath(cluster.id).text });
-    });
+    const id = await requestScale(ctx, action, cluster, params.count, cause);
     return `receiver ${receiver.name}: ${action} action ${id}`;
   } catch (e) {
     if (e instanceof YangError && e.tag === 'in-use') return `receiver ${receiver.name}: fired without scaling: ${e.message}`;
+    if (e instanceof YangError && e.tag === 'invalid-value') return `receiver ${receiver.name}: ${action} refused: ${e.message}`;
     throw e;
   }
 }

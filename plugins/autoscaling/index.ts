@@ -5,14 +5,16 @@
  * emptied by replacing its nodes elsewhere, and threshold alarms on pushed metrics that trigger
  * receivers (alarms.ts; evaluated by the leader only). See README.md.
  */
-import type { Change, Transaction } from '../../src/datastore/datastore.ts';
+import type { Change } from '../../src/datastore/datastore.ts';
 import { YangError } from '../../src/errors.ts';
 import { definePlugin, phase, type PluginContext } from '../../src/plugin/api.ts';
 import { ANY } from '../../src/yang/binding.ts';
 import { AlarmEvaluator, SampleBuckets } from './alarms.ts';
-import { createAction, Engine, nodesOf, requireCluster } from './engine.ts';
-import { resizeInputs, resizeRequestError, scaleConflict, scaleRequestError } from './policy.ts';
+import { Engine, requireCluster } from './engine.ts';
+import { resizeInputs } from './policy.ts';
 import { ingest } from './ingest.ts';
+import { requestResize, requestScale } from './requests.ts';
+import { registerSenlinApi } from './senlin-api.ts';
 import { CLUSTERING, clusterPath, type ClusteringCluster } from './model.ts';
 
 export interface AutoscalingState {
@@ -38,20 +40,9 @@ function validateClusters(changes: Change<ClusteringCluster>[], max: number): vo
   }
 }
 
-/** A scaling request: Senlin's 400s now, its 409s in the transaction that records the action. */
-const scaleRpc = (action: 'CLUSTER_SCALE_OUT' | 'CLUSTER_SCALE_IN') => async (input: Record<string, unknown>, ctx: PluginContext) => {
-  const cluster = requireCluster(ctx, String(input.cluster));
-  const bad = scaleRequestError(action, cluster, input.count, ctx.options['max-nodes-per-cluster'] as number);
-  if (bad) throw new YangError({ tag: 'invalid-value', message: bad });
-  const inputs = input.count !== undefined ? { count: Number(input.count) } : {};
-  return { action: await createAction(ctx, { cluster: cluster.id, action, cause: 'RPC Request', inputs }, (tx) => conflictIn(ctx, tx, action, cluster)) };
-};
-
-/** Senlin's 409 (an action of the cluster still active, or a cooldown) as in-use. */
-function conflictIn(ctx: PluginContext, tx: Transaction, event: 'CLUSTER_SCALE_OUT' | 'CLUSTER_SCALE_IN', cluster: ClusteringCluster): void {
-  const message = scaleConflict(ctx, tx, event, cluster);
-  if (message) throw new YangError({ tag: 'in-use', message, path: clusterPath(cluster.id).text });
-}
+const scaleRpc = (action: 'CLUSTER_SCALE_OUT' | 'CLUSTER_SCALE_IN') => async (input: Record<string, unknown>, ctx: PluginContext) => ({
+  action: await requestScale(ctx, action, requireCluster(ctx, String(input.cluster)), input.count),
+});
 
 export default definePlugin({
   name: 'autoscaling',
@@ -59,6 +50,7 @@ export default definePlugin({
   provides: ['sextant-clustering'],
   // Computes and their tombstones come from cloudscaler.
   uses: ['cloudscaler-rpc'],
+  http: { clustering: { port: 8777, help: "Senlin's API (/v1)" } },
   options: {
     'max-nodes-per-cluster': { kind: 'int', default: 1000, help: 'what a cluster max-size of -1 means (Senlin max_nodes_per_cluster)' },
     'port-wait-ms': { kind: 'int', default: 30_000, help: "how long a new node's port may take to appear in Open vSwitch before the node is ERROR" },
@@ -70,13 +62,7 @@ export default definePlugin({
     'sextant-clustering:ingest-template': async (input, ctx) => ingest(ctx, String(input.template), input.name as string | undefined),
     // Served by every instance: the samples go into this instance's buckets.
     'sextant-clustering:push-metrics': (input, _ctx, state) => (state as AutoscalingState).buckets.push(input),
-    'sextant-clustering:cluster-resize': async (input, ctx) => {
-      const cluster = requireCluster(ctx, String(input.cluster));
-      const bad = resizeRequestError(cluster, nodesOf(ctx, cluster.id).length, resizeInputs(input), ctx.options['max-nodes-per-cluster'] as number);
-      if (bad) throw new YangError({ tag: 'invalid-value', message: bad });
-      const { cluster: _c, ...inputs } = input;
-      return { action: await createAction(ctx, { cluster: cluster.id, action: 'CLUSTER_RESIZE', cause: 'RPC Request', inputs }) };
-    },
+    'sextant-clustering:cluster-resize': async (input, ctx) => ({ action: await requestResize(ctx, requireCluster(ctx, String(input.cluster)), resizeInputs(input)) }),
   },
   phases: [
     phase<ClusteringCluster, AutoscalingState>('config', CLUSTERING.cluster(ANY), {
@@ -99,6 +85,7 @@ export default definePlugin({
     buckets.start();
     const alarms = new AlarmEvaluator(ctx, buckets, (ctx.options['alarm-evaluation-interval'] as number) * 1000);
     alarms.start();
+    registerSenlinApi(ctx, ctx.http('clustering'));
     return { engine, buckets, alarms };
   },
   async stop(_ctx, state) {

@@ -12,7 +12,7 @@ import { startController, type Controller } from '../../src/controller.ts';
 
 export async function benchController(name: string, extraArgs: string[] = []): Promise<Controller & { dir: string }> {
   const dir = mkdtempSync(join(tmpdir(), `bench-${name}-`));
-  const config = loadConfig(['--restconf-port=0', '--netconf-port=0', '--ovsdb-port=0', '--datastore=level', `--data-dir=${dir}`, '--log-level=silent', ...extraArgs], { SEXTANT_TACKER_PORT: '0' }, { deferUnknown: true });
+  const config = loadConfig(['--restconf-port=0', '--netconf-port=0', '--ovsdb-port=0', '--datastore=level', `--data-dir=${dir}`, '--log-level=silent', ...extraArgs], { SEXTANT_TACKER_PORT: '0', SEXTANT_CLUSTERING_PORT: '0' }, { deferUnknown: true });
   let c: Controller;
   try {
     c = await startController(config, pino({ level: 'silent' }));

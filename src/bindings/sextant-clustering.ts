@@ -66,6 +66,7 @@ export interface Profile {
   flavor?: string;
   image?: string;
   spec?: string;
+  metadata?: string;
 }
 
 /** An entry of list /sextant-clustering:clustering/cluster (keys: id). */
@@ -77,6 +78,7 @@ export interface ClusteringCluster {
   'max-size'?: number;
   'desired-capacity'?: number;
   timeout?: number;
+  metadata?: string;
   policy?: ClusterPolicy[];
 }
 
@@ -309,6 +311,11 @@ export class ProfilePath<M extends Mode = 'exact'> extends DataPath<Profile, M> 
   spec(): DataPath<string, M> {
     return this.child(DataPath, { name: 'spec' });
   }
+
+  /** leaf /sextant-clustering:clustering/profile/metadata. */
+  metadata(): DataPath<string, M> {
+    return this.child(DataPath, { name: 'metadata' });
+  }
 }
 
 /** Path to an entry of list /sextant-clustering:clustering/cluster. */
@@ -346,6 +353,11 @@ export class ClusteringClusterPath<M extends Mode = 'exact'> extends DataPath<Cl
   /** leaf /sextant-clustering:clustering/cluster/timeout. */
   timeout(): DataPath<number, M> {
     return this.child(DataPath, { name: 'timeout' });
+  }
+
+  /** leaf /sextant-clustering:clustering/cluster/metadata. */
+  metadata(): DataPath<string, M> {
+    return this.child(DataPath, { name: 'metadata' });
   }
 
   /** list /sextant-clustering:clustering/cluster/policy (keys: policy). */

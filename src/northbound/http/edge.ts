@@ -6,6 +6,10 @@
  * of routes; a graceful close. The edge is created unlistened: owners register their encapsulated
  * plugins (each with its own error handler and dialect), then `listen()`.
  *
+ * A route may opt out of the authentication, and only by saying so itself: `config: { public: true }`
+ * (an unauthenticated discovery document, a webhook whose URL is its capability). Every other
+ * route, and every request no route matches, is authenticated.
+ *
  * Refused credentials are thrown as an `Unauthorized` error (status 401, a Basic challenge already
  * set), so each owner's error handler answers it in its own error format.
  *
@@ -23,6 +27,13 @@ import { readFileSync } from 'node:fs';
 import { context, trace, type Span } from '@opentelemetry/api';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Served without credentials (see the module comment); anything but `true` is authenticated. */
+    public?: boolean;
+  }
+}
 
 export interface HttpEdgeOptions {
   /** Names the listener in spans and logs (`restconf`, `tacker`...). */
@@ -128,6 +139,7 @@ export function createHttpEdge(opts: HttpEdgeOptions): HttpEdge {
         attributes: { 'http.request.method': req.method, 'http.route': route ?? '', 'url.path': req.url },
       }),
     );
+    if (req.routeOptions.config?.public === true) return done();
     if (basicOk(req.headers.authorization) || tokenOk(req.headers['x-auth-token'])) return done();
     reply.header('WWW-Authenticate', CHALLENGE);
     done(new Unauthorized());
