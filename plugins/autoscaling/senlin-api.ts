@@ -26,7 +26,6 @@ import type { Receiver } from '../../src/bindings/sextant-clustering.ts';
 import { createAction, nodesOf } from './engine.ts';
 import { receiverId } from './ingest.ts';
 import { CLUSTERING, clusterPath, clusterState, policyPath, profilePath, STATE, type Action, type ClusteringCluster, type ClusteringPolicy, type Node, type Profile } from './model.ts';
-import { clusterStatus } from './policy.ts';
 import {
   CAUSE_RPC,
   CONFLICT_APP_TAG,
@@ -710,21 +709,14 @@ export function registerSenlinApi(ctx: PluginContext, http: PluginHttp): void {
       case 'policy_update':
         action = await policyAction(c, name.slice('policy_'.length) as 'attach' | 'detach' | 'update', data);
         break;
-      case 'check': {
-        // Nothing to probe beyond what the engine keeps: the rollup of the nodes' statuses.
-        const rolled = clusterStatus(c, nodesOf(ctx, c.id), 'CLUSTER_CHECK');
-        action = await recordDoneAction(ctx, { cluster: c.id, action: 'CLUSTER_CHECK', inputs: data, ok: true, reason: `Cluster checking completed. ${rolled.reason}` });
+      case 'check':
+        // The engine's CLUSTER_CHECK: each node's health from what OVS reports, then the rollup.
+        action = await createAction(ctx, { cluster: c.id, action: 'CLUSTER_CHECK', cause: CAUSE_RPC, inputs: data });
         break;
-      }
-      case 'recover': {
-        // Senlin's default recovery recreates the nodes that are not ACTIVE: here, the engine's
-        // replacement of those nodes (a new port elsewhere, then the old one goes).
-        const broken = nodesOf(ctx, c.id).filter((n) => n.status !== 'ACTIVE').map((n) => n.id);
-        action = broken.length
-          ? await createAction(ctx, { cluster: c.id, action: 'CLUSTER_REPLACE_NODES', cause: CAUSE_RPC, inputs: { nodes: broken } })
-          : await recordDoneAction(ctx, { cluster: c.id, action: 'CLUSTER_RECOVER', inputs: data, ok: true, reason: 'Cluster recovery succeeded.' });
+      case 'recover':
+        // The engine's CLUSTER_RECOVER: a check, then Senlin's default RECREATE of unhealthy nodes.
+        action = await createAction(ctx, { cluster: c.id, action: 'CLUSTER_RECOVER', cause: CAUSE_RPC, inputs: data });
         break;
-      }
       default:
         throw badRequest(`The action '${name}' is not supported by Sextant: nodes exist only as members of a cluster.`);
     }
