@@ -7,7 +7,10 @@
  *    is ACTIVE (its port present in the compute's OVS). Peer, in the same run: the same number of
  *    plain VM ports (a Neutron port and an OVS interface each) created through RESTCONF, 16
  *    requests at a time, until all are present in OVS. Target: ratio <= 2.
- * 2. autoscaling.alarms: 100 clusters x 2 threshold alarms, evaluated every 10 s, with 1,000
+ * 2. autoscaling.webhook: a webhook POST (no credentials, V=2) of a 1-node scale-out receiver to
+ *    its action SUCCEEDED (the node's port in OVS), p50/p99 over BENCH_WEBHOOKS (100) triggers, one
+ *    after the other. Target: p99 < 100 ms.
+ * 3. autoscaling.alarms: 100 clusters x 2 threshold alarms, evaluated every 10 s, with 1,000
  *    metric samples/s pushed (push-metrics over RESTCONF, 100 per request): CPU of the controller
  *    process next to an idle one in the same window. Target: < 20 % of one core.
  */
@@ -96,6 +99,25 @@ try {
   const state = c.data.read('operational', `/sextant-clustering:clustering-state/action=${action}`) as { status: string; 'status-reason'?: string };
   const active = ((c.data.read('operational', '/sextant-clustering:clustering-state/cluster=big') as { node?: { status: string }[] }).node ?? []).filter((n) => n.status === 'ACTIVE').length;
   if (state.status !== 'SUCCEEDED' || active !== NODES) throw new Error(`the resize ${state.status} (${state['status-reason']}), ${active} ACTIVE nodes`);
+  // Webhooks: a receiver of the same cluster, each trigger one more node.
+  const WEBHOOKS = Number(process.env.BENCH_WEBHOOKS ?? 100);
+  await http('POST', '/rests/data/sextant-clustering:clustering', { 'sextant-clustering:receiver': [{ id: 'hook-bench-0123456789abcdef0123456789abcdef', name: 'hook', cluster: 'big', action: 'CLUSTER_SCALE_OUT' }] });
+  await http('PATCH', '/rests/data/sextant-clustering:clustering/cluster=big', { 'sextant-clustering:cluster': [{ id: 'big', 'max-size': NODES + WEBHOOKS }] });
+  const clustering = c.http.listening().get('clustering')!.url;
+  const lat: number[] = [];
+  for (let i = 0; i < WEBHOOKS; i++) {
+    const t2 = performance.now();
+    const r = await fetch(`${clustering}/v1/webhooks/hook-bench-0123456789abcdef0123456789abcdef/trigger?V=2`, { method: 'POST' });
+    const { action: id } = (await r.json()) as { action: string };
+    if (r.status !== 202) throw new Error(`webhook: ${r.status}`);
+    await until('the webhook action ends', () => ['SUCCEEDED', 'FAILED'].includes((c.data.read('operational', `/sextant-clustering:clustering-state/action=${id}`) as { status?: string } | undefined)?.status ?? ''), 30_000);
+    lat.push(performance.now() - t2);
+    const st = (c.data.read('operational', `/sextant-clustering:clustering-state/action=${id}`) as { status: string; 'status-reason'?: string });
+    if (st.status !== 'SUCCEEDED') throw new Error(`webhook action ${st.status}: ${st['status-reason']}`);
+  }
+  lat.sort((x, y) => x - y);
+  const pct = (p: number) => lat[Math.min(lat.length - 1, Math.floor((lat.length * p) / 100))];
+  line({ bench: 'autoscaling.webhook', metric: 'p99_ms', value: round(pct(99)), p50_ms: round(pct(50)), peer: 'target', peer_value: 100, ratio: round(pct(99) / 100), target: '<1', detail: `${WEBHOOKS} webhook triggers (POST /v1/webhooks/<id>/trigger?V=2, no credentials), one after the other, each a 1-node scale-out of a ${NODES}-node cluster, to the action SUCCEEDED with the node's port in OVS; ${COMPUTES} real ovsdb-server computes; LevelDB` });
   line({ bench: 'autoscaling.scale-out', metric: 'seconds', value: round(scaled), peer: `${NODES} plain VM ports through RESTCONF (16 at a time)`, peer_value: round(plain), ratio: round(scaled / plain), target: '<=2', detail: `one cluster 0 -> ${NODES} nodes (cluster-resize EXACT_CAPACITY) on ${COMPUTES} real ovsdb-server computes, until every node is ACTIVE (its port in OVS); LevelDB` });
 } finally {
   await c.stop();
