@@ -53,3 +53,25 @@ t.test('a scaling request at each instance at once: one runs, once; nothing is d
   t.equal(nodes(b, 'shared').length, 2, 'two nodes: scaled by one, not two');
   t.equal(actions(a).filter((x) => x.target === 'shared' && x.action === 'CLUSTER_SCALE_OUT').length, 1, 'one scale-out action exists');
 });
+
+t.test("a member that is gone: only the actions it was running fail (Senlin's gc_by_engine), and the cluster takes work again", async (t) => {
+  // An action left RUNNING by a member that died mid-action ('ghost' is no live member).
+  const tx = a.data.transaction('operational');
+  tx.put('/sextant-clustering:clustering-state/action=orphan', { id: 'orphan', target: 'shared', action: 'CLUSTER_SCALE_OUT', status: 'RUNNING', owner: 'ghost', cause: 'RPC Request', inputs: '{}', 'created-at': new Date().toISOString() });
+  tx.merge('/sextant-clustering:clustering-state/cluster=shared', { id: 'shared', 'running-action': 'orphan', 'scaling-action': 'orphan' });
+  await tx.commit();
+  const refused = await http(a.restconf.url, 'POST', '/rests/operations/sextant-clustering:cluster-scale-out', { input: { cluster: 'shared' } });
+  t.equal(refused.status, 409, 'while it looks RUNNING, a scaling is refused');
+  const before = actions(a).filter((x) => x.status === 'SUCCEEDED').map((x) => x.id);
+  // A membership change makes the owner look for actions of members that are gone.
+  await b.stop();
+  await waitUntil('the orphan failed', () => actions(a).find((x) => x.id === 'orphan')?.status === 'FAILED', 20_000);
+  const orphan = a.data.read('operational', '/sextant-clustering:clustering-state/action=orphan') as { 'status-reason'?: string };
+  t.match(orphan['status-reason'], /ghost/, 'failed, naming the member that ran it');
+  t.same(actions(a).filter((x) => x.status === 'SUCCEEDED').map((x) => x.id), before, "the other members' finished actions are untouched");
+  const accepted = await http(a.restconf.url, 'POST', '/rests/operations/sextant-clustering:cluster-scale-out', { input: { cluster: 'shared' } });
+  t.equal(accepted.status, 200, 'the cluster takes a scaling again');
+  const id = accepted.json['sextant-clustering:output'].action as string;
+  await waitUntil('it ends', () => ['SUCCEEDED', 'FAILED'].includes(actions(a).find((x) => x.id === id)?.status ?? ''), 20_000);
+  t.equal(actions(a).find((x) => x.id === id)?.status, 'SUCCEEDED', 'and runs it');
+});
