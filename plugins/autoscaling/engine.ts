@@ -41,6 +41,8 @@ export interface EngineOptions {
   maxNodesPerCluster: number;
   /** How long a new node's port may take to appear in Open vSwitch before the node is ERROR. */
   portWaitMs: number;
+  /** Ended actions kept (they are also the Senlin API's events); the oldest go as new ones end. */
+  actionsKept: number;
 }
 
 /** What an action is asked to do. */
@@ -309,6 +311,13 @@ export class Engine {
         'end-time': end,
         ...(outcome.ok && outcome.outputs ? { outputs: JSON.stringify(outcome.outputs) } : {}),
       });
+      // Ended actions are kept to a bound (they are also the events the Senlin API lists): the
+      // oldest go first, in this same commit.
+      const ended = (tx.read(STATE.action()) ?? []).filter((x) => x.id !== a.id && DONE.has(x.status ?? ''));
+      if (ended.length >= this.opts.actionsKept) {
+        ended.sort((x, y) => ((x['end-time'] ?? '') < (y['end-time'] ?? '') ? -1 : 1));
+        for (const old of ended.slice(0, ended.length - this.opts.actionsKept + 1)) tx.remove(actionPath(old.id));
+      }
       const s = tx.read(clusterState(a.target!));
       if (s) {
         if (s['running-action'] === a.id) tx.remove(clusterState(a.target!).runningAction());

@@ -54,6 +54,7 @@ export default definePlugin({
   options: {
     'max-nodes-per-cluster': { kind: 'int', default: 1000, help: 'what a cluster max-size of -1 means (Senlin max_nodes_per_cluster)' },
     'port-wait-ms': { kind: 'int', default: 30_000, help: "how long a new node's port may take to appear in Open vSwitch before the node is ERROR" },
+    'actions-kept': { kind: 'int', default: 1000, help: 'ended actions kept (also the events the Senlin API lists); the oldest go as new ones end' },
     'alarm-evaluation-interval': { kind: 'int', default: 10, help: 'seconds between two evaluations of the alarms (on the leader only; Aodh evaluation_interval)' },
   },
   rpcs: {
@@ -79,7 +80,7 @@ export default definePlugin({
     }),
   ],
   start(ctx): AutoscalingState {
-    const engine = new Engine(ctx, { maxNodesPerCluster: ctx.options['max-nodes-per-cluster'], portWaitMs: ctx.options['port-wait-ms'] });
+    const engine = new Engine(ctx, { maxNodesPerCluster: ctx.options['max-nodes-per-cluster'], portWaitMs: ctx.options['port-wait-ms'], actionsKept: Math.max(1, ctx.options['actions-kept']) });
     engine.start();
     const buckets = new SampleBuckets(ctx);
     buckets.start();
