@@ -364,6 +364,21 @@ export class Engine {
       }
       case 'CLUSTER_REPLACE_NODES':
         return this.replace(cluster, (inputs.nodes as string[] | undefined) ?? []);
+      case 'CLUSTER_DEL_NODES': {
+        // Senlin's do_del_nodes: the named nodes go (here always destroyed: a node exists only as a
+        // member), the size may not drop below min_size, and desired_capacity follows unless the
+        // deletion policy says reduce_desired_capacity false.
+        const ids = (inputs.nodes as string[] | undefined) ?? [];
+        const gone = nodes.filter((n) => ids.includes(n.id));
+        const missing = ids.filter((id) => !gone.some((n) => n.id === id));
+        if (missing.length) return { ok: false, reason: `Nodes not members of specified cluster: ${missing.join(', ')}.` };
+        const min = cluster['min-size'] ?? 0;
+        if (current - gone.length < min) return { ok: false, reason: `The target capacity (${current - gone.length}) is less than the cluster's min_size (${min}).` };
+        await this.deleteNodes(id, gone);
+        const deletion = policiesOf(this.ctx, cluster).find((p) => p.policy.deletion)?.policy.deletion;
+        if (deletion?.['reduce-desired-capacity'] !== false) await this.setDesired(id, Math.max(min, (cluster['desired-capacity'] ?? current) - gone.length));
+        return { ok: true, reason: 'Completed deleting nodes.' };
+      }
       case 'CLUSTER_CHECK':
         await this.checkNodes(cluster.id);
         return { ok: true, reason: 'Cluster checking completed.' };

@@ -709,6 +709,18 @@ export function registerSenlinApi(ctx: PluginContext, http: PluginHttp): void {
       case 'policy_update':
         action = await policyAction(c, name.slice('policy_'.length) as 'attach' | 'detach' | 'update', data);
         break;
+      case 'del_nodes': {
+        // Names, ids or id prefixes of the cluster's nodes (Senlin's del_nodes); Sextant's nodes
+        // exist only as members, so they are always destroyed (destroy_after_deletion true).
+        const asked = Array.isArray(data.nodes) ? data.nodes.map(String) : [];
+        if (!asked.length) throw badRequest('No nodes specified');
+        const members = nodesOf(ctx, c.id);
+        const resolved = asked.map((x) => members.find((n) => n.id === x) ?? members.find((n) => n.name === x) ?? members.find((n) => n.id.startsWith(x)));
+        const unknown = asked.filter((_, i) => !resolved[i]);
+        if (unknown.length) throw badRequest(`Nodes not members of specified cluster: ${JSON.stringify(unknown)}.`);
+        action = await createAction(ctx, { cluster: c.id, action: 'CLUSTER_DEL_NODES', cause: CAUSE_RPC, inputs: { nodes: resolved.map((n) => n!.id) } });
+        break;
+      }
       case 'check':
         // The engine's CLUSTER_CHECK: each node's health from what OVS reports, then the rollup.
         action = await createAction(ctx, { cluster: c.id, action: 'CLUSTER_CHECK', cause: CAUSE_RPC, inputs: data });

@@ -169,6 +169,17 @@ t.test('profiles, policies, clusters, actions, nodes, receivers, events: the who
   t.equal((await waitAction(check.json.action)).status, 'SUCCEEDED', 'check');
   const recover = await api('POST', `/v1/clusters/shop/actions`, { recover: { check: true } });
   t.equal((await waitAction(recover.json.action)).status, 'SUCCEEDED', 'recover (nothing to recover)');
+  const victim = nodes(cid)[0];
+  const delNodes = await api('POST', `/v1/clusters/shop/actions`, { del_nodes: { nodes: [victim.id.slice(0, 8)] } });
+  t.equal(delNodes.status, 202, 'del_nodes by short id: 202');
+  t.equal((await waitAction(delNodes.json.action)).status, 'SUCCEEDED', 'del_nodes SUCCEEDED');
+  t.equal(nodes(cid).length, 2, 'the node is gone');
+  t.notOk(nodes(cid).some((n) => n.id === victim.id), 'that node');
+  await until('its port left OVS', async () => !(await allIfaceIds()).includes(victim.port));
+  t.pass('and its interface left OVS');
+  const notMember = await api('POST', `/v1/clusters/shop/actions`, { del_nodes: { nodes: ['no-such-node'] } });
+  t.equal(notMember.status, 400, 'del_nodes of a node not in the cluster: 400');
+  t.match(notMember.json, { error: { message: /not members of specified cluster/ } });
 
   const shownAction = await api('GET', `/v1/actions/${out.json.action.slice(0, 8)}`);
   t.match(shownAction.json.action, { id: out.json.action, action: 'CLUSTER_SCALE_OUT', target: cid, status: 'SUCCEEDED', inputs: { count: 1 }, depends_on: [], depended_by: [] }, 'action show by short id');
