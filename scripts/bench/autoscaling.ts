@@ -27,7 +27,7 @@ const NETWORK = '44444444-5555-4666-8777-888888888888';
 const line = (o: Record<string, unknown>) => console.log(JSON.stringify(o));
 const round = (x: number, d = 3) => Number(x.toFixed(d));
 
-const c = await benchController('autoscaling', [`--autoscaling-port-wait-ms=600000`]);
+const c = await benchController('autoscaling', [`--autoscaling-port-wait-ms=600000`, `--autoscaling-max-nodes-per-cluster=${2 * NODES}`]);
 const sims = await startComputes({ count: COMPUTES, controller: `127.0.0.1:${c.ovsdb.port}` });
 const http = async (method: string, path: string, body?: unknown) => {
   const r = await fetch(c.restconf.url + path, { method, headers: { authorization: AUTH, accept: JSON_TYPE, 'content-type': JSON_TYPE }, body: body ? JSON.stringify(body) : undefined });
