@@ -7,36 +7,18 @@
  * output (-f json where it has it) and exit code. HOME is a temp dir, so no user config leaks in.
  */
 import t from 'tap';
-import { execFile } from 'node:child_process';
+import { json, openstackCli, type Run } from '../helpers/openstack-cli.ts';
 import { join } from 'node:path';
 import { testController } from '../helpers/controller.ts';
 import { computesForTest, vsctl, type SimCompute } from '../helpers/ovs.ts';
 import { waitUntil } from '../helpers/process.ts';
 import { tempDir, writeFiles } from '../helpers/tmp.ts';
 
-const OPENSTACK = '/usr/bin/openstack';
-const PYTHON = '/usr/bin/python3';
 const TOKEN = 'senlin-cli-token-8d20';
 const NETWORK = '44444444-5555-4666-8777-888888888888';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** One CLI invocation: Debian's python, a private HOME, no OS_* variables from the caller. */
-function cli(home: string, auth: string[]) {
-  return (...args: string[]): Promise<Run> =>
-    new Promise((resolve) => {
-      execFile(PYTHON, [OPENSTACK, ...auth, ...args], { env: { PATH: '/usr/bin:/bin', HOME: home, LANG: 'C.UTF-8' }, timeout: 120_000, cwd: home }, (err, stdout, stderr) => {
-        const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
-        resolve({ code, stdout, stderr });
-      });
-    });
-}
-const json = (r: Run) => JSON.parse(r.stdout);
+const cli = (home: string, auth: string[]) => openstackCli(home, auth);
 
 async function ifaceIds(sw: SimCompute): Promise<string[]> {
   const out = await vsctl(sw, '--format=json', '--columns=external_ids', 'list', 'Interface');

@@ -6,7 +6,7 @@
  * `--os-auth-type none` works too. HOME is a temp dir, so no user config leaks in.
  */
 import t from 'tap';
-import { execFile } from 'node:child_process';
+import { json, openstackCli } from '../helpers/openstack-cli.ts';
 import { startVimServer } from '../helpers/vim-server.ts';
 import { join } from 'node:path';
 import { testController } from '../helpers/controller.ts';
@@ -14,8 +14,6 @@ import { waitUntil } from '../helpers/process.ts';
 import { tempDir, writeFiles } from '../helpers/tmp.ts';
 import { statePath, VIMS, vimPath } from '../../plugins/vim-monitor/model.ts';
 
-const OPENSTACK = '/usr/bin/openstack';
-const PYTHON = '/usr/bin/python3';
 const TOKEN = 'cli-test-token-41b7';
 const PASSWORD = 'cli-clear-password-e03c';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -25,24 +23,7 @@ type Tap = { teardown(fn: () => unknown): void };
 /** A stand-in for a VIM's Keystone on a free loopback port (test/helpers/vim-server.ts). */
 const vimEndpoint = async (t: Tap) => (await startVimServer(t)).url('/identity/v3/secure');
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** One CLI invocation: Debian's python, a private HOME, no OS_* variables from the caller. */
-function cli(home: string, auth: string[]) {
-  return (...args: string[]): Promise<Run> =>
-    new Promise((resolve) => {
-      execFile(PYTHON, [OPENSTACK, ...auth, ...args], { env: { PATH: '/usr/bin:/bin', HOME: home, LANG: 'C.UTF-8' }, timeout: 60_000, cwd: home }, (err, stdout, stderr) => {
-        const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
-        resolve({ code, stdout, stderr });
-      });
-    });
-}
-
-const json = (r: Run) => JSON.parse(r.stdout);
+const cli = (home: string, auth: string[]) => openstackCli(home, auth);
 
 t.test('openstack vim register / list / show / set / delete against Sextant', async (t) => {
   const authUrl = await vimEndpoint(t);
