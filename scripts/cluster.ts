@@ -121,6 +121,7 @@ async function start(f: Map<string, string>, extra: string[]): Promise<void> {
       });
     }
     const endpoints = etcd.map((m) => m.client.replace('http://', '')).join(',');
+    const launches = new Map<string, () => number>();
     for (let i = 0; i < instances; i++) {
       const memberId = `member-${i + 1}`;
       const log = join(dir, `${memberId}.log`);
@@ -129,15 +130,27 @@ async function start(f: Map<string, string>, extra: string[]): Promise<void> {
       // chosen here and handed over could be taken by someone else meanwhile. Plugin-owned
       // listeners (the Tacker and Senlin APIs) through the environment (a flag would be refused when the
       // instances load only some plugins).
-      const pid = detached(process.execPath, args, log, { ...process.env, SEXTANT_TACKER_PORT: '0', SEXTANT_CLUSTERING_PORT: '0' });
+      const env = { ...process.env, SEXTANT_TACKER_PORT: '0', SEXTANT_CLUSTERING_PORT: '0' };
+      const pid = detached(process.execPath, args, log, env);
       file.instances.push({ memberId, pid, restconf: '', netconf: '', ovsdb: '', log });
+      launches.set(memberId, () => detached(process.execPath, args, log, env));
       save();
     }
     for (const inst of file.instances) {
+      let retried = false;
       await until(`${inst.memberId} to be ready (see ${inst.log})`, 60_000, () => {
         const ready = readFileSync(inst.log, 'utf8').split('\n').find((l) => l.includes('sextant ready'));
         if (!ready) {
-          if (!ours(inst.pid, dir)) throw new Error(`${inst.memberId} exited; see ${inst.log}`);
+          if (!ours(inst.pid, dir)) {
+            // Say why here: the dir (and its logs) may be gone by the time anyone looks.
+            const last = readFileSync(inst.log, 'utf8').trim().split('\n').slice(-3).join(' | ');
+            if (retried) throw new Error(`${inst.memberId} exited; see ${inst.log}: ${last}`);
+            // Once more: on a loaded machine a start can lose a race with a just-started etcd.
+            console.error(`scripts/cluster: ${inst.memberId} exited while starting (${last}); starting it again`);
+            retried = true;
+            inst.pid = launches.get(inst.memberId)!();
+            save();
+          }
           return false;
         }
         const j = JSON.parse(ready) as { restconf: string; netconf: string; ovsdb: string; listeners?: Record<string, string> };
