@@ -25,7 +25,6 @@ import {
   nodeState,
   ovsdbTopology,
   profilePath,
-  SCALING_ACTIONS,
   STATE,
   type Action,
   type ClusteringCluster,
@@ -53,6 +52,20 @@ export interface ActionRequest {
   inputs?: Record<string, unknown>;
 }
 
+/** A new action entry, named as Senlin names actions (`scale_out_<cluster id prefix>`). */
+export function actionEntry(id: string, req: ActionRequest, status: 'READY' | 'SUCCEEDED' | 'FAILED'): Action {
+  return {
+    id,
+    name: `${req.action.toLowerCase().replace(/^cluster_/, '')}_${req.cluster.slice(0, 8)}`,
+    target: req.cluster,
+    action: req.action,
+    cause: req.cause,
+    status,
+    inputs: JSON.stringify(req.inputs ?? {}),
+    'created-at': now(),
+  };
+}
+
 /**
  * Writes a READY action; the cluster's owner runs it. `exclusive`: a scaling request (Senlin
  * 1.11), refused with in-use while the cluster's last scaling action has not ended; the check and
@@ -72,16 +85,7 @@ export async function createAction(ctx: PluginContext, req: ActionRequest, exclu
       }
       tx.merge(clusterState(req.cluster), { id: req.cluster, 'scaling-action': id });
     }
-    tx.put(actionPath(id), {
-      id,
-      name: `${req.action.toLowerCase().replace(/^cluster_/, '')}_${req.cluster.slice(0, 8)}`,
-      target: req.cluster,
-      action: req.action,
-      cause: req.cause,
-      status: 'READY',
-      inputs: JSON.stringify(req.inputs ?? {}),
-      'created-at': now(),
-    });
+    tx.put(actionPath(id), actionEntry(id, req, 'READY'));
     await tx.commit();
   });
   return id;
@@ -146,15 +150,6 @@ export class Engine {
     this.stopped = true;
     clearTimeout(this.healthTimer);
     for (const off of this.offs.splice(0)) off();
-  }
-
-  /** Resolves when no action of this instance's is running or waiting to be claimed here. */
-  async settled(): Promise<void> {
-    for (;;) {
-      const pending = [...this.chains.values()];
-      if (!pending.length) return;
-      await Promise.all(pending);
-    }
   }
 
   private healthTimer?: NodeJS.Timeout;
@@ -559,4 +554,3 @@ export function requireCluster(ctx: PluginContext, idOrName: string): Clustering
   return c;
 }
 
-export { policiesOf };

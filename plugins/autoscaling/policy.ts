@@ -8,7 +8,6 @@ import type { PluginContext } from '../../src/plugin/api.ts';
 import type { Transaction } from '../../src/datastore/datastore.ts';
 import { actionPath, clusterState, policyPath, STATE, type ClusteringCluster, type ClusteringPolicy, type Node } from './model.ts';
 import {
-  checkResizeRequest,
   checkScaleAdmission,
   checkScaleRequest,
   evalStatus,
@@ -112,12 +111,6 @@ export function resizeInputs(input: Record<string, unknown>): ResizeInputs {
     min_step: num(input['min-step']),
     strict: input.strict === true,
   };
-}
-
-/** The 400s of a resize request (Senlin's API and conductor checks). */
-export function resizeRequestError(cluster: ClusteringCluster, current: number, inputs: ResizeInputs, maxNodes: number): string | undefined {
-  const r = checkResizeRequest(inputs, sizeOf(cluster), current, maxNodes);
-  return r.ok ? undefined : r.message;
 }
 
 /** What a resize action does: the new size and limits, or why it fails. */

@@ -9,7 +9,7 @@ import { retryOnConflict, type Transaction } from '../../src/datastore/datastore
 import { YangError } from '../../src/errors.ts';
 import type { PluginContext } from '../../src/plugin/api.ts';
 import { ANY } from '../../src/yang/binding.ts';
-import { createAction, nodesOf } from './engine.ts';
+import { actionEntry, createAction, nodesOf } from './engine.ts';
 import { actionPath, clusterPath, STATE, type Action, type ClusteringCluster } from './model.ts';
 import { scaleConflict, scaleRequestError, sizeOf } from './policy.ts';
 import { checkResizeRequest, checkSizeParams, type ResizeRequest, type ScaleEvent } from './senlin.ts';
@@ -74,19 +74,7 @@ export async function recordDoneAction(ctx: PluginContext, req: { cluster: strin
   const at = new Date().toISOString();
   await retryOnConflict(async () => {
     const tx = ctx.data.transaction('operational');
-    tx.put(actionPath(id), {
-      id,
-      name: `${req.action.toLowerCase().replace(/^cluster_/, '')}_${req.cluster.slice(0, 8)}`,
-      target: req.cluster,
-      action: req.action,
-      cause: req.cause ?? CAUSE_RPC,
-      status: req.ok ? 'SUCCEEDED' : 'FAILED',
-      'status-reason': req.reason,
-      inputs: JSON.stringify(req.inputs ?? {}),
-      'created-at': at,
-      'start-time': at,
-      'end-time': at,
-    });
+    tx.put(actionPath(id), { ...actionEntry(id, { cluster: req.cluster, action: req.action, cause: req.cause ?? CAUSE_RPC, inputs: req.inputs }, req.ok ? 'SUCCEEDED' : 'FAILED'), 'status-reason': req.reason, 'created-at': at, 'start-time': at, 'end-time': at });
     await tx.commit();
   });
   return id;

@@ -85,15 +85,6 @@ export class VimMonitor {
     this.ctx.cluster.entities.delete(ENTITY_KIND);
   }
 
-  /** Resolves once every placement asked for so far is done. */
-  async settled(): Promise<void> {
-    while (true) {
-      const pending = [...this.chains.values()];
-      if (!pending.length) return;
-      await Promise.all(pending);
-    }
-  }
-
   private placeAll(why: string): void {
     if (!this.joined) return;
     for (const id of this.known) this.place(id, why, false);

@@ -10,8 +10,8 @@ import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { testController } from '../helpers/controller.ts';
-import { computesForTest, vsctl, type SimCompute } from '../helpers/ovs.ts';
-import { waitUntil } from '../helpers/process.ts';
+import { computesForTest, ifaceIds } from '../helpers/ovs.ts';
+import { untilAsync as until, waitUntil } from '../helpers/process.ts';
 
 const AUTH = `Basic ${Buffer.from('admin:admin').toString('base64')}`;
 const JSON_TYPE = 'application/yang-data+json';
@@ -39,20 +39,8 @@ const actions = () => (c.data.read('operational', `${STATE}/action`) as Action[]
 const alarm = (id: string) => (c.data.read('operational', `${STATE}/alarm=${id}`) as AlarmState | undefined) ?? {};
 const buckets = () => (c.data.read('operational', `${STATE}/metric-bucket`) as Bucket[] | undefined) ?? [];
 
-async function ifaceIds(sw: SimCompute): Promise<string[]> {
-  const out = await vsctl(sw, '--format=json', '--columns=external_ids', 'list', 'Interface');
-  const rows = (JSON.parse(out) as { data: [[string, [string, string][]]][] }).data;
-  return rows.flatMap(([[, pairs]]) => pairs.filter(([k]) => k === 'iface-id').map(([, v]) => v));
-}
 const allIfaceIds = async () => (await Promise.all(sims.computes.map(ifaceIds))).flat();
 
-async function until(what: string, check: () => Promise<boolean>, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 /** Pushes one sample per node of c1 (by node, and one for the cluster by name) every 200 ms until stopped. */
 function pushing(value: string): () => Promise<void> {

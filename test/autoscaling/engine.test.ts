@@ -10,8 +10,8 @@ import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { testController } from '../helpers/controller.ts';
-import { computesForTest, killCompute, restartCompute, vsctl, type SimCompute } from '../helpers/ovs.ts';
-import { waitUntil } from '../helpers/process.ts';
+import { computesForTest, ifaceIds, killCompute, restartCompute } from '../helpers/ovs.ts';
+import { untilAsync as until, waitUntil } from '../helpers/process.ts';
 
 const AUTH = `Basic ${Buffer.from('admin:admin').toString('base64')}`;
 const JSON_TYPE = 'application/yang-data+json';
@@ -33,21 +33,7 @@ const status = (cluster: string) => (c.data.read('operational', `/sextant-cluste
 const action = (id: string) => c.data.read('operational', `/sextant-clustering:clustering-state/action=${id}`) as { status: string; 'status-reason'?: string } | undefined;
 const desired = (cluster: string) => (c.data.read('config', `/sextant-clustering:clustering/cluster=${cluster}`) as { 'desired-capacity'?: number })['desired-capacity'];
 
-/** The iface-ids of the interfaces in a compute's real OVS database. */
-async function ifaceIds(sw: SimCompute): Promise<string[]> {
-  const out = await vsctl(sw, '--format=json', '--columns=external_ids', 'list', 'Interface');
-  const rows = (JSON.parse(out) as { data: [[string, [string, string][]]][] }).data;
-  return rows.flatMap(([[, pairs]]) => pairs.filter(([k]) => k === 'iface-id').map(([, v]) => v));
-}
 
-/** Polls an async condition (an ovs-vsctl read) until it holds. */
-async function until(what: string, check: () => Promise<boolean>, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 async function waitAction(id: string): Promise<{ status: string; 'status-reason'?: string }> {
   await waitUntil(`action ${id} ends`, () => ['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(action(id)?.status ?? ''), 20_000);

@@ -9,8 +9,8 @@
  */
 import t from 'tap';
 import { testController } from '../helpers/controller.ts';
-import { computesForTest, vsctl, type SimCompute } from '../helpers/ovs.ts';
-import { waitUntil } from '../helpers/process.ts';
+import { computesForTest, ifaceIds } from '../helpers/ovs.ts';
+import { untilAsync as until, waitUntil } from '../helpers/process.ts';
 
 const TOKEN = 'senlin-api-token-5c1e';
 const NETWORK = '33333333-4444-4555-8666-777777777777';
@@ -49,21 +49,8 @@ async function waitAction(id: string) {
 }
 const nodes = (cluster: string) => ((c.data.read('operational', `/sextant-clustering:clustering-state/cluster=${cluster}`) as { node?: { id: string; port: string; compute: string; status: string }[] } | undefined)?.node ?? []);
 
-async function ifaceIds(sw: SimCompute): Promise<string[]> {
-  const out = await vsctl(sw, '--format=json', '--columns=external_ids', 'list', 'Interface');
-  const rows = (JSON.parse(out) as { data: [[string, [string, string][]]][] }).data;
-  return rows.flatMap(([[, pairs]]) => pairs.filter(([k]) => k === 'iface-id').map(([, v]) => v));
-}
 const allIfaceIds = async () => (await Promise.all(sims.computes.map(ifaceIds))).flat();
 
-/** Polls an async condition (an ovs-vsctl read) until it holds. */
-async function until(what: string, check: () => Promise<boolean>, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** Senlin's FaultWrapper body. */
 function isFault(t: Tap, r: Reply, status: number, type: string, message: RegExp | string) {

@@ -10,7 +10,7 @@ import t from 'tap';
 import { json, openstackCli, type Run } from '../helpers/openstack-cli.ts';
 import { join } from 'node:path';
 import { testController } from '../helpers/controller.ts';
-import { computesForTest, vsctl, type SimCompute } from '../helpers/ovs.ts';
+import { computesForTest, ifaceIds } from '../helpers/ovs.ts';
 import { waitUntil } from '../helpers/process.ts';
 import { tempDir, writeFiles } from '../helpers/tmp.ts';
 
@@ -20,11 +20,6 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 const cli = (home: string, auth: string[]) => openstackCli(home, auth);
 
-async function ifaceIds(sw: SimCompute): Promise<string[]> {
-  const out = await vsctl(sw, '--format=json', '--columns=external_ids', 'list', 'Interface');
-  const rows = (JSON.parse(out) as { data: [[string, [string, string][]]][] }).data;
-  return rows.flatMap(([[, pairs]]) => pairs.filter(([k]) => k === 'iface-id').map(([, v]) => v));
-}
 
 t.test('openstack cluster ... against Sextant', async (t) => {
   const c = await testController(t, ['--datastore=memory', '--autoscaling-port-wait-ms=10000', `--api-token=${TOKEN}`]);

@@ -3,7 +3,7 @@
  * Open_vSwitch database (no ovs-vswitchd). The logic lives in scripts/sim-computes.ts (also the
  * CLI behind scripts/sim-computes); this module re-exports it and ties it to a test's lifetime.
  */
-import { startComputes, type SimComputes, type StartOptions } from '../../scripts/sim-computes.ts';
+import { startComputes, vsctl, type SimCompute, type SimComputes, type StartOptions } from '../../scripts/sim-computes.ts';
 
 export {
   startComputes,
@@ -26,4 +26,11 @@ export async function computesForTest(t: { teardown(fn: () => unknown): void }, 
   const sims = await startComputes(opts); // on failure, startComputes has already cleaned up
   t.teardown(() => sims.stop());
   return sims;
+}
+
+/** The iface-ids of the interfaces in a compute's real OVS database (read with ovs-vsctl). */
+export async function ifaceIds(sw: SimCompute): Promise<string[]> {
+  const out = await vsctl(sw, '--format=json', '--columns=external_ids', 'list', 'Interface');
+  const rows = (JSON.parse(out) as { data: [[string, [string, string][]]][] }).data;
+  return rows.flatMap(([[, pairs]]) => pairs.filter(([k]) => k === 'iface-id').map(([, v]) => v));
 }

@@ -45,3 +45,12 @@ export async function waitUntil(what: string, check: () => boolean, timeoutMs = 
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
+
+/** Polls an async condition (an ovs-vsctl read, an HTTP GET) every 100 ms until it holds. */
+export async function untilAsync(what: string, check: () => Promise<boolean>, ms = 15_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
