@@ -216,6 +216,8 @@ export class Engine {
     if (!this.joined) return;
     for (const s of this.ctx.data.read('operational', STATE.cluster()) ?? []) {
       if (!this.ctx.cluster.owns(s.id)) continue;
+      // A cluster whose nodes another application moves itself (a VNF manager's heal).
+      if (this.ctx.data.read('config', clusterPath(s.id))?.['replace-on-scale-in'] === false) continue;
       const on = (s.node ?? []).filter((n) => n.compute === compute).map((n) => n.id);
       if (on.length) void this.request({ cluster: s.id, action: 'CLUSTER_REPLACE_NODES', cause: `compute ${compute} is being scaled in`, inputs: { nodes: on } });
     }

@@ -10,10 +10,10 @@ import { YangError } from '../../src/errors.ts';
 import { definePlugin, phase, type PluginContext } from '../../src/plugin/api.ts';
 import { ANY } from '../../src/yang/binding.ts';
 import { AlarmEvaluator, SampleBuckets } from './alarms.ts';
-import { Engine, requireCluster } from './engine.ts';
 import { resizeInputs } from './policy.ts';
 import { ingest } from './ingest.ts';
-import { requestResize, requestScale } from './requests.ts';
+import { CAUSE_RPC, requestReplace, requestResize, requestScale } from './requests.ts';
+import { createAction, Engine, requireCluster } from './engine.ts';
 import { registerSenlinApi } from './senlin-api.ts';
 import { CLUSTERING, clusterPath, type ClusteringCluster } from './model.ts';
 
@@ -63,6 +63,12 @@ export default definePlugin({
     'sextant-clustering:ingest-template': async (input, ctx) => ingest(ctx, String(input.template), input.name as string | undefined),
     // Served by every instance: the samples go into this instance's buckets.
     'sextant-clustering:push-metrics': (input, _ctx, state) => (state as AutoscalingState).buckets.push(input),
+    'sextant-clustering:cluster-replace-nodes': async (input, ctx) => ({
+      action: await requestReplace(ctx, requireCluster(ctx, String(input.cluster)), ((input.node as string[] | undefined) ?? []).map(String)),
+    }),
+    'sextant-clustering:cluster-recover': async (input, ctx) => ({
+      action: await createAction(ctx, { cluster: requireCluster(ctx, String(input.cluster)).id, action: 'CLUSTER_RECOVER', cause: CAUSE_RPC }),
+    }),
     'sextant-clustering:cluster-resize': async (input, ctx) => ({ action: await requestResize(ctx, requireCluster(ctx, String(input.cluster)), resizeInputs(input)) }),
   },
   phases: [

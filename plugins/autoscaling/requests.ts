@@ -59,6 +59,19 @@ export async function requestResize(ctx: PluginContext, cluster: ClusteringClust
   return createAction(ctx, { cluster: cluster.id, action: 'CLUSTER_RESIZE', cause, inputs });
 }
 
+/**
+ * A replacement of named member nodes (Senlin's replace_nodes, as a heal: the replacements are made
+ * by the cluster's own profile and placement). Unknown or foreign nodes are Senlin's 400, before
+ * anything is written.
+ */
+export async function requestReplace(ctx: PluginContext, cluster: ClusteringCluster, nodes: string[], cause = CAUSE_RPC): Promise<string> {
+  const members = new Set(nodesOf(ctx, cluster.id).map((n) => n.id));
+  const missing = nodes.filter((n) => !members.has(n));
+  if (!nodes.length) throw badRequest('No nodes to replace are given.');
+  if (missing.length) throw badRequest(`Nodes not members of specified cluster: ${missing.join(', ')}.`);
+  return createAction(ctx, { cluster: cluster.id, action: 'CLUSTER_REPLACE_NODES', cause, inputs: { nodes: [...new Set(nodes)] } });
+}
+
 /** The size limits of a new cluster, as Senlin's cluster_create checks them (check_size_params, strict). */
 export function newClusterSizeError(ctx: PluginContext, desired: number | undefined, minSize: number | undefined, maxSize: number | undefined): string | undefined {
   return checkSizeParams(undefined, desired ?? null, minSize ?? null, maxSize ?? null, true, maxNodes(ctx));

@@ -78,6 +78,7 @@ export interface ClusteringCluster {
   'max-size'?: number;
   'desired-capacity'?: number;
   timeout?: number;
+  'replace-on-scale-in'?: boolean;
   metadata?: string;
   policy?: ClusterPolicy[];
 }
@@ -353,6 +354,11 @@ export class ClusteringClusterPath<M extends Mode = 'exact'> extends DataPath<Cl
   /** leaf /sextant-clustering:clustering/cluster/timeout. */
   timeout(): DataPath<number, M> {
     return this.child(DataPath, { name: 'timeout' });
+  }
+
+  /** leaf /sextant-clustering:clustering/cluster/replace-on-scale-in. */
+  replaceOnScaleIn(): DataPath<boolean, M> {
+    return this.child(DataPath, { name: 'replace-on-scale-in' });
   }
 
   /** leaf /sextant-clustering:clustering/cluster/metadata. */
@@ -906,6 +912,27 @@ export function clusteringState(): ClusteringStatePath {
 
 // ----- RPCs -----
 
+/** input /sextant-clustering:cluster-recover/input. */
+export interface ClusterRecoverInput {
+  cluster?: string;
+}
+
+/** output /sextant-clustering:cluster-recover/output. */
+export interface ClusterRecoverOutput {
+  action?: string;
+}
+
+/** input /sextant-clustering:cluster-replace-nodes/input. */
+export interface ClusterReplaceNodesInput {
+  cluster?: string;
+  node?: string[];
+}
+
+/** output /sextant-clustering:cluster-replace-nodes/output. */
+export interface ClusterReplaceNodesOutput {
+  action?: string;
+}
+
 /** input /sextant-clustering:cluster-resize/input. */
 export interface ClusterResizeInput {
   cluster?: string;
@@ -980,6 +1007,8 @@ export interface PushMetricsOutput {
 
 /** The qualified name of each rpc (the key of a plugin's `rpcs` table). */
 export const RPCS = {
+  clusterRecover: 'sextant-clustering:cluster-recover',
+  clusterReplaceNodes: 'sextant-clustering:cluster-replace-nodes',
   clusterResize: 'sextant-clustering:cluster-resize',
   clusterScaleIn: 'sextant-clustering:cluster-scale-in',
   clusterScaleOut: 'sextant-clustering:cluster-scale-out',
@@ -989,6 +1018,8 @@ export const RPCS = {
 
 /** Input and output JSON of each rpc, by qualified name. */
 export interface Rpcs {
+  'sextant-clustering:cluster-recover': { input: ClusterRecoverInput; output: ClusterRecoverOutput };
+  'sextant-clustering:cluster-replace-nodes': { input: ClusterReplaceNodesInput; output: ClusterReplaceNodesOutput };
   'sextant-clustering:cluster-resize': { input: ClusterResizeInput; output: ClusterResizeOutput };
   'sextant-clustering:cluster-scale-in': { input: ClusterScaleInInput; output: ClusterScaleInOutput };
   'sextant-clustering:cluster-scale-out': { input: ClusterScaleOutInput; output: ClusterScaleOutOutput };
