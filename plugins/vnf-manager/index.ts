@@ -8,6 +8,15 @@
  */
 import { definePlugin } from '../../src/plugin/api.ts';
 import { registerVnfApi } from './api.ts';
+import { Executor } from './executor.ts';
+import { ScaleInMover } from './scalein.ts';
+import { VnfSync } from './sync.ts';
+
+export interface VnfState {
+  executor: Executor;
+  sync: VnfSync;
+  scaleIn: ScaleInMover;
+}
 
 export default definePlugin({
   name: 'vnf',
@@ -20,8 +29,21 @@ export default definePlugin({
     'sync-interval': { kind: 'int', default: 60, help: 'seconds between two synchronisations of the VNFs with the topology (on the leader only)' },
     'operation-timeout': { kind: 'int', default: 300, help: 'seconds an operation step may take before the occurrence is FAILED_TEMP' },
   },
-  start(ctx) {
+  start(ctx): VnfState {
+    if (ctx.options['operation-timeout'] < 1) throw new Error('--vnf-operation-timeout must be at least 1 (seconds)');
+    const executor = new Executor(ctx, ctx.options['operation-timeout'] * 1000);
+    executor.start();
+    if (ctx.options['sync-interval'] < 1) throw new Error('--vnf-sync-interval must be at least 1 (seconds)');
+    const sync = new VnfSync(ctx, ctx.options['sync-interval'] * 1000);
+    sync.start();
+    const scaleIn = new ScaleInMover(ctx);
+    scaleIn.start();
     registerVnfApi(ctx, ctx.http('tacker'));
-    return {};
+    return { executor, sync, scaleIn };
+  },
+  async stop(_ctx, state) {
+    state.scaleIn.stop();
+    state.executor.stop();
+    await state.sync.stop();
   },
 });
