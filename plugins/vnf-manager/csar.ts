@@ -13,11 +13,12 @@
  *            4.3.14/4.3.15 zip64 records, 4.4.4 general purpose flags (bit 0 encryption,
  *            bit 3 sizes in a data descriptor: the central directory's sizes are then the ones),
  *            4.4.5 methods (0 stored, 8 deflated).
- *  - SOL004: clause 4.1 "VNF package structure and format" (a CSAR per TOSCA Simple Profile
- *            YAML 1.2/1.3 clause "CSAR format"): with a TOSCA-Metadata directory, its TOSCA.meta
- *            file's first block gives TOSCA-Meta-File-Version, CSAR-Version, Created-By and
- *            Entry-Definitions (the path of the main TOSCA definitions file); without it, the
- *            archive root holds exactly one .yaml/.yml file, which is the entry.
+ *  - SOL004: ETSI GS NFV-SOL 004, "VNF package structure and format" (a CSAR per the TOSCA
+ *            Simple Profile in YAML's "TOSCA Cloud Service Archive (CSAR) format"): with a
+ *            TOSCA-Metadata directory, its TOSCA.meta file gives TOSCA-Meta-File-Version,
+ *            CSAR-Version, Created-By and Entry-Definitions (the path of the main TOSCA
+ *            definitions file); without it, the archive root holds exactly one .yaml/.yml file,
+ *            which is the entry.
  *  - Tacker: tacker/tests/functional/sol_v2_common/samples/<sample>/contents/TOSCA-Metadata/TOSCA.meta
  *            (the key layout, `Entry-Definitions: Definitions/<x>_top.vnfd.yaml`).
  */

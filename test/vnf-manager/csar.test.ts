@@ -8,7 +8,7 @@ import t, { type Test } from 'tap';
 import { execFileSync } from 'node:child_process';
 import { deflateRawSync } from 'node:zlib';
 import { readCsar, CsarError, MAX_ENTRIES } from '../../plugins/vnf-manager/csar.ts';
-import { zip, type ZipEntry } from './zip.ts';
+import { zip, type ZipEntry } from '../helpers/zip.ts';
 
 const META = 'TOSCA-Meta-File-Version: 1.0\nCSAR-Version: 1.1\nCreated-By: Sextant tests\nEntry-Definitions: Definitions/top.vnfd.yaml\n';
 const TOP = 'tosca_definitions_version: tosca_simple_yaml_1_2\n';
