@@ -242,8 +242,9 @@ export class Executor {
   }
 
   private async realiseAll(vnfId: string, vnfd: Vnfd, levels: Record<string, number>, params: Record<string, unknown>, only: (vdu: string) => boolean = () => true): Promise<void> {
-    // The VDUs' clusters are made side by side: a VNF of many VDUs takes as long as its slowest.
-    await Promise.all(vnfd.vdus.filter((v) => only(v.id)).map((vdu) => this.realiser.realise(vnfId, vdu, instancesAt(vnfd, vdu.id, levels), networkOf(vnfId, vdu, params))));
+    // One VDU after the other: placement then sees the VNFCs already placed, so the VNF is spread
+    // over the computes instead of two VDUs racing for the same emptiest one.
+    for (const vdu of vnfd.vdus.filter((v) => only(v.id))) await this.realiser.realise(vnfId, vdu, instancesAt(vnfd, vdu.id, levels), networkOf(vnfId, vdu, params));
   }
 
   private instantiated(vnfId: string, vnfd: Vnfd, levels: Record<string, number>): InstanceUpdate {
