@@ -46,11 +46,11 @@ export interface Reply {
 /** Tacker's API at `base` with a token; vnflcm calls carry the Version header their major needs. */
 export function tackerApi(base: string, token: string) {
   return async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply> => {
-    const version = path.startsWith('/vnflcm/v2') ? { version: '2.0.0' } : path.startsWith('/vnflcm/v1') ? { version: '1.3.0' } : {};
+    const version: Record<string, string> = path.startsWith('/vnflcm/v2') ? { version: '2.0.0' } : path.startsWith('/vnflcm/v1') ? { version: '1.3.0' } : {};
     const isZip = Buffer.isBuffer(body);
     const r = await fetch(base + path, {
       method,
-      headers: { 'x-auth-token': token, accept: 'application/json', ...version, ...(body !== undefined ? { 'content-type': isZip ? 'application/zip' : 'application/json' } : {}), ...headers },
+      headers: <Record<string, string>>{ 'x-auth-token': token, accept: 'application/json', ...version, ...(body !== undefined ? { 'content-type': isZip ? 'application/zip' : 'application/json' } : {}), ...headers },
       body: body === undefined ? undefined : isZip ? body : JSON.stringify(body),
     });
     const text = await r.text();
