@@ -51,7 +51,7 @@ export function tackerApi(base: string, token: string) {
     const r = await fetch(base + path, {
       method,
       headers: <Record<string, string>>{ 'x-auth-token': token, accept: 'application/json', ...version, ...(body !== undefined ? { 'content-type': isZip ? 'application/zip' : 'application/json' } : {}), ...headers },
-      body: body === undefined ? undefined : isZip ? body : JSON.stringify(body),
+      body: body === undefined ? undefined : isZip ? new Uint8Array(body) : JSON.stringify(body),
     });
     const text = await r.text();
     let json: unknown;
