@@ -27,6 +27,7 @@ const vimStatus = () => (c.data.read('operational', '/sextant-nfv-vim:vim-states
 await waitUntil('the VIM is REACHABLE', () => vimStatus() === 'REACHABLE', 15_000);
 const api = tackerApi(c.http.listening().get('tacker')!.url, TOKEN);
 await onboard(api, csarOf(VNFD_TEXT));
+type Tap = typeof t;
 const compute2 = sims.computes.find((s) => s.name === 'compute-2')!;
 
 const newVnf = async () => (await api('POST', '/vnflcm/v2/vnf_instances', { vnfdId: VNFD_ID })).json.id as string;
@@ -34,7 +35,7 @@ const neutronPorts = () => ((c.data.read('config', '/neutron:neutron/ports/port'
 const clusters = () => ((c.data.read('config', '/sextant-clustering:clustering/cluster') as unknown[] | undefined) ?? []).length;
 
 /** Instantiates with compute-2 killed as soon as the request is accepted: FAILED_TEMP. */
-async function failedInstantiation(t: Tap.Test, vnf: string): Promise<string> {
+async function failedInstantiation(t: Tap, vnf: string): Promise<string> {
   const r = await api('POST', `/vnflcm/v2/vnf_instances/${vnf}/instantiate`, { flavourId: FLAVOUR });
   await killCompute(compute2);
   const id = occOf(r);
@@ -54,7 +55,7 @@ async function computeBack(): Promise<void> {
   await waitUntil('compute-2 connected again', () => !!c.data.read('operational', `/network-topology:network-topology/topology=ovsdb%3A1/node=${encodeURIComponent((c.data.read('config', '/cloudscaler-rpc:compute-nodes/compute-node=compute-2') as { nodeid: string }).nodeid)}`), 15_000);
 }
 
-type Tap = typeof t;
+
 
 t.test('a compute lost during instantiate: FAILED_TEMP; retry once it is back: COMPLETED', async (t) => {
   const vnf = await newVnf();
