@@ -6,6 +6,7 @@
  * the instance. A VIM the VIM monitor reports UNREACHABLE fails the instantiation, saying so.
  */
 import t from 'tap';
+import type { Test } from 'tap';
 import { testController } from '../helpers/controller.ts';
 import { computesForTest, ifaceIds, killCompute, restartCompute } from '../helpers/ovs.ts';
 import { untilAsync, waitUntil } from '../helpers/process.ts';
@@ -27,7 +28,6 @@ const vimStatus = () => (c.data.read('operational', '/sextant-nfv-vim:vim-states
 await waitUntil('the VIM is REACHABLE', () => vimStatus() === 'REACHABLE', 15_000);
 const api = tackerApi(c.http.listening().get('tacker')!.url, TOKEN);
 await onboard(api, csarOf(VNFD_TEXT));
-type Tap = typeof t;
 const compute2 = sims.computes.find((s) => s.name === 'compute-2')!;
 
 const newVnf = async () => (await api('POST', '/vnflcm/v2/vnf_instances', { vnfdId: VNFD_ID })).json.id as string;
@@ -35,7 +35,7 @@ const neutronPorts = () => ((c.data.read('config', '/neutron:neutron/ports/port'
 const clusters = () => ((c.data.read('config', '/sextant-clustering:clustering/cluster') as unknown[] | undefined) ?? []).length;
 
 /** Instantiates with compute-2 killed as soon as the request is accepted: FAILED_TEMP. */
-async function failedInstantiation(t: Tap, vnf: string): Promise<string> {
+async function failedInstantiation(t: Test, vnf: string): Promise<string> {
   const r = await api('POST', `/vnflcm/v2/vnf_instances/${vnf}/instantiate`, { flavourId: FLAVOUR });
   await killCompute(compute2);
   const id = occOf(r);
