@@ -8,6 +8,7 @@
  */
 import { definePlugin } from '../../src/plugin/api.ts';
 import { registerVnfApi } from './api.ts';
+import { LccnNotifier } from './notify.ts';
 
 export default definePlugin({
   name: 'vnf',
@@ -19,9 +20,19 @@ export default definePlugin({
   options: {
     'sync-interval': { kind: 'int', default: 60, help: 'seconds between two synchronisations of the VNFs with the topology (on the leader only)' },
     'operation-timeout': { kind: 'int', default: 300, help: 'seconds an operation step may take before the occurrence is FAILED_TEMP' },
+    'notification-retries': { kind: 'int', default: 5, help: 'retries of a lifecycle change notification a subscriber refused, before it is dropped' },
+    'notification-backoff-ms': { kind: 'int', default: 1000, help: 'wait before the first retry of a notification (doubled for each next one, at most 30 s)' },
+    'notification-timeout-ms': { kind: 'int', default: 5000, help: 'longest a subscriber may take to answer a notification' },
   },
   start(ctx) {
-    registerVnfApi(ctx, ctx.http('tacker'));
-    return {};
+    const tacker = ctx.http('tacker');
+    registerVnfApi(ctx, tacker);
+    // The listener's URL is known only once it listens, after every plugin started: asked lazily.
+    const notifier = new LccnNotifier(ctx, { retries: ctx.options['notification-retries'], backoffMs: ctx.options['notification-backoff-ms'], timeoutMs: ctx.options['notification-timeout-ms'], baseUrl: () => tacker.url() });
+    notifier.start();
+    return { notifier };
+  },
+  async stop(_ctx, state) {
+    await state.notifier.stop();
   },
 });
