@@ -72,7 +72,9 @@ interface Delta {
 
 interface Queue {
   items: LccnNotification[];
-  /** The pump delivering this queue, while one does. */
+  /** True while a pump delivers this queue (cleared in the same step that finds it empty). */
+  active: boolean;
+  /** That pump, for stop() to wait on. */
   running?: Promise<void>;
   /** Aborted when the subscription is deleted or the notifier stops: ends the POST and the backoff in progress. */
   abort: AbortController;
@@ -163,7 +165,7 @@ export class LccnNotifier {
     private readonly ctx: PluginContext,
     private readonly opts: LccnOptions,
   ) {
-    this.chain = ctx.cluster.joined();
+    this.chain = ctx.cluster.joined().catch((e: unknown) => ctx.log.error({ err: e }, 'LCCN: joining the cluster failed; notifying as this member alone'));
   }
 
   start(): void {
@@ -311,7 +313,7 @@ export class LccnNotifier {
   private enqueue(sub: string, n: LccnNotification): void {
     let q = this.queues.get(sub);
     if (!q) {
-      q = { items: [], abort: new AbortController() };
+      q = { items: [], active: false, abort: new AbortController() };
       this.queues.set(sub, q);
     }
     q.items.push(n);
@@ -319,17 +321,25 @@ export class LccnNotifier {
       q.items.shift();
       this.count(sub, { dropped: 1, lastError: `queue full (${QUEUE_LIMIT}): the oldest notification was dropped` });
     }
-    if (!q.running) {
-      const queue = q;
-      q.running = this.pump(sub, queue).finally(() => (queue.running = undefined));
+    if (!q.active) {
+      q.active = true;
+      q.running = this.pump(sub, q);
     }
   }
 
-  /** Delivers a queue's notifications one at a time, in order, until it is empty. */
+  /**
+   * Delivers a queue's notifications one at a time, in order, until it is empty. `active` is
+   * cleared in the step that finds the queue empty (no await between), so a notification queued
+   * just then always finds a pump or starts one.
+   */
   private async pump(sub: string, q: Queue): Promise<void> {
-    while (q.items.length && !q.abort.signal.aborted) {
-      const n = q.items.shift()!;
-      await this.deliver(sub, q, n);
+    try {
+      while (q.items.length && !q.abort.signal.aborted) {
+        const n = q.items.shift()!;
+        await this.deliver(sub, q, n);
+      }
+    } finally {
+      q.active = false;
     }
   }
 

@@ -216,6 +216,47 @@ t.test('a subscriber always failing: dropped after the retries; a refused connec
   await remove(`${VNFLCM}/subscription=sub-refused`);
 });
 
+t.test('a queue holds 1,000: beyond, the oldest is dropped and counted', async (t) => {
+  // The first POST hangs until released, so everything after it queues up behind it.
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  const got: string[] = [];
+  const server = createServer((req, res) => {
+    let text = '';
+    req.on('data', (d: Buffer) => (text += d.toString()));
+    req.on('end', () => {
+      got.push(String((JSON.parse(text) as Record<string, unknown>).vnfLcmOpOccId));
+      void (got.length === 1 ? held : Promise.resolve()).then(() => {
+        res.statusCode = 204;
+        res.end();
+      });
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.teardown(() => {
+    server.closeAllConnections();
+    return new Promise<void>((r) => server.close(() => r()));
+  });
+  await subscribe('sub-bound', `http://127.0.0.1:${(server.address() as AddressInfo).port}/bound`, { filter: JSON.stringify({ notificationTypes: ['VnfLcmOperationOccurrenceNotification'] }) });
+  await put(`${VNFLCM}/vnf-lcm-op-occ=hold`, { id: 'hold', operation: 'HEAL', 'operation-state': 'STARTING', 'vnf-instance': 'vnf-1' });
+  await waitUntil('the first POST is held', () => got.length === 1, 10_000);
+  await put(`${VNFLCM}/vnf-lcm-op-occ=oldest`, { id: 'oldest', operation: 'HEAL', 'operation-state': 'STARTING', 'vnf-instance': 'vnf-1' });
+  const bulk = Array.from({ length: 1000 }, (_, i) => `bulk-${String(i).padStart(4, '0')}`);
+  await write((tx) => {
+    for (const id of bulk) tx.put(`${VNFLCM}/vnf-lcm-op-occ=${id}`, { id, operation: 'HEAL', 'operation-state': 'STARTING', 'vnf-instance': 'vnf-1' });
+  });
+  await c.data.settled();
+  release();
+  await waitUntil('the counters are written', () => counted('sub-bound')?.delivered === 1001, 15_000);
+  t.same(counted('sub-bound'), { delivered: 1001, failed: 0, dropped: 1 }, '1001 delivered, 1 dropped');
+  t.notOk(got.includes('oldest'), 'the oldest queued was the one dropped');
+  t.same(new Set(got.slice(1)), new Set(bulk), 'the 1,000 after it all arrived');
+  await remove(`${VNFLCM}/subscription=sub-bound`);
+  await write((tx) => {
+    for (const id of ['hold', 'oldest', ...bulk]) tx.remove(`${VNFLCM}/vnf-lcm-op-occ=${id}`);
+  });
+});
+
 t.test('Basic authentication', async (t) => {
   const s = await subscriber(t);
   await subscribe('sub-auth', `${s.url}/auth`, { authentication: JSON.stringify({ authType: ['BASIC'], paramsBasic: { userName: 'nfvo', password: 's3cret' } }) });
