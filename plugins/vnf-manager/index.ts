@@ -9,6 +9,7 @@
 import { definePlugin } from '../../src/plugin/api.ts';
 import { registerVnfApi } from './api.ts';
 import { Executor } from './executor.ts';
+import { LccnNotifier } from './notify.ts';
 import { ScaleInMover } from './scalein.ts';
 import { VnfSync } from './sync.ts';
 
@@ -16,6 +17,7 @@ export interface VnfState {
   executor: Executor;
   sync: VnfSync;
   scaleIn: ScaleInMover;
+  notifier: LccnNotifier;
 }
 
 export default definePlugin({
@@ -28,22 +30,30 @@ export default definePlugin({
   options: {
     'sync-interval': { kind: 'int', default: 60, help: 'seconds between two synchronisations of the VNFs with the topology (on the leader only)' },
     'operation-timeout': { kind: 'int', default: 300, help: 'seconds an operation step may take before the occurrence is FAILED_TEMP' },
+    'notification-retries': { kind: 'int', default: 5, help: 'retries of a lifecycle change notification a subscriber refused, before it is dropped' },
+    'notification-backoff-ms': { kind: 'int', default: 1000, help: 'wait before the first retry of a notification (doubled for each next one, at most 30 s)' },
+    'notification-timeout-ms': { kind: 'int', default: 5000, help: 'longest a subscriber may take to answer a notification' },
   },
   start(ctx): VnfState {
     if (ctx.options['operation-timeout'] < 1) throw new Error('--vnf-operation-timeout must be at least 1 (seconds)');
+    if (ctx.options['sync-interval'] < 1) throw new Error('--vnf-sync-interval must be at least 1 (seconds)');
+    const tacker = ctx.http('tacker');
+    // The listener's URL is known only once it listens, after every plugin started: asked lazily.
+    const notifier = new LccnNotifier(ctx, { retries: ctx.options['notification-retries'], backoffMs: ctx.options['notification-backoff-ms'], timeoutMs: ctx.options['notification-timeout-ms'], baseUrl: () => tacker.url() });
+    notifier.start();
     const executor = new Executor(ctx, ctx.options['operation-timeout'] * 1000);
     executor.start();
-    if (ctx.options['sync-interval'] < 1) throw new Error('--vnf-sync-interval must be at least 1 (seconds)');
     const sync = new VnfSync(ctx, ctx.options['sync-interval'] * 1000);
     sync.start();
     const scaleIn = new ScaleInMover(ctx);
     scaleIn.start();
-    registerVnfApi(ctx, ctx.http('tacker'));
-    return { executor, sync, scaleIn };
+    registerVnfApi(ctx, tacker);
+    return { executor, sync, scaleIn, notifier };
   },
   async stop(_ctx, state) {
     state.scaleIn.stop();
     state.executor.stop();
     await state.sync.stop();
+    await state.notifier.stop();
   },
 });
