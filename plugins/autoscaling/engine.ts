@@ -252,6 +252,10 @@ export class Engine {
       tx.merge(actionPath(a.id), { status: 'FAILED', 'status-reason': `the engine running it (${a.owner}) stopped`, 'end-time': now() });
       const s = tx.read(clusterState(a.target!));
       if (s?.['running-action'] === a.id) tx.remove(clusterState(a.target!).runningAction());
+      // Nodes it was making are ERROR, not CREATING for ever: a health check makes one whose port
+      // did appear ACTIVE again, a recovery recreates the others.
+      for (const n of s?.node ?? []) if (n.status === 'CREATING') tx.merge(nodeState(a.target!, n.id), { status: 'ERROR', 'status-reason': `its creation was interrupted: the engine making it (${a.owner}) stopped` });
+      if (s?.status === 'CREATING') tx.merge(clusterState(a.target!), { status: 'ERROR', 'status-reason': `creation interrupted: the engine running it (${a.owner}) stopped` });
       await tx.commit();
     }).catch((err: unknown) => this.ctx.log.error({ err, action: a.id }, 'autoscaling: failing an orphaned action failed'));
     this.kick(a.target!);

@@ -106,7 +106,8 @@ export class Realiser {
   private settled(cluster: string): Promise<void> {
     return this.waitUntil(`cluster ${cluster} to settle`, () => {
       const s = this.ctx.data.read('operational', CLUSTERING_STATE.cluster(cluster));
-      return !!s?.['created-at'] && s.status !== 'CREATING' && s.status !== 'INIT' && !this.actionsOf(cluster).some(PENDING);
+      // created-at is written when its CLUSTER_CREATE starts; then no action of it pending.
+      return !!s?.['created-at'] && !this.actionsOf(cluster).some(PENDING);
     });
   }
 
