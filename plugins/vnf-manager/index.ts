@@ -19,6 +19,7 @@ export default definePlugin({
   options: {
     'sync-interval': { kind: 'int', default: 60, help: 'seconds between two synchronisations of the VNFs with the topology (on the leader only)' },
     'operation-timeout': { kind: 'int', default: 300, help: 'seconds an operation step may take before the occurrence is FAILED_TEMP' },
+    'page-size': { kind: 'int', default: 100, help: 'entries per page of a vnflcm/vnfpkgm list (SOL013 paging: a Link rel="next" for more)' },
   },
   start(ctx) {
     registerVnfApi(ctx, ctx.http('tacker'));
