@@ -6,7 +6,8 @@
  */
 import t, { type Test } from 'tap';
 import { instancePath, opOccPath, packagePath, subscriptionPath, VNFLCM } from '../../plugins/vnf-manager/model.ts';
-import { startTacker, TOKEN, UUID, type Answer } from './tacker.ts';
+import { zip } from '../helpers/zip.ts';
+import { csarFiles, sol001Vnfd, startTacker, TOKEN, UUID, type Answer } from './tacker.ts';
 
 type Tap = Test;
 
@@ -92,6 +93,37 @@ t.test('vnf packages: create, list, show, update, delete, and the refusals', asy
   t.equal(c.data.read('config', packagePath(p.id)), undefined, 'gone');
   problem(t, await call('DELETE', `/vnfpkgm/v1/vnf_packages/${p.id}`), 404, /not found/, 'delete it again');
   problem(t, await call('GET', `/vnfpkgm/v1/vnf_packages/${p.id}`), 404, /not found/, 'show it');
+});
+
+t.test('onboarding: a SOL004 package uploaded, the refused ones leave nothing written', async (t) => {
+  const { c, call } = await startTacker(t);
+  const csar = (files: Record<string, string>) => zip(Object.entries(files).map(([name, data]) => ({ name, data })));
+  const upload = (id: string, body: Buffer) => call('PUT', `/vnfpkgm/v1/vnf_packages/${id}/package_content`, body, { 'content-type': 'application/zip', accept: 'application/zip' });
+  const create = async () => (await call('POST', '/vnfpkgm/v1/vnf_packages', {})).json.id as string;
+
+  const id = await create();
+  const refusals = [
+    [csar({ 'README.txt': 'hello' }), /content is refused/, 'no TOSCA definitions'],
+    [csar(csarFiles('tosca_definitions_version: [')), /content is refused/, 'a VNFD that is not YAML'],
+    [csar(csarFiles(sol001Vnfd('vnfd-web', false))), /content is refused: .*VDU/i, 'a VNFD without a VDU'],
+  ] as const;
+  for (const [body, detail, what] of refusals) problem(t, await upload(id, body), 400, detail, what);
+  t.same(c.data.read('config', packagePath(id)), { id, 'onboarding-state': 'CREATED', 'operational-state': 'DISABLED', 'user-defined-data': '{}', 'created-at': c.data.read('config', packagePath(id))!['created-at'] }, 'still CREATED, nothing written');
+
+  const ok = await upload(id, csar(csarFiles(sol001Vnfd('vnfd-web'))));
+  t.equal(ok.status, 202, 'upload: 202');
+  t.equal(ok.text, '', 'empty');
+  const pkg = c.data.read('config', packagePath(id))!;
+  t.match(pkg, { 'onboarding-state': 'ONBOARDED', 'operational-state': 'ENABLED', 'vnfd-id': 'vnfd-web', 'vnf-provider': 'Sextant Labs', 'vnf-product-name': 'Web VNF', 'vnf-software-version': '2.0', 'vnfd-version': '1.1' }, 'onboarded in one commit');
+  t.match(JSON.parse(pkg.vnfd!), { vnfdId: 'vnfd-web', flavourId: 'simple', vdus: [{ id: 'VDU1', min: 1, max: 3 }], aspects: [{ id: 'web_aspect', maxScaleLevel: 2 }] }, 'the VNFD as read');
+  t.match((await call('GET', `/vnfpkgm/v1/vnf_packages/${id}`)).json, { onboardingState: 'ONBOARDED', operationalState: 'ENABLED', vnfdId: 'vnfd-web' }, 'shown');
+  problem(t, await upload(id, csar(csarFiles(sol001Vnfd('vnfd-web')))), 409, /ONBOARDED/, 'uploading again');
+
+  const second = await create();
+  problem(t, await upload(second, csar(csarFiles(sol001Vnfd('vnfd-web')))), 409, new RegExp(`VNFD vnfd-web is already onboarded by VNF package ${id}`), 'a VNFD another package holds');
+  t.equal(c.data.read('config', packagePath(second))!['onboarding-state'], 'CREATED', 'the second stays CREATED');
+  const inst = await call('POST', '/vnflcm/v1/vnf_instances', { vnfdId: 'vnfd-web' }, { version: '1.3.0' });
+  t.match(inst.json, { vnfdId: 'vnfd-web', vnfPkgId: id, vnfProvider: 'Sextant Labs', vnfProductName: 'Web VNF', vnfSoftwareVersion: '2.0', vnfdVersion: '1.1' }, 'an instance of the uploaded VNFD');
 });
 
 t.test('vnf instances and operations under v1 and v2', async (t) => {

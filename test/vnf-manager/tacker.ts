@@ -100,3 +100,67 @@ export async function startTacker(t: Tap, flags: string[] = []) {
 
   return { c, base, call, v1: lcm('v1'), v2: lcm('v2'), registerVim, onboard };
 }
+
+/** A small SOL001 VNFD (one VDU scaled by one per step up to level 2), with or without its VDU. */
+export function sol001Vnfd(vnfdId: string, withVdu = true): string {
+  const vdu = `
+    VDU1:
+      type: tosca.nodes.nfv.Vdu.Compute
+      properties:
+        name: web
+        vdu_profile:
+          min_number_of_instances: 1
+          max_number_of_instances: 3
+    VDU1_CP1:
+      type: tosca.nodes.nfv.VduCp
+      requirements:
+        - virtual_binding: VDU1
+        - virtual_link: web_net
+    web_net:
+      type: tosca.nodes.nfv.VnfVirtualLink
+  policies:
+    - scaling_aspects:
+        type: tosca.policies.nfv.ScalingAspects
+        properties:
+          aspects:
+            web_aspect:
+              name: web_aspect
+              max_scale_level: 2
+              step_deltas: [ delta_1 ]
+    - VDU1_initial_delta:
+        type: tosca.policies.nfv.VduInitialDelta
+        properties:
+          initial_delta: { number_of_instances: 1 }
+        targets: [ VDU1 ]
+    - VDU1_scaling_aspect_deltas:
+        type: tosca.policies.nfv.VduScalingAspectDeltas
+        properties:
+          aspect: web_aspect
+          deltas:
+            delta_1: { number_of_instances: 1 }
+        targets: [ VDU1 ]
+`;
+  return `tosca_definitions_version: tosca_simple_yaml_1_3
+description: Web VNF for the Tacker API tests
+imports:
+  - etsi_nfv_sol001_common_types.yaml
+  - etsi_nfv_sol001_vnfd_types.yaml
+topology_template:
+  node_templates:
+    VNF:
+      type: tosca.nodes.nfv.VNF
+      properties:
+        descriptor_id: ${vnfdId}
+        descriptor_version: '1.1'
+        provider: Sextant Labs
+        product_name: Web VNF
+        software_version: '2.0'
+        flavour_id: simple
+${withVdu ? vdu : ''}`;
+}
+
+/** The files of a SOL004 package holding that VNFD (zip them with test/helpers/zip.ts or Python's zipfile). */
+export const csarFiles = (vnfd: string): Record<string, string> => ({
+  'TOSCA-Metadata/TOSCA.meta': 'TOSCA-Meta-File-Version: 1.0\nCSAR-Version: 1.1\nCreated-By: Sextant tests\nEntry-Definitions: Definitions/web.vnfd.yaml\n',
+  'Definitions/web.vnfd.yaml': vnfd,
+});
