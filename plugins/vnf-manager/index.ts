@@ -33,6 +33,7 @@ export default definePlugin({
     'notification-retries': { kind: 'int', default: 5, help: 'retries of a lifecycle change notification a subscriber refused, before it is dropped' },
     'notification-backoff-ms': { kind: 'int', default: 1000, help: 'wait before the first retry of a notification (doubled for each next one, at most 30 s)' },
     'notification-timeout-ms': { kind: 'int', default: 5000, help: 'longest a subscriber may take to answer a notification' },
+    'page-size': { kind: 'int', default: 100, help: 'entries per page of a vnflcm/vnfpkgm list (SOL013 paging: a Link rel="next" for more)' },
   },
   start(ctx): VnfState {
     if (ctx.options['operation-timeout'] < 1) throw new Error('--vnf-operation-timeout must be at least 1 (seconds)');

@@ -1,0 +1,100 @@
+/**
+ * What every route of Tacker's ETSI APIs (vnfpkgm, vnflcm) shares: the one mapping of whatever a
+ * request raises to a SOL013 ProblemDetails answer, how a JSON body is read, the base URL links
+ * are made of, and a list's filter and paging (listing.ts) with its `Link` header.
+ */
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { YangError } from '../../src/errors.ts';
+import { isUnauthorized } from '../../src/northbound/http/edge.ts';
+import type { PluginContext } from '../../src/plugin/api.ts';
+import { badRequest, notFound, ProblemError, problemOf } from './lifecycle.ts';
+import { matches, page, parseFilter, type SortKey } from './listing.ts';
+
+export type Json = Record<string, unknown>;
+export type Query = Record<string, string | string[] | undefined>;
+export const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+const TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  406: 'Not Acceptable',
+  409: 'Conflict',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+};
+
+/** The one error mapper: the edge's 401, fastify's own 4xx (a body over the limit...), then problemOf. */
+export function problemOfRequest(err: unknown): ProblemError {
+  if (err instanceof ProblemError) return err;
+  if (isUnauthorized(err)) return new ProblemError(401, TITLES[401]!, 'The request you have made requires authentication: send X-Auth-Token or Basic credentials.');
+  const status = err instanceof YangError ? undefined : (err as FastifyError | null)?.statusCode;
+  if (status && status >= 400 && status < 500) return new ProblemError(status, TITLES[status] ?? 'Client Error', (err as Error).message);
+  return problemOf(err);
+}
+
+/**
+ * Error handling and body parsing for one encapsulated scope: every error a ProblemDetails with
+ * `application/problem+json`; bodies read as text and parsed by the route (a bad one is then a
+ * ProblemDetails 400 like any other bad input).
+ */
+export function problemScope(ctx: PluginContext, app: FastifyInstance): void {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+  app.setErrorHandler((err, req, reply) => {
+    const p = problemOfRequest(err);
+    if (p.status >= 500) ctx.log.error({ err, url: req.url }, `tacker API: ${req.method} ${req.url} failed`);
+    return reply.code(p.status).type('application/problem+json').send(p.body());
+  });
+  app.setNotFoundHandler((req, reply) => reply.code(404).type('application/problem+json').send(notFound(`No such resource: ${req.method} ${req.url.split('?')[0]}.`).body()));
+}
+
+/** The request body as a JSON object (what every ETSI request body is). */
+export function jsonObject(body: unknown, what: string): Json {
+  if (typeof body !== 'string' || body.trim() === '') throw badRequest(`The request needs a JSON body (${what}).`);
+  let v: unknown;
+  try {
+    v = JSON.parse(body);
+  } catch (e) {
+    throw badRequest(`The body is not JSON (${(e as Error).message}).`);
+  }
+  if (!isObject(v)) throw badRequest(`The body must be a JSON object (${what}).`);
+  return v;
+}
+
+/** The URL the client reached us at: links and Location point back there. */
+export const baseUrl = (req: FastifyRequest) => `${req.protocol}://${req.host}`;
+
+const single = (q: Query, name: string): string | undefined => {
+  const v = q[name];
+  if (Array.isArray(v)) throw badRequest(`${name} may be given once.`);
+  return v;
+};
+
+/** An entry of a list: where it sorts, and the JSON the client sees (what the filter reads). */
+export interface Listed {
+  key: SortKey;
+  json: unknown;
+}
+
+/** The page of `all` the request asks for; a `Link` to the next page when there is one. */
+export function listPage(req: FastifyRequest, reply: FastifyReply, all: Listed[], attributes: ReadonlySet<string>, pageSize: number): unknown[] {
+  const q = req.query as Query;
+  const filter = single(q, 'filter');
+  const conditions = filter === undefined ? [] : parseFilter(filter, attributes);
+  const { entries, next } = page(
+    all.filter((e) => matches(e.json, conditions)),
+    (e) => e.key,
+    single(q, 'nextpage_opaque_marker'),
+    pageSize,
+  );
+  if (next) {
+    const [path, search] = req.url.split('?') as [string, string | undefined];
+    const params = new URLSearchParams(search);
+    params.set('nextpage_opaque_marker', next);
+    reply.header('Link', `<${baseUrl(req)}${path}?${params}>; rel="next"`);
+  }
+  return entries.map((e) => e.json);
+}
