@@ -195,7 +195,7 @@ export class Executor {
       case 'INSTANTIATE': {
         this.requireVimReachable(inst);
         const levels = Object.fromEntries(vnfd.aspects.map((a) => [a.id, 0]));
-        await this.realiseAll(vnfId, vnfd, levels, params);
+        await this.realiseAll(occ, vnfd, levels, params);
         return this.instantiated(vnfId, vnfd, levels);
       }
       case 'SCALE': {
@@ -204,7 +204,7 @@ export class Executor {
         const steps = Number(params.numberOfSteps ?? 1);
         const aspect = String(params.aspectId);
         levels[aspect] = (levels[aspect] ?? 0) + (params.type === 'SCALE_OUT' ? steps : -steps);
-        await this.realiseAll(vnfId, vnfd, levels, {}, (vdu) => vnfd.aspects.some((a) => a.id === aspect && a.deltas[vdu] !== undefined));
+        await this.realiseAll(occ, vnfd, levels, {}, (vdu) => vnfd.aspects.some((a) => a.id === aspect && a.deltas[vdu] !== undefined));
         return this.instantiated(vnfId, vnfd, levels);
       }
       case 'HEAL': {
@@ -235,16 +235,18 @@ export class Executor {
       return { 'instantiation-state': 'NOT_INSTANTIATED', clearInfo: true };
     }
     if (occ.operation === 'SCALE') {
-      await this.realiseAll(vnfId, vnfd, before.levels, {});
+      await this.realiseAll(occ, vnfd, before.levels, {});
       return this.instantiated(vnfId, vnfd, before.levels);
     }
     throw new StepFailed(`A ${occ.operation} cannot be rolled back.`, 409, 'Conflict');
   }
 
-  private async realiseAll(vnfId: string, vnfd: Vnfd, levels: Record<string, number>, params: Record<string, unknown>, only: (vdu: string) => boolean = () => true): Promise<void> {
+  private async realiseAll(occ: VnfLcmOpOcc, vnfd: Vnfd, levels: Record<string, number>, params: Record<string, unknown>, only: (vdu: string) => boolean = () => true): Promise<void> {
+    const vnfId = occ['vnf-instance']!;
+    const recover = (occ.attempt ?? 1) > 1 || occ['operation-state'] === 'ROLLING_BACK';
     // One VDU after the other: placement then sees the VNFCs already placed, so the VNF is spread
     // over the computes instead of two VDUs racing for the same emptiest one.
-    for (const vdu of vnfd.vdus.filter((v) => only(v.id))) await this.realiser.realise(vnfId, vdu, instancesAt(vnfd, vdu.id, levels), networkOf(vnfId, vdu, params));
+    for (const vdu of vnfd.vdus.filter((v) => only(v.id))) await this.realiser.realise(vnfId, vdu, instancesAt(vnfd, vdu.id, levels), networkOf(vnfId, vdu, params), recover);
   }
 
   private instantiated(vnfId: string, vnfd: Vnfd, levels: Record<string, number>): InstanceUpdate {

@@ -131,13 +131,14 @@ export class Realiser {
 
   /**
    * A VDU's cluster with `desired` healthy nodes: made if it does not exist, resized if its size
-   * differs, its ERROR nodes recreated; then checked.
+   * differs, its ERROR nodes recreated (when `recover`, or when it was there before); then checked.
    */
-  async realise(vnfId: string, vdu: VnfdVdu, desired: number, network: string): Promise<void> {
+  async realise(vnfId: string, vdu: VnfdVdu, desired: number, network: string, recover: boolean): Promise<void> {
     const cluster = clusterIdOf(vnfId, vdu.id);
     const profile = profileIdOf(vnfId, vdu.id);
     const what = `VDU ${vdu.id}`;
-    if (!this.ctx.data.read('config', CLUSTERING.cluster(cluster))) {
+    const existed = !!this.ctx.data.read('config', CLUSTERING.cluster(cluster));
+    if (!existed) {
       await retryOnConflict(async () => {
         const tx = this.ctx.data.transaction('config');
         if (tx.read(CLUSTERING.cluster(cluster))) return tx.cancel();
@@ -160,7 +161,10 @@ export class Realiser {
     if (this.nodes(cluster).length !== desired) {
       await this.ended(await this.rpcAction('cluster-resize', { cluster, 'adjustment-type': 'EXACT_CAPACITY', number: desired, strict: true }), `resizing ${what} to ${desired}`);
     }
-    if (this.nodes(cluster).some((n) => n.status === 'ERROR')) {
+    // A cluster made by this very run reports what failed (FAILED_TEMP: the client chooses retry
+    // or rollback); a retry, a run resumed by another member, or a new operation finding what an
+    // earlier failed one left, recreates the VNFCs that are ERROR.
+    if ((recover || existed) && this.nodes(cluster).some((n) => n.status === 'ERROR')) {
       await this.ended(await this.rpcAction('cluster-recover', { cluster }), `recovering ${what}`);
     }
     this.check(cluster, what, desired);

@@ -129,7 +129,7 @@ t.test('onboard, create, instantiate, scale out and in, heal, terminate, delete:
   t.same(c.data.read('config', '/sextant-clustering:clustering/cluster') ?? [], [], 'no cluster left');
 
   const ops = json(await openstack('vnflcm', 'op', 'list', '-f', 'json')) as Record<string, string>[];
-  t.equal(ops.length, 6, 'vnflcm op list: six occurrences');
+  t.equal(ops.length, 5, 'vnflcm op list: five occurrences');
   t.ok(ops.every((o) => o['Operation State'] === 'COMPLETED'), 'all COMPLETED');
   for (const o of ops) {
     const full = (await api('GET', `/vnflcm/v2/vnf_lcm_op_occs/${o.ID}`)).json;
@@ -140,9 +140,9 @@ t.test('onboard, create, instantiate, scale out and in, heal, terminate, delete:
   t.equal(del.code, 0, `vnflcm delete ${del.stderr}`);
   t.equal(instance(c, vnf), undefined, 'the instance is gone');
 
-  await waitUntil('18 notifications (3 per occurrence)', () => received.filter((n) => n.notificationType === 'VnfLcmOperationOccurrenceNotification').length >= 18, 15_000);
+  await waitUntil('15 notifications (3 per occurrence)', () => received.filter((n) => n.notificationType === 'VnfLcmOperationOccurrenceNotification').length >= 15, 15_000);
   const byOcc = new Map<string, string[]>();
   for (const n of received) if (n.vnfLcmOpOccId) byOcc.set(n.vnfLcmOpOccId, [...(byOcc.get(n.vnfLcmOpOccId) ?? []), `${n.notificationStatus}:${n.operationState}`]);
-  t.equal(byOcc.size, 6, 'notifications for each of the six occurrences');
+  t.equal(byOcc.size, 5, 'notifications for each of the five occurrences');
   for (const [id, seq] of byOcc) t.same(seq, ['START:STARTING', 'RESULT:PROCESSING', 'RESULT:COMPLETED'], `occurrence ${id}: STARTING, PROCESSING, COMPLETED in order`);
 });
