@@ -184,10 +184,11 @@ export class Realiser {
     const members = new Set(this.nodes(cluster).map((n) => n.id));
     // A VNFC already gone was replaced by an earlier run of this step (a resumed occurrence).
     const still = vnfcs.filter((v) => members.has(v));
+    // The autoscaler's action succeeds only once every replacement is ACTIVE; the other VNFCs
+    // of the VDU are not this heal's business.
     if (still.length) await this.ended(await this.rpcAction('cluster-replace-nodes', { cluster, node: still }), `healing VNFC(s) ${still.join(', ')} of VDU ${vdu.id}`);
-    const nodes = this.nodes(cluster);
-    const bad = nodes.filter((n) => n.status !== 'ACTIVE');
-    if (bad.length) throw new StepFailed(`VDU ${vdu.id}: VNFC ${bad[0].id} is ${bad[0].status}: ${bad[0]['status-reason'] ?? ''}`.trim());
+    const left = this.nodes(cluster).filter((n) => still.includes(n.id));
+    if (left.length) throw new StepFailed(`VDU ${vdu.id}: VNFC ${left[0].id} was not replaced.`);
   }
 
   /** Every VDU's cluster and profile gone, and the autoscaler done deleting their nodes. */

@@ -14,7 +14,7 @@ import { csarOf, defaultVim, FLAVOUR, instance, occIn, occOf, onboard, tackerApi
 const TOKEN = 'vnf-scalein-token-91c0';
 const AUTH = `Basic ${Buffer.from('admin:admin').toString('base64')}`;
 const JSON_TYPE = 'application/yang-data+json';
-const c = await testController(t, ['--datastore=memory', `--api-token=${TOKEN}`, '--autoscaling-port-wait-ms=10000']);
+const c = await testController(t, ['--datastore=memory', `--api-token=${TOKEN}`, '--autoscaling-port-wait-ms=2000']);
 const sims = await computesForTest(t, { count: 4, controller: `127.0.0.1:${c.ovsdb.port}` });
 await waitUntil('four computes registered', () => ((c.data.read('config', '/cloudscaler-rpc:compute-nodes/compute-node') as unknown[] | undefined)?.length ?? 0) === 4, 15_000);
 await defaultVim(t, c);
@@ -70,21 +70,27 @@ t.test('a compute being scaled in: its VNFCs move (automatic HEAL), the blockers
   await rpc('scalein-api:scalein-computes-recover', { 'recover-node-ids': [other] });
 });
 
-t.test('a busy VNF blocks end, and the blocker says so, until its operation ends and its VNFCs move', async (t) => {
+t.test('a VNF held by a failed operation blocks end, and the blocker says so, until the operation ends and its VNFCs move', async (t) => {
   const vnf = (await api('POST', '/vnflcm/v2/vnf_instances', { vnfdId: VNFD_ID })).json.id as string;
   const r = await api('POST', `/vnflcm/v2/vnf_instances/${vnf}/instantiate`, { flavourId: FLAVOUR });
   t.equal((await occIn(c, occOf(r), ['COMPLETED', 'FAILED_TEMP']))['operation-state'], 'COMPLETED', 'instantiated');
-  const victim = vnfcs(c, vnf)[0].compute;
-  // A scale-out holds the VNF while the compute is tombstoned.
+  const victim = vnfcs(c, vnf).find((v) => v['vdu-id'] === 'VDU1')!.compute;
+  // A scale-out whose new VNFC goes to a compute that does not answer: FAILED_TEMP, holding the VNF.
+  const others = sims.computes.filter((s) => s.name !== victim);
+  for (const s of others) process.kill(s.pid, 'SIGSTOP');
+  t.teardown(() => others.forEach((s) => process.kill(s.pid, 'SIGCONT')));
   const scale = await api('POST', `/vnflcm/v2/vnf_instances/${vnf}/scale`, { type: 'SCALE_OUT', aspectId: 'worker_instance' });
-  t.equal(scale.status, 202, 'a scale-out accepted');
+  t.equal((await occIn(c, occOf(scale), ['COMPLETED', 'FAILED_TEMP']))['operation-state'], 'FAILED_TEMP', 'the scale-out is FAILED_TEMP');
+  for (const s of others) process.kill(s.pid, 'SIGCONT');
   t.equal((await rpc('scalein-api:scalein-computes-start', { 'scalein-node-ids': [victim] })).status, 200, `scalein-computes-start of ${victim}`);
   await waitUntil(`a blocker for ${victim} naming the VNF`, () => blockers().some((b) => b.compute === victim && (b['vnf-instance'] ?? []).includes(vnf)), 10_000);
+  t.pass(`vnflcm-state/scale-in-blocker names the VNF on ${victim}`);
   const end = await rpc('scalein-api:scalein-computes-end', { 'scalein-node-ids': [victim] });
   t.equal(end.json?.['scalein-api:output']?.status, 'INPROGRESS', 'end: INPROGRESS while its VNFC is there');
-  await occIn(c, occOf(scale), ['COMPLETED', 'FAILED_TEMP']);
-  await waitUntil('its VNFCs left the compute', () => instance(c, vnf)?.['current-operation'] === undefined && vnfcs(c, vnf).length === 3 && vnfcs(c, vnf).every((x) => x.compute !== victim), 30_000);
-  t.pass('moved by a HEAL started after the scale-out ended');
+  t.ok(vnfcs(c, vnf).some((v) => v.compute === victim), 'its VNFC has not moved while the VNF is held');
+  t.equal((await api('POST', `/vnflcm/v2/vnf_lcm_op_occs/${occOf(scale)}/fail`)).status, 200, 'the operator fails the scale-out');
+  await waitUntil('its VNFCs left the compute', () => instance(c, vnf)?.['current-operation'] === undefined && vnfcs(c, vnf).length > 0 && vnfcs(c, vnf).every((x) => x.compute !== victim), 30_000);
+  t.pass('moved by a HEAL started once the VNF was free');
   await waitUntil('the blocker is gone', () => !blockers().some((b) => b.compute === victim), 10_000);
   t.pass('and the blocker with them');
 });
