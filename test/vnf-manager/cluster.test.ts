@@ -8,8 +8,8 @@
 import t from 'tap';
 import { testController } from '../helpers/controller.ts';
 import { ETCD_TEST_SETTINGS, startEtcd } from '../helpers/etcd.ts';
-import { computesForTest, vsctl } from '../helpers/ovs.ts';
-import { waitUntil } from '../helpers/process.ts';
+import { computesForTest, ifaceIds } from '../helpers/ovs.ts';
+import { untilAsync, waitUntil } from '../helpers/process.ts';
 import { csarOf, defaultVim, FLAVOUR, onboard, tackerApi, VNFD_ID, VNFD_TEXT } from '../helpers/vnf.ts';
 import type { VnfState } from '../../plugins/vnf-manager/index.ts';
 
@@ -82,15 +82,31 @@ t.test('the synchronisation runs on the leader only, once per interval, and find
   const runs = Number(sync()[0].runs) - runs0;
   t.ok(runs <= Math.ceil(elapsed) + 1, `${runs} cycles in ${elapsed.toFixed(1)} s: once per interval, not three times`);
 
-  // Drift: a VNFC's interface removed in OVS behind the controller's back.
+  // Drift: a VNFC's port taken away behind the VNF manager's back (its OVS interface deleted from
+  // the config topology over RESTCONF, so the OVSDB southbound removes it from the switch; one
+  // deleted in OVS by hand alone is put back by the southbound at once, which is no drift).
   const inst = ((a.data.read('config', '/sextant-vnflcm:vnflcm/vnf-instance') as { id: string; 'current-operation'?: string; 'instantiated-vnf-info'?: { 'vnfc-resource-info'?: { id: string; compute: string; port: string }[] } }[]) ?? []).find((i) => !i['current-operation'] && i['instantiated-vnf-info']?.['vnfc-resource-info']?.length)!;
   const vnfc = inst['instantiated-vnf-info']!['vnfc-resource-info']![0];
   const sw = sims.computes.find((s) => s.name === vnfc.compute)!;
-  const iface = JSON.parse(await vsctl(sw, '--format=json', '--columns=name,external_ids', 'list', 'Interface')) as { data: [string, [string, [string, string][]]][] };
-  const name = iface.data.find(([, [, pairs]]) => pairs.some(([k, v]) => k === 'iface-id' && v === vnfc.port))![0];
-  await vsctl(sw, 'del-port', name);
+  const bridge = (a.data.read('config', `/cloudscaler-rpc:compute-nodes/compute-node=${vnfc.compute}`) as { nodeid: string }).nodeid;
+  const tp = ((a.data.read('config', `/network-topology:network-topology/topology=ovsdb%3A1/node=${encodeURIComponent(bridge)}`) as { 'termination-point': { 'tp-id': string; 'ovsdb:interface-external-ids'?: { 'external-id-key': string; 'external-id-value': string }[] }[] })['termination-point']).find((x) => x['ovsdb:interface-external-ids']?.some((e) => e['external-id-key'] === 'iface-id' && e['external-id-value'] === vnfc.port))!;
+  const del = await fetch(`${members[1].restconf.url}/rests/data/network-topology:network-topology/topology=ovsdb%3A1/node=${encodeURIComponent(bridge)}/termination-point=${tp['tp-id']}`, { method: 'DELETE', headers: { authorization: `Basic ${Buffer.from('admin:admin').toString('base64')}` } });
+  t.equal(del.status, 204, 'the VNFC\'s interface deleted from the config topology (RESTCONF, instance b)');
+  await untilAsync(`the interface gone from ${vnfc.compute}'s OVS`, async () => !(await ifaceIds(sw)).includes(vnfc.port));
+  t.pass(`gone from ${vnfc.compute}'s OVS (ovs-vsctl)`);
   const drift = () => (a.data.read('operational', '/sextant-vnflcm:vnflcm-state/vnf-drift') as { 'vnf-instance': string; vnfc: string; reason: string }[] | undefined) ?? [];
   await waitUntil('the drift recorded', () => drift().some((d) => d.vnfc === vnfc.id), 15_000);
   t.match(drift().find((d) => d.vnfc === vnfc.id), { 'vnf-instance': inst.id, reason: new RegExp(`port ${vnfc.port} is gone from ${vnfc.compute}`) }, 'vnf-drift names the VNFC and why');
   t.same(sync().map((s) => s.member), [ctxOf(leader).cluster.memberId], 'still only the leader ran it');
+
+  // With auto-heal on (vnfConfigurableProperties.isAutohealEnabled), the drifted VNFC is healed.
+  const patch = await apis[2]('PATCH', `/vnflcm/v2/vnf_instances/${inst.id}`, { vnfConfigurableProperties: { isAutohealEnabled: true } }, { 'content-type': 'application/merge-patch+json' });
+  t.equal(patch.status, 202, `auto-heal enabled (PATCH through instance c) ${patch.text}`);
+  const heals = () => occs().filter((o) => o['vnf-instance'] === inst.id && o.operation === 'HEAL');
+  await waitUntil('an automatic heal COMPLETED', () => heals().some((o) => o['operation-state'] === 'COMPLETED'), 30_000);
+  t.equal(heals().length, 1, 'one heal, started once (by the leader), not once per member');
+  const healed = (a.data.read('config', `/sextant-vnflcm:vnflcm/vnf-instance=${inst.id}`) as typeof inst)['instantiated-vnf-info']!['vnfc-resource-info']!;
+  t.notOk(healed.some((v) => v.id === vnfc.id), 'the drifted VNFC was replaced');
+  await waitUntil('the drift cleared', () => !drift().some((d) => d['vnf-instance'] === inst.id), 15_000);
+  t.pass('and the drift record cleared by the next cycle');
 });
