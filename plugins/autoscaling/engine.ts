@@ -249,7 +249,7 @@ export class Engine {
       const tx = this.ctx.data.transaction('operational');
       const cur = tx.read(actionPath(a.id));
       if (cur?.status !== 'RUNNING' || cur.owner !== a.owner) return tx.cancel();
-      tx.merge(actionPath(a.id), { status: 'FAILED', 'status-reason': `the engine running it (${a.owner}) stopped`, 'end-time': now() });
+      tx.merge(actionPath(a.id), { status: 'FAILED', 'status-reason': `the engine running it (${a.owner}) stopped`, interrupted: true, 'end-time': now() });
       const s = tx.read(clusterState(a.target!));
       if (s?.['running-action'] === a.id) tx.remove(clusterState(a.target!).runningAction());
       // Nodes it was making are ERROR, not CREATING for ever: a health check makes one whose port

@@ -37,6 +37,12 @@ export class StepFailed extends Error {
   }
 }
 
+/** An autoscaler action that ended because the member running it stopped. */
+class Interrupted extends StepFailed {}
+
+/** How often a step is run again after an interruption before the occurrence fails. */
+const INTERRUPTIONS = 3;
+
 const PENDING = (a: Action) => !ACTION_DONE.has(a.status ?? '');
 
 /**
@@ -111,7 +117,10 @@ export class Realiser {
     });
   }
 
-  /** Waits for an action to end; a FAILED one fails the step with the autoscaler's reason. */
+  /**
+   * Waits for an action to end; a FAILED one fails the step with the autoscaler's reason, as an
+   * `Interrupted` when the member running it stopped (the step is then worth running again).
+   */
   private async ended(action: string, what: string): Promise<void> {
     let last: Action | undefined;
     await this.waitUntil(`${what} (action ${action})`, () => {
@@ -120,7 +129,10 @@ export class Realiser {
       // An ended action may be pruned once ended (the autoscaler keeps a bounded number).
       return !a || ACTION_DONE.has(a.status ?? '');
     });
-    if (last && last.status !== 'SUCCEEDED' && ACTION_DONE.has(last.status ?? '')) throw new StepFailed(`${what} failed: ${last['status-reason'] ?? last.status}`);
+    if (last && last.status !== 'SUCCEEDED' && ACTION_DONE.has(last.status ?? '')) {
+      const message = `${what} failed: ${last['status-reason'] ?? last.status}`;
+      throw last.interrupted ? new Interrupted(message) : new StepFailed(message);
+    }
   }
 
   private async rpcAction(name: string, input: Record<string, unknown>): Promise<string> {
@@ -134,6 +146,18 @@ export class Realiser {
    * differs, its ERROR nodes recreated (when `recover`, or when it was there before); then checked.
    */
   async realise(vnfId: string, vdu: VnfdVdu, desired: number, network: string, recover: boolean): Promise<void> {
+    for (let i = 1; ; i++) {
+      try {
+        return await this.realiseOnce(vnfId, vdu, desired, network, recover || i > 1);
+      } catch (e) {
+        // A cluster member restarted under the step: the step is a reconcile, so run it again.
+        if (!(e instanceof Interrupted) || i >= INTERRUPTIONS) throw e;
+        this.ctx.log.info({ vnf: vnfId, vdu: vdu.id, err: e }, 'vnf: a step was interrupted; running it again');
+      }
+    }
+  }
+
+  private async realiseOnce(vnfId: string, vdu: VnfdVdu, desired: number, network: string, recover: boolean): Promise<void> {
     const cluster = clusterIdOf(vnfId, vdu.id);
     const profile = profileIdOf(vnfId, vdu.id);
     const what = `VDU ${vdu.id}`;
@@ -179,6 +203,17 @@ export class Realiser {
 
   /** New VNFCs for the named ones of one VDU (placed again), then the old ones go. */
   async replace(vnfId: string, vdu: VnfdVdu, vnfcs: string[]): Promise<void> {
+    for (let i = 1; ; i++) {
+      try {
+        return await this.replaceOnce(vnfId, vdu, vnfcs);
+      } catch (e) {
+        if (!(e instanceof Interrupted) || i >= INTERRUPTIONS) throw e;
+        this.ctx.log.info({ vnf: vnfId, vdu: vdu.id, err: e }, 'vnf: a heal was interrupted; running it again');
+      }
+    }
+  }
+
+  private async replaceOnce(vnfId: string, vdu: VnfdVdu, vnfcs: string[]): Promise<void> {
     const cluster = clusterIdOf(vnfId, vdu.id);
     await this.settled(cluster);
     const members = new Set(this.nodes(cluster).map((n) => n.id));

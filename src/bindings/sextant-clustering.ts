@@ -198,6 +198,7 @@ export interface Action {
   cause?: string;
   status?: ActionStatus;
   'status-reason'?: string;
+  interrupted?: boolean;
   owner?: string;
   inputs?: string;
   outputs?: string;
@@ -776,6 +777,11 @@ export class ActionPath<M extends Mode = 'exact'> extends DataPath<Action, M> {
   /** leaf /sextant-clustering:clustering-state/action/status-reason. */
   statusReason(): DataPath<string, M> {
     return this.child(DataPath, { name: 'status-reason' });
+  }
+
+  /** leaf /sextant-clustering:clustering-state/action/interrupted. */
+  interrupted(): DataPath<boolean, M> {
+    return this.child(DataPath, { name: 'interrupted' });
   }
 
   /** leaf /sextant-clustering:clustering-state/action/owner. */

@@ -35,7 +35,7 @@ await defaultVim(t, a);
 const apis = members.map((m) => tackerApi(m.http.listening().get('tacker')!.url, TOKEN));
 await onboard(apis[0], csarOf(VNFD_TEXT));
 
-type Occ = { id: string; 'vnf-instance': string; operation: string; 'operation-state': string; owner?: string; attempt?: number };
+type Occ = { id: string; 'vnf-instance': string; operation: string; 'operation-state': string; owner?: string; attempt?: number; error?: { detail?: string } };
 const occs = () => (a.data.read('config', '/sextant-vnflcm:vnflcm/vnf-lcm-op-occ') as Occ[] | undefined) ?? [];
 const ctxOf = (m: (typeof members)[number]) => m.plugins.loaded.find((p) => p.plugin.name === 'vnf')!.ctx;
 const runsOf = (m: (typeof members)[number], op: string) => m.plugins.state<VnfState>('vnf')!.executor.runs.get(op) ?? 0;
@@ -109,4 +109,38 @@ t.test('the synchronisation runs on the leader only, once per interval, and find
   t.notOk(healed.some((v) => v.id === vnfc.id), 'the drifted VNFC was replaced');
   await waitUntil('the drift cleared', () => !drift().some((d) => d['vnf-instance'] === inst.id), 15_000);
   t.pass('and the drift record cleared by the next cycle');
+});
+
+t.test("a restart of an instance running none of the operations in flight changes none of them (Tacker's conductor would fail them all)", async (t) => {
+  // The instance to restart: c (a is the computes' OVSDB manager); two VNFs it does not own.
+  const restarted = 2;
+  const cId = ctxOf(members[restarted]).cluster.memberId;
+  const vnfs = ((a.data.read('config', '/sextant-vnflcm:vnflcm/vnf-instance') as { id: string; 'instantiation-state'?: string; 'current-operation'?: string }[]) ?? [])
+    .filter((i) => i['instantiation-state'] === 'INSTANTIATED' && !i['current-operation'] && ctxOf(a).cluster.ownerOf(i.id) !== cId)
+    .slice(0, 2)
+    .map((i) => i.id);
+  // In flight for a while: scale-outs whose new VNFCs wait for computes that do not answer.
+  for (const s of sims.computes) process.kill(s.pid, 'SIGSTOP');
+  t.teardown(() => sims.computes.forEach((s) => process.kill(s.pid, 'SIGCONT')));
+  const replies = await Promise.all(vnfs.map((v, i) => apis[i]('POST', `/vnflcm/v2/vnf_instances/${v}/scale`, { type: 'SCALE_OUT', aspectId: 'worker_instance' })));
+  t.ok(replies.every((r) => r.status === 202), 'two scale-outs accepted');
+  const ids = replies.map((r) => r.headers.get('location')!.split('/').pop()!);
+  const byId = () => new Map(occs().filter((o) => ids.includes(o.id)).map((o) => [o.id, o]));
+  await waitUntil('both PROCESSING, claimed', () => [...byId().values()].filter((o) => o['operation-state'] === 'PROCESSING' && o.owner).length === 2, 15_000);
+  const claimed = byId();
+  const holders = new Set([...claimed.values()].map((o) => o.owner));
+  const idle = restarted;
+  t.notOk(holders.has(cId), `member ${cId} holds none of them (holders: ${[...holders].join(', ')}); the clusters' actions may run on it`);
+  const id = cId;
+  await members[idle].stop();
+  members[idle] = await testController(t, flags(id));
+  await waitUntil('it is back, three members', () => members.every((m) => m.plugins.loaded[0].ctx.cluster.members().length === 3), 20_000);
+  await members[idle].data.sync?.('config');
+  for (const [occId, before] of claimed) {
+    const now = byId().get(occId)!;
+    t.match(now, { 'operation-state': 'PROCESSING', owner: before.owner, attempt: before.attempt }, `occurrence ${occId.slice(0, 8)}: still PROCESSING by ${before.owner}, attempt ${before.attempt}`);
+  }
+  for (const s of sims.computes) process.kill(s.pid, 'SIGCONT');
+  await waitUntil('both ended', () => [...byId().values()].every((o) => ['COMPLETED', 'FAILED_TEMP'].includes(o['operation-state'])), 60_000);
+  for (const [occId, before] of claimed) t.match(byId().get(occId), { 'operation-state': 'COMPLETED', owner: before.owner, attempt: 1 }, `occurrence ${occId.slice(0, 8)}: COMPLETED by its first owner, run once: ${JSON.stringify(byId().get(occId)?.error)}`);
 });
