@@ -182,6 +182,11 @@ export class Realiser {
       });
     }
     await this.settled(cluster);
+    if (!existed) {
+      // The autoscaler made it on the cluster's owner: an interrupted creation is worth another go.
+      const create = this.actionsOf(cluster).filter((a) => a.action === 'CLUSTER_CREATE').sort((x, y) => ((x['created-at'] ?? '') < (y['created-at'] ?? '') ? 1 : -1))[0];
+      if (create?.interrupted) throw new Interrupted(`creating ${what}: ${create['status-reason'] ?? 'interrupted'}`);
+    }
     if (this.nodes(cluster).length !== desired) {
       await this.ended(await this.rpcAction('cluster-resize', { cluster, 'adjustment-type': 'EXACT_CAPACITY', number: desired, strict: true }), `resizing ${what} to ${desired}`);
     }
