@@ -41,6 +41,7 @@ import {
 } from './lifecycle.ts';
 import { ACTIVE_STATES, now, packagePath, subscriptionPath, VNFLCM, type Subscription, type VnfInstance, type VnfPackage } from './model.ts';
 import { registerPackageRoutes } from './packages.ts';
+import { testCallback } from './notify.ts';
 import { INSTANCE_ATTRIBUTES, OP_OCC_ATTRIBUTES, renderInstance, renderOpOcc, renderSubscription, SUBSCRIPTION_ATTRIBUTES, type Major } from './render.ts';
 import { baseUrl, isObject, jsonObject, listPage, problemScope, type Json } from './scope.ts';
 
@@ -179,6 +180,9 @@ function registerLcmRoutes(ctx: PluginContext, app: FastifyInstance, major: Majo
     const callbackUri = callbackUriOf(body.callbackUri);
     if (body.filter !== undefined && !isObject(body.filter)) throw badRequest('filter must be a JSON object (LifecycleChangeNotificationsFilter).');
     const authentication = authenticationOf(body.authentication);
+    // SOL003 5.4.18.3.1: the VNFM tests the callback (GET, 204 expected) before it subscribes.
+    const unreachable = await testCallback(ctx, callbackUri, authentication);
+    if (unreachable) throw badRequest(`The callbackUri ${callbackUri} did not pass the test GET: ${unreachable}`);
     const sub: Subscription = {
       id: randomUUID(),
       'callback-uri': callbackUri,

@@ -66,12 +66,14 @@ export class Executor {
   }
 
   /**
-   * Whether this member should run it: active, its VNF owned here, and nobody live holding it
-   * (no owner yet, a dead owner, or this member's own claim from before a restart).
+   * Whether this member should run it: active, holding its instance (current-operation), its VNF
+   * owned here, and nobody live holding it (no owner yet, a dead owner, or this member's own
+   * claim from before a restart).
    */
   private claimable(occ: VnfLcmOpOcc): boolean {
     if (!this.joined || this.stopped || !ACTIVE_STATES.has(occ['operation-state']!) || this.running.has(occ.id)) return false;
     if (!this.ctx.cluster.owns(occ['vnf-instance']!)) return false;
+    if (this.ctx.data.read('config', instancePath(occ['vnf-instance']!))?.['current-operation'] !== occ.id) return false;
     if (!occ.owner || occ.owner === this.ctx.cluster.memberId) return true;
     return !this.ctx.cluster.members().some((m) => m.id === occ.owner);
   }
@@ -94,7 +96,8 @@ export class Executor {
     return retryOnConflict(async () => {
       const tx = this.ctx.data.transaction('config');
       const occ = tx.read(opOccPath(id));
-      if (!occ || !this.claimableNow(occ)) {
+      // Only an occurrence that holds its instance (started by the compare-and-set) is run.
+      if (!occ || !this.claimableNow(occ) || tx.read(instancePath(occ['vnf-instance']!))?.['current-operation'] !== id) {
         tx.cancel();
         return undefined;
       }

@@ -6,6 +6,8 @@
  */
 import t, { type Test } from 'tap';
 import { instancePath, opOccPath, packagePath, subscriptionPath, VNFLCM } from '../../plugins/vnf-manager/model.ts';
+import { createServer } from 'node:http';
+import { waitUntil } from '../helpers/process.ts';
 import { zip } from '../helpers/zip.ts';
 import { csarFiles, sol001Vnfd, startTacker, TOKEN, UUID, type Answer } from './tacker.ts';
 
@@ -187,7 +189,8 @@ t.test('vnf instances and operations under v1 and v2', async (t) => {
   t.equal(occ.status, 200);
   t.match(occ.json, {
     id: occId,
-    operationState: 'STARTING',
+    // In flight: the autoscaling plugin is not loaded here, so it waits for its clusters.
+    operationState: /^(STARTING|PROCESSING)$/,
     stateEnteredTime: String,
     startTime: String,
     vnfInstanceId: id,
@@ -197,15 +200,15 @@ t.test('vnf instances and operations under v1 and v2', async (t) => {
     operationParams: { flavourId: 'simple' },
     isCancelPending: false,
   });
-  t.same(Object.keys(occ.json._links).sort(), ['self', 'vnfInstance'], 'no retry/rollback/fail links while STARTING');
-  t.same((await v1('GET', '/vnf_lcm_op_occs')).json, [occ.json], 'op list');
+  t.same(Object.keys(occ.json._links).sort(), ['self', 'vnfInstance'], 'no retry/rollback/fail links while in flight');
+  t.same((await v1('GET', '/vnf_lcm_op_occs')).json.map((o: { id: string }) => o.id), [occId], 'op list');
   t.equal((await v1('GET', `/vnf_instances/${id}`)).json.vimConnectionInfo[0].vimId, vimId, 'v1: the VIM in the list');
   t.match((await v2('GET', `/vnf_instances/${id}`)).json.vimConnectionInfo, { [vimId]: { vimId } }, 'v2: in the map');
 
   problem(t, await v1('POST', `/vnf_instances/${id}/instantiate`, {}), 409, /busy: operation INSTANTIATE/, 'a second operation while one runs');
   problem(t, await v1('DELETE', `/vnf_instances/${id}`), 409, /busy/, 'delete while busy');
   problem(t, await v1('POST', `/vnf_lcm_op_occs/${occId}/cancel`, { cancelMode: 'GRACEFUL' }), 409, /not supported/, 'cancel');
-  problem(t, await v1('POST', `/vnf_lcm_op_occs/${occId}/retry`), 409, /STARTING: retry needs it FAILED_TEMP/, 'retry a STARTING occurrence');
+  problem(t, await v1('POST', `/vnf_lcm_op_occs/${occId}/retry`), 409, /(STARTING|PROCESSING): retry needs it FAILED_TEMP/, 'retry an occurrence in flight');
   problem(t, await v1('GET', '/vnf_lcm_op_occs/nope'), 404, /nope not found/, 'an unknown occurrence');
   t.equal(occs(), 1, 'still one occurrence');
 
@@ -265,7 +268,10 @@ t.test('vnf instances and operations under v1 and v2', async (t) => {
   t.equal(modified.text, '');
   t.match(modified.headers.get('location'), /\/vnf_lcm_op_occs\//, 'Location of the MODIFY_INFO occurrence');
   t.match((await v1('GET', `/vnf_instances/${other}`)).json, { vnfInstanceName: 'renamed', metadata: { a: 1 } });
-  problem(t, await v1('PATCH', `/vnf_instances/${other}`, { vnfInstanceName: 'again' }), 409, /busy/, 'a second PATCH while the first runs');
+  const modifyOcc = modified.headers.get('location')!.split('/').pop()!;
+  await waitUntil('MODIFY_INFO COMPLETED', () => c.data.read('config', opOccPath(modifyOcc))?.['operation-state'] === 'COMPLETED');
+  t.equal(c.data.read('config', instancePath(other))!['current-operation'], undefined, 'MODIFY_INFO COMPLETED, the instance free');
+  t.equal((await v1('PATCH', `/vnf_instances/${other}`, { vnfInstanceName: 'again' })).status, 202, 'so a second PATCH is accepted');
 
   const third = (await v1('POST', '/vnf_instances', { vnfdId })).json.id;
   problem(t, await v1('PATCH', `/vnf_instances/${third}`, { flavourId: 'x' }), 400, /Unknown attribute\(s\) flavourId/, 'PATCH an unknown attribute');
@@ -380,14 +386,24 @@ t.test('paging (nextpage_opaque_marker, Link rel="next") and filters', async (t)
 t.test('subscriptions', async (t) => {
   const { c, v1, v2 } = await startTacker(t);
   const count = () => (c.data.read('config', VNFLCM.subscription()) ?? []).length;
+  // The subscriber: the test GET (SOL003 5.4.18.3.1) gets 204 on /notify, 404 elsewhere.
+  const tests: string[] = [];
+  const subscriber = createServer((r, res) => {
+    tests.push(`${r.method} ${r.url} ${r.headers.authorization ?? ''}`);
+    res.writeHead(r.url === '/notify' ? 204 : 404).end();
+  });
+  await new Promise<void>((r) => subscriber.listen(0, '127.0.0.1', r));
+  t.teardown(() => new Promise((r) => subscriber.close(r)));
+  const at = (path: string) => `http://127.0.0.1:${(subscriber.address() as { port: number }).port}${path}`;
   const req = {
-    callbackUri: 'http://127.0.0.1:1/notify',
+    callbackUri: at('/notify'),
     filter: { operationTypes: ['INSTANTIATE'], operationStates: ['COMPLETED'] },
     authentication: { authType: ['BASIC'], paramsBasic: { userName: 'nfvo', password: 'sub-secret-81f2' } },
   };
   const created = await v1('POST', '/subscriptions', req);
   t.equal(created.status, 201, 'POST: 201');
   const id = created.json.id;
+  t.same(tests, [`GET /notify Basic ${Buffer.from('nfvo:sub-secret-81f2').toString('base64')}`], 'the callback was tested first: a GET with the credentials');
   t.same(created.json, { id, filter: req.filter, callbackUri: req.callbackUri, _links: { self: { href: created.headers.get('location') } } }, 'an LccnSubscription, no credentials');
   t.notMatch(created.text, /sub-secret/, 'the password never comes back');
   t.match(c.data.read('config', subscriptionPath(id)), { 'callback-uri': req.callbackUri, authentication: /BASIC/ }, 'stored');
@@ -402,6 +418,8 @@ t.test('subscriptions', async (t) => {
     [{ callbackUri: 'http://h/x', authentication: { authType: ['OAUTH2_CLIENT_CREDENTIALS'] } }, /not supported \(BASIC only\)/, 'OAuth2'],
     [{ callbackUri: 'http://h/x', authentication: { authType: [] } }, /non-empty authType/, 'no authType'],
     ['{', /not JSON/, 'not JSON'],
+    [{ callbackUri: at('/elsewhere') }, /did not pass the test GET/, 'a callback that answers the test GET with 404'],
+    [{ callbackUri: 'http://127.0.0.1:1/notify' }, /did not pass the test GET/, 'a callback nobody listens on'],
   ] as const)
     problem(t, await v1('POST', '/subscriptions', body), 400, detail, what);
   t.equal(count(), 1, 'nothing written');
