@@ -15,6 +15,7 @@
  * alarm (or on every evaluation in alarm with repeat-actions), and prunes buckets no alarm needs.
  * Its writes are leaderOnly transactions.
  */
+import { LeaderJob } from '../../src/plugin/leader-job.ts';
 import { YangError } from '../../src/errors.ts';
 import type { Transaction } from '../../src/datastore/datastore.ts';
 import type { PluginContext } from '../../src/plugin/api.ts';
@@ -269,42 +270,22 @@ export async function triggerReceiver(ctx: PluginContext, receiverId: string, ca
 
 /** The leader's evaluation loop (see the file comment); idle on every other member. */
 export class AlarmEvaluator {
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
-  private offLeadership?: () => void;
+  private readonly job: LeaderJob;
 
   constructor(
     private readonly ctx: PluginContext,
     private readonly buckets: SampleBuckets,
-    private readonly intervalMs: number,
-  ) {}
+    intervalMs: number,
+  ) {
+    this.job = new LeaderJob(ctx, intervalMs, () => this.evaluate(), 'alarm evaluation');
+  }
 
   start(): void {
-    this.offLeadership = this.ctx.cluster.onLeadership((leader) => {
-      if (leader && !this.timer) this.timer = this.ctx.timers.setInterval(() => this.tick(), this.intervalMs);
-      else if (!leader && this.timer) {
-        this.ctx.timers.clear(this.timer);
-        this.timer = undefined;
-      }
-    });
+    this.job.start();
   }
 
   async stop(): Promise<void> {
-    this.offLeadership?.();
-    if (this.timer) this.ctx.timers.clear(this.timer);
-    this.timer = undefined;
-    await this.running;
-  }
-
-  /** One evaluation at a time: a slow one makes the next tick skip, not pile up. */
-  private tick(): Promise<void> | undefined {
-    if (this.running || !this.ctx.cluster.isLeader()) return;
-    this.running = this.evaluate()
-      .catch((err: unknown) => this.ctx.log.warn({ err }, 'autoscaling: alarm evaluation failed'))
-      .finally(() => {
-        this.running = undefined;
-      });
-    return this.running;
+    await this.job.stop();
   }
 
   async evaluate(): Promise<void> {

@@ -116,7 +116,12 @@ export class Engine {
     const { ctx } = this;
     this.offs.push(
       ctx.data.subscribe('operational', STATE.action(ANY), (changes: Change<Action>[]) => {
-        for (const c of changes) if (c.after?.status === 'READY' && c.after.target) this.kick(c.after.target);
+        for (const c of changes) {
+          if (c.after?.status === 'READY' && c.after.target) this.kick(c.after.target);
+          // A claim by a member that is already gone, seen only after the membership change
+          // (a replica learns the claim and the death in either order): failed here too.
+          else if (this.orphaned(c.after)) void this.failOrphan(c.after!);
+        }
       }),
       ctx.data.subscribe('config', CLUSTERING.cluster(ANY), (changes: Change<ClusteringCluster>[]) => {
         for (const c of changes) {
@@ -230,11 +235,8 @@ export class Engine {
    */
   private sweep(): void {
     if (!this.joined || this.stopped) return;
-    const live = new Set(this.ctx.cluster.members().map((m) => m.id));
     const actions = this.ctx.data.read('operational', STATE.action()) ?? [];
-    for (const a of actions) {
-      if (a.status === 'RUNNING' && a.owner && !live.has(a.owner) && a.target && this.ctx.cluster.owns(a.target)) void this.failOrphan(a);
-    }
+    for (const a of actions) if (this.orphaned(a)) void this.failOrphan(a);
     const states = new Set((this.ctx.data.read('operational', STATE.cluster()) ?? []).map((s) => s.id));
     const hasCreate = new Set(actions.filter((a) => a.action === 'CLUSTER_CREATE').map((a) => a.target));
     for (const c of this.ctx.data.read('config', CLUSTERING.cluster()) ?? []) {
@@ -242,6 +244,12 @@ export class Engine {
       if (!states.has(c.id) && !hasCreate.has(c.id)) void this.request({ cluster: c.id, action: 'CLUSTER_CREATE', cause: 'RPC Request' });
       else this.kick(c.id);
     }
+  }
+
+  /** RUNNING on a member that is no longer live, for a cluster this member owns. */
+  private orphaned(a: Action | undefined): boolean {
+    if (!this.joined || a?.status !== 'RUNNING' || !a.owner || !a.target || !this.ctx.cluster.owns(a.target)) return false;
+    return !this.ctx.cluster.members().some((m) => m.id === a.owner);
   }
 
   private async failOrphan(a: Action): Promise<void> {

@@ -112,8 +112,11 @@ export class Realiser {
   private settled(cluster: string): Promise<void> {
     return this.waitUntil(`cluster ${cluster} to settle`, () => {
       const s = this.ctx.data.read('operational', CLUSTERING_STATE.cluster(cluster));
-      // created-at is written when its CLUSTER_CREATE starts; then no action of it pending.
-      return !!s?.['created-at'] && !this.actionsOf(cluster).some(PENDING);
+      const actions = this.actionsOf(cluster);
+      // Its creation started (created-at) or ended (even interrupted before it wrote anything),
+      // and no action of it pending.
+      const created = !!s?.['created-at'] || actions.some((a) => a.action === 'CLUSTER_CREATE' && ACTION_DONE.has(a.status ?? ''));
+      return created && !actions.some(PENDING);
     });
   }
 

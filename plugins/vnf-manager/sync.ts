@@ -12,6 +12,7 @@
  * test sees that N instances ran it once per interval, not N times.
  */
 import { retryOnConflict } from '../../src/datastore/datastore.ts';
+import { LeaderJob } from '../../src/plugin/leader-job.ts';
 import type { PluginContext } from '../../src/plugin/api.ts';
 import { requestHeal } from './lifecycle.ts';
 import { COMPUTES, DRIFT_NOTIFICATION, now, ovsdbTopology, reportedPorts, VNFLCM, VNFLCM_STATE, type VnfInstance } from './model.ts';
@@ -25,41 +26,21 @@ interface Drift {
 }
 
 export class VnfSync {
-  private timer?: NodeJS.Timeout;
-  private offLeadership?: () => void;
-  private cycleRunning?: Promise<void>;
+  private readonly job: LeaderJob;
 
   constructor(
     private readonly ctx: PluginContext,
-    private readonly intervalMs: number,
-  ) {}
+    intervalMs: number,
+  ) {
+    this.job = new LeaderJob(ctx, intervalMs, () => this.cycle(), 'a synchronisation cycle');
+  }
 
   start(): void {
-    this.offLeadership = this.ctx.cluster.onLeadership((leader) => {
-      if (leader && !this.timer) this.timer = this.ctx.timers.setInterval(() => this.tick(), this.intervalMs);
-      else if (!leader && this.timer) {
-        this.ctx.timers.clear(this.timer);
-        this.timer = undefined;
-      }
-    });
+    this.job.start();
   }
 
   async stop(): Promise<void> {
-    this.offLeadership?.();
-    if (this.timer) this.ctx.timers.clear(this.timer);
-    this.timer = undefined;
-    await this.cycleRunning;
-  }
-
-  /** One cycle at a time: a slow cycle makes the next one wait, never two at once. */
-  private tick(): void {
-    if (this.cycleRunning) return;
-    this.cycleRunning = this.cycle()
-      .then(() => undefined)
-      .catch((err: unknown) => this.ctx.log.warn({ err }, 'vnf: a synchronisation cycle failed'))
-      .finally(() => {
-        this.cycleRunning = undefined;
-      });
+    await this.job.stop();
   }
 
   /** Compares, records, notifies, heals. Exposed for the benchmark, which times one cycle. */

@@ -10,6 +10,7 @@ import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { testController } from '../helpers/controller.ts';
+import { endUntilDone } from '../helpers/scalein.ts';
 import { computesForTest, ifaceIds, killCompute, restartCompute } from '../helpers/ovs.ts';
 import { untilAsync as until, waitUntil } from '../helpers/process.ts';
 
@@ -154,13 +155,7 @@ t.test('scale-in of a compute: its nodes are replaced elsewhere, never on a tomb
   const sw = sims.computes.find((s) => s.name === victim)!;
   await until('the old interfaces left OVS', async () => (await ifaceIds(sw)).length === 0);
   t.pass(`no VM interface left in ${victim}'s OVS (ovs-vsctl)`);
-  let end: { status: number; json: { 'scalein-api:output'?: { status?: string } } } = { status: 0, json: {} };
-  for (let i = 0; i < 100; i++) {
-    end = await rpc('scalein-api:scalein-computes-end', { 'scalein-node-ids': [victim] });
-    if (end.json?.['scalein-api:output']?.status === 'DONE') break;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  t.equal(end.json?.['scalein-api:output']?.status, 'DONE', 'scalein-computes-end reaches DONE without an operator moving anything');
+  t.equal(await endUntilDone(rpc, [victim]), 'DONE', 'scalein-computes-end reaches DONE without an operator moving anything');
   await rpc('scalein-api:scalein-computes-recover', { 'recover-node-ids': [other] });
 });
 

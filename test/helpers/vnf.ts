@@ -43,15 +43,17 @@ export interface Reply {
   json: any;
 }
 
-/** Tacker's API at `base` with a token; vnflcm calls carry the Version header their major needs. */
-export function tackerApi(base: string, token: string) {
+/**
+ * A caller of Tacker's API at `base` with a token: a Buffer body goes as application/zip, a string
+ * as it is (a broken body is a test case), anything else as JSON; headers given win.
+ */
+export function tackerCall(base: string, token: string) {
   return async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply> => {
-    const version: Record<string, string> = path.startsWith('/vnflcm/v2') ? { version: '2.0.0' } : path.startsWith('/vnflcm/v1') ? { version: '1.3.0' } : {};
     const isZip = Buffer.isBuffer(body);
     const r = await fetch(base + path, {
       method,
-      headers: <Record<string, string>>{ 'x-auth-token': token, accept: 'application/json', ...version, ...(body !== undefined ? { 'content-type': isZip ? 'application/zip' : 'application/json' } : {}), ...headers },
-      body: body === undefined ? undefined : isZip ? new Uint8Array(body) : JSON.stringify(body),
+      headers: <Record<string, string>>{ 'x-auth-token': token, accept: 'application/json', ...(body !== undefined ? { 'content-type': isZip ? 'application/zip' : 'application/json' } : {}), ...headers },
+      body: body === undefined ? undefined : isZip ? new Uint8Array(body) : typeof body === 'string' ? body : JSON.stringify(body),
     });
     const text = await r.text();
     let json: unknown;
@@ -61,6 +63,15 @@ export function tackerApi(base: string, token: string) {
       json = undefined;
     }
     return { status: r.status, headers: r.headers, text, json };
+  };
+}
+
+/** tackerCall, with the Version header each vnflcm major needs (SOL013 4.2). */
+export function tackerApi(base: string, token: string) {
+  const call = tackerCall(base, token);
+  return (method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply> => {
+    const version: Record<string, string> = path.startsWith('/vnflcm/v2') ? { version: '2.0.0' } : path.startsWith('/vnflcm/v1') ? { version: '1.3.0' } : {};
+    return call(method, path, body, { ...version, ...headers });
   };
 }
 

@@ -7,6 +7,7 @@
  */
 import t from 'tap';
 import { testController } from '../helpers/controller.ts';
+import { endUntilDone } from '../helpers/scalein.ts';
 import { computesForTest, ifaceIds } from '../helpers/ovs.ts';
 import { untilAsync, waitUntil } from '../helpers/process.ts';
 import { csarOf, defaultVim, FLAVOUR, instance, occIn, occOf, onboard, tackerApi, VNFD_ID, VNFD_TEXT, vnfcs } from '../helpers/vnf.ts';
@@ -60,13 +61,7 @@ t.test('a compute being scaled in: its VNFCs move (automatic HEAL), the blockers
   t.pass(`no VM interface left in ${victim}'s OVS (ovs-vsctl)`);
   await waitUntil('no scale-in blocker left', () => blockers().length === 0, 10_000);
   t.pass('vnflcm-state/scale-in-blocker is empty once they moved');
-  let end: { status: number; json: { 'scalein-api:output'?: { status?: string } } } = { status: 0, json: {} };
-  for (let i = 0; i < 100; i++) {
-    end = await rpc('scalein-api:scalein-computes-end', { 'scalein-node-ids': [victim] });
-    if (end.json?.['scalein-api:output']?.status === 'DONE') break;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  t.equal(end.json?.['scalein-api:output']?.status, 'DONE', 'scalein-computes-end reaches DONE without an operator moving anything');
+  t.equal(await endUntilDone(rpc, [victim]), 'DONE', 'scalein-computes-end reaches DONE without an operator moving anything');
   await rpc('scalein-api:scalein-computes-recover', { 'recover-node-ids': [other] });
 });
 

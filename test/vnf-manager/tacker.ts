@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { testController } from '../helpers/controller.ts';
 import { startVimServer } from '../helpers/vim-server.ts';
+import { tackerCall, type Reply } from '../helpers/vnf.ts';
 import { now, packagePath } from '../../plugins/vnf-manager/model.ts';
 import type { Vnfd } from '../../plugins/vnf-manager/vnfd.ts';
 
@@ -15,12 +16,7 @@ export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 
 type Tap = { teardown(fn: () => unknown): void };
 
-export interface Answer {
-  status: number;
-  headers: Headers;
-  text: string;
-  json: any;
-}
+export type Answer = Reply;
 
 /** One VDU, one scaling aspect of two steps: what the lifecycle checks need. */
 export const sampleVnfd = (vnfdId: string): Vnfd => ({
@@ -39,21 +35,7 @@ export const sampleVnfd = (vnfdId: string): Vnfd => ({
 export async function startTacker(t: Tap, flags: string[] = []) {
   const c = await testController(t, ['--plugins=vim-monitor,vnf', '--datastore=memory', `--api-token=${TOKEN}`, ...flags]);
   const base = c.http.listening().get('tacker')!.url;
-  const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> => {
-    const r = await fetch(base + path, {
-      method,
-      headers: { accept: 'application/json', 'x-auth-token': TOKEN, ...(body !== undefined && !Buffer.isBuffer(body) ? { 'content-type': 'application/json' } : {}), ...headers },
-      body: body === undefined ? undefined : Buffer.isBuffer(body) ? new Uint8Array(body) : typeof body === 'string' ? body : JSON.stringify(body),
-    });
-    const text = await r.text();
-    let json: any;
-    try {
-      json = text ? JSON.parse(text) : undefined;
-    } catch {
-      json = undefined;
-    }
-    return { status: r.status, headers: r.headers, text, json };
-  };
+  const call = tackerCall(base, TOKEN);
   const lcm =
     (major: 'v1' | 'v2') =>
     (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
