@@ -12,6 +12,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { testController } from '../helpers/controller.ts';
 import { json, openstackCli } from '../helpers/openstack-cli.ts';
+import { connect } from '../helpers/netconf.ts';
 import { computesForTest, ifaceIds } from '../helpers/ovs.ts';
 import { untilAsync, waitUntil } from '../helpers/process.ts';
 import { tempDir } from '../helpers/tmp.ts';
@@ -93,6 +94,15 @@ t.test('onboard, create, instantiate, scale out and in, heal, terminate, delete:
   t.equal(new Set(first.map((v) => v.compute)).size, 2, `on two distinct computes (${first.map((v) => v.compute).join(', ')})`);
   const ovs = await portsInOvs();
   for (const v of first) t.ok(ovs.get(v.compute)?.includes(v.port), `VNFC ${v['vdu-id']}: an OVS interface with iface-id ${v.port} on ${v.compute} (ovs-vsctl)`);
+
+  // The same objects over RESTCONF and NETCONF.
+  const rc = await fetch(`${c.restconf.url}/rests/data/sextant-vnflcm:vnflcm/vnf-instance=${vnf}`, { headers: { authorization: `Basic ${Buffer.from('admin:admin').toString('base64')}`, accept: 'application/yang-data+json' } });
+  t.match((await rc.json())['sextant-vnflcm:vnf-instance'][0], { id: vnf, name: 'worker-vnf', 'instantiation-state': 'INSTANTIATED', 'instantiated-vnf-info': { 'vnfc-resource-info': first.map((v) => ({ id: v.id })) } }, 'RESTCONF shows the instance and its VNFCs');
+  const nc = await connect(c.netconf.port, { t });
+  const cfg = await nc.rpc(`<get-config><source><running/></source><filter type="subtree"><vnflcm xmlns="urn:sextant:params:xml:ns:yang:sextant-vnflcm"><vnf-instance><id>${vnf}</id></vnf-instance></vnflcm></filter></get-config>`);
+  t.match(cfg.text, new RegExp(`<instantiation-state>INSTANTIATED</instantiation-state>`), 'NETCONF get-config shows it INSTANTIATED');
+  for (const v of first) t.match(cfg.text, new RegExp(`<port>${v.port}</port>`), `and VNFC ${v['vdu-id']}'s port`);
+  await nc.close();
 
   const showVnf = json(await openstack('vnflcm', 'show', vnf, '-f', 'json'));
   t.equal(showVnf['Instantiation State'], 'INSTANTIATED', 'vnflcm show: INSTANTIATED');
