@@ -10,12 +10,12 @@
  * members are never touched, whoever restarts: unlike Tacker's conductor, which marks every
  * in-flight operation failed when any conductor starts.
  */
-import { retryOnConflict } from '../../src/datastore/datastore.ts';
+import { retryOnConflict, type Transaction } from '../../src/datastore/datastore.ts';
 import type { Change } from '../../src/datastore/datastore.ts';
 import type { PluginContext } from '../../src/plugin/api.ts';
 import { ANY } from '../../src/yang/binding.ts';
 import { readInstance, snapshotOf, vnfdOfInstance, type InstanceSnapshot } from './lifecycle.ts';
-import { ACTIVE_STATES, instancePath, now, opOccPath, scaleLevels, VIM_STATES, VNFLCM, type VnfcResourceInfo, type VnfInstance, type VnfLcmOpOcc } from './model.ts';
+import { ACTIVE_STATES, FINAL_STATES, instancePath, now, opOccPath, scaleLevels, VIM_STATES, VNFLCM, type VnfcResourceInfo, type VnfInstance, type VnfLcmOpOcc } from './model.ts';
 import { clusterIdOf, networkOf, profileIdOf, Realiser, StepFailed } from './realise.ts';
 import { instancesAt, type Vnfd } from './vnfd.ts';
 
@@ -35,6 +35,8 @@ export class Executor {
   constructor(
     private readonly ctx: PluginContext,
     timeoutMs: number,
+    /** Ended occurrences kept; the oldest go first. */
+    private readonly kept: number,
   ) {
     this.realiser = new Realiser(ctx, timeoutMs);
   }
@@ -180,10 +182,22 @@ export class Executor {
       const vnfcsAfter = (info: VnfInstance['instantiated-vnf-info']) => info?.['vnfc-resource-info'];
       const after = update.clearInfo ? [] : vnfcsAfter(update['instantiated-vnf-info']) ?? vnfcsBefore;
       tx.merge(opOccPath(occ.id), { 'operation-state': state, 'state-entered-time': at, 'resource-changes': JSON.stringify(resourceChanges(vnfcsBefore, after)) });
+      if (state !== 'FAILED_TEMP') this.pruneEnded(tx, occ.id);
       if (error) tx.merge(opOccPath(occ.id).error(), error);
       else if (cur.error) tx.remove(opOccPath(occ.id).error());
       await tx.commit();
     });
+  }
+
+  /**
+   * Ended occurrences are kept to a bound (`--vnf-op-occs-kept`): past it by a tenth, the oldest
+   * go in the commit that ends one, so the list stops growing without a prune on every commit.
+   */
+  private pruneEnded(tx: Transaction, ending: string): void {
+    const ended = (tx.read(VNFLCM.vnfLcmOpOcc()) ?? []).filter((o) => o.id !== ending && FINAL_STATES.has(o['operation-state']!));
+    if (ended.length + 1 <= this.kept + Math.ceil(this.kept / 10)) return;
+    ended.sort((x, y) => ((x['state-entered-time'] ?? '') < (y['state-entered-time'] ?? '') ? -1 : 1));
+    for (const o of ended.slice(0, ended.length + 1 - this.kept)) tx.remove(opOccPath(o.id));
   }
 
   // ----- the operations ------------------------------------------------------------------------

@@ -33,6 +33,7 @@ export default definePlugin({
     'notification-retries': { kind: 'int', default: 5, help: 'retries of a lifecycle change notification a subscriber refused, before it is dropped' },
     'notification-backoff-ms': { kind: 'int', default: 1000, help: 'wait before the first retry of a notification (doubled for each next one, at most 30 s)' },
     'notification-timeout-ms': { kind: 'int', default: 5000, help: 'longest a subscriber may take to answer a notification' },
+    'op-occs-kept': { kind: 'int', default: 10_000, help: 'ended operation occurrences kept (COMPLETED, FAILED, ROLLED_BACK); past it by a tenth, the oldest go' },
     'page-size': { kind: 'int', default: 100, help: 'entries per page of a vnflcm/vnfpkgm list (SOL013 paging: a Link rel="next" for more)' },
   },
   start(ctx): VnfState {
@@ -42,7 +43,7 @@ export default definePlugin({
     // The listener's URL is known only once it listens, after every plugin started: asked lazily.
     const notifier = new LccnNotifier(ctx, { retries: ctx.options['notification-retries'], backoffMs: ctx.options['notification-backoff-ms'], timeoutMs: ctx.options['notification-timeout-ms'], baseUrl: () => tacker.url() });
     notifier.start();
-    const executor = new Executor(ctx, ctx.options['operation-timeout'] * 1000);
+    const executor = new Executor(ctx, ctx.options['operation-timeout'] * 1000, Math.max(1, ctx.options['op-occs-kept']));
     executor.start();
     const sync = new VnfSync(ctx, ctx.options['sync-interval'] * 1000);
     sync.start();
