@@ -107,6 +107,7 @@ t.test('onboarding: a SOL004 package uploaded, the refused ones leave nothing wr
   const refusals = [
     [csar({ 'README.txt': 'hello' }), /content is refused/, 'no TOSCA definitions'],
     [csar(csarFiles('tosca_definitions_version: [')), /content is refused/, 'a VNFD that is not YAML'],
+    [csar(csarFiles('description: YAML, but no TOSCA\n')), /content is refused: .*tosca_definitions_version/, 'YAML that is not TOSCA'],
     [csar(csarFiles(sol001Vnfd('vnfd-web', false))), /content is refused: .*VDU/i, 'a VNFD without a VDU'],
   ] as const;
   for (const [body, detail, what] of refusals) problem(t, await upload(id, body), 400, detail, what);
@@ -254,6 +255,9 @@ t.test('vnf instances and operations under v1 and v2', async (t) => {
   problem(t, await v1('DELETE', `/vnf_instances/${id}`), 409, /INSTANTIATED: terminate it/, 'delete an INSTANTIATED instance');
   problem(t, await v1('POST', `/vnf_instances/${id}/scale`, { type: 'SCALE_OUT', aspectId: 'worker', numberOfSteps: 2 }), 400, /max_scale_level 2/, 'scale past the max level');
   problem(t, await v1('POST', `/vnf_instances/${id}/heal`, { vnfcInstanceId: ['vnfc-9'] }), 400, /vnfc-9: no such VNFC/, 'heal an unknown VNFC');
+  problem(t, await v1('POST', `/vnf_instances/${id}/scale`, { type: 'SCALE_OUT', aspectId: 'nope' }), 400, /aspectId nope is not a scaling aspect of VNFD .* \(it has worker\)/, 'scale an unknown aspect');
+  problem(t, await v1('POST', `/vnf_instances/${id}/instantiate`, { flavourId: 'simple' }), 409, /is INSTANTIATED: instantiate needs it NOT_INSTANTIATED/, 'instantiate twice');
+  t.equal(c.data.read('config', instancePath(id))!['current-operation'], undefined, 'and none of them started an operation');
 
   const scaled = await v2('POST', `/vnf_instances/${id}/scale`, { type: 'SCALE_OUT', aspectId: 'worker' });
   t.equal(scaled.status, 202, 'scale via v2: 202');
