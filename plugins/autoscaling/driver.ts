@@ -55,8 +55,15 @@ export function place(ctx: PluginContext, count: number, clusterNodes: Node[], a
   return out;
 }
 
+/**
+ * The OVS interface's external-ids that say which cluster and node it realises: config, so they
+ * outlive a restart that loses the operational node states (see recoverNodes).
+ */
+export const CLUSTER_EXTERNAL_ID = 'sextant-cluster';
+export const NODE_INDEX_EXTERNAL_ID = 'sextant-node-index';
+
 /** Writes a node's port and its OVS interface (in the caller's config transaction). */
-export function createPort(tx: Transaction, node: { id: string; port: string }, network: string, at: Placed): void {
+export function createPort(tx: Transaction, node: { id: string; port: string; cluster: string; index: number }, network: string, at: Placed): void {
   const tap = tapName(node.port);
   tx.put(neutronPort(node.port), {
     uuid: node.port,
@@ -74,6 +81,8 @@ export function createPort(tx: Transaction, node: { id: string; port: string }, 
       { 'external-id-key': 'iface-id', 'external-id-value': node.port },
       { 'external-id-key': 'attached-mac', 'external-id-value': macOf(node.port) },
       { 'external-id-key': 'vm-uuid', 'external-id-value': node.id },
+      { 'external-id-key': CLUSTER_EXTERNAL_ID, 'external-id-value': node.cluster },
+      { 'external-id-key': NODE_INDEX_EXTERNAL_ID, 'external-id-value': String(node.index) },
     ],
   });
 }
@@ -92,4 +101,27 @@ export function deletePort(ctx: PluginContext, tx: Transaction, node: Node): voi
 export function portReported(ctx: PluginContext, node: Node, bridge: string): boolean {
   if (!node.port) return false;
   return (ctx.data.read('operational', ovsdbTopology.node(bridge))?.['termination-point'] ?? []).some((tp) => tp['tp-id'] === tapName(node.port!));
+}
+
+/**
+ * The nodes of each cluster as the config topology records them (an interface with the cluster's
+ * external-id on a compute's bridge), by cluster id: what a controller that lost its operational
+ * store (a restart on one instance) knows its clusters by, instead of making new nodes.
+ */
+export function recordedNodes(ctx: PluginContext): Map<string, Node[]> {
+  const computeOf = new Map((ctx.data.read('config', COMPUTES.computeNode()) ?? []).map((c) => [c.nodeid, c['compute-name']]));
+  const out = new Map<string, Node[]>();
+  for (const bridge of ctx.data.read('config', ovsdbTopology.node()) ?? []) {
+    for (const tp of bridge['termination-point'] ?? []) {
+      const ids = new Map((tp['ovsdb:interface-external-ids'] ?? []).map((e) => [e['external-id-key'], e['external-id-value']]));
+      const cluster = ids.get(CLUSTER_EXTERNAL_ID);
+      const id = ids.get('vm-uuid');
+      const port = ids.get('iface-id');
+      if (!cluster || !id || !port) continue;
+      const compute = computeOf.get(bridge['node-id']);
+      const node: Node = { id, name: `node-${id.slice(0, 8)}`, index: Number(ids.get(NODE_INDEX_EXTERNAL_ID) ?? 0), port, status: 'ERROR', 'status-reason': 'recovered after a restart; not yet seen in Open vSwitch', ...(compute ? { compute } : {}) };
+      out.set(cluster, [...(out.get(cluster) ?? []), node]);
+    }
+  }
+  return out;
 }

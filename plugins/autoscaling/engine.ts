@@ -14,7 +14,7 @@ import { YangError } from '../../src/errors.ts';
 import type { PluginContext } from '../../src/plugin/api.ts';
 import { ANY } from '../../src/yang/binding.ts';
 import { ACTION_REASONS } from './senlin.ts';
-import { createPort, deletePort, place, portReported, tapName, type Placed } from './driver.ts';
+import { createPort, deletePort, place, portReported, recordedNodes, tapName, type Placed } from './driver.ts';
 import {
   actionPath,
   CLUSTERING,
@@ -239,10 +239,19 @@ export class Engine {
     for (const a of actions) if (this.orphaned(a)) void this.failOrphan(a);
     const states = new Set((this.ctx.data.read('operational', STATE.cluster()) ?? []).map((s) => s.id));
     const hasCreate = new Set(actions.filter((a) => a.action === 'CLUSTER_CREATE').map((a) => a.target));
+    let recorded: Map<string, Node[]> | undefined;
     for (const c of this.ctx.data.read('config', CLUSTERING.cluster()) ?? []) {
       if (!this.ctx.cluster.owns(c.id)) continue;
-      if (!states.has(c.id) && !hasCreate.has(c.id)) void this.request({ cluster: c.id, action: 'CLUSTER_CREATE', cause: 'RPC Request' });
-      else this.kick(c.id);
+      if (states.has(c.id) || hasCreate.has(c.id)) {
+        this.kick(c.id);
+        continue;
+      }
+      // No state, no creation: a new cluster, or one whose state a restart lost (a single
+      // instance's operational store is volatile); its nodes are in the config topology then.
+      recorded ??= recordedNodes(this.ctx);
+      const nodes = recorded.get(c.id);
+      if (nodes?.length) void this.recover(c, nodes);
+      else void this.request({ cluster: c.id, action: 'CLUSTER_CREATE', cause: 'RPC Request' });
     }
   }
 
@@ -250,6 +259,20 @@ export class Engine {
   private orphaned(a: Action | undefined): boolean {
     if (!this.joined || a?.status !== 'RUNNING' || !a.owner || !a.target || !this.ctx.cluster.owns(a.target)) return false;
     return !this.ctx.cluster.members().some((m) => m.id === a.owner);
+  }
+
+  /**
+   * A cluster's state rebuilt from the nodes its config records, ERROR until the health check sees
+   * their ports in Open vSwitch again (it then makes them ACTIVE), so no node is made twice.
+   */
+  private async recover(cluster: ClusteringCluster, nodes: Node[]): Promise<void> {
+    await retryOnConflict(async () => {
+      const tx = this.ctx.data.transaction('operational');
+      if (tx.read(clusterState(cluster.id))) return tx.cancel();
+      tx.put(clusterState(cluster.id), { id: cluster.id, status: 'WARNING', 'status-reason': 'recovered after a restart', 'created-at': now(), node: nodes.map((n) => ({ ...n, 'created-at': now() })) });
+      await tx.commit();
+    }).catch((err: unknown) => this.ctx.log.error({ err, cluster: cluster.id }, 'autoscaling: recovering a cluster state failed'));
+    this.healthSoon();
   }
 
   private async failOrphan(a: Action): Promise<void> {
@@ -485,7 +508,7 @@ export class Engine {
     });
     await retryOnConflict(async () => {
       const tx = this.ctx.data.transaction('config');
-      for (const n of nodes) createPort(tx, { id: n.id, port: n.port! }, profile.network!, n.at);
+      for (const n of nodes) createPort(tx, { id: n.id, port: n.port!, cluster: cluster.id, index: n.index! }, profile.network!, n.at);
       await tx.commit();
     });
     const appeared = await this.waitFor(() => nodes.every((n) => portReported(this.ctx, n, n.at.bridge)), this.opts.portWaitMs);
