@@ -55,10 +55,27 @@ export function networkOf(vnfId: string, vdu: VnfdVdu, params: Record<string, un
 }
 
 export class Realiser {
+  /**
+   * The pending actions of each cluster, kept from the action changes (one subscription for all
+   * the steps waiting here): a step's check looks at its own cluster's, never at every action.
+   */
+  private pending?: Map<string, Set<string>>;
+  /** Target of each pending action, for its deletion (a deleted entry has no `after`). */
+  private pendingTarget = new Map<string, string>();
+  /** The checks of the steps waiting now, run after every change of the clusters' state. */
+  private readonly waiters = new Set<() => void>();
+  private offs: (() => void)[] = [];
+
   constructor(
     private readonly ctx: PluginContext,
     private readonly timeoutMs: number,
   ) {}
+
+  stop(): void {
+    for (const off of this.offs.splice(0)) off();
+    this.pending = undefined;
+    this.pendingTarget.clear();
+  }
 
   nodes(cluster: string): Node[] {
     return (this.ctx.data.read('operational', CLUSTERING_STATE.cluster(cluster))?.node ?? []).filter((n) => n.status !== 'DELETING');
@@ -69,18 +86,51 @@ export class Realiser {
     return vnfd.vdus.flatMap((vdu) => this.nodes(clusterIdOf(vnfId, vdu.id)).map((n) => ({ id: n.id, 'vdu-id': vdu.id, ...(n.compute ? { compute: n.compute } : {}), ...(n.port ? { port: n.port } : {}) })));
   }
 
-  private actionsOf(cluster: string): Action[] {
-    return (this.ctx.data.read('operational', CLUSTERING_STATE.action()) ?? []).filter((a) => a.target === cluster);
+  private track(id: string, a: Action | undefined): void {
+    const was = this.pendingTarget.get(id);
+    const target = a && PENDING(a) ? a.target : undefined;
+    if (was === target) return;
+    if (was !== undefined) {
+      const set = this.pending!.get(was);
+      set?.delete(id);
+      if (set && !set.size) this.pending!.delete(was);
+      this.pendingTarget.delete(id);
+    }
+    if (target !== undefined) {
+      let set = this.pending!.get(target);
+      if (!set) this.pending!.set(target, (set = new Set()));
+      set.add(id);
+      this.pendingTarget.set(id, target);
+    }
+  }
+
+  /** Subscribes once (on the first wait): the index of pending actions, then the waiters' checks. */
+  private watch(): void {
+    if (this.pending) return;
+    this.pending = new Map();
+    const poke = () => {
+      for (const w of [...this.waiters]) w();
+    };
+    this.offs.push(
+      this.ctx.data.subscribe('operational', CLUSTERING_STATE.action(ANY), (changes) => {
+        for (const c of changes) this.track(String(c.keys[0][0]), c.type === 'deleted' ? undefined : (c.after as Action | undefined));
+        poke();
+      }, { replay: false }),
+      this.ctx.data.subscribe('operational', CLUSTERING_STATE.cluster(ANY), () => poke(), { replay: false }),
+    );
+    for (const a of this.ctx.data.read('operational', CLUSTERING_STATE.action()) ?? []) this.track(a.id, a);
+  }
+
+  private hasPending(cluster: string): boolean {
+    this.watch();
+    return (this.pending!.get(cluster)?.size ?? 0) > 0;
   }
 
   /** Resolves when `check` holds, re-checked on every change of the clusters' state; fails after the timeout. */
   private waitUntil(what: string, check: () => boolean): Promise<void> {
+    this.watch();
     if (check()) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      const offs = [
-        this.ctx.data.subscribe('operational', CLUSTERING_STATE.action(ANY), () => poke(), { replay: false }),
-        this.ctx.data.subscribe('operational', CLUSTERING_STATE.cluster(ANY), () => poke(), { replay: false }),
-      ];
       const timer = setTimeout(() => finish(new StepFailed(`Timed out after ${this.timeoutMs / 1000} s waiting for ${what}.`)), this.timeoutMs);
       timer.unref();
       let done = false;
@@ -88,7 +138,7 @@ export class Realiser {
         if (done) return;
         done = true;
         clearTimeout(timer);
-        for (const off of offs) off();
+        this.waiters.delete(poke);
         if (err) reject(err);
         else resolve();
       };
@@ -99,6 +149,7 @@ export class Realiser {
           finish(e as Error);
         }
       };
+      this.waiters.add(poke);
     });
   }
 
@@ -107,7 +158,7 @@ export class Realiser {
     return this.waitUntil(`cluster ${cluster} to settle`, () => {
       const s = this.ctx.data.read('operational', CLUSTERING_STATE.cluster(cluster));
       // created-at is written when its CLUSTER_CREATE starts; then no action of it pending.
-      return !!s?.['created-at'] && !this.actionsOf(cluster).some(PENDING);
+      return !!s?.['created-at'] && !this.hasPending(cluster);
     });
   }
 
