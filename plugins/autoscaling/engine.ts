@@ -158,8 +158,10 @@ export class Engine {
     if (this.healthTimer || !this.joined || this.stopped) return;
     this.healthTimer = setTimeout(() => {
       this.healthTimer = undefined;
+      // One read of each compute's bridge for the whole sweep, not one per cluster.
+      const seen = new Map<string, Set<string> | undefined>();
       for (const s of this.ctx.data.read('operational', STATE.cluster()) ?? []) {
-        if (this.ctx.cluster.owns(s.id) && !this.chains.has(s.id)) void this.checkNodes(s.id).catch((err: unknown) => this.ctx.log.warn({ err, cluster: s.id }, 'autoscaling: a health check failed'));
+        if (this.ctx.cluster.owns(s.id) && !this.chains.has(s.id)) void this.checkNodes(s.id, seen).catch((err: unknown) => this.ctx.log.warn({ err, cluster: s.id }, 'autoscaling: a health check failed'));
       }
     }, 200);
     this.healthTimer.unref();
@@ -183,9 +185,11 @@ export class Engine {
     return { status: 'ACTIVE', reason: 'Node is healthy' };
   }
 
-  /** Settled nodes (ACTIVE or ERROR) take the status their health says; the rollup follows. */
-  private async checkNodes(cluster: string): Promise<void> {
-    const seen = new Map<string, Set<string> | undefined>();
+  /**
+   * Settled nodes (ACTIVE or ERROR) take the status their health says; the rollup follows.
+   * `seen` may be shared by the checks of one sweep (all read in the same tick, before any await).
+   */
+  private async checkNodes(cluster: string, seen = new Map<string, Set<string> | undefined>()): Promise<void> {
     const changed = nodesOf(this.ctx, cluster)
       .filter((n) => n.status === 'ACTIVE' || n.status === 'ERROR')
       .map((n) => ({ n, h: this.nodeHealth(n, seen) }))
