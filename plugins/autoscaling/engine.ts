@@ -106,6 +106,8 @@ export class Engine {
   private readonly offs: (() => void)[] = [];
   private joined = false;
   private stopped = false;
+  /** Ended actions in the store, as the action changes tell (the subscription replays those there at start; see pruneEnded). */
+  private endedCount = 0;
 
   constructor(
     private readonly ctx: PluginContext,
@@ -117,6 +119,7 @@ export class Engine {
     this.offs.push(
       ctx.data.subscribe('operational', STATE.action(ANY), (changes: Change<Action>[]) => {
         for (const c of changes) {
+          this.endedCount += Number(DONE.has(c.after?.status ?? '')) - Number(DONE.has(c.before?.status ?? ''));
           if (c.after?.status === 'READY' && c.after.target) this.kick(c.after.target);
           // A claim by a member that is already gone, seen only after the membership change
           // (a replica learns the claim and the death in either order): failed here too.
@@ -163,8 +166,10 @@ export class Engine {
     if (this.healthTimer || !this.joined || this.stopped) return;
     this.healthTimer = setTimeout(() => {
       this.healthTimer = undefined;
+      // One read of each compute's bridge for the whole sweep, not one per cluster.
+      const seen = new Map<string, Set<string> | undefined>();
       for (const s of this.ctx.data.read('operational', STATE.cluster()) ?? []) {
-        if (this.ctx.cluster.owns(s.id) && !this.chains.has(s.id)) void this.checkNodes(s.id).catch((err: unknown) => this.ctx.log.warn({ err, cluster: s.id }, 'autoscaling: a health check failed'));
+        if (this.ctx.cluster.owns(s.id) && !this.chains.has(s.id)) void this.checkNodes(s.id, seen).catch((err: unknown) => this.ctx.log.warn({ err, cluster: s.id }, 'autoscaling: a health check failed'));
       }
     }, 200);
     this.healthTimer.unref();
@@ -188,9 +193,11 @@ export class Engine {
     return { status: 'ACTIVE', reason: 'Node is healthy' };
   }
 
-  /** Settled nodes (ACTIVE or ERROR) take the status their health says; the rollup follows. */
-  private async checkNodes(cluster: string): Promise<void> {
-    const seen = new Map<string, Set<string> | undefined>();
+  /**
+   * Settled nodes (ACTIVE or ERROR) take the status their health says; the rollup follows.
+   * `seen` may be shared by the checks of one sweep (all read in the same tick, before any await).
+   */
+  private async checkNodes(cluster: string, seen = new Map<string, Set<string> | undefined>()): Promise<void> {
     const changed = nodesOf(this.ctx, cluster)
       .filter((n) => n.status === 'ACTIVE' || n.status === 'ERROR')
       .map((n) => ({ n, h: this.nodeHealth(n, seen) }))
@@ -353,13 +360,6 @@ export class Engine {
         'end-time': end,
         ...(outcome.ok && outcome.outputs ? { outputs: JSON.stringify(outcome.outputs) } : {}),
       });
-      // Ended actions are kept to a bound (they are also the events the Senlin API lists): the
-      // oldest go first, in this same commit.
-      const ended = (tx.read(STATE.action()) ?? []).filter((x) => x.id !== a.id && DONE.has(x.status ?? ''));
-      if (ended.length >= this.opts.actionsKept) {
-        ended.sort((x, y) => ((x['end-time'] ?? '') < (y['end-time'] ?? '') ? -1 : 1));
-        for (const old of ended.slice(0, ended.length - this.opts.actionsKept + 1)) tx.remove(actionPath(old.id));
-      }
       const s = tx.read(clusterState(a.target!));
       if (s) {
         if (s['running-action'] === a.id) tx.remove(clusterState(a.target!).runningAction());
@@ -371,6 +371,27 @@ export class Engine {
       }
       await tx.commit();
     });
+    await this.pruneEnded();
+  }
+
+  /**
+   * Ended actions are kept to a bound (they are also the events the Senlin API lists): the oldest
+   * go, in a commit of their own after the one that ended an action. Not in that commit: on many
+   * members at once, each end would then touch the same old entries, and ends would fail on the
+   * conflicts instead of only the pruning, which any later end does again.
+   */
+  private async pruneEnded(): Promise<void> {
+    // Counted from the changes (every member sees every end): no read of every action per end
+    // until there is something to prune; past the bound by a tenth, so prunes come in batches.
+    if (this.endedCount <= this.opts.actionsKept + Math.floor(this.opts.actionsKept / 10)) return;
+    await retryOnConflict(async () => {
+      const tx = this.ctx.data.transaction('operational');
+      const ended = (tx.read(STATE.action()) ?? []).filter((x) => DONE.has(x.status ?? ''));
+      if (ended.length <= this.opts.actionsKept) return tx.cancel();
+      ended.sort((x, y) => ((x['end-time'] ?? '') < (y['end-time'] ?? '') ? -1 : 1));
+      for (const old of ended.slice(0, ended.length - this.opts.actionsKept)) tx.remove(actionPath(old.id));
+      await tx.commit();
+    }).catch((err: unknown) => this.ctx.log.info({ err }, 'autoscaling: pruning ended actions failed; a later end prunes them'));
   }
 
   // ----- what each action does ---------------------------------------------------------------

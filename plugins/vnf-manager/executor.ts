@@ -59,6 +59,7 @@ export class Executor {
   stop(): void {
     this.stopped = true;
     for (const off of this.offs.splice(0)) off();
+    this.realiser.stop();
   }
 
   /** After start and on every membership change: the occurrences this member should run now. */

@@ -61,10 +61,30 @@ export function networkOf(vnfId: string, vdu: VnfdVdu, params: Record<string, un
 }
 
 export class Realiser {
+  /**
+   * The pending actions of each cluster, kept from the action changes (one subscription for all
+   * the steps waiting here): a step's check looks at its own cluster's, never at every action.
+   */
+  private pending?: Map<string, Set<string>>;
+  /** Target of each pending action, for its deletion (a deleted entry has no `after`). */
+  private pendingTarget = new Map<string, string>();
+  /** The latest CLUSTER_CREATE of each cluster (whether its creation ended, and how). */
+  private readonly creations = new Map<string, Action>();
+  /** The checks of the steps waiting now, run after every change of the clusters' state. */
+  private readonly waiters = new Set<() => void>();
+  private offs: (() => void)[] = [];
+
   constructor(
     private readonly ctx: PluginContext,
     private readonly timeoutMs: number,
   ) {}
+
+  stop(): void {
+    for (const off of this.offs.splice(0)) off();
+    this.pending = undefined;
+    this.pendingTarget.clear();
+    this.creations.clear();
+  }
 
   nodes(cluster: string): Node[] {
     return (this.ctx.data.read('operational', CLUSTERING_STATE.cluster(cluster))?.node ?? []).filter((n) => n.status !== 'DELETING');
@@ -75,18 +95,53 @@ export class Realiser {
     return vnfd.vdus.flatMap((vdu) => this.nodes(clusterIdOf(vnfId, vdu.id)).map((n) => ({ id: n.id, 'vdu-id': vdu.id, ...(n.compute ? { compute: n.compute } : {}), ...(n.port ? { port: n.port } : {}) })));
   }
 
-  private actionsOf(cluster: string): Action[] {
-    return (this.ctx.data.read('operational', CLUSTERING_STATE.action()) ?? []).filter((a) => a.target === cluster);
+  private track(id: string, a: Action | undefined): void {
+    // The latest CLUSTER_CREATE of each cluster, as it goes (an interrupted one is run again).
+    if (a?.action === 'CLUSTER_CREATE' && a.target && (this.creations.get(a.target)?.['created-at'] ?? '') <= (a['created-at'] ?? '')) this.creations.set(a.target, a);
+    const was = this.pendingTarget.get(id);
+    const target = a && PENDING(a) ? a.target : undefined;
+    if (was === target) return;
+    if (was !== undefined) {
+      const set = this.pending!.get(was);
+      set?.delete(id);
+      if (set && !set.size) this.pending!.delete(was);
+      this.pendingTarget.delete(id);
+    }
+    if (target !== undefined) {
+      let set = this.pending!.get(target);
+      if (!set) this.pending!.set(target, (set = new Set()));
+      set.add(id);
+      this.pendingTarget.set(id, target);
+    }
+  }
+
+  /** Subscribes once (on the first wait): the index of pending actions, then the waiters' checks. */
+  private watch(): void {
+    if (this.pending) return;
+    this.pending = new Map();
+    const poke = () => {
+      for (const w of [...this.waiters]) w();
+    };
+    this.offs.push(
+      this.ctx.data.subscribe('operational', CLUSTERING_STATE.action(ANY), (changes) => {
+        for (const c of changes) this.track(String(c.keys[0][0]), c.type === 'deleted' ? undefined : (c.after as Action | undefined));
+        poke();
+      }, { replay: false }),
+      this.ctx.data.subscribe('operational', CLUSTERING_STATE.cluster(ANY), () => poke(), { replay: false }),
+    );
+    for (const a of this.ctx.data.read('operational', CLUSTERING_STATE.action()) ?? []) this.track(a.id, a);
+  }
+
+  private hasPending(cluster: string): boolean {
+    this.watch();
+    return (this.pending!.get(cluster)?.size ?? 0) > 0;
   }
 
   /** Resolves when `check` holds, re-checked on every change of the clusters' state; fails after the timeout. */
   private waitUntil(what: string, check: () => boolean): Promise<void> {
+    this.watch();
     if (check()) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      const offs = [
-        this.ctx.data.subscribe('operational', CLUSTERING_STATE.action(ANY), () => poke(), { replay: false }),
-        this.ctx.data.subscribe('operational', CLUSTERING_STATE.cluster(ANY), () => poke(), { replay: false }),
-      ];
       const timer = setTimeout(() => finish(new StepFailed(`Timed out after ${this.timeoutMs / 1000} s waiting for ${what}.`)), this.timeoutMs);
       timer.unref();
       let done = false;
@@ -94,7 +149,7 @@ export class Realiser {
         if (done) return;
         done = true;
         clearTimeout(timer);
-        for (const off of offs) off();
+        this.waiters.delete(poke);
         if (err) reject(err);
         else resolve();
       };
@@ -105,6 +160,7 @@ export class Realiser {
           finish(e as Error);
         }
       };
+      this.waiters.add(poke);
     });
   }
 
@@ -112,11 +168,11 @@ export class Realiser {
   private settled(cluster: string): Promise<void> {
     return this.waitUntil(`cluster ${cluster} to settle`, () => {
       const s = this.ctx.data.read('operational', CLUSTERING_STATE.cluster(cluster));
-      const actions = this.actionsOf(cluster);
       // Its creation started (created-at) or ended (even interrupted before it wrote anything),
       // and no action of it pending.
-      const created = !!s?.['created-at'] || actions.some((a) => a.action === 'CLUSTER_CREATE' && ACTION_DONE.has(a.status ?? ''));
-      return created && !actions.some(PENDING);
+      const create = this.creations.get(cluster);
+      const created = !!s?.['created-at'] || (!!create && ACTION_DONE.has(create.status ?? ''));
+      return created && !this.hasPending(cluster);
     });
   }
 
@@ -187,7 +243,7 @@ export class Realiser {
     await this.settled(cluster);
     if (!existed) {
       // The autoscaler made it on the cluster's owner: an interrupted creation is worth another go.
-      const create = this.actionsOf(cluster).filter((a) => a.action === 'CLUSTER_CREATE').sort((x, y) => ((x['created-at'] ?? '') < (y['created-at'] ?? '') ? 1 : -1))[0];
+      const create = this.creations.get(cluster);
       if (create?.interrupted) throw new Interrupted(`creating ${what}: ${create['status-reason'] ?? 'interrupted'}`);
     }
     if (this.nodes(cluster).length !== desired) {
@@ -254,5 +310,6 @@ export class Realiser {
       await tx.commit();
     });
     await this.waitUntil(`the clusters of VNF instance ${vnfId} to be deleted`, () => clusters.every(({ cluster }) => !this.ctx.data.read('operational', CLUSTERING_STATE.cluster(cluster))));
+    for (const { cluster } of clusters) this.creations.delete(cluster);
   }
 }

@@ -12,6 +12,8 @@ const ROOT = resolve(import.meta.dirname, '../..');
 export interface BenchProcess {
   child: ChildProcess;
   url: string;
+  /** The ready line's fields (ovsdb, listeners, ...). */
+  ready: { restconf: string; ovsdb?: string; listeners?: Record<string, string>; [k: string]: unknown };
 }
 
 export async function spawnController(name: string, flags: string[], nodeFlags: string[] = []): Promise<BenchProcess> {
@@ -20,14 +22,14 @@ export async function spawnController(name: string, flags: string[], nodeFlags: 
     env: { ...process.env, SEXTANT_TACKER_PORT: '0', SEXTANT_CLUSTERING_PORT: '0' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const url = await new Promise<string>((res, rej) => {
+  const ready = await new Promise<BenchProcess['ready']>((res, rej) => {
     let out = '';
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
       for (const l of out.split('\n')) {
         if (!l.includes('sextant ready')) continue;
         try {
-          res((JSON.parse(l) as { restconf: string }).restconf);
+          res(JSON.parse(l) as BenchProcess['ready']);
         } catch {
           // a partial line
         }
@@ -36,7 +38,7 @@ export async function spawnController(name: string, flags: string[], nodeFlags: 
     child.once('exit', (code) => rej(new Error(`${name} exited with ${code}`)));
   });
   child.stdout!.resume();
-  return { child, url };
+  return { child, url: ready.restconf, ready };
 }
 
 /** user+system CPU of a process, in ms (from /proc; clock ticks are 100 Hz on Linux). */
