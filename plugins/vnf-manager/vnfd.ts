@@ -443,6 +443,27 @@ function requirements(t: Named, keys: readonly string[]): Map<string, Link> {
   return out;
 }
 
+/**
+ * Each CP bound to its VDU, and the VDU to the CP's virtual link: the SOL001 and the legacy forms
+ * say the same thing under different requirement and type names.
+ */
+function bindCps(cps: Named[], vdus: Map<string, VnfdVdu>, vlIds: ReadonlySet<string>, names: { binding: string; link: string; vdu: string; vl: string }): void {
+  for (const t of cps) {
+    const reqs = requirements(t, [names.binding, names.link]);
+    const binding = reqs.get(names.binding);
+    if (!binding) fail(t.at, `CP ${t.name} has no ${names.binding} requirement`);
+    const vdu = vdus.get(binding.node);
+    if (!vdu) fail(binding.at, `CP ${t.name} is bound to ${binding.node}, which is not a VDU (${names.vdu})`);
+    vdu.cps.push(t.name);
+    const link = reqs.get(names.link);
+    // A CP without a virtual link is external: the VL is given at instantiation.
+    if (!link) continue;
+    if (!vlIds.has(link.node)) fail(link.at, `CP ${t.name} links to ${link.node}, which is not a virtual link (${names.vl})`);
+    if (!vdu.virtualLinks.includes(link.node)) vdu.virtualLinks.push(link.node);
+  }
+}
+
+
 function readSol001(m: Merged): Vnfd {
   const identity = readIdentity(m);
 
@@ -477,20 +498,7 @@ function readSol001(m: Merged): Vnfd {
     vdus.set(t.name, { id: t.name, name, min, max, initial: min, cps: [], virtualLinks: [], ...(image ? { image } : {}), ...(flavor ? { flavor } : {}), at: t.at });
   }
 
-  for (const t of ofType(m, VDU_CP)) {
-    const reqs = requirements(t, ['virtual_binding', 'virtual_link']);
-    const binding = reqs.get('virtual_binding');
-    if (!binding) fail(t.at, `CP ${t.name} has no virtual_binding requirement`);
-    const vdu = vdus.get(binding.node);
-    if (!vdu) fail(binding.at, `CP ${t.name} is bound to ${binding.node}, which is not a VDU (${VDU_COMPUTE})`);
-    vdu.cps.push(t.name);
-    const link = reqs.get('virtual_link');
-    if (link) {
-      // A CP without virtual_link is external: the VL is given at instantiation.
-      if (!vlIds.has(link.node)) fail(link.at, `CP ${t.name} links to ${link.node}, which is not a virtual link (${VNF_VL})`);
-      if (!vdu.virtualLinks.includes(link.node)) vdu.virtualLinks.push(link.node);
-    }
-  }
+  bindCps(ofType(m, VDU_CP), vdus, vlIds, { binding: 'virtual_binding', link: 'virtual_link', vdu: VDU_COMPUTE, vl: VNF_VL });
 
   const aspects = readSol001Aspects(m, vdus);
   return {
@@ -696,19 +704,7 @@ function readLegacy(m: Merged): Vnfd {
     vdus.set(t.name, { id: t.name, name: t.name, min: 1, max: 1, initial: 1, cps: [], virtualLinks: [], ...(image ? { image } : {}), ...(flavor ? { flavor } : {}) });
   }
 
-  for (const t of m.templates.filter((t) => t.def.type === LEGACY_CP)) {
-    const reqs = requirements(t, ['virtualBinding', 'virtualLink']);
-    const binding = reqs.get('virtualBinding');
-    if (!binding) fail(t.at, `CP ${t.name} has no virtualBinding requirement`);
-    const vdu = vdus.get(binding.node);
-    if (!vdu) fail(binding.at, `CP ${t.name} is bound to ${binding.node}, which is not a VDU (${LEGACY_VDU})`);
-    vdu.cps.push(t.name);
-    const link = reqs.get('virtualLink');
-    if (link) {
-      if (!vlIds.has(link.node)) fail(link.at, `CP ${t.name} links to ${link.node}, which is not a virtual link (${LEGACY_VL})`);
-      if (!vdu.virtualLinks.includes(link.node)) vdu.virtualLinks.push(link.node);
-    }
-  }
+  bindCps(m.templates.filter((t) => t.def.type === LEGACY_CP), vdus, vlIds, { binding: 'virtualBinding', link: 'virtualLink', vdu: LEGACY_VDU, vl: LEGACY_VL });
 
   const scaledBy = new Map<string, string>();
   const aspects: VnfdAspect[] = [];
