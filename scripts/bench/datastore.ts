@@ -7,6 +7,11 @@
  * 2. Validation of one 100,000-entry document (a leafref per entry) in-process vs yanglint on the
  *    same file.
  * 3. RSS after loading that document into the memory backend, vs a 400 MB limit (child process).
+ * 4. Small transactions: one-leaf commits one after the other, memory (vs a 20,000/s limit) and
+ *    LevelDB (vs raw classic-level single puts, sync: false, of the same key and bytes).
+ * 5. Notifications: data changes delivered to 10 listeners per second, memory, vs a 200,000/s limit.
+ * 6. Controller start: spawn to the ready line, all plugins, LevelDB in an empty data dir, median
+ *    of 3, vs a 1,500 ms limit (child processes).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,10 +25,16 @@ import { loadSchema } from '../../src/yang/compiler.ts';
 import { decodeObject, readJson } from '../../src/yang/json.ts';
 import { validateTree } from '../../src/yang/validate.ts';
 import { FIXTURE, hostEntry, registryDocument } from './fixture-data.ts';
+import { spawnController } from './process.ts';
 
 const COMMITS = Number(process.env.BENCH_COMMITS ?? 100);
 const PER_COMMIT = Number(process.env.BENCH_PER_COMMIT ?? 1000);
 const DOC_ENTRIES = Number(process.env.BENCH_DOC_ENTRIES ?? 100_000);
+const SMALL_TXNS = Number(process.env.BENCH_SMALL_TXNS ?? 5000);
+const NOTIFY_COMMITS = Number(process.env.BENCH_NOTIFY_COMMITS ?? 200);
+const NOTIFY_PER_COMMIT = Number(process.env.BENCH_NOTIFY_PER_COMMIT ?? 100);
+const NOTIFY_LISTENERS = 10;
+const STARTS = Number(process.env.BENCH_STARTS ?? 3);
 
 function emit(o: Record<string, unknown>): void {
   console.log(JSON.stringify(o));
@@ -129,14 +140,197 @@ function memory(docPath: string): void {
   });
 }
 
+const hostPath = (name: string) => `/sextant-fixture:registry/host=${name}`;
+const p99 = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(s.length * 0.99))];
+};
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** Fills the registry with `n` hosts in one commit (setup, not timed). */
+async function seed(ds: Datastore, n: number): Promise<void> {
+  const tx = ds.transaction('config');
+  for (let i = 0; i < n; i++) tx.put(hostPath(hostEntry(i).name as string), hostEntry(i));
+  await tx.commit();
+}
+
+/** Commits of one leaf each (a merge of one host's weight), awaited one by one: commits/s and latencies. */
+async function smallCommits(ds: Datastore, seeded: number, count: number, offset: number): Promise<{ perS: number; p99Ms: number }> {
+  const lat: number[] = [];
+  const t0 = performance.now();
+  for (let c = 0; c < count; c++) {
+    const i = c % seeded;
+    const s = performance.now();
+    const tx = ds.transaction('config');
+    tx.merge(hostPath(hostEntry(i).name as string), { weight: `${(c + offset) % 1000}.5` });
+    await tx.commit();
+    lat.push(performance.now() - s);
+  }
+  return { perS: count / ((performance.now() - t0) / 1000), p99Ms: p99(lat) };
+}
+
+async function smallTxn(): Promise<void> {
+  const schema = await loadSchema(FIXTURE);
+  const SEEDED = 1000;
+  const warm = Math.min(500, SMALL_TXNS);
+  // Memory backend, against a fixed limit.
+  {
+    const ds = await Datastore.open({ schema, config: new MemoryBackend(), operational: new MemoryBackend() });
+    await seed(ds, SEEDED);
+    await smallCommits(ds, SEEDED, warm, 1);
+    const r = await smallCommits(ds, SEEDED, SMALL_TXNS, 2);
+    await ds.close();
+    emit({
+      bench: 'datastore.small-txn',
+      backend: 'memory',
+      metric: 'commits_per_s',
+      value: Math.round(r.perS),
+      p99_ms: round(r.p99Ms),
+      peer: 'limit',
+      peer_value: 20_000,
+      ratio: round(r.perS / 20_000),
+      target: '>=1',
+      detail: `${SMALL_TXNS} commits one after the other, each a merge of one leaf of one of ${SEEDED} existing list entries (after ${warm} warm-up commits)`,
+    });
+  }
+  // LevelDB, against raw single puts of the same key and the same serialized entry.
+  const ours = mkdtempSync(join(tmpdir(), 'bench-ds-small-'));
+  const raw = mkdtempSync(join(tmpdir(), 'bench-raw-small-'));
+  try {
+    const db = new ClassicLevel<string, string>(raw, { valueEncoding: 'utf8' });
+    await db.open();
+    await db.batch(Array.from({ length: SEEDED }, (_, i) => ({ type: 'put' as const, key: hostPath(hostEntry(i).name as string), value: JSON.stringify(hostEntry(i)) })));
+    const entries = Array.from({ length: SEEDED }, (_, i) => hostEntry(i));
+    const rawRun = async (count: number, offset: number) => {
+      const lat: number[] = [];
+      const t0 = performance.now();
+      for (let c = 0; c < count; c++) {
+        const s = performance.now();
+        const h = entries[c % SEEDED];
+        // The peer serializes the whole changed entry to the bytes it writes, as ours stores it.
+        h.weight = `${(c + offset) % 1000}.5`;
+        await db.put(hostPath(h.name as string), JSON.stringify(h), { sync: false });
+        lat.push(performance.now() - s);
+      }
+      return { perS: count / ((performance.now() - t0) / 1000), p99Ms: p99(lat) };
+    };
+    await rawRun(warm, 1);
+    const peer = await rawRun(SMALL_TXNS, 2);
+    await db.close();
+
+    const ds = await Datastore.open({ schema, config: new LevelBackend(ours), operational: new MemoryBackend() });
+    await seed(ds, SEEDED);
+    await smallCommits(ds, SEEDED, warm, 1);
+    const r = await smallCommits(ds, SEEDED, SMALL_TXNS, 2);
+    await ds.close();
+    emit({
+      bench: 'datastore.small-txn',
+      backend: 'level',
+      metric: 'commits_per_s',
+      value: Math.round(r.perS),
+      p99_ms: round(r.p99Ms),
+      peer: 'raw classic-level single put, sync: false',
+      peer_value: Math.round(peer.perS),
+      peer_p99_ms: round(peer.p99Ms),
+      ratio: round(r.perS / peer.perS),
+      target: '>=0.5',
+      detail: `${SMALL_TXNS} commits one after the other, each a merge of one leaf of one of ${SEEDED} existing list entries; the peer puts the same key and whole serialized entry (after ${warm} warm-up operations each)`,
+    });
+  } finally {
+    rmSync(ours, { recursive: true, force: true });
+    rmSync(raw, { recursive: true, force: true });
+  }
+}
+
+async function notify(): Promise<void> {
+  const schema = await loadSchema(FIXTURE);
+  const ds = await Datastore.open({ schema, config: new MemoryBackend(), operational: new MemoryBackend() });
+  const K = NOTIFY_PER_COMMIT;
+  await seed(ds, K);
+  const counts = new Array<number>(NOTIFY_LISTENERS).fill(0);
+  const unsubs = counts.map((_, l) =>
+    ds.subscribe('config', '/sextant-fixture:registry/host=*', (changes) => {
+      counts[l] += changes.length;
+    }, { replay: false }),
+  );
+  const names = Array.from({ length: K }, (_, i) => hostEntry(i).name as string);
+  const t0 = performance.now();
+  for (let c = 0; c < NOTIFY_COMMITS; c++) {
+    const tx = ds.transaction('config');
+    for (const n of names) tx.merge(hostPath(n), { weight: `${c % 1000}.75` });
+    await tx.commit();
+  }
+  await ds.settled();
+  const seconds = (performance.now() - t0) / 1000;
+  for (const u of unsubs) u();
+  await ds.close();
+  const expected = NOTIFY_COMMITS * K * NOTIFY_LISTENERS;
+  const delivered = counts.reduce((a, b) => a + b, 0);
+  const value = delivered / seconds;
+  emit({
+    bench: 'datastore.notify',
+    metric: 'deliveries_per_s',
+    value: Math.round(value),
+    delivered,
+    expected,
+    lost: expected - delivered,
+    peer: 'limit',
+    peer_value: 200_000,
+    ratio: round(value / 200_000),
+    target: '>=1',
+    detail: `${NOTIFY_COMMITS} commits x ${K} updated list entries, ${NOTIFY_LISTENERS} listeners on the list (replay: false), memory backend; commits and delivery (until settled) timed together`,
+  });
+  if (delivered !== expected) process.exitCode = 1;
+}
+
+async function controllerStart(): Promise<void> {
+  const times: number[] = [];
+  let plugins: unknown;
+  for (let i = 0; i < STARTS; i++) {
+    const dir = mkdtempSync(join(tmpdir(), 'bench-start-'));
+    try {
+      const t0 = performance.now();
+      const p = await spawnController(`start-${i}`, ['--datastore=level', `--data-dir=${dir}`, '--plugins=*', '--log-level=info']);
+      times.push(performance.now() - t0);
+      plugins = p.ready.plugins;
+      await new Promise<void>((res) => {
+        const timer = setTimeout(() => p.child.kill('SIGKILL'), 10_000);
+        p.child.once('exit', () => {
+          clearTimeout(timer);
+          res();
+        });
+        p.child.kill('SIGTERM');
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  const value = median(times);
+  emit({
+    bench: 'controller.start',
+    variant: 'empty',
+    metric: 'ms',
+    value: Math.round(value),
+    runs_ms: times.map((t) => Math.round(t)),
+    peer: 'limit',
+    peer_value: 1500,
+    ratio: round(value / 1500),
+    target: '<=1',
+    detail: `spawn of node --import tsx src/main.ts to its ready line, LevelDB in an empty data dir, all plugins (${Array.isArray(plugins) ? plugins.join(', ') : '?'}); median of ${STARTS}`,
+  });
+}
+
 const only = process.argv[2];
 const work = mkdtempSync(join(tmpdir(), 'bench-doc-'));
 try {
   const docPath = join(work, 'registry.json');
-  if (!only || only !== 'commit') writeFileSync(docPath, registryDocument(DOC_ENTRIES));
+  if (!only || only === 'validate' || only === 'memory') writeFileSync(docPath, registryDocument(DOC_ENTRIES));
   if (!only || only === 'commit') await commits();
   if (!only || only === 'validate') await validation(docPath);
   if (!only || only === 'memory') memory(docPath);
+  if (!only || only === 'small-txn') await smallTxn();
+  if (!only || only === 'notify') await notify();
+  if (!only || only === 'start') await controllerStart();
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
