@@ -405,7 +405,7 @@ export class Datastore {
           after = phased.after;
         }
         const onlyCreations = touched.every((p) => getAt(root, p) === undefined);
-        validateChanges(this.schema, after, touched, { configOnly: store.name === 'config' }, onlyCreations);
+        validateChanges(this.schema, after, touched, { configOnly: store.name === 'config' }, onlyCreations, root);
         const lease = w.tx.ephemeral && store.shared ? this.lease() : undefined;
         // A store that keeps nothing needs no stored form of the commit.
         if (!store.backend.volatile) for (const op of unitOps(this.schema, root, after, touched)) ops.set(op.key, lease && op.type === 'put' && !op.structural ? { ...op, lease } : op);

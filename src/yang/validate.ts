@@ -40,6 +40,12 @@ export function validateChanges(
   opts: ValidateOptions = {},
   /** True when every change only added data (nothing existed at any changed path before). */
   onlyCreations = false,
+  /**
+   * The tree before the commit. With it, an ancestor of a changed path that existed before (a list
+   * entry a leaf was merged under) does not count as changed: its keys are what they were, so the
+   * leafrefs and expressions that read only the list's entries and keys need no re-check.
+   */
+  before?: DataObject,
 ): void {
   const v = new Validator(schema, root, opts);
   const shallowDone = new Set<object>();
@@ -64,9 +70,20 @@ export function validateChanges(
       v.object(c, formatPath(path.slice(0, i)), true);
       if (c.schema) v.constraints(c, formatPath(path.slice(0, i)));
     }
-    for (const s of path) changedSchemas.add(s.schema);
+    // Steps 0..existed-1 of the path were there before the commit.
+    const existed = before ? cursorChain(before, path).length - 1 : 0;
+    // The node at the path was there before and still is: an update, its identity (a list
+    // entry's keys) unchanged, only what is under it may have changed.
+    const updated = existed === path.length && depth === path.length;
+    path.forEach((s, i) => {
+      if (i < existed && (i < path.length - 1 || updated)) return;
+      changedSchemas.add(s.schema);
+    });
     const tail = path[path.length - 1]?.schema;
-    if (tail) for (const d of descendantsOf(tail)) changedSchemas.add(d);
+    if (tail) {
+      const keys = updated && tail.kind === 'list' ? new Set(tail.keys) : undefined;
+      for (const d of descendantsOf(tail)) if (!(keys?.has(d.name) && d.parent === tail)) changedSchemas.add(d);
+    }
   }
   v.dependents(changedSchemas, onlyCreations);
 }

@@ -52,6 +52,8 @@ t.test('key values in the body must match the path', async (t) => {
 t.test('a commit that breaks the schema is refused with tag and path, and nothing of it is written', async (t) => {
   const ds = await memoryDatastore(t, schema);
   await ds.transaction('config').put(host('a'), { name: 'a' }).commit();
+  await ds.transaction('config').put(host('b'), { name: 'b' }).put(host('b2'), { name: 'b2' }).commit();
+  await ds.transaction('config').merge(host('a'), { backup: 'b' }).put(`${REG}/link=a,b`, { src: 'a', dst: 'b', cost: 1 }).commit();
   const cases: [string, (tx: ReturnType<typeof ds.transaction>) => void, string, RegExp][] = [
     ['dangling leafref', (tx) => tx.put(host('b'), { name: 'b', backup: 'ghost' }), 'data-missing', /host=b\/backup$/],
     ['must violated', (tx) => tx.put(`${REG}/link=a,a`, { src: 'a', dst: 'a', cost: 0 }), 'operation-failed', /link=a,a\/cost$/],
@@ -60,6 +62,14 @@ t.test('a commit that breaks the schema is refused with tag and path, and nothin
       tx.put(host('c'), { name: 'c', backup: 'a' });
       tx.delete(host('a'));
     }, 'data-missing', /host=c\/backup$/],
+    // Updates of entries that exist (the validator re-checks less for them: their keys stand).
+    ['a dangling leafref merged into an existing entry', (tx) => tx.merge(host('a'), { backup: 'ghost' }), 'data-missing', /host=a\/backup$/],
+    ['a dangling leafref written as a leaf of an existing entry', (tx) => tx.put(`${host('a')}/backup`, 'ghost'), 'data-missing', /host=a\/backup$/],
+    ['a must broken by a merge into an existing entry', (tx) => tx.merge(`${REG}/link=a,b`, { cost: 0 }), 'operation-failed', /link=a,b\/cost$/],
+    ['deleting a host referenced by an existing entry, in an update of another', (tx) => {
+      tx.merge(host('b2'), { address: '10.0.0.7' });
+      tx.delete(host('b'));
+    }, 'data-missing', /(host=a\/backup|link=a,b\/dst)$/],
   ];
   for (const [what, edit, tag, path] of cases) {
     const before = ds.read('config', REG);
