@@ -12,8 +12,8 @@ import { ANY } from '../../src/yang/binding.ts';
 import { AlarmEvaluator, SampleBuckets } from './alarms.ts';
 import { resizeInputs } from './policy.ts';
 import { ingest } from './ingest.ts';
-import { CAUSE_RPC, requestReplace, requestResize, requestScale } from './requests.ts';
-import { createAction, Engine, requireCluster } from './engine.ts';
+import { requestRecover, requestReplace, requestResize, requestScale } from './requests.ts';
+import { Engine, requireCluster } from './engine.ts';
 import { registerSenlinApi } from './senlin-api.ts';
 import { CLUSTERING, clusterPath, type ClusteringCluster } from './model.ts';
 
@@ -67,7 +67,7 @@ export default definePlugin({
       action: await requestReplace(ctx, requireCluster(ctx, String(input.cluster)), ((input.node as string[] | undefined) ?? []).map(String)),
     }),
     'sextant-clustering:cluster-recover': async (input, ctx) => ({
-      action: await createAction(ctx, { cluster: requireCluster(ctx, String(input.cluster)).id, action: 'CLUSTER_RECOVER', cause: CAUSE_RPC }),
+      action: await requestRecover(ctx, requireCluster(ctx, String(input.cluster))),
     }),
     'sextant-clustering:cluster-resize': async (input, ctx) => ({ action: await requestResize(ctx, requireCluster(ctx, String(input.cluster)), resizeInputs(input)) }),
   },

@@ -72,6 +72,11 @@ export async function requestReplace(ctx: PluginContext, cluster: ClusteringClus
   return createAction(ctx, { cluster: cluster.id, action: 'CLUSTER_REPLACE_NODES', cause, inputs: { nodes: [...new Set(nodes)] } });
 }
 
+/** Senlin's CLUSTER_RECOVER: a check, then the default RECREATE of the nodes found unhealthy. */
+export function requestRecover(ctx: PluginContext, cluster: ClusteringCluster, inputs?: Record<string, unknown>, cause = CAUSE_RPC): Promise<string> {
+  return createAction(ctx, { cluster: cluster.id, action: 'CLUSTER_RECOVER', cause, ...(inputs ? { inputs } : {}) });
+}
+
 /** The size limits of a new cluster, as Senlin's cluster_create checks them (check_size_params, strict). */
 export function newClusterSizeError(ctx: PluginContext, desired: number | undefined, minSize: number | undefined, maxSize: number | undefined): string | undefined {
   return checkSizeParams(undefined, desired ?? null, minSize ?? null, maxSize ?? null, true, maxNodes(ctx));

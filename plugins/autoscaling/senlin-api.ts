@@ -32,6 +32,7 @@ import {
   COOLDOWN_APP_TAG,
   newClusterSizeError,
   recordDoneAction,
+  requestRecover,
   requestResize,
   requestScale,
   watchEngineAction,
@@ -726,8 +727,7 @@ export function registerSenlinApi(ctx: PluginContext, http: PluginHttp): void {
         action = await createAction(ctx, { cluster: c.id, action: 'CLUSTER_CHECK', cause: CAUSE_RPC, inputs: data });
         break;
       case 'recover':
-        // The engine's CLUSTER_RECOVER: a check, then Senlin's default RECREATE of unhealthy nodes.
-        action = await createAction(ctx, { cluster: c.id, action: 'CLUSTER_RECOVER', cause: CAUSE_RPC, inputs: data });
+        action = await requestRecover(ctx, c, data);
         break;
       default:
         throw badRequest(`The action '${name}' is not supported by Sextant: nodes exist only as members of a cluster.`);

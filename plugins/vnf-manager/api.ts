@@ -39,11 +39,11 @@ import {
   retryOperation,
   rollbackOperation,
 } from './lifecycle.ts';
-import { ACTIVE_STATES, now, packagePath, subscriptionPath, VNFLCM, type Subscription, type VnfInstance, type VnfPackage } from './model.ts';
+import { ACTIVE_STATES, isObject, now, packagePath, type Json, subscriptionPath, VNFLCM, type Subscription, type VnfInstance, type VnfPackage } from './model.ts';
 import { registerPackageRoutes } from './packages.ts';
 import { testCallback } from './notify.ts';
 import { INSTANCE_ATTRIBUTES, OP_OCC_ATTRIBUTES, renderInstance, renderOpOcc, renderSubscription, SUBSCRIPTION_ATTRIBUTES, type Major } from './render.ts';
-import { baseUrl, isObject, jsonObject, listPage, problemScope, type Json } from './scope.ts';
+import { baseUrl, jsonObject, listPage, problemScope } from './scope.ts';
 
 /** The API version served under each major (SOL013 4.2, as Tacker announces them). */
 export const API_VERSIONS: Record<Major, string> = { v1: '1.3.0', v2: '2.0.0' };

@@ -69,16 +69,20 @@ export class Executor {
   }
 
   /**
-   * Whether this member should run it: active, holding its instance (current-operation), its VNF
-   * owned here, and nobody live holding it (no owner yet, a dead owner, or this member's own
-   * claim from before a restart).
+   * Whether this member should run it: active, holding its instance (`currentOperation`, read by
+   * the caller from the store or from its transaction), its VNF owned here, and nobody live
+   * holding it (no owner yet, a dead owner, or this member's own claim from before a restart).
    */
-  private claimable(occ: VnfLcmOpOcc): boolean {
-    if (!this.joined || this.stopped || !ACTIVE_STATES.has(occ['operation-state']!) || this.running.has(occ.id)) return false;
-    if (!this.ctx.cluster.owns(occ['vnf-instance']!)) return false;
-    if (this.ctx.data.read('config', instancePath(occ['vnf-instance']!))?.['current-operation'] !== occ.id) return false;
+  private mayRun(occ: VnfLcmOpOcc, currentOperation: string | undefined): boolean {
+    if (!ACTIVE_STATES.has(occ['operation-state']!) || currentOperation !== occ.id || !this.ctx.cluster.owns(occ['vnf-instance']!)) return false;
     if (!occ.owner || occ.owner === this.ctx.cluster.memberId) return true;
     return !this.ctx.cluster.members().some((m) => m.id === occ.owner);
+  }
+
+  /** mayRun, as this member sees the store now, and not already running here. */
+  private claimable(occ: VnfLcmOpOcc): boolean {
+    if (!this.joined || this.stopped || this.running.has(occ.id)) return false;
+    return this.mayRun(occ, this.ctx.data.read('config', instancePath(occ['vnf-instance']!))?.['current-operation']);
   }
 
   private async kick(id: string): Promise<void> {
@@ -99,8 +103,7 @@ export class Executor {
     return retryOnConflict(async () => {
       const tx = this.ctx.data.transaction('config');
       const occ = tx.read(opOccPath(id));
-      // Only an occurrence that holds its instance (started by the compare-and-set) is run.
-      if (!occ || !this.claimableNow(occ) || tx.read(instancePath(occ['vnf-instance']!))?.['current-operation'] !== id) {
+      if (!occ || !this.mayRun(occ, tx.read(instancePath(occ['vnf-instance']!))?.['current-operation'])) {
         tx.cancel();
         return undefined;
       }
@@ -112,17 +115,12 @@ export class Executor {
     });
   }
 
-  private claimableNow(occ: VnfLcmOpOcc): boolean {
-    if (!ACTIVE_STATES.has(occ['operation-state']!) || !this.ctx.cluster.owns(occ['vnf-instance']!)) return false;
-    if (!occ.owner || occ.owner === this.ctx.cluster.memberId) return true;
-    return !this.ctx.cluster.members().some((m) => m.id === occ.owner);
-  }
-
   private async run(occ: VnfLcmOpOcc): Promise<void> {
     const op = `${occ.operation}${occ['operation-state'] === 'ROLLING_BACK' ? ':rollback' : ''}`;
     this.runs.set(op, (this.runs.get(op) ?? 0) + 1);
-    const before = snapshotOf(readInstance(this.ctx, occ['vnf-instance']!));
-    const vnfcsBefore = readInstance(this.ctx, occ['vnf-instance']!)['instantiated-vnf-info']?.['vnfc-resource-info'] ?? [];
+    const inst = readInstance(this.ctx, occ['vnf-instance']!);
+    const before = snapshotOf(inst);
+    const vnfcsBefore = inst['instantiated-vnf-info']?.['vnfc-resource-info'] ?? [];
     try {
       const update = occ['operation-state'] === 'ROLLING_BACK' ? await this.rollback(occ) : await this.execute(occ);
       await this.finish(occ, occ['operation-state'] === 'ROLLING_BACK' ? 'ROLLED_BACK' : 'COMPLETED', update, vnfcsBefore);
@@ -180,8 +178,7 @@ export class Executor {
         if (state !== 'FAILED_TEMP' && inst['current-operation'] === occ.id) tx.remove(instancePath(vnfId).currentOperation());
       }
       const at = now();
-      const vnfcsAfter = (info: VnfInstance['instantiated-vnf-info']) => info?.['vnfc-resource-info'];
-      const after = update.clearInfo ? [] : vnfcsAfter(update['instantiated-vnf-info']) ?? vnfcsBefore;
+      const after = clearInfo ? [] : update['instantiated-vnf-info']?.['vnfc-resource-info'] ?? vnfcsBefore;
       tx.merge(opOccPath(occ.id), { 'operation-state': state, 'state-entered-time': at, 'resource-changes': JSON.stringify(resourceChanges(vnfcsBefore, after)) });
       if (state !== 'FAILED_TEMP') this.pruneEnded(tx, occ.id);
       if (error) tx.merge(opOccPath(occ.id).error(), error);

@@ -15,6 +15,7 @@ import { YangError } from '../../src/errors.ts';
 import type { PluginContext } from '../../src/plugin/api.ts';
 import {
   FINAL_STATES,
+  isObject,
   instancePath,
   now,
   opOccPath,
@@ -62,8 +63,6 @@ export function problemOf(err: unknown): ProblemError {
   }
   return new ProblemError(500, 'Internal Server Error', (err as Error)?.message ?? String(err));
 }
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 // ----- reading ---------------------------------------------------------------------------------
 

@@ -78,3 +78,7 @@ export function reportedPorts(tps: { 'termination-point'?: Parameters<typeof vmP
 }
 
 export const now = () => new Date().toISOString();
+
+/** A JSON object as the client gave it (SOL KeyValuePairs, request bodies). */
+export type Json = Record<string, unknown>;
+export const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);

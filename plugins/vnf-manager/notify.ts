@@ -19,7 +19,7 @@ import { randomUUID } from 'node:crypto';
 import { retryOnConflict, type Change } from '../../src/datastore/datastore.ts';
 import type { PluginContext } from '../../src/plugin/api.ts';
 import { ANY, type Uint64 } from '../../src/yang/binding.ts';
-import { instancePath, LCM_NOTIFICATION, now, VNFLCM, VNFLCM_STATE, type OperationState, type Subscription, type VnfInstance, type VnfLcmOpOcc } from './model.ts';
+import { instancePath, isObject, LCM_NOTIFICATION, now, VNFLCM, VNFLCM_STATE, type OperationState, type Subscription, type VnfInstance, type VnfLcmOpOcc } from './model.ts';
 
 export interface LccnOptions {
   /** Retries after a failed first attempt (so 1 + retries attempts in all). */
@@ -85,8 +85,6 @@ const QUEUE_LIMIT = 1000;
 const MAX_BACKOFF_MS = 30_000;
 /** Counters are written at most this often (a busy subscriber must not mean a write per POST). */
 const FLUSH_MS = 1000;
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function parseJson(text: string | undefined): unknown {
   if (text === undefined) return undefined;

@@ -13,9 +13,9 @@ import type { PluginContext } from '../../src/plugin/api.ts';
 import { resolveDataPath } from '../../src/yang/binding.ts';
 import { CsarError, readCsar } from './csar.ts';
 import { badRequest, conflict, notFound, packageInUse, ProblemError, readPackage } from './lifecycle.ts';
-import { now, packagePath, VNFLCM, type VnfPackage } from './model.ts';
+import { isObject, now, packagePath, VNFLCM, type Json, type VnfPackage } from './model.ts';
 import { PACKAGE_ATTRIBUTES, renderPackage } from './render.ts';
-import { baseUrl, isObject, jsonObject, listPage, type Json } from './scope.ts';
+import { baseUrl, jsonObject, listPage } from './scope.ts';
 import { parseVnfdPackage, VnfdError, type Vnfd } from './vnfd.ts';
 
 /** The largest package upload; the CSAR reader bounds what it inflates to on its own. */

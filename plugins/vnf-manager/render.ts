@@ -8,13 +8,11 @@
  * connection id in v2 (as the client gave it is kept, and converted for the other major). The
  * rest (v2's extra links, vnfConfigurableProperties, CHANGE_VNFPKG) is not rendered.
  */
-import { ROLLBACK_OPERATIONS, type Subscription, type VnfInstance, type VnfLcmOpOcc, type VnfPackage } from './model.ts';
+import { isObject, ROLLBACK_OPERATIONS, type Json, type Subscription, type VnfInstance, type VnfLcmOpOcc, type VnfPackage } from './model.ts';
 
 export type Major = 'v1' | 'v2';
-type Json = Record<string, unknown>;
 type Link = { href: string };
 
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 const parsed = (text: string | undefined): unknown => (text === undefined ? undefined : JSON.parse(text));
 const parsedObject = (text: string | undefined): Json => {
   const v = parsed(text);

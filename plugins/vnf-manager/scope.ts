@@ -9,10 +9,9 @@ import { isUnauthorized } from '../../src/northbound/http/edge.ts';
 import type { PluginContext } from '../../src/plugin/api.ts';
 import { badRequest, notFound, ProblemError, problemOf } from './lifecycle.ts';
 import { matches, page, parseFilter, type SortKey } from './listing.ts';
+import { isObject, type Json } from './model.ts';
 
-export type Json = Record<string, unknown>;
 export type Query = Record<string, string | string[] | undefined>;
-export const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 const TITLES: Record<number, string> = {
   400: 'Bad Request',

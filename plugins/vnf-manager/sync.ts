@@ -58,11 +58,11 @@ export class VnfSync {
       return reported.get(compute);
     };
     const found: Drift[] = [];
-    let skipped = 0;
+    const skipped = new Set<string>();
     let checked = 0;
     for (const inst of instances) {
       if (inst['current-operation']) {
-        skipped++;
+        skipped.add(inst.id);
         continue;
       }
       checked++;
@@ -76,22 +76,21 @@ export class VnfSync {
     const fresh = await this.record(found, { checked, skipped, started });
     for (const d of fresh) this.ctx.notifications.emit(DRIFT_NOTIFICATION, { 'vnf-instance': d.vnf, vnfc: d.vnfc, reason: d.reason });
     await this.autoHeal(instances, found);
-    return { checked, skipped, drift: found.length, ms: Date.now() - started };
+    return { checked, skipped: skipped.size, drift: found.length, ms: Date.now() - started };
   }
 
   /** The drift list made what this cycle found, and the cycle counted; resolves to the new drifts. */
-  private async record(found: Drift[], stats: { checked: number; skipped: number; started: number }): Promise<Drift[]> {
+  private async record(found: Drift[], stats: { checked: number; skipped: ReadonlySet<string>; started: number }): Promise<Drift[]> {
     let fresh: Drift[] = [];
     const key = (vnf: string, vnfc: string) => `${vnf}\u0000${vnfc}`;
     await retryOnConflict(async () => {
       const tx = this.ctx.data.transaction('operational', { leaderOnly: true });
       const known = new Map((tx.read(VNFLCM_STATE.vnfDrift()) ?? []).map((d) => [key(d['vnf-instance'], d.vnfc), d]));
-      const skippedNow = new Set((this.ctx.data.read('config', VNFLCM.vnfInstance()) ?? []).filter((i) => i['current-operation']).map((i) => i.id));
       const seen = new Set(found.map((d) => key(d.vnf, d.vnfc)));
       fresh = found.filter((d) => !known.has(key(d.vnf, d.vnfc)));
       for (const d of fresh) tx.put(VNFLCM_STATE.vnfDrift(d.vnf, d.vnfc), { 'vnf-instance': d.vnf, vnfc: d.vnfc, 'vdu-id': d.vdu, compute: d.compute, reason: d.reason, 'detected-at': now() });
       // Resolved drift goes; an instance skipped this cycle keeps what was found before.
-      for (const [k, d] of known) if (!seen.has(k) && !skippedNow.has(d['vnf-instance'])) tx.remove(VNFLCM_STATE.vnfDrift(d['vnf-instance'], d.vnfc));
+      for (const [k, d] of known) if (!seen.has(k) && !stats.skipped.has(d['vnf-instance'])) tx.remove(VNFLCM_STATE.vnfDrift(d['vnf-instance'], d.vnfc));
       const me = this.ctx.cluster.memberId;
       const prev = tx.read(VNFLCM_STATE.sync(me));
       tx.put(VNFLCM_STATE.sync(me), {
@@ -100,7 +99,7 @@ export class VnfSync {
         'last-run': now(),
         'last-duration-ms': Date.now() - stats.started,
         'vnfs-checked': stats.checked,
-        skipped: stats.skipped,
+        skipped: stats.skipped.size,
         drift: found.length,
       });
       await tx.commit();
