@@ -12,6 +12,7 @@ import { computesForTest, ifaceIds } from '../helpers/ovs.ts';
 import { untilAsync, waitUntil } from '../helpers/process.ts';
 import { csarOf, defaultVim, FLAVOUR, onboard, tackerApi, VNFD_ID, VNFD_TEXT } from '../helpers/vnf.ts';
 import type { VnfState } from '../../plugins/vnf-manager/index.ts';
+import { clusterIdOf } from '../../plugins/vnf-manager/realise.ts';
 
 const TOKEN = 'vnf-cluster-token-c4d1';
 const VNFS = 50;
@@ -112,11 +113,13 @@ t.test('the synchronisation runs on the leader only, once per interval, and find
 });
 
 t.test("a restart of an instance running none of the operations in flight changes none of them (Tacker's conductor would fail them all)", async (t) => {
-  // The instance to restart: c (a is the computes' OVSDB manager); two VNFs it does not own.
+  // The instance to restart: c (a is the computes' OVSDB manager); two VNFs it runs nothing for:
+  // it owns neither the VNF (the occurrence) nor the VDU1 cluster (the autoscaler's action).
   const restarted = 2;
   const cId = ctxOf(members[restarted]).cluster.memberId;
+  const owner = (id: string) => ctxOf(a).cluster.ownerOf(id);
   const vnfs = ((a.data.read('config', '/sextant-vnflcm:vnflcm/vnf-instance') as { id: string; 'instantiation-state'?: string; 'current-operation'?: string }[]) ?? [])
-    .filter((i) => i['instantiation-state'] === 'INSTANTIATED' && !i['current-operation'] && ctxOf(a).cluster.ownerOf(i.id) !== cId)
+    .filter((i) => i['instantiation-state'] === 'INSTANTIATED' && !i['current-operation'] && owner(i.id) !== cId && owner(clusterIdOf(i.id, 'VDU1')) !== cId)
     .slice(0, 2)
     .map((i) => i.id);
   // In flight for a while: scale-outs whose new VNFCs wait for computes that do not answer.
@@ -130,7 +133,7 @@ t.test("a restart of an instance running none of the operations in flight change
   const claimed = byId();
   const holders = new Set([...claimed.values()].map((o) => o.owner));
   const idle = restarted;
-  t.notOk(holders.has(cId), `member ${cId} holds none of them (holders: ${[...holders].join(', ')}); the clusters' actions may run on it`);
+  t.notOk(holders.has(cId), `member ${cId} holds none of them (holders: ${[...holders].join(', ')}) nor their clusters' actions`);
   const id = cId;
   await members[idle].stop();
   members[idle] = await testController(t, flags(id));
