@@ -85,8 +85,9 @@ class Unresolvable extends Error {}
 
 /**
  * The schema nodes an expression can read, evaluated with `from` as context and current node:
- * every node a location step can land on (intermediate steps included), and for nodes whose
- * string-value is read, their data descendants. Undefined when that cannot be known statically
+ * every node a child or other forward step can land on (intermediate steps included; not those
+ * a parent or self step reaches, whose existence follows from where they were reached from), and
+ * for nodes whose string-value is read, their data descendants. Undefined when that cannot be known statically
  * (e.g. `deref()` of an instance-identifier, or the string-value of the whole tree).
  */
 export function referencedSchemaNodes(expr: XPathExpr, from: SchemaNode, schema: Schema): Set<SchemaNode> | undefined {
@@ -221,7 +222,12 @@ class RefWalker {
     // Backward: only positions on the way to a result are read (so `//x` is not everything).
     let alive: ReadonlySet<Pos> = set;
     for (let k = steps.length - 1; k >= 0; k--) {
-      for (const p of alive) if (!isRoot(p)) this.out.add(p);
+      // A node reached by a parent or self step exists whenever the node it was reached from
+      // does (an instance has exactly one parent): what decides the result is already recorded
+      // for that node. So `../../x` from a leaf does not read the leaf's ancestors, and a change
+      // under an ancestor (a sibling merged into the same list entry) does not re-check it.
+      const axis = steps[k]!.axis;
+      if (axis !== 'parent' && axis !== 'self') for (const p of alive) if (!isRoot(p)) this.out.add(p);
       for (const pred of steps[k]!.predicates) this.visit(pred, alive, true);
       const prev = new Set<Pos>();
       for (const p of alive) for (const q of levels[k]!.get(p)!) prev.add(q);
