@@ -17,7 +17,7 @@ import type { Backend, BackendOp, BackendWatch, WatchBatch } from './backends/ba
 import { ListenerHub, type ChangeHandler, type SubscribeOptions } from './listeners.ts';
 import { CommitPhaseRegistry, type CommitPhases, type PhasedCommit } from './phases.ts';
 import { applyUnitOps, loadTree, unitOps } from './persist.ts';
-import { checkEntryKeys, getAt, mergeValue, setAt } from './tree.ts';
+import { checkEntryKeys, getAt, mergeValue, setAt, type Found } from './tree.ts';
 
 export type StoreName = 'config' | 'operational';
 
@@ -380,13 +380,15 @@ export class Datastore {
       let phased: PhasedCommit | undefined;
       try {
         let touched = w.tx.touchedPaths();
+        const own = touched;
         if (!touched.length) {
           w.resolve(base.revision);
           continue;
         }
         let texts = touched.map(formatPath);
         let after: DataObject;
-        if (root === base.root && w.tx.snapshotRevision === base.revision) {
+        const onSnapshot = root === base.root && w.tx.snapshotRevision === base.revision;
+        if (onSnapshot) {
           after = w.tx.workingRoot();
         } else {
           this.checkConflicts(store, w.tx, texts, accepted);
@@ -404,7 +406,8 @@ export class Datastore {
           }
           after = phased.after;
         }
-        const onlyCreations = touched.every((p) => getAt(root, p) === undefined);
+        // On its own snapshot the transaction knows (each edit looked); else look in `root`.
+        const onlyCreations = onSnapshot && touched === own ? w.tx.onlyCreates() : touched.every((p) => getAt(root, p) === undefined);
         validateChanges(this.schema, after, touched, { configOnly: store.name === 'config' }, onlyCreations, root);
         const lease = w.tx.ephemeral && store.shared ? this.lease() : undefined;
         // A store that keeps nothing needs no stored form of the commit.
@@ -577,6 +580,12 @@ export class Transaction {
   private owned = new WeakSet<object>();
   private readonly edits: Edit[] = [];
   private done = false;
+  /**
+   * True while every edit wrote where nothing was (in the working tree at its time). Then nothing
+   * existed at any touched path in the snapshot either: a node an earlier edit took away was
+   * deleted (or replaced above it) by an edit that cleared this flag.
+   */
+  private creating = true;
 
   /**
    * @param base the tree to start from (default: the store's latest); a commit phase's writer
@@ -697,7 +706,9 @@ export class Transaction {
     }
     const e: Edit = op === 'delete' ? { op, path } : { op, path, value: value! };
     this.edits.push(e);
-    this.working = apply(this.working, e, this.owned);
+    const found: Found = { existed: true };
+    this.working = apply(this.working, e, this.owned, found);
+    if (op === 'delete' || found.existed) this.creating = false;
     return this;
   }
 
@@ -795,6 +806,11 @@ export class Transaction {
     return this.working;
   }
 
+  /** @internal True when every edit created its node (as seen from the snapshot). */
+  onlyCreates(): boolean {
+    return this.creating;
+  }
+
   /** @internal re-applies the edits to a newer tree (no conflicting commit came between). */
   replayOn(root: DataObject): DataObject {
     let r = root;
@@ -817,10 +833,11 @@ export class Transaction {
   }
 }
 
-function apply(root: DataObject, e: Edit, owned: WeakSet<object>): DataObject {
-  if (e.op === 'delete') return setAt(root, e.path, undefined, owned);
-  if (e.op === 'put') return setAt(root, e.path, e.value, owned);
+function apply(root: DataObject, e: Edit, owned: WeakSet<object>, found?: Found): DataObject {
+  if (e.op === 'delete') return setAt(root, e.path, undefined, owned, found);
+  if (e.op === 'put') return setAt(root, e.path, e.value, owned, found);
   const existing = getAt(root, e.path);
+  if (found) found.existed = existing !== undefined;
   const last = e.path[e.path.length - 1];
   return setAt(root, e.path, mergeValue(last?.schema, existing, e.value), owned);
 }
@@ -913,22 +930,42 @@ class ChangeClock {
     const t = this.tick();
     for (const g of groups) {
       for (const text of g.texts) {
-        this.bump(s, s.exact, text, t);
-        for (const a of ancestorsOf(text)) this.bump(s, s.subtree, a, t);
-        if (text !== '/') this.bump(s, s.subtree, '/', t);
+        this.bump(s.exact, text, t);
+        // Up the ancestors until one this group has bumped already (its own ancestors were bumped
+        // with it): a thousand entries of one list climb the list's ancestors once, not 1,000 times.
+        for (let a = text; this.bump(s.subtree, a, t); ) {
+          const i = a.lastIndexOf('/');
+          if (i <= 0) break;
+          a = a.slice(0, i);
+        }
+        if (text !== '/') this.bump(s.subtree, '/', t);
       }
     }
+    this.evict(s, s.exact);
+    this.evict(s, s.subtree);
     s.seen = to;
   }
 
-  private bump(s: StoreClock, map: Map<string, ChangeTimes>, text: string, t: number): void {
+  /** Records a change at `text` at time `t`; false if this time was recorded there already. */
+  private bump(map: Map<string, ChangeTimes>, text: string, t: number): boolean {
     const old = map.get(text);
-    if (old?.last === t) return;
+    if (old?.last === t) return false;
     // Re-inserted, so the map's order is the order of `last`: the first entry is the oldest.
     map.delete(text);
     map.set(text, { last: t, previous: old?.last ?? 0 });
-    while (map.size > CLOCK_PATHS) {
-      const [key, dropped] = map.entries().next().value!;
+    return true;
+  }
+
+  /**
+   * Drops the oldest entries beyond CLOCK_PATHS into the floor. Once per group and with one
+   * iterator: a fresh iterator per dropped entry has to skip the holes earlier deletions left at
+   * the front of the map, which made each insert cost as much as the holes.
+   */
+  private evict(s: StoreClock, map: Map<string, ChangeTimes>): void {
+    let excess = map.size - CLOCK_PATHS;
+    if (excess <= 0) return;
+    for (const [key, dropped] of map) {
+      if (excess-- <= 0) break;
       map.delete(key);
       if (dropped.last <= s.floor) continue;
       s.floorAmbiguous = (s.floorAmbiguous && second(s.floor) === second(dropped.last)) || second(dropped.previous) === second(dropped.last);

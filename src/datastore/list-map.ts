@@ -125,6 +125,15 @@ export class ListMap extends Map<string, DataObject> {
     return this;
   }
 
+  /** `set` for a caller that has just looked the key up (`present`: get returned an entry). */
+  setSeen(key: string, value: DataObject, present: boolean): this {
+    // Not visible here means: not in the base, or deleted from it by this overlay; either way the
+    // entry is one more than the base shows (see set).
+    if (!present && this.base) this.added++;
+    super.set(key, value);
+    return this;
+  }
+
   override delete(key: string): boolean {
     if (!this.base) return super.delete(key);
     const inBase = this.base.has(key) && !this.deleted?.has(key);

@@ -96,7 +96,7 @@ export function unitOps(schema: Schema, before: DataObject, after: DataObject, t
     const u = unitIndex(path);
     if (u >= 0) {
       const unitPath = path.slice(0, u + 1);
-      put(formatPath(unitPath), unitPath[u].schema, getAt(after, unitPath));
+      put(formatPath(unitPath), unitPath[u].schema, u === path.length - 1 ? newV : getAt(after, unitPath));
       // A write below list entries that did not exist creates them too: they get units of their
       // own, so storage (and every replica) holds them as this tree does, and their later removal
       // is a stored deletion rather than one of keys nobody wrote. (Top-level containers are

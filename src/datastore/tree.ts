@@ -40,41 +40,53 @@ export function getAt(root: DataObject, path: InstancePath): DataValue | undefin
  * shared with any published tree, so they are changed in place instead of copied again. That
  * keeps a transaction of many edits in one large list linear instead of quadratic.
  */
-export function setAt(root: DataObject, path: InstancePath, value: DataValue | undefined, owned?: WeakSet<object>): DataObject {
+export function setAt(root: DataObject, path: InstancePath, value: DataValue | undefined, owned?: WeakSet<object>, found?: Found): DataObject {
   if (!path.length) {
     if (value !== undefined && !isObj(value)) throw new Error('the root must be an object');
+    if (found) found.existed = true;
     return (value as DataObject) ?? {};
   }
-  return setIn(root, path, 0, value, owned) ?? {};
+  return setIn(root, path, 0, value, owned, found) ?? {};
 }
 
-function setIn(obj: DataObject | undefined, path: InstancePath, i: number, value: DataValue | undefined, owned?: WeakSet<object>): DataObject | undefined {
+/** Filled by setAt: whether the node at the path was there before the edit (seen on the way). */
+export interface Found {
+  existed: boolean;
+}
+
+function setIn(obj: DataObject | undefined, path: InstancePath, i: number, value: DataValue | undefined, owned?: WeakSet<object>, found?: Found): DataObject | undefined {
   const step = path[i];
   const last = i === path.length - 1;
   const base: DataObject = obj ?? {};
   const current = base[step.member];
   let next: DataValue | undefined;
   if (step.key === undefined) {
-    next = last ? value : setIn(isObj(current) ? current : undefined, path, i + 1, value, owned);
+    if (last && found) found.existed = current !== undefined;
+    next = last ? value : setIn(isObj(current) ? current : undefined, path, i + 1, value, owned, found);
   } else if (step.schema.kind === 'leaf-list') {
-    const arr = Array.isArray(current) ? (current as LeafValue[]).filter((v) => leafString(v) !== step.key) : [];
+    const had = Array.isArray(current) ? (current as LeafValue[]) : [];
+    const arr = had.filter((v) => leafString(v) !== step.key);
+    if (found) found.existed = arr.length !== had.length;
     if (value !== undefined) arr.push(value as LeafValue);
     next = arr.length ? arr : undefined;
   } else {
-    let map: ListValue;
-    if (current instanceof Map && owned?.has(current)) map = current;
+    let map: ListMap;
+    if (current instanceof ListMap && owned?.has(current)) map = current;
     else {
       map = ListMap.over(current instanceof Map ? current : undefined);
       owned?.add(map);
     }
     const entry = map.get(step.key);
+    if (last && found) found.existed = entry !== undefined;
     let newEntry: DataObject | undefined;
     if (last) newEntry = value as DataObject | undefined;
-    else newEntry = setIn(entry ?? keyObject(step.schema, step.keyValues), path, i + 1, value, owned);
+    else newEntry = setIn(entry ?? keyObject(step.schema, step.keyValues), path, i + 1, value, owned, found);
     if (newEntry === undefined) map.delete(step.key);
     else {
       if (last && !isObj(newEntry)) throw new YangError({ tag: 'invalid-value', message: `a list entry must be an object`, path: formatPath(path) });
-      map.set(step.key, newEntry);
+      // The lookup above already told whether the key is there: each lookup of a missing key
+      // walks every overlay of the list, so it is not asked twice.
+      map.setSeen(step.key, newEntry, entry !== undefined);
     }
     next = map.size ? map : undefined;
   }

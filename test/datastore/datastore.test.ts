@@ -9,6 +9,7 @@ import { tempDir } from '../helpers/tmp.ts';
 import { retryOnConflict, type Change } from '../../src/datastore/datastore.ts';
 import { YangError, isConflict } from '../../src/errors.ts';
 import { throwsYang } from '../helpers/assert.ts';
+import { parsePath } from '../../src/yang/path.ts';
 
 const schema = await fixtureSchema();
 const REG = '/sextant-fixture:registry';
@@ -229,4 +230,28 @@ t.test('paths are checked against the schema', async (t) => {
   throwsYang(t, 'wrong key count', () => tx.put(`${REG}/host=a,b`, {}), 'invalid-value', { message: /1 key/ });
   throwsYang(t, 'list without keys mid-path', () => tx.put(`${REG}/host/port=1`, {}), 'invalid-value', { message: /needs its keys/ });
   throwsYang(t, 'key of the wrong type', () => tx.put(`${REG}/host=a/port=x`, {}), 'invalid-value');
+});
+
+t.test('change times past the clock bound: an old path answers a coarser (later) time, a recent one its own', async (t) => {
+  const ds = await memoryDatastore(t, schema);
+  const at = (name: string) => ds.lastChanged('config', parsePath(schema, host(name)));
+  const add = async (names: string[]) => {
+    const tx = ds.transaction('config');
+    for (const n of names) tx.put(host(n), { name: n });
+    await tx.commit();
+  };
+  await add(['first']);
+  ds.lastChanged('config', []); // the clock accounts for the store from here on
+  await add(['oldest']);
+  const oldest = at('oldest').last;
+  // 9 groups of 1,000 entries: 9,000 changed paths, more than the clock keeps (8,192).
+  for (let g = 0; g < 9; g++) await add(Array.from({ length: 1000 }, (_, i) => `h${g}-${i}`));
+  const newest = at('h8-999').last;
+  t.ok(newest > oldest, 'the newest entry changed after the oldest');
+  await add(['later']);
+  t.equal(at('h8-999').last, newest, 'a recent path keeps its own time across an unrelated commit');
+  const evicted = at('oldest').last;
+  t.ok(evicted > oldest, 'the oldest path fell out of the clock: it answers the floor, later than its change');
+  t.ok(evicted <= newest, 'and never later than the changes that pushed it out');
+  t.ok(at('later').last > newest, 'the last commit is the latest time');
 });
