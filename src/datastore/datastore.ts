@@ -551,8 +551,25 @@ export class Datastore {
 
 /** A path in any of the forms the datastore takes, resolved against the schema and validated. */
 function instancePath(schema: Schema, path: string | InstancePath | DataPath<unknown>): InstancePath {
-  if (typeof path === 'string') return parsePath(schema, path);
+  if (typeof path === 'string') return parsedText(schema, path);
   return path instanceof DataPath ? resolveDataPath(schema, path) : path;
+}
+
+/** Recently parsed string paths per schema: a caller writing the same paths again parses once. */
+const PARSED_TEXTS = 4096;
+const parsedTexts = new WeakMap<Schema, Map<string, InstancePath>>();
+
+function parsedText(schema: Schema, text: string): InstancePath {
+  let cache = parsedTexts.get(schema);
+  if (!cache) parsedTexts.set(schema, (cache = new Map()));
+  let p = cache.get(text);
+  if (p) return p;
+  // Frozen, as resolveDataPath's are: the same array goes to every caller of this text.
+  p = Object.freeze(parsePath(schema, text)) as InstancePath;
+  // Dropped whole when full: a bulk load of unique paths costs one insert each, no bookkeeping.
+  if (cache.size >= PARSED_TEXTS) cache.clear();
+  cache.set(text, p);
+  return p;
 }
 
 /** A canonical api-path and every ancestor of it (`/a/b=1/c` -> itself, `/a/b=1`, `/a`). */

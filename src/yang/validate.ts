@@ -55,7 +55,20 @@ export function validateChanges(
     // The deepest existing node on the path is validated in full; its ancestors shallowly.
     const last = chain[chain.length - 1];
     const depth = chain.length - 1;
-    if (depth === path.length && path.length > 0) {
+    // Steps 0..existed-1 of the path were there before the commit.
+    const beforeChain = before ? cursorChain(before, path) : undefined;
+    const existed = beforeChain ? beforeChain.length - 1 : 0;
+    // The node at the path was there before and still is: an update, its identity (a list
+    // entry's keys) unchanged, only what is under it may have changed.
+    const updated = existed === path.length && depth === path.length;
+    const tail = path[path.length - 1]?.schema;
+    const was = updated ? beforeChain![existed].value : undefined;
+    // An updated container or list entry: only the members that differ from the tree before
+    // (unchanged subtrees keep their identity) are checked and count as changed.
+    const diffed = updated && path.length > 0 && isObject(was) && isObject(last.value) && (tail.kind === 'container' || tail.kind === 'list');
+    if (diffed) {
+      v.changedIn(last, was as DataObject, formatPath(path), changedSchemas);
+    } else if (depth === path.length && path.length > 0) {
       v.instance(last, formatPath(path));
     } else {
       if (!shallowDone.has(last.value as object)) {
@@ -70,17 +83,11 @@ export function validateChanges(
       v.object(c, formatPath(path.slice(0, i)), true);
       if (c.schema) v.constraints(c, formatPath(path.slice(0, i)));
     }
-    // Steps 0..existed-1 of the path were there before the commit.
-    const existed = before ? cursorChain(before, path).length - 1 : 0;
-    // The node at the path was there before and still is: an update, its identity (a list
-    // entry's keys) unchanged, only what is under it may have changed.
-    const updated = existed === path.length && depth === path.length;
     path.forEach((s, i) => {
       if (i < existed && (i < path.length - 1 || updated)) return;
       changedSchemas.add(s.schema);
     });
-    const tail = path[path.length - 1]?.schema;
-    if (tail) {
+    if (tail && !diffed) {
       const keys = updated && tail.kind === 'list' ? new Set(tail.keys) : undefined;
       for (const d of descendantsOf(tail)) if (!(keys?.has(d.name) && d.parent === tail)) changedSchemas.add(d);
     }
@@ -204,6 +211,32 @@ class Validator {
     if (isObject(c.value)) this.object(c, path);
     // The node's own list/leaf-list/choice constraints live in its parent object, which the
     // caller checks (shallowly) once for all the changes under it.
+  }
+
+  /**
+   * Validates an updated container or list entry against what it was: its own constraints, its
+   * members as a set, and in full only the members that are not the very values they were
+   * (containers compared member by member, down to the leaves that changed). Adds the schema
+   * nodes that changed to `changed`, for the constraints elsewhere that read them.
+   */
+  changedIn(c: DataCursor, was: DataObject, path: string, changed: Set<SchemaNode>): void {
+    this.constraints(c, path);
+    this.object(c, path, true);
+    const obj = c.value as DataObject;
+    for (const child of facts(this.schema, c.schema).children) {
+      if (this.opts.configOnly && !child.config) continue;
+      const now = obj[child.jsonName];
+      const then = was[child.jsonName];
+      if (now === then) continue;
+      const childPath = `${path}/${child.jsonName}`;
+      if (child.kind === 'container' && isObject(now) && isObject(then)) {
+        this.changedIn({ schema: child, value: now, parent: c }, then, childPath, changed);
+        continue;
+      }
+      if (now !== undefined) this.member(child, now, c, childPath);
+      changed.add(child);
+      for (const d of descendantsOf(child)) changed.add(d);
+    }
   }
 
   /**

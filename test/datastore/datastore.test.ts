@@ -54,7 +54,7 @@ t.test('a commit that breaks the schema is refused with tag and path, and nothin
   const ds = await memoryDatastore(t, schema);
   await ds.transaction('config').put(host('a'), { name: 'a' }).commit();
   await ds.transaction('config').put(host('b'), { name: 'b' }).put(host('b2'), { name: 'b2' }).commit();
-  await ds.transaction('config').merge(host('a'), { backup: 'b' }).put(`${REG}/link=a,b`, { src: 'a', dst: 'b', cost: 1 }).commit();
+  await ds.transaction('config').merge(host('a'), { backup: 'b' }).put(`${REG}/link=a,b`, { src: 'a', dst: 'b', cost: 1 }).put(`${REG}/limits`, { low: 1, high: 5 }).commit();
   const cases: [string, (tx: ReturnType<typeof ds.transaction>) => void, string, RegExp][] = [
     ['dangling leafref', (tx) => tx.put(host('b'), { name: 'b', backup: 'ghost' }), 'data-missing', /host=b\/backup$/],
     ['must violated', (tx) => tx.put(`${REG}/link=a,a`, { src: 'a', dst: 'a', cost: 0 }), 'operation-failed', /link=a,a\/cost$/],
@@ -67,6 +67,13 @@ t.test('a commit that breaks the schema is refused with tag and path, and nothin
     ['a dangling leafref merged into an existing entry', (tx) => tx.merge(host('a'), { backup: 'ghost' }), 'data-missing', /host=a\/backup$/],
     ['a dangling leafref written as a leaf of an existing entry', (tx) => tx.put(`${host('a')}/backup`, 'ghost'), 'data-missing', /host=a\/backup$/],
     ['a must broken by a merge into an existing entry', (tx) => tx.merge(`${REG}/link=a,b`, { cost: 0 }), 'operation-failed', /link=a,b\/cost$/],
+    // An updated container or entry is compared with what it was: only what differs is checked
+    // in full, and what reads a changed leaf from elsewhere is found through its dependents.
+    ['a must broken by a merge of the sibling it reads', (tx) => tx.merge(`${REG}/limits`, { low: 10 }), 'operation-failed', /limits\/high$/],
+    ['a must broken by a merge of the leaf that carries it', (tx) => tx.merge(`${REG}/limits`, { high: 0 }), 'operation-failed', /limits\/high$/],
+    ['a broken must inside a container merged from the top', (tx) => tx.merge(REG, { limits: { low: 9 } }), 'operation-failed', /limits\/high$/],
+    ['a dangling leafref merged into the list through the container above it', (tx) => tx.merge(REG, { host: [{ name: 'a', backup: 'ghost' }] }), 'data-missing', /host=a\/backup$/],
+    ['a dangling leafref in a new nested entry of a replaced entry', (tx) => tx.put(host('a'), { name: 'a', backup: 'b', port: [{ id: 1, peer: 'ghost' }] }), 'data-missing', /host=a\/port=1\/peer$/],
     ['deleting a host referenced by an existing entry, in an update of another', (tx) => {
       tx.merge(host('b2'), { address: '10.0.0.7' });
       tx.delete(host('b'));
