@@ -14,7 +14,7 @@ import type { DataObject, DataValue, LeafValue, Schema } from '../yang/schema.ts
 import { leafString } from '../yang/cursor.ts';
 import { validateChanges } from '../yang/validate.ts';
 import type { Backend, BackendOp, BackendWatch, WatchBatch } from './backends/backend.ts';
-import { ListenerHub, type ChangeHandler, type SubscribeOptions } from './listeners.ts';
+import { ListenerHub, type ChangeHandler, type ListenerLag, type SubscribeOptions } from './listeners.ts';
 import { CommitPhaseRegistry, type CommitPhases, type PhasedCommit } from './phases.ts';
 import { applyUnitOps, loadTree, unitOps } from './persist.ts';
 import { checkEntryKeys, getAt, mergeValue, setAt, type Found } from './tree.ts';
@@ -337,6 +337,11 @@ export class Datastore {
    */
   lastChanged(store: StoreName, path: InstancePath): ChangeTimes {
     return this.changeClock.query(store, formatPath(path), this.stores[store].head.revision);
+  }
+
+  /** Per subscription, the commits its handler has not seen yet (see ListenerHub.lag). */
+  listenerLag(): ListenerLag[] {
+    return this.listeners.lag();
   }
 
   /** Resolves when every listener has handled every commit so far. */

@@ -3,7 +3,8 @@
  * list key may be `*` (for example topology=* then node=* under network-topology). After each commit
  * it receives, once, the list of instances of its pattern that the commit created, updated or
  * deleted, with their before and after values (JSON, lists as arrays). Each subscription has its
- * own queue, so a slow handler delays only itself, and it always sees commits in order.
+ * own bounded backlog, so a slow handler delays only itself (never a commit), and it always sees
+ * commits in order (merged when it falls BACKLOG_BATCHES behind).
  */
 import { trace } from '@opentelemetry/api';
 import { inSpan } from '../telemetry/tracing.ts';
@@ -65,10 +66,41 @@ interface Subscription {
   store: StoreName;
   pattern: PatternStep[];
   handler: ChangeHandler;
-  queue: Promise<void>;
+  /** The pattern as given (for lag reports). */
+  text: string;
+  /** Batches published and not yet handed to the handler, oldest first, with when (performance.now()). */
+  backlog: { changes: Change[]; at: number }[];
+  /** The handler is running (or about to run) a batch. */
+  running: boolean;
+  /** Batches merged into others because the backlog was full (see BACKLOG_BATCHES). */
+  coalesced: number;
   onError?: (e: unknown) => void;
   active: boolean;
 }
+
+/**
+ * How many published batches a subscription may hold before they are merged into one. A slow
+ * handler never delays a commit (publishing only queues), and this keeps what it has not seen
+ * bounded by the instances that changed, not by the number of commits: merged batches carry, per
+ * instance, the state before the first change and after the last (a node created then deleted
+ * meanwhile is not reported at all), which is what a handler reconciling to the data needs.
+ */
+export const BACKLOG_BATCHES = 64;
+
+/** What a subscription has not handled yet (for the listener lag a metrics surface reports). */
+export interface ListenerLag {
+  store: StoreName;
+  pattern: string;
+  /** Batches waiting (the one being handled not counted). */
+  queued: number;
+  /** Age of the oldest waiting batch, ms (0 when none waits). */
+  oldestMs: number;
+  /** Batches merged so far because the backlog was full. */
+  coalesced: number;
+}
+
+/** The internal values behind a change's lazy JSON, so merged changes can be made from them. */
+const rawOf = new WeakMap<Change, { schema: SchemaNode | undefined; before: DataValue | undefined; after: DataValue | undefined }>();
 
 const tracer = trace.getTracer('sextant.datastore');
 
@@ -83,7 +115,7 @@ export class ListenerHub {
 
   subscribe<T = unknown>(store: StoreName, pattern: string | DataPath<T, Mode>, handler: ChangeHandler<T>, opts: SubscribeOptions = {}): () => void {
     const steps = this.compile(pattern);
-    const sub: Subscription = { store, pattern: steps, handler: handler as ChangeHandler, queue: Promise.resolve(), onError: opts.onError, active: true };
+    const sub: Subscription = { store, pattern: steps, handler: handler as ChangeHandler, text: typeof pattern === 'string' ? pattern : pattern.text, backlog: [], running: false, coalesced: 0, onError: opts.onError, active: true };
     this.subs.add(sub);
     if (opts.replay !== false) {
       const root = this.current(store);
@@ -220,21 +252,89 @@ export class ListenerHub {
     // values are immutable snapshot subtrees, so converting later gives the same JSON.
     lazyJson(change, 'before', schema, before);
     lazyJson(change, 'after', schema, after);
+    rawOf.set(change, { schema, before, after });
     return change;
   }
 
   private enqueue(sub: Subscription, changes: Change[]): void {
-    const run = sub.queue.then(async () => {
-      if (!sub.active) return;
-      try {
-        await inSpan(tracer, 'datastore.listener', async () => sub.handler(changes));
-      } catch (e) {
-        sub.onError?.(e);
-      }
-    });
-    sub.queue = run;
+    sub.backlog.push({ changes, at: performance.now() });
+    if (sub.backlog.length > BACKLOG_BATCHES) {
+      sub.coalesced += sub.backlog.length - 1;
+      const merged = this.merged(sub.backlog.map((b) => b.changes));
+      sub.backlog = merged.length ? [{ changes: merged, at: sub.backlog[0].at }] : [];
+    }
+    if (sub.running) return;
+    sub.running = true;
+    const run = this.drain(sub);
     this.pending.add(run);
     void run.finally(() => this.pending.delete(run));
+  }
+
+  /** Hands the backlog to the handler one batch at a time, in order, until it is empty. */
+  private async drain(sub: Subscription): Promise<void> {
+    // Never inside publish: the handler runs after the commit that published has returned.
+    await undefined;
+    try {
+      while (sub.active && sub.backlog.length) {
+        const { changes } = sub.backlog.shift()!;
+        try {
+          await inSpan(tracer, 'datastore.listener', async () => sub.handler(changes));
+        } catch (e) {
+          sub.onError?.(e);
+        }
+      }
+    } finally {
+      sub.running = false;
+      if (!sub.active) sub.backlog = [];
+    }
+  }
+
+  /** Batches merged into one: per instance, its state before the first and after the last. */
+  private merged(batches: Change[][]): Change[] {
+    const byPath = new Map<string, { first: Change; last: Change }>();
+    for (const batch of batches) {
+      for (const c of batch) {
+        const seen = byPath.get(c.path);
+        if (seen) {
+          // Re-inserted: the instance takes the position of its latest change.
+          byPath.delete(c.path);
+          byPath.set(c.path, { first: seen.first, last: c });
+        } else byPath.set(c.path, { first: c, last: c });
+      }
+    }
+    const out: Change[] = [];
+    for (const { first, last } of byPath.values()) {
+      if (first === last) {
+        out.push(first);
+        continue;
+      }
+      const a = rawOf.get(first)!;
+      const b = rawOf.get(last)!;
+      if (a.before === undefined && b.after === undefined) continue;
+      if (a.before !== undefined && b.after !== undefined && sameValue(a.before, b.after)) continue;
+      const change = {
+        type: a.before === undefined ? 'created' : b.after === undefined ? 'deleted' : 'updated',
+        path: last.path,
+        keys: last.keys,
+      } as Change;
+      lazyJson(change, 'before', a.schema, a.before);
+      lazyJson(change, 'after', b.schema, b.after);
+      rawOf.set(change, { schema: b.schema, before: a.before, after: b.after });
+      out.push(change);
+    }
+    return out;
+  }
+
+  /** Per subscription, what it has not handled yet. */
+  lag(): ListenerLag[] {
+    const now = performance.now();
+    return [...this.subs].map((s) => ({
+      store: s.store,
+      pattern: s.text,
+      queued: s.backlog.length,
+      oldestMs: s.backlog.length ? now - s.backlog[0].at : 0,
+      coalesced: s.coalesced,
+    }));
   }
 
   /** Resolves when every queued change, including those queued meanwhile, has been handled. */

@@ -262,3 +262,50 @@ t.test('change times past the clock bound: an old path answers a coarser (later)
   t.ok(evicted <= newest, 'and never later than the changes that pushed it out');
   t.ok(at('later').last > newest, 'the last commit is the latest time');
 });
+
+t.test('a slow listener delays no commit; its backlog stays bounded (merged) and it ends with the data', async (t) => {
+  const ds = await memoryDatastore(t, schema);
+  let open!: () => void;
+  const gate = new Promise<void>((r) => (open = r));
+  let slowCalls = 0;
+  const seen = { slow: new Map<string, unknown>(), fast: new Map<string, unknown>() };
+  const apply = (into: Map<string, unknown>) => (changes: Change[]) => {
+    for (const c of changes) {
+      const h = c.after as { name: string; weight?: string } | undefined;
+      if (c.type === 'deleted') into.delete(c.path);
+      else into.set(c.path, h?.weight);
+    }
+  };
+  let fastBatches = 0;
+  ds.subscribe('config', `${REG}/host=*`, async (changes) => {
+    slowCalls++;
+    await gate;
+    apply(seen.slow)(changes);
+  });
+  ds.subscribe('config', `${REG}/host=*`, (changes) => {
+    fastBatches++;
+    apply(seen.fast)(changes);
+  });
+  const COMMITS = 1000;
+  for (let i = 0; i < COMMITS; i++) {
+    const tx = ds.transaction('config');
+    tx.put(host(`h${i % 50}`), { name: `h${i % 50}`, weight: `${i}.5` });
+    // Some hosts come and go: a merged backlog must not report what was created and deleted.
+    if (i % 7 === 0) tx.remove(host(`h${(i + 13) % 50}`));
+    await tx.commit();
+  }
+  t.equal(slowCalls, 1, 'all 1,000 commits returned while the slow handler sat in its first batch');
+  const lag = ds.listenerLag().find((l) => l.queued > 0)!;
+  t.ok(lag, 'the slow subscription reports a backlog');
+  t.ok(lag.queued <= 65, `its backlog is bounded (${lag.queued} batches waiting)`);
+  t.ok(lag.coalesced > 0, `batches were merged (${lag.coalesced})`);
+  t.ok(lag.oldestMs >= 0, 'with the age of the oldest');
+  open();
+  await ds.settled();
+  const hosts = (ds.read('config', `${REG}/host`) as { name: string; weight?: string }[]) ?? [];
+  const truth = new Map(hosts.map((h) => [host(h.name), h.weight]));
+  t.same([...seen.slow].sort(), [...truth].sort(), 'the slow listener ends with exactly the data');
+  t.same([...seen.fast].sort(), [...truth].sort(), 'and so does the fast one');
+  t.equal(fastBatches, COMMITS, 'the fast listener kept up: one batch per commit, none merged');
+  t.same(ds.listenerLag().map((l) => l.queued), [0, 0], 'nothing left waiting');
+});
