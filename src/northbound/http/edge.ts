@@ -22,9 +22,9 @@
  *   ...
  *   await edge.close();            // stops accepting, lets requests in flight finish
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { context, trace, type Span } from '@opentelemetry/api';
+import { context, isSpanContextValid, trace, type Span } from '@opentelemetry/api';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 
@@ -32,6 +32,10 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Served without credentials (see the module comment); anything but `true` is authenticated. */
     public?: boolean;
+  }
+  interface FastifyRequest {
+    /** The request's span, from onRequest until it is ended (the edge's own; nothing else sets it). */
+    sextantSpan: Span | null;
   }
 }
 
@@ -84,9 +88,12 @@ export function isUnauthorized(err: unknown): err is Unauthorized {
 
 const CHALLENGE = 'Basic realm="sextant"';
 
-/** Digests compare in constant time whatever the lengths; the length of a guess tells nothing. */
+/**
+ * Digests compare in constant time whatever the lengths; the length of a guess tells nothing.
+ * One-shot hash(): it runs on every request, and a Hash object per call costs a third more.
+ */
 function digest(text: string | Buffer): Buffer {
-  return createHash('sha256').update(text).digest();
+  return hash('sha256', text, 'buffer');
 }
 
 /** Whether a secret a client sent is the expected one, compared in constant time. */
@@ -108,7 +115,9 @@ export function createHttpEdge(opts: HttpEdgeOptions): HttpEdge {
   // The credentials as a client sends them (RFC 7617), compared as written: no lenient base64.
   const expected = digest(Buffer.from(`${opts.username}:${opts.password}`).toString('base64'));
   const routes: HttpRoute[] = [];
-  const spans = new WeakMap<FastifyRequest, Span>();
+  // The span rides on the request itself (a decoration is in every request's shape from the
+  // start): a WeakMap entry per request cost a set, two gets and a delete, and GC work.
+  app.decorateRequest('sextantSpan', null);
 
   const basicOk = (header: string | undefined): boolean => {
     const m = header ? /^Basic +([A-Za-z0-9+/=]+) *$/i.exec(header) : null;
@@ -120,11 +129,15 @@ export function createHttpEdge(opts: HttpEdgeOptions): HttpEdge {
 
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) routes.push({ method, url: route.url });
-    // The handler runs in its request's span, so spans it starts are children of it.
+    // The handler runs in its request's span, so spans it starts are children of it. A span
+    // without a valid context (no tracer provider: the no-op API) has nothing to pass on, and
+    // entering a context for it would only allocate one per request.
     const handler = route.handler;
     route.handler = function (this: FastifyInstance, req: FastifyRequest, reply: FastifyReply) {
-      const span = spans.get(req);
-      return span ? context.with(trace.setSpan(context.active(), span), () => handler.call(this, req, reply)) : handler.call(this, req, reply);
+      const span = req.sextantSpan;
+      return span && isSpanContextValid(span.spanContext())
+        ? context.with(trace.setSpan(context.active(), span), () => handler.call(this, req, reply))
+        : handler.call(this, req, reply);
     };
   });
 
@@ -132,22 +145,20 @@ export function createHttpEdge(opts: HttpEdgeOptions): HttpEdge {
   // requests included), then the one authentication check. At the root, so it runs before every
   // route of every owner. Callback-style hooks: cheaper per request than async ones.
   app.addHook('onRequest', (req, reply, done) => {
-    const route = req.routeOptions.url;
-    spans.set(
-      req,
-      tracer.startSpan(`${req.method} ${route ?? req.url}`, {
-        attributes: { 'http.request.method': req.method, 'http.route': route ?? '', 'url.path': req.url },
-      }),
-    );
-    if (req.routeOptions.config?.public === true) return done();
+    // routeOptions is a getter that builds a new object each time: read it once.
+    const { url: route, config } = req.routeOptions;
+    req.sextantSpan = tracer.startSpan(`${req.method} ${route ?? req.url}`, {
+      attributes: { 'http.request.method': req.method, 'http.route': route ?? '', 'url.path': req.url },
+    });
+    if (config?.public === true) return done();
     if (basicOk(req.headers.authorization) || tokenOk(req.headers['x-auth-token'])) return done();
     reply.header('WWW-Authenticate', CHALLENGE);
     done(new Unauthorized());
   });
   const endSpan = (req: FastifyRequest, reply: FastifyReply) => {
-    const span = spans.get(req);
+    const span = req.sextantSpan;
     if (!span) return;
-    spans.delete(req);
+    req.sextantSpan = null;
     span.setAttribute('http.response.status_code', reply.statusCode);
     span.end();
   };
@@ -156,9 +167,10 @@ export function createHttpEdge(opts: HttpEdgeOptions): HttpEdge {
     done();
   });
   app.addHook('onRequestAbort', (req, done) => {
-    spans.get(req)?.setAttribute('http.request.aborted', true);
-    spans.get(req)?.end();
-    spans.delete(req);
+    const span = req.sextantSpan;
+    req.sextantSpan = null;
+    span?.setAttribute('http.request.aborted', true);
+    span?.end();
     done();
   });
 
