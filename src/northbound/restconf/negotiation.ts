@@ -17,7 +17,9 @@ export const DATA_TYPE: Record<Encoding, string> = { json: 'application/yang-dat
 
 /** The media type of the body, without parameters. */
 export function contentType(req: FastifyRequest): string {
-  return (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+  const header = req.headers['content-type'] ?? '';
+  const semi = header.indexOf(';');
+  return (semi < 0 ? header : header.slice(0, semi)).trim().toLowerCase();
 }
 
 /** The encoding of the body (yang-patch types included), undefined for another media type. */
@@ -36,6 +38,13 @@ export function bodyEncoding(req: FastifyRequest): Encoding | undefined {
 export function responseEncoding(req: FastifyRequest, lenient = false): Encoding {
   const accept = req.headers.accept;
   if (accept) {
+    // Most clients name one type without parameters: no list to split, weigh and sort.
+    if (!accept.includes(',') && !accept.includes(';')) {
+      const only = rangeEncoding(req, accept.trim().toLowerCase());
+      if (only) return only;
+      if (!lenient) throw new NotAcceptable(accept);
+      return bodyEncoding(req) ?? 'json';
+    }
     const ranges = accept
       .split(',')
       .map((part) => {
@@ -46,13 +55,20 @@ export function responseEncoding(req: FastifyRequest, lenient = false): Encoding
       .filter((r) => r.q > 0)
       .sort((a, b) => b.q - a.q);
     for (const r of ranges) {
-      if (JSON_TYPES.includes(r.type) || r.type === 'application/yang-patch+json') return 'json';
-      if (XML_TYPES.includes(r.type) || r.type === 'application/yang-patch+xml') return 'xml';
-      if (r.type === '*/*' || r.type === 'application/*') return bodyEncoding(req) ?? 'json';
+      const enc = rangeEncoding(req, r.type);
+      if (enc) return enc;
     }
     if (!lenient) throw new NotAcceptable(accept);
   }
   return bodyEncoding(req) ?? 'json';
+}
+
+/** The encoding one Accept media range (lower case, no parameters) asks for, if we produce it. */
+function rangeEncoding(req: FastifyRequest, type: string): Encoding | undefined {
+  if (JSON_TYPES.includes(type) || type === 'application/yang-patch+json') return 'json';
+  if (XML_TYPES.includes(type) || type === 'application/yang-patch+xml') return 'xml';
+  if (type === '*/*' || type === 'application/*') return bodyEncoding(req) ?? 'json';
+  return undefined;
 }
 
 /** Accept names nothing we produce: answered 406. */
