@@ -15,7 +15,7 @@
  * Environment: BENCH_SECONDS (default 10), BENCH_CONNECTIONS (default 50), BENCH_WARMUP seconds of
  * unrecorded load before each measurement (default 1), BENCH_HOSTS (default 1000), BENCH_OURS_NODE_FLAGS
  * (space-separated node flags for our controller's child only, e.g. `--cpu-prof --cpu-prof-dir=/tmp/p`
- * to profile it under the load; the peer runs without them).
+ * to profile it under the load), BENCH_PEER_NODE_FLAGS (the same for the peer's child, to compare).
  * `npm run bench:restconf -- get|put|rpc` runs one of the three.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -29,7 +29,8 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 1);
 const HOSTS = Number(process.env.BENCH_HOSTS ?? 1000);
-const OURS_FLAGS = (process.env.BENCH_OURS_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+const nodeFlags = (v: string | undefined) => (v ?? '').split(' ').filter(Boolean);
+const CHILD_FLAGS = { ours: nodeFlags(process.env.BENCH_OURS_NODE_FLAGS), peer: nodeFlags(process.env.BENCH_PEER_NODE_FLAGS) };
 
 const REPO = join(import.meta.dirname, '../..');
 const AUTH = `Basic ${Buffer.from('admin:admin').toString('base64')}`;
@@ -168,8 +169,7 @@ class Server {
   }
 
   static async start(name: 'ours' | 'peer', dir: string, first?: ToChild): Promise<Server> {
-    const flags = name === 'ours' ? OURS_FLAGS : [];
-    const child = spawn(process.execPath, [...process.execArgv, ...flags, import.meta.filename, `--serve=${name}`, dir], {
+    const child = spawn(process.execPath, [...process.execArgv, ...CHILD_FLAGS[name], import.meta.filename, `--serve=${name}`, dir], {
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     });
     const url = await new Promise<string>((resolve, reject) => {
