@@ -7,7 +7,7 @@
 import { trace } from '@opentelemetry/api';
 import { inSpan } from '../telemetry/tracing.ts';
 import { YangError, asYangError, conflict } from '../errors.ts';
-import { decodeValue, decodeListEntry, toJsonValue, withPathKeys } from '../yang/json.ts';
+import { checkDecoded, decodeValue, decodeListEntry, toJsonValue, withPathKeys } from '../yang/json.ts';
 import { formatPath, parsePath, type InstancePath } from '../yang/path.ts';
 import { resolveDataPath, DataPath, type DeepPartial, type Mode } from '../yang/binding.ts';
 import type { DataObject, DataValue, LeafValue, Schema } from '../yang/schema.ts';
@@ -691,13 +691,29 @@ export class Transaction {
     return this.edit('delete', p);
   }
 
-  /** Puts an already decoded internal value (for the platform's own protocol edges). */
+  /**
+   * Puts an already decoded internal value (for the platform's own protocol edges, which decode
+   * XML or JSON themselves). The value is still checked to be in canonical internal form: this
+   * path skips no check a JSON `put` makes, only the conversion.
+   */
   putDecoded(path: InstancePath, value: DataValue): this {
-    return this.edit('put', path, value);
+    return this.edit('put', path, this.checked(path, value));
   }
 
   mergeDecoded(path: InstancePath, value: DataValue): this {
-    return this.edit('merge', path, value);
+    return this.edit('merge', path, this.checked(path, value));
+  }
+
+  private checked(p: InstancePath, value: DataValue): DataValue {
+    if (!p.length) throw new YangError({ tag: 'invalid-value', message: 'write a node, not the whole datastore root' });
+    const text = formatPath(p);
+    const last = p[p.length - 1];
+    checkDecoded(this.ds.schema, last.schema, value, text, { configOnly: this.store.name === 'config' });
+    if (last.schema.kind === 'list' && last.key !== undefined) return checkEntryKeys(last, value as DataObject, text);
+    if (last.schema.kind === 'leaf-list' && last.key !== undefined && leafString(value as LeafValue) !== last.key) {
+      throw new YangError({ tag: 'invalid-value', type: 'protocol', message: `the value in the data differs from the one in the path (${last.key})`, path: text });
+    }
+    return value;
   }
 
   private decode(p: InstancePath, json: unknown): DataValue {

@@ -278,6 +278,84 @@ function leafValue(schema: Schema, node: SchemaNode, raw: unknown, path: string,
   return r.value;
 }
 
+/**
+ * Checks that an already decoded value (what a protocol edge hands to `putDecoded`) is in the
+ * internal form decoding would have produced: every member a data child of its node, lists as
+ * Maps keyed by their entries' keys, and every leaf value the canonical value the type checker
+ * gives for it. A value built by hand that is not canonical is refused with the error decoding
+ * would give, instead of being stored as it is.
+ */
+export function checkDecoded(schema: Schema, node: SchemaNode, value: DataValue, path: string, opts: DecodeOptions = {}): void {
+  if (opts.configOnly && !node.config) {
+    throw new YangError({ tag: 'invalid-value', message: `"${node.name}" is config false and cannot be written to the config datastore`, path });
+  }
+  switch (node.kind) {
+    case 'list':
+      if (value instanceof Map) {
+        for (const [key, entry] of value) {
+          checkDecodedEntry(schema, node, entry, `${path}=${key}`, opts);
+          if (node.keys.length && keyString(node, entry) !== key) {
+            throw new YangError({ tag: 'invalid-value', message: `list "${node.name}" holds entry ${keyString(node, entry)} under key ${key}`, path });
+          }
+        }
+        return;
+      }
+      // A single entry (the value at an entry's path).
+      checkDecodedEntry(schema, node, value, path, opts);
+      return;
+    case 'container': case 'input': case 'output': case 'notification':
+      checkDecodedObject(schema, node, value, path, opts);
+      return;
+    case 'leaf-list':
+      // The whole leaf-list (an array), or one of its values (at a value's path).
+      for (const v of Array.isArray(value) && !isEmptyValue(value) ? (value as LeafValue[]) : [value as LeafValue]) checkLeaf(schema, node, v, path);
+      return;
+    case 'leaf':
+      checkLeaf(schema, node, value as LeafValue, path);
+      return;
+    case 'anydata': case 'anyxml':
+      return;
+    default:
+      throw new YangError({ tag: 'unknown-element', message: `"${node.name}" (${node.kind}) cannot hold data`, path });
+  }
+}
+
+function isEmptyValue(v: unknown): boolean {
+  return Array.isArray(v) && v.length === 1 && v[0] === null;
+}
+
+function checkDecodedEntry(schema: Schema, node: SchemaNode, entry: DataValue, path: string, opts: DecodeOptions): void {
+  checkDecodedObject(schema, node, entry, path, opts);
+  for (const k of node.keys) {
+    if ((entry as DataObject)[k] === undefined) {
+      throw new YangError({ tag: 'missing-element', type: 'protocol', message: `list "${node.name}" entry is missing its key "${k}"`, path, info: { 'bad-element': k } });
+    }
+  }
+}
+
+function checkDecodedObject(schema: Schema, node: SchemaNode, value: DataValue, path: string, opts: DecodeOptions): void {
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || value instanceof Map) {
+    throw new YangError({ tag: 'invalid-value', message: `expected an object for "${node.name}"`, path });
+  }
+  for (const member in value) {
+    const child = node.dataChildren.get(member);
+    if (!child || child.jsonName !== member) {
+      throw new YangError({ tag: 'unknown-element', type: 'application', message: `unknown element "${member}" in "${node.name}"`, path: `${path}/${member}` });
+    }
+    checkDecoded(schema, child, (value as DataObject)[member], `${path}/${member}`, opts);
+  }
+}
+
+function checkLeaf(schema: Schema, node: SchemaNode, v: LeafValue, path: string): void {
+  // Canonical values are what strict RFC 7951 decoding returns: decoding one again gives it back.
+  const r = parseJsonValue(schema, node.type!, v, node.module, true);
+  const same = 'value' in r && (r.value === v || (isEmptyValue(r.value) && isEmptyValue(v)));
+  if (!same) {
+    const why = 'value' in r ? `"${lexicalOf(v)}" is not in canonical form (${JSON.stringify(r.value)})` : r.error;
+    throw new YangError({ tag: 'invalid-value', message: `"${node.name}": ${why}`, path, appTag: 'value' in r ? undefined : r.appTag });
+  }
+}
+
 // ----- encoding -----
 
 /**

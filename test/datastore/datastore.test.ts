@@ -309,3 +309,38 @@ t.test('a slow listener delays no commit; its backlog stays bounded (merged) and
   t.equal(fastBatches, COMMITS, 'the fast listener kept up: one batch per commit, none merged');
   t.same(ds.listenerLag().map((l) => l.queued), [0, 0], 'nothing left waiting');
 });
+
+t.test('putDecoded and mergeDecoded (the edges\' path for decoded values) refuse what is not canonical; nothing is written', async (t) => {
+  const ds = await memoryDatastore(t, schema);
+  await ds.transaction('config').put(host('a'), { name: 'a', dpn: '7', weight: '1.5' }).commit();
+  const at = parsePath(schema, host('a'));
+  const cases: [string, unknown, string][] = [
+    ['uint64 as a JS number', { name: 'a', dpn: 5 }, 'invalid-value'],
+    ['uint64 out of range', { name: 'a', dpn: '18446744073709551616' }, 'invalid-value'],
+    ['decimal64 not canonical', { name: 'a', weight: '1.50' }, 'invalid-value'],
+    ['decimal64 with too many fraction digits', { name: 'a', weight: '1.505' }, 'invalid-value'],
+    ['identityref without its module', { name: 'a', colour: 'red' }, 'invalid-value'],
+    ['boolean as a string', { name: 'a', enabled: 'true' }, 'invalid-value'],
+    ['an unknown member', { name: 'a', bogus: 1 }, 'unknown-element'],
+    ['a list as an array, not a Map', { name: 'a', port: [{ id: 1 }] }, 'invalid-value'],
+    ['a state node in config', { name: 'a', stats: { packets: '1' } }, 'invalid-value'],
+    ['keys differing from the path', { name: 'b' }, 'invalid-value'],
+  ];
+  for (const [what, value, tag] of cases) {
+    for (const op of ['putDecoded', 'mergeDecoded'] as const) {
+      const before = ds.read('config', host('a'));
+      let err: unknown;
+      try {
+        await ds.transaction('config')[op](at, value as never).commit();
+      } catch (e) {
+        err = e;
+      }
+      t.type(err, YangError, `${op}: ${what} is refused`);
+      t.equal((err as YangError).tag, tag, `${op}: ${what}: ${(err as YangError).message}`);
+      t.same(ds.read('config', host('a')), before, `${op}: ${what}: nothing written`);
+    }
+  }
+  // The canonical internal form goes through.
+  await ds.transaction('config').mergeDecoded(at, { name: 'a', dpn: '18446744073709551615', weight: '2.5', colour: 'sextant-fixture:green', port: new Map([['1', { id: 1 }]]) }).commit();
+  t.same(ds.read('config', host('a')), { name: 'a', dpn: '18446744073709551615', weight: '2.5', colour: 'sextant-fixture:green', port: [{ id: 1 }] });
+});
