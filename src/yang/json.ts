@@ -29,7 +29,7 @@ export interface DecodeOptions {
  * their text (JsonNumberText). The fast native parser is used when no such number can occur.
  */
 export function readJson(text: string): unknown {
-  if (!/\d{16}/.test(text)) {
+  if (!MAYBE_LONG_INTEGER.test(text)) {
     try {
       return JSON.parse(text);
     } catch (e) {
@@ -38,6 +38,14 @@ export function readJson(text: string): unknown {
   }
   return new LosslessJsonReader(text).read();
 }
+
+/**
+ * Where an integer too long for a double may be (16 digits or more): a JSON number starts at the
+ * text's start, after whitespace, `:`, `,` or `[`, its digits after an optional `-`. A digit run
+ * after anything else is inside a string (RFC 7951 writes 64-bit values as strings: `"dpn":
+ * "18446744000000000000"` needs no slow read); a false match only costs the slow read.
+ */
+const MAYBE_LONG_INTEGER = /(?:^|[\s:,[-])\d{16}/;
 
 class LosslessJsonReader {
   private i = 0;

@@ -98,3 +98,13 @@ t.test('rpc input/output and notifications encode and decode in both encodings',
   t.same(toJsonValue(note, body), { what: 'boom' });
   throwsYang(t, 'bad rpc input in XML', () => decodeXmlObject(schema, rpc.children[0], readXml('<input xmlns="urn:sextant:fixture"><big>x</big></input>')[0].children, '/sextant-fixture:echo/input'), 'invalid-value', { path: '/sextant-fixture:echo/input/big' });
 });
+
+t.test('readJson keeps every digit of a long integer wherever a number can start, and reads long digit runs in strings as strings', async (t) => {
+  const exact = '18446744073709551615';
+  for (const text of [exact, ` ${exact}`, `{"a":${exact}}`, `{"a": ${exact}}`, `{"a":\n${exact}}`, `[${exact}]`, `[1,${exact}]`, `[1, -${exact}]`, `{"a":"x","b":${exact}}`]) {
+    const v = JSON.stringify(readJson(text), (_k, x: unknown) => (typeof x === 'object' && x !== null && 'text' in x ? `text:${String(x.text)}` : x));
+    t.match(v, new RegExp(`text:-?${exact}`), `${text}: the number's text is kept`);
+  }
+  t.same(readJson(`{"dpn":"${exact}","id":"x${exact}"}`), { dpn: exact, id: `x${exact}` }, 'digit runs inside strings stay strings');
+  t.same(readJson(`{"n":123456789012345}`), { n: 123456789012345 }, '15 digits are a plain number');
+});
