@@ -344,3 +344,22 @@ t.test('putDecoded and mergeDecoded (the edges\' path for decoded values) refuse
   await ds.transaction('config').mergeDecoded(at, { name: 'a', dpn: '18446744073709551615', weight: '2.5', colour: 'sextant-fixture:green', port: new Map([['1', { id: 1 }]]) }).commit();
   t.same(ds.read('config', host('a')), { name: 'a', dpn: '18446744073709551615', weight: '2.5', colour: 'sextant-fixture:green', port: [{ id: 1 }] });
 });
+
+t.test('commits handed in together (one group): the first of overlapping writers lands, those at, above or below it conflict, disjoint ones land', async (t) => {
+  const ds = await memoryDatastore(t, schema);
+  await ds.transaction('config').put(host('a'), { name: 'a' }).put(host('b'), { name: 'b' }).put(host('c'), { name: 'c' }).commit();
+  const txs = [
+    ds.transaction('config').merge(host('a'), { address: 'first' }),
+    ds.transaction('config').merge(`${host('a')}/address`, 'below'),
+    ds.transaction('config').merge(REG, { host: [{ name: 'a', weight: '1.5' }] }),
+    ds.transaction('config').merge(host('a'), { address: 'same' }),
+    ds.transaction('config').merge(host('b'), { address: 'disjoint' }),
+    ds.transaction('config').merge(`${host('c')}/address`, 'leaf elsewhere'),
+  ];
+  // Not awaited one by one: handed in together, they are checked against each other in one group.
+  const results = await Promise.all(txs.map((tx) => tx.commit().then(() => 'landed', (e: unknown) => (isConflict(e) ? 'conflict' : `error ${String(e)}`))));
+  t.same(results, ['landed', 'conflict', 'conflict', 'conflict', 'landed', 'landed']);
+  t.same(ds.read('config', host('a')), { name: 'a', address: 'first' }, 'the losers changed nothing');
+  t.equal((ds.read('config', host('b')) as { address: string }).address, 'disjoint');
+  t.equal((ds.read('config', host('c')) as { address: string }).address, 'leaf elsewhere');
+});
