@@ -568,20 +568,30 @@ class GroupPaths {
   private readonly written = new Set<string>();
   /** Every ancestor-or-self of a written path -> one written path at or below it. */
   private readonly below = new Map<string, string>();
+  /** Added but not indexed yet: most groups hold one transaction and are never asked. */
+  private pending: string[][] = [];
 
   add(texts: string[]): void {
-    for (const t of texts) {
-      this.written.add(t);
-      for (const a of ancestorsOf(t)) {
-        // Its own ancestors were indexed with it.
-        if (this.below.has(a)) break;
-        this.below.set(a, t);
+    this.pending.push(texts);
+  }
+
+  private index(): void {
+    for (const texts of this.pending) {
+      for (const t of texts) {
+        this.written.add(t);
+        for (const a of ancestorsOf(t)) {
+          // Its own ancestors were indexed with it.
+          if (this.below.has(a)) break;
+          this.below.set(a, t);
+        }
       }
     }
+    this.pending = [];
   }
 
   /** A written path that is, or is above or below, one of `texts` (undefined: none). */
   overlap(texts: string[]): string | undefined {
+    if (this.pending.length) this.index();
     if (!this.written.size) return undefined;
     if (this.written.has('/')) return '/';
     for (const t of texts) {
@@ -939,7 +949,8 @@ export type { Change, ChangeHandler } from './listeners.ts';
 // machinery above: commitGroup tells the clock what each published group touched, and a query
 // first accounts for revisions the clock never saw (commits of another instance, or data loaded
 // at open) by moving a floor to "now", which is never earlier than the truth. Bounded: past
-// CLOCK_PATHS paths per map, or a group of more than CLOCK_GROUP_PATHS paths, the floor moves up
+// 2 x CLOCK_PATHS paths per map (trimmed back to CLOCK_PATHS), or a group of more than
+// CLOCK_GROUP_PATHS paths, the floor moves up
 // instead, so answers get coarser, never wrong.
 
 /**
@@ -1027,23 +1038,27 @@ class ChangeClock {
   /** Records a change at `text` at time `t`; false if this time was recorded there already. */
   private bump(map: Map<string, ChangeTimes>, text: string, t: number): boolean {
     const old = map.get(text);
-    if (old?.last === t) return false;
-    // Re-inserted, so the map's order is the order of `last`: the first entry is the oldest.
-    map.delete(text);
-    map.set(text, { last: t, previous: old?.last ?? 0 });
+    if (old === undefined) {
+      map.set(text, { last: t, previous: 0 });
+      return true;
+    }
+    if (old.last === t) return false;
+    // Updated in place: no re-insertion, so a path changed again and again costs one lookup.
+    old.previous = old.last;
+    old.last = t;
     return true;
   }
 
   /**
-   * Drops the oldest entries beyond CLOCK_PATHS into the floor. Once per group and with one
-   * iterator: a fresh iterator per dropped entry has to skip the holes earlier deletions left at
-   * the front of the map, which made each insert cost as much as the holes.
+   * Keeps the map to CLOCK_PATHS entries: once it holds twice that, the oldest changes (by `last`)
+   * are dropped into the floor in one pass, in the order they happened, so the floor is what
+   * dropping them one by one would have left. Amortised, a recorded path costs a lookup and a
+   * share of one sort, not a re-insertion and an eviction each.
    */
   private evict(s: StoreClock, map: Map<string, ChangeTimes>): void {
-    let excess = map.size - CLOCK_PATHS;
-    if (excess <= 0) return;
-    for (const [key, dropped] of map) {
-      if (excess-- <= 0) break;
+    if (map.size <= 2 * CLOCK_PATHS) return;
+    const entries = [...map].sort((a, b) => a[1].last - b[1].last);
+    for (const [key, dropped] of entries.slice(0, entries.length - CLOCK_PATHS)) {
       map.delete(key);
       if (dropped.last <= s.floor) continue;
       s.floorAmbiguous = (s.floorAmbiguous && second(s.floor) === second(dropped.last)) || second(dropped.previous) === second(dropped.last);

@@ -251,12 +251,13 @@ t.test('change times past the clock bound: an old path answers a coarser (later)
   ds.lastChanged('config', []); // the clock accounts for the store from here on
   await add(['oldest']);
   const oldest = at('oldest').last;
-  // 9 groups of 1,000 entries: 9,000 changed paths, more than the clock keeps (8,192).
-  for (let g = 0; g < 9; g++) await add(Array.from({ length: 1000 }, (_, i) => `h${g}-${i}`));
-  const newest = at('h8-999').last;
+  // 17 groups of 1,000 entries: 17,000 changed paths, past the point (16,384) where the clock
+  // trims itself back to the 8,192 latest.
+  for (let g = 0; g < 17; g++) await add(Array.from({ length: 1000 }, (_, i) => `h${g}-${i}`));
+  const newest = at('h16-999').last;
   t.ok(newest > oldest, 'the newest entry changed after the oldest');
   await add(['later']);
-  t.equal(at('h8-999').last, newest, 'a recent path keeps its own time across an unrelated commit');
+  t.equal(at('h16-999').last, newest, 'a recent path keeps its own time across an unrelated commit');
   const evicted = at('oldest').last;
   t.ok(evicted > oldest, 'the oldest path fell out of the clock: it answers the floor, later than its change');
   t.ok(evicted <= newest, 'and never later than the changes that pushed it out');
