@@ -3,12 +3,14 @@
  * in the same run (DESIGN.md section 7). Prints one JSON line per result.
  *
  * 1. Validated commits to LevelDB (100 commits x 1,000 list entries) vs raw classic-level batch
- *    puts of the same keys and serialized bytes.
+ *    puts of the same keys and serialized bytes; on etcd (20 commits, one member started here) vs
+ *    raw etcd3 txns of the same puts (`report`).
  * 2. Validation of one 100,000-entry document (a leafref per entry) in-process vs yanglint on the
  *    same file.
  * 3. RSS after loading that document into the memory backend, vs a 400 MB limit (child process).
- * 4. Small transactions: one-leaf commits one after the other, memory (vs a 20,000/s limit) and
- *    LevelDB (vs raw classic-level single puts, sync: false, of the same key and bytes).
+ * 4. Small transactions: one-leaf commits one after the other, memory (vs a 20,000/s limit),
+ *    LevelDB (vs raw classic-level single puts, sync: false, of the same key and bytes) and etcd
+ *    (vs raw etcd3 puts, `report`). BENCH_BACKENDS picks among memory,level,etcd.
  * 5. Notifications: data changes delivered to 10 listeners per second, memory, vs a 200,000/s limit.
  * 6. Controller start: spawn to the ready line, all plugins, LevelDB in an empty data dir, median
  *    of 3, vs a 1,500 ms limit (child processes).
@@ -21,6 +23,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
+import { Etcd3 } from 'etcd3';
+import { EtcdBackend } from '../../src/datastore/backends/etcd.ts';
+import type { Backend } from '../../src/datastore/backends/backend.ts';
+import { ETCD_TEST_SETTINGS, startEtcd } from '../../test/helpers/etcd.ts';
 import { Datastore } from '../../src/datastore/datastore.ts';
 import { LevelBackend } from '../../src/datastore/backends/level.ts';
 import { MemoryBackend } from '../../src/datastore/backends/memory.ts';
@@ -37,8 +43,8 @@ const SMALL_TXNS = Number(process.env.BENCH_SMALL_TXNS ?? 5000);
 const NOTIFY_COMMITS = Number(process.env.BENCH_NOTIFY_COMMITS ?? 200);
 const NOTIFY_PER_COMMIT = Number(process.env.BENCH_NOTIFY_PER_COMMIT ?? 100);
 const NOTIFY_LISTENERS = 10;
-/** BENCH_BACKENDS=level: only the LevelDB half of small-txn (e.g. under --cpu-prof). */
-const BACKENDS = (process.env.BENCH_BACKENDS ?? 'memory,level').split(',');
+/** BENCH_BACKENDS=level: only the LevelDB half of small-txn (e.g. under --cpu-prof); etcd: the etcd arms of small-txn and commit. */
+const BACKENDS = (process.env.BENCH_BACKENDS ?? 'memory,level,etcd').split(',');
 const STARTS = Number(process.env.BENCH_STARTS ?? 3);
 
 function emit(o: Record<string, unknown>): void {
@@ -92,6 +98,47 @@ async function commits(): Promise<void> {
     rmSync(ours, { recursive: true, force: true });
     rmSync(raw, { recursive: true, force: true });
   }
+}
+
+/** datastore.commit on etcd: 1,000-entry commits as guarded txns, against raw txns of the same puts. */
+async function commitsEtcd(): Promise<void> {
+  const schema = await loadSchema(FIXTURE);
+  const commits = Math.min(COMMITS, 20);
+  const batches = Array.from({ length: commits }, (_, c) => Array.from({ length: PER_COMMIT }, (_, e) => hostEntry(c * PER_COMMIT + e)));
+  await withEtcd(async (endpoints) => {
+    const client = new Etcd3({ hosts: endpoints });
+    try {
+      let t0 = performance.now();
+      for (const b of batches) {
+        const txn = client.if('/raw/rev', 'Version', '>', -1);
+        await txn.then(...b.map((h) => client.put(`/raw${hostPath(h.name as string)}`).value(JSON.stringify(h)))).commit();
+      }
+      const rawSeconds = (performance.now() - t0) / 1000;
+      const ds = await Datastore.open({ schema, config: etcdBackend(endpoints, '/bench-commit/config'), operational: new MemoryBackend() });
+      t0 = performance.now();
+      for (const b of batches) {
+        const tx = ds.transaction('config');
+        for (const h of b) tx.put(hostPath(h.name as string), h);
+        await tx.commit();
+      }
+      const oursSeconds = (performance.now() - t0) / 1000;
+      await ds.close();
+      const total = commits * PER_COMMIT;
+      emit({
+        bench: 'datastore.commit',
+        backend: 'etcd',
+        metric: 'entries_per_s',
+        value: Math.round(total / oursSeconds),
+        peer: 'raw etcd3 txns of the same puts from Node, one etcd member on loopback',
+        peer_value: Math.round(total / rawSeconds),
+        ratio: round(rawSeconds / oursSeconds),
+        target: 'report',
+        detail: `${commits} validated commits of ${PER_COMMIT} list entries, each one guarded etcd txn, acknowledged when its watch event is back`,
+      });
+    } finally {
+      client.close();
+    }
+  });
 }
 
 async function validation(docPath: string): Promise<void> {
@@ -179,7 +226,7 @@ async function smallTxn(): Promise<void> {
   const SEEDED = 1000;
   const warm = Math.min(500, SMALL_TXNS);
   /** Seeded, warmed up, then SMALL_TXNS one-leaf commits timed, on a config backend. */
-  const timedSmallCommits = async (config: MemoryBackend | LevelBackend) => {
+  const timedSmallCommits = async (config: Backend) => {
     const ds = await Datastore.open({ schema, config, operational: new MemoryBackend() });
     await seed(ds, SEEDED);
     await smallCommits(ds, SEEDED, warm, 1);
@@ -203,6 +250,7 @@ async function smallTxn(): Promise<void> {
       detail: `${SMALL_TXNS} commits one after the other, each a merge of one leaf of one of ${SEEDED} existing list entries (after ${warm} warm-up commits)`,
     });
   }
+  if (BACKENDS.includes('etcd')) await smallTxnEtcd(timedSmallCommits, SEEDED, warm);
   // LevelDB, against raw single puts of the same key and the same serialized entry.
   if (!BACKENDS.includes('level')) return;
   const ours = mkdtempSync(join(tmpdir(), 'bench-ds-small-'));
@@ -247,6 +295,60 @@ async function smallTxn(): Promise<void> {
     rmSync(ours, { recursive: true, force: true });
     rmSync(raw, { recursive: true, force: true });
   }
+}
+
+/** One etcd member (Debian's etcd-server) on free ports for the etcd arms; stopped by pid after. */
+async function withEtcd<T>(fn: (endpoints: string[]) => Promise<T>): Promise<T> {
+  const cleanups: (() => unknown)[] = [];
+  try {
+    const etcd = await startEtcd({ teardown: (f) => void cleanups.push(f) }, { members: 1 });
+    return await fn(etcd.endpoints);
+  } finally {
+    for (const c of cleanups.reverse()) await c();
+  }
+}
+
+const etcdBackend = (endpoints: string[], prefix: string) =>
+  new EtcdBackend({ endpoints, prefix, maxTxnOps: ETCD_TEST_SETTINGS.maxTxnOps, maxRequestBytes: ETCD_TEST_SETTINGS.maxRequestBytes });
+
+/** small-txn on etcd: the round trip is the cost, so the peer is one raw etcd3 put per commit. */
+async function smallTxnEtcd(timed: (b: EtcdBackend) => Promise<{ perS: number; p99Ms: number }>, seeded: number, warm: number): Promise<void> {
+  await withEtcd(async (endpoints) => {
+    const client = new Etcd3({ hosts: endpoints });
+    const entries = Array.from({ length: seeded }, (_, i) => hostEntry(i));
+    const rawRun = async (count: number, offset: number) => {
+      const lat: number[] = [];
+      const t0 = performance.now();
+      for (let c = 0; c < count; c++) {
+        const s = performance.now();
+        const h = entries[c % seeded];
+        h.weight = `${(c + offset) % 1000}.5`;
+        await client.put(`/raw${hostPath(h.name as string)}`).value(JSON.stringify(h));
+        lat.push(performance.now() - s);
+      }
+      return { perS: count / ((performance.now() - t0) / 1000), p99Ms: p99(lat) };
+    };
+    try {
+      await rawRun(warm, 1);
+      const peer = await rawRun(SMALL_TXNS, 2);
+      const r = await timed(etcdBackend(endpoints, '/bench/config'));
+      emit({
+        bench: 'datastore.small-txn',
+        backend: 'etcd',
+        metric: 'commits_per_s',
+        value: Math.round(r.perS),
+        p99_ms: round(r.p99Ms),
+        peer: 'raw etcd3 put from Node, one etcd member on loopback',
+        peer_value: Math.round(peer.perS),
+        peer_p99_ms: round(peer.p99Ms),
+        ratio: round(r.perS / peer.perS),
+        target: 'report',
+        detail: `${SMALL_TXNS} commits one after the other (each a guarded etcd txn and its watch event back), each a merge of one leaf of one of ${seeded} existing list entries; the peer puts the same key and whole serialized entry`,
+      });
+    } finally {
+      client.close();
+    }
+  });
 }
 
 async function notify(): Promise<void> {
@@ -358,6 +460,7 @@ try {
   const docPath = join(work, 'registry.json');
   if (!only || only === 'validate' || only === 'memory') writeFileSync(docPath, registryDocument(DOC_ENTRIES));
   if (!only || only === 'commit') await commits();
+  if ((!only || only === 'commit') && BACKENDS.includes('etcd')) await commitsEtcd();
   if (!only || only === 'validate') await validation(docPath);
   if (!only || only === 'memory') memory(docPath);
   if (!only || only === 'small-txn') await smallTxn();
