@@ -46,6 +46,8 @@ const NOTIFY_LISTENERS = 10;
 /** BENCH_BACKENDS=level: only the LevelDB half of small-txn (e.g. under --cpu-prof); etcd: the etcd arms of small-txn and commit. */
 const BACKENDS = (process.env.BENCH_BACKENDS ?? 'memory,level,etcd').split(',');
 const STARTS = Number(process.env.BENCH_STARTS ?? 3);
+/** BENCH_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/p": node flags for the started controllers (to profile a start). */
+const NODE_FLAGS = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
 
 function emit(o: Record<string, unknown>): void {
   console.log(JSON.stringify(o));
@@ -399,7 +401,7 @@ async function controllerStart(full?: { dir: string; buildSeconds?: number }): P
     const dir = full?.dir ?? mkdtempSync(join(tmpdir(), 'bench-start-'));
     try {
       const t0 = performance.now();
-      const p = await spawnController(`start-${i}`, ['--datastore=level', `--data-dir=${dir}`, '--plugins=*', '--log-level=info']);
+      const p = await spawnController(`start-${i}`, ['--datastore=level', `--data-dir=${dir}`, '--plugins=*', '--log-level=info'], NODE_FLAGS);
       times.push(performance.now() - t0);
       plugins = p.ready.plugins;
       await new Promise<void>((res) => {
