@@ -16,7 +16,7 @@ import { validateChanges } from '../yang/validate.ts';
 import type { Backend, BackendOp, BackendWatch, WatchBatch } from './backends/backend.ts';
 import { ListenerHub, type ChangeHandler, type ListenerLag, type SubscribeOptions } from './listeners.ts';
 import { CommitPhaseRegistry, type CommitPhases, type PhasedCommit } from './phases.ts';
-import { applyUnitOps, loadTree, unitOps } from './persist.ts';
+import { applyUnitOps, loadStore, loadTree, unitOps } from './persist.ts';
 import { checkEntryKeys, getAt, mergeValue, setAt, type Found } from './tree.ts';
 
 export type StoreName = 'config' | 'operational';
@@ -144,9 +144,8 @@ export class Datastore {
         await ds.loadShared(store);
         continue;
       }
-      const entries = await store.backend.list('/');
       store.head = {
-        root: loadTree(ds.schema, entries, (key, why) => opts.warn?.(`${store.name}: skipped stored node ${key}: ${why}`)),
+        root: await loadStore(ds.schema, store.backend, (key, why) => opts.warn?.(`${store.name}: skipped stored node ${key}: ${why}`)),
         revision: await store.backend.revision(),
       };
     }

@@ -5,8 +5,8 @@
  * entry, like a hand-written batch would, and reading the whole store back is one ordered scan.
  * Entry order of `ordered-by user` lists is kept in the parent unit under `@order:<member>`.
  */
-import type { BackendEntry, BackendOp } from './backends/backend.ts';
-import { formatPath, parsePath, type InstancePath } from '../yang/path.ts';
+import type { Backend, BackendEntry, BackendOp } from './backends/backend.ts';
+import { formatPath, parsePath, PathScanner, type InstancePath, type InstanceStep } from '../yang/path.ts';
 import type { DataObject, DataValue, ListValue, Schema, SchemaNode } from '../yang/schema.ts';
 import { getAt, isObj, setAt } from './tree.ts';
 
@@ -160,20 +160,69 @@ function diffUnits(
  * reported through `skip` and left out, so a changed model cannot stop the controller.
  */
 export function loadTree(schema: Schema, entries: BackendEntry[], skip: (key: string, why: string) => void): DataObject {
-  const root: DataObject = {};
-  const orders: { list: ListValue; keys: string[] }[] = [];
-  for (const { key, value } of entries) {
-    let path: InstancePath;
+  const loader = new TreeLoader(schema, skip);
+  for (const { key, value } of entries) loader.add(key, value);
+  return loader.finish();
+}
+
+/**
+ * A store's tree read back from its backend: by a streamed scan where the backend has one (the
+ * scanned rows are dropped chunk by chunk instead of all being held while the tree is built,
+ * which is most of the garbage collector's work at a full-store start), else from `list`.
+ */
+export async function loadStore(schema: Schema, backend: Backend, skip: (key: string, why: string) => void): Promise<DataObject> {
+  if (!backend.scan) return loadTree(schema, await backend.list('/'), skip);
+  const loader = new TreeLoader(schema, skip);
+  let last = '';
+  for await (const chunk of backend.scan('/')) {
+    for (const { key, value } of chunk) {
+      // The entries of system-ordered lists are created in key order (UTF-16, as list() sorts):
+      // a scan in another order (LevelDB's byte order, for rare keys) is read again by list().
+      if (key < last) return loadTree(schema, await backend.list('/'), skip);
+      last = key;
+      loader.add(key, value);
+    }
+  }
+  return loader.finish();
+}
+
+/**
+ * Builds a tree unit by unit, in key order. Consecutive keys share most of their steps (a flow,
+ * then its instructions, then the next flow of the same table): their parsed steps (PathScanner)
+ * and the objects they lead to are taken over from the key before, not found again.
+ */
+class TreeLoader {
+  private readonly root: DataObject = {};
+  private readonly orders: { list: ListValue; keys: string[] }[] = [];
+  private readonly paths: PathScanner;
+  /** objs[i]: the object holding step i of the last unit loaded (objs[0] is the root). */
+  private readonly objs: DataObject[] = [this.root];
+  /** How many of the last unit's steps lead to an object in `objs` (0 after a skipped unit). */
+  private depth = 0;
+
+  constructor(
+    schema: Schema,
+    private readonly skip: (key: string, why: string) => void,
+  ) {
+    this.paths = new PathScanner(schema);
+  }
+
+  add(key: string, value: string): void {
+    let path: readonly InstanceStep[];
     let stored: unknown;
     try {
-      path = parsePath(schema, key);
+      path = this.paths.parse(key);
       stored = JSON.parse(value);
     } catch (e) {
-      skip(key, (e as Error).message);
-      continue;
+      this.depth = 0;
+      this.skip(key, (e as Error).message);
+      return;
     }
-    let obj: DataObject = root;
-    for (let i = 0; i < path.length; i++) {
+    const objs = this.objs;
+    let i = Math.min(this.paths.shared, this.depth);
+    let obj = objs[i];
+    this.depth = i;
+    for (; i < path.length; i++) {
       const step = path[i];
       const last = i === path.length - 1;
       if (step.key !== undefined) {
@@ -185,19 +234,22 @@ export function loadTree(schema: Schema, entries: BackendEntry[], skip: (key: st
         let entry = map.get(step.key);
         if (!entry) {
           entry = {};
-          step.schema.keys.forEach((k, j) => {
-            entry![k] = step.keyValues![j];
-          });
+          for (let j = 0; j < step.schema.keys.length; j++) entry[step.schema.keys[j]] = step.keyValues![j];
           map.set(step.key, entry);
         }
         obj = entry;
-        if (last) absorb(obj, stored, orders);
+        if (last) absorb(obj, stored, this.orders);
       } else if (last) {
         if (isObj(stored)) {
           const target = isObj(obj[step.member]) ? (obj[step.member] as DataObject) : {};
           obj[step.member] = target;
-          absorb(target, stored, orders);
-        } else obj[step.member] = stored as DataValue;
+          absorb(target, stored, this.orders);
+          obj = target;
+        } else {
+          obj[step.member] = stored as DataValue;
+          // A leaf unit leads to no object: the next key takes over the steps above it only.
+          return;
+        }
       } else {
         let next = obj[step.member];
         if (!isObj(next)) {
@@ -206,16 +258,21 @@ export function loadTree(schema: Schema, entries: BackendEntry[], skip: (key: st
         }
         obj = next;
       }
+      objs[i + 1] = obj;
+      this.depth = i + 1;
     }
   }
-  // Entries were created in key order; put user-ordered lists back in their stored order.
-  for (const { list, keys } of orders) {
-    const entries = new Map(list);
-    list.clear();
-    for (const k of keys) if (entries.has(k)) list.set(k, entries.get(k)!);
-    for (const [k, e] of entries) if (!list.has(k)) list.set(k, e);
+
+  finish(): DataObject {
+    // Entries were created in key order; put user-ordered lists back in their stored order.
+    for (const { list, keys } of this.orders) {
+      const entries = new Map(list);
+      list.clear();
+      for (const k of keys) if (entries.has(k)) list.set(k, entries.get(k)!);
+      for (const [k, e] of entries) if (!list.has(k)) list.set(k, e);
+    }
+    return this.root;
   }
-  return root;
 }
 
 function absorb(target: DataObject, stored: unknown, orders: { list: ListValue; keys: string[] }[]): void {

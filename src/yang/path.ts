@@ -68,20 +68,25 @@ export function parseApiPath(path: string): RawStep[] {
   while (i <= end) {
     let j = path.indexOf('/', i);
     if (j < 0 || j > end) j = end;
-    if (j === i) throw badPath(path, 'empty path segment');
-    const seg = path.slice(i, j);
-    const eq = seg.indexOf('=');
-    const ident = decodeKeyValue(eq < 0 ? seg : seg.slice(0, eq));
-    const colon = ident.indexOf(':');
-    const module = colon < 0 ? undefined : ident.slice(0, colon);
-    const name = colon < 0 ? ident : ident.slice(colon + 1);
-    if (!IDENTIFIER.test(name) || (module !== undefined && !IDENTIFIER.test(module))) throw badPath(path, `"${ident}" is not a node name`);
-    const step: RawStep = { module, name };
-    if (eq >= 0) step.keys = seg.slice(eq + 1).split(',').map(decodeKeyValue);
-    steps.push(step);
+    steps.push(parseSegment(path, i, j));
     i = j + 1;
   }
   return steps;
+}
+
+/** The segment `path[i, j)` (`mod:name=k1,k2`, still encoded) as a raw step. */
+function parseSegment(path: string, i: number, j: number): RawStep {
+  if (j === i) throw badPath(path, 'empty path segment');
+  const seg = path.slice(i, j);
+  const eq = seg.indexOf('=');
+  const ident = decodeKeyValue(eq < 0 ? seg : seg.slice(0, eq));
+  const colon = ident.indexOf(':');
+  const module = colon < 0 ? undefined : ident.slice(0, colon);
+  const name = colon < 0 ? ident : ident.slice(colon + 1);
+  if (!IDENTIFIER.test(name) || (module !== undefined && !IDENTIFIER.test(module))) throw badPath(path, `"${ident}" is not a node name`);
+  const step: RawStep = { module, name };
+  if (eq >= 0) step.keys = seg.slice(eq + 1).split(',').map(decodeKeyValue);
+  return step;
 }
 
 const IDENTIFIER = /^[A-Za-z_][\w.-]*$/;
@@ -98,46 +103,105 @@ export function resolvePath(schema: Schema, raw: RawStep[], text = formatRaw(raw
   const out: InstancePath = [];
   let parent: SchemaNode | undefined;
   for (const step of raw) {
-    const module = step.module ?? parent?.module;
-    if (!module) throw badPath(text, `the first node "${step.name}" must be module-qualified`);
-    if (!schema.modules.has(module)) {
-      throw new YangError({ tag: 'unknown-element', type: 'protocol', message: `unknown module "${module}" in path "${text}"`, path: text });
-    }
-    const qname = `${module}:${step.name}`;
-    const node = parent ? parent.dataChildren.get(qname) : schema.roots.get(qname);
-    if (!node) {
-      throw new YangError({ tag: 'unknown-element', type: 'protocol', message: `"${qname}" is not a data node${parent ? ` of "${parent.name}"` : ''} (path "${text}")`, path: text });
-    }
-    const member = node.jsonName;
-    const inst: InstanceStep = { schema: node, member };
-    if (node.kind === 'list' && step.keys) {
-      if (step.keys.length !== node.keys.length) {
-        throw new YangError({ tag: 'invalid-value', type: 'protocol', message: `list "${node.name}" has ${node.keys.length} key(s), the path gives ${step.keys.length}`, path: text });
-      }
-      inst.keyValues = step.keys.map((k, i) => {
-        const keyLeaf = node.dataChildren.get(node.keys[i])!;
-        const r = parseLexical(schema, keyLeaf.type!, k, (p) => (schema.modules.has(p) ? p : undefined), keyLeaf.module);
-        if (!('value' in r)) throw new YangError({ tag: 'invalid-value', type: 'protocol', message: `key "${node.keys[i]}" of "${node.name}": ${r.error}`, path: text });
-        return r.value;
-      });
-      inst.key = inst.keyValues.map((v) => encodeKeyValue(lexicalOf(v))).join(',');
-    } else if (node.kind === 'leaf-list' && step.keys) {
-      if (step.keys.length !== 1) throw badPath(text, `leaf-list "${node.name}" takes one value`);
-      const r = parseLexical(schema, node.type!, step.keys[0], (p) => (schema.modules.has(p) ? p : undefined), node.module);
-      if (!('value' in r)) throw new YangError({ tag: 'invalid-value', type: 'protocol', message: `"${node.name}": ${r.error}`, path: text });
-      inst.keyValues = [r.value];
-      inst.key = lexicalOf(r.value);
-    } else if (step.keys) {
-      throw badPath(text, `"${node.name}" is not a list and takes no keys`);
-    }
+    const inst = resolveStep(schema, parent, step, text);
     out.push(inst);
-    parent = node;
+    parent = inst.schema;
   }
   return out;
 }
 
+/** One raw step resolved under `parent` (none: a top-level node); `text` is the whole path, for errors. */
+function resolveStep(schema: Schema, parent: SchemaNode | undefined, step: RawStep, text: string): InstanceStep {
+  const module = step.module ?? parent?.module;
+  if (!module) throw badPath(text, `the first node "${step.name}" must be module-qualified`);
+  if (!schema.modules.has(module)) {
+    throw new YangError({ tag: 'unknown-element', type: 'protocol', message: `unknown module "${module}" in path "${text}"`, path: text });
+  }
+  const qname = `${module}:${step.name}`;
+  const node = parent ? parent.dataChildren.get(qname) : schema.roots.get(qname);
+  if (!node) {
+    throw new YangError({ tag: 'unknown-element', type: 'protocol', message: `"${qname}" is not a data node${parent ? ` of "${parent.name}"` : ''} (path "${text}")`, path: text });
+  }
+  const member = node.jsonName;
+  const inst: InstanceStep = { schema: node, member };
+  if (node.kind === 'list' && step.keys) {
+    if (step.keys.length !== node.keys.length) {
+      throw new YangError({ tag: 'invalid-value', type: 'protocol', message: `list "${node.name}" has ${node.keys.length} key(s), the path gives ${step.keys.length}`, path: text });
+    }
+    inst.keyValues = step.keys.map((k, i) => {
+      const keyLeaf = node.dataChildren.get(node.keys[i])!;
+      const r = parseLexical(schema, keyLeaf.type!, k, (p) => (schema.modules.has(p) ? p : undefined), keyLeaf.module);
+      if (!('value' in r)) throw new YangError({ tag: 'invalid-value', type: 'protocol', message: `key "${node.keys[i]}" of "${node.name}": ${r.error}`, path: text });
+      return r.value;
+    });
+    inst.key = inst.keyValues.map((v) => encodeKeyValue(lexicalOf(v))).join(',');
+  } else if (node.kind === 'leaf-list' && step.keys) {
+    if (step.keys.length !== 1) throw badPath(text, `leaf-list "${node.name}" takes one value`);
+    const r = parseLexical(schema, node.type!, step.keys[0], (p) => (schema.modules.has(p) ? p : undefined), node.module);
+    if (!('value' in r)) throw new YangError({ tag: 'invalid-value', type: 'protocol', message: `"${node.name}": ${r.error}`, path: text });
+    inst.keyValues = [r.value];
+    inst.key = lexicalOf(r.value);
+  } else if (step.keys) {
+    throw badPath(text, `"${node.name}" is not a list and takes no keys`);
+  }
+  return inst;
+}
+
 export function parsePath(schema: Schema, path: string): InstancePath {
   return resolvePath(schema, parseApiPath(path), path);
+}
+
+/**
+ * parsePath for paths that come one after another in ascending order, as a store's keys do when
+ * it is read back: a key repeats most of the segments of the one before it
+ * (`/nodes/node=a/table=0/flow=f/instructions/instruction=0` then `.../instruction=1`), and
+ * those steps are taken over instead of parsed and resolved again. Each answer is what parsePath
+ * answers for that path (the same errors too); any order works, sorted input only makes it fast.
+ */
+export class PathScanner {
+  private prev = '';
+  /** Where each of the previous path's segments ends in `prev` (exclusive). */
+  private readonly ends: number[] = [];
+  private readonly steps: InstanceStep[] = [];
+  /** How many leading steps the last answer took over from the path before it. */
+  shared = 0;
+
+  constructor(private readonly schema: Schema) {}
+
+  /** The path's steps; the array is the scanner's own and changes with the next call. */
+  parse(path: string): readonly InstanceStep[] {
+    const prev = this.prev;
+    // A step is the same when the path up to the '/' ending its segment is. From the deepest:
+    // most keys are the previous one's child or sibling.
+    let n = this.ends.length;
+    for (; n > 0; n--) {
+      const e = this.ends[n - 1];
+      if (path.charCodeAt(e) === 47 && (e === prev.length ? path.startsWith(prev) : prev.charCodeAt(e) === 47 && path.startsWith(prev.slice(0, e)))) break;
+    }
+    // Until this path has parsed, nothing of it may be taken over by the next one.
+    this.prev = '';
+    this.ends.length = n;
+    this.steps.length = n;
+    let i = n ? this.ends[n - 1] + 1 : 0;
+    if (!n) while (path.charCodeAt(i) === 47) i++;
+    let end = path.length;
+    while (end > i && path.charCodeAt(end - 1) === 47) end--;
+    if (i < end) {
+      let parent = n ? this.steps[n - 1].schema : undefined;
+      while (i <= end) {
+        let j = path.indexOf('/', i);
+        if (j < 0 || j > end) j = end;
+        const step = resolveStep(this.schema, parent, parseSegment(path, i, j), path);
+        this.steps.push(step);
+        this.ends.push(j);
+        parent = step.schema;
+        i = j + 1;
+      }
+    }
+    this.prev = path;
+    this.shared = n;
+    return this.steps;
+  }
 }
 
 /** Canonical api-path text of an instance path. */

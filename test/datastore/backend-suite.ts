@@ -149,6 +149,27 @@ export function backendSuite(t: Test, name: string, make: () => Promise<BackendF
     t.same(await b.list('/\uffff'), []);
   });
 
+  withStore('scan (where a backend has it): what list answers, in chunks, and it may stop early', async (t, { backend: b }) => {
+    if (!b.scan) {
+      t.pass(`${name} has no scan`);
+      return;
+    }
+    const keys = Array.from({ length: 2500 }, (_, i) => `/s/${String(i).padStart(4, '0')}`);
+    await b.write([...keys, '/a', '/s', '/t/1', '/s0'].map((key) => ({ type: 'put' as const, key, value: `v${key}` })));
+    const all = async (prefix: string) => {
+      const out: BackendEntry[] = [];
+      for await (const chunk of b.scan!(prefix)) out.push(...chunk);
+      return out;
+    };
+    for (const prefix of ['', '/', '/s', '/s/', '/s/1', '/t/', '/u']) t.same(await all(prefix), await b.list(prefix), `prefix ${JSON.stringify(prefix)}`);
+    let chunks = 0;
+    for await (const chunk of b.scan('/s/')) {
+      t.ok(chunk.length > 0, 'no empty chunk');
+      if (++chunks === 1) break;
+    }
+    t.same(keysOf(await b.list('/t/')), ['/t/1'], 'the backend goes on after a scan that stopped early');
+  });
+
   withStore('unicode keys and values', async (t, { backend: b }) => {
     // Includes characters whose UTF-8 byte order differs from UTF-16 code-unit order
     // (U+E000..U+FFFF sort after astral characters in UTF-16, before them in UTF-8).

@@ -128,6 +128,12 @@ export interface Backend {
   get(key: string): Promise<string | undefined>;
   /** Every entry whose key starts with `prefix`, in ascending key order (UTF-16 code units). */
   list(prefix: string): Promise<BackendEntry[]>;
+  /**
+   * Optional: what `list` answers, in chunks as they are read, for reading a whole store back
+   * without holding all of its rows at once. In ascending key order as the backend keeps it
+   * (the reader checks for UTF-16 order and falls back to `list`).
+   */
+  scan?(prefix: string): AsyncIterable<BackendEntry[]>;
   /** The revision of the last successful write (0 for a new store); survives reopening. */
   revision(): Promise<number>;
   /**

@@ -18,6 +18,9 @@ import { BackendOpenError, type Backend, type BackendEntry, type BackendOp, type
 /** Reserved key holding the revision; datastore keys always start with '/', so it cannot clash. */
 export const REVISION_KEY = '\u0000rev';
 
+/** Rows per read of a scan: large enough to amortise the native call, small enough to die young. */
+const SCAN_CHUNK = 1000;
+
 export interface LevelBackendOptions {
   /** fsync every write (slower; protects against OS crashes and power loss, not just process crashes). */
   sync?: boolean;
@@ -103,6 +106,40 @@ export class LevelBackend implements Backend {
     }
     if (!sorted) out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     return out;
+  }
+
+  async *scan(prefix: string): AsyncIterable<BackendEntry[]> {
+    // utf8 keys straight from LevelDB (no Buffer per key as in list) and no upper bound, which
+    // may not be valid UTF-8: the range ends at the first key without the prefix.
+    const it = this.openDb().iterator({ gte: prefix });
+    let next: Promise<[string, string][]> | undefined;
+    try {
+      // The next chunk is read (on libuv's pool) while the caller works on this one.
+      const read = () => {
+        const p = it.nextv(SCAN_CHUNK);
+        p.catch(() => undefined); // awaited below; a failure must not count as unhandled meanwhile
+        return p;
+      };
+      next = read();
+      for (;;) {
+        const rows = await next;
+        if (!rows.length) return;
+        next = read();
+        const out: BackendEntry[] = [];
+        for (const [key, value] of rows) {
+          if (!key.startsWith(prefix)) {
+            if (out.length) yield out;
+            return;
+          }
+          if (key !== REVISION_KEY) out.push({ key, value });
+        }
+        yield out;
+      }
+    } finally {
+      // A read still under way (the caller stopped early) must end before the iterator closes.
+      await next?.catch(() => undefined);
+      await it.close();
+    }
   }
 
   async revision(): Promise<number> {
