@@ -8,7 +8,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { retryOnConflict, type Transaction } from '../../src/datastore/datastore.ts';
 import type { PluginContext } from '../../src/plugin/api.ts';
-import { flowJson, flowPath, INVENTORY_NODES, ofctlFlow } from '../../src/southbound/openflow/flows.ts';
+import { flowJson, flowPath, INVENTORY_NODES, inventoryNodePath, ofctlFlow } from '../../src/southbound/openflow/flows.ts';
 import { uint64 } from '../../src/yang/binding.ts';
 import { computeNodes } from '../../src/bindings/cloudscaler-rpc.ts';
 import type { DesignatedSwitch } from '../../src/bindings/designated-switch.ts';
@@ -71,6 +71,8 @@ const now = () => new Date().toISOString();
 export class Elections {
   readonly inputs = new Inputs();
   readonly designations = new Map<WorkKey, Designation>();
+  /** The keys of `designations` whose DPN is 0 (none eligible), kept with it: see undesignated(). */
+  private readonly unelected = new Set<WorkKey>();
   private loads: Loads = { nat: new Map(), 'subnet-route': new Map() };
   /** Flows written per owner (work key): flow path -> flow. */
   private readonly owned = new Map<WorkKey, Map<string, OwnedFlow>>();
@@ -86,6 +88,7 @@ export class Elections {
    */
   reload(): void {
     this.designations.clear();
+    this.unelected.clear();
     this.loads = { nat: new Map(), 'subnet-route': new Map() };
     this.owned.clear();
     this.serviceDpns.clear();
@@ -102,7 +105,7 @@ export class Elections {
       if (d['dpn-id'] === undefined) continue;
       const key = serviceKey(d['service-type'], d['service-id']);
       const dpn = BigInt(d['dpn-id']);
-      this.designations.set(key, { dpn, electedAt: d['elected-at'] ?? now(), reason: 'kept from before the restart' });
+      this.designate(key, { dpn, electedAt: d['elected-at'] ?? now(), reason: 'kept from before the restart' });
       if (dpn !== 0n) {
         this.loads[d['service-type']].set(dpn, (this.loads[d['service-type']].get(dpn) ?? 0) + 1);
         this.serviceDpns.set(key, new Set([dpn]));
@@ -110,18 +113,20 @@ export class Elections {
         held.add(dpn);
       }
     }
-    const nodes = this.ctx.data.read('config', INVENTORY_NODES.node()) ?? [];
-    for (const node of nodes) {
+    // Node by node: a full inventory (hundreds of thousands of flows) is never all JSON at once.
+    for (const node of this.ctx.data.readEntries('config', INVENTORY_NODES.node())) {
       const m = /^openflow:(\d+)$/.exec(node.id);
       if (!m) continue;
       const dpn = BigInt(m[1]);
       for (const table of node['flow-node-inventory:table'] ?? []) {
+        // flowPath(dpn, table, id), its node and table steps built once per table.
+        const tablePath = inventoryNodePath(dpn).table(table.id);
         for (const flow of table.flow ?? []) {
           const owner = flowOwner(String(flow.id)) as WorkKey | undefined;
           if (!owner) continue;
           let byPath = this.owned.get(owner);
           if (!byPath) this.owned.set(owner, (byPath = new Map()));
-          byPath.set(flowPath(dpn, table.id, flow.id).text, { dpn, text: flowText(flow) });
+          byPath.set(tablePath.flow(flow.id).text, { dpn, text: flowText(flow) });
           held.add(dpn);
         }
       }
@@ -155,10 +160,7 @@ export class Elections {
       if (flows.size) this.owned.set(k, flows);
       else this.owned.delete(k);
     }
-    for (const [k, d] of plan.designations) {
-      if (d) this.designations.set(k, d);
-      else this.designations.delete(k);
-    }
+    for (const [k, d] of plan.designations) this.designate(k, d);
     for (const [k, dpns] of plan.serviceDpns) {
       for (const d of this.serviceDpns.get(k) ?? []) removeIndex(this.inputs.servicesByDpn, d, k);
       for (const d of dpns) addIndex(this.inputs.servicesByDpn, d, k);
@@ -168,9 +170,20 @@ export class Elections {
     this.loads = plan.loads;
   }
 
-  /** Services with no designated DPN (elected again when a compute recovers). */
+  private designate(key: WorkKey, d: Designation | undefined): void {
+    if (d) this.designations.set(key, d);
+    else this.designations.delete(key);
+    if (d?.dpn === 0n) this.unelected.add(key);
+    else this.unelected.delete(key);
+  }
+
+  /**
+   * Services with no designated DPN (elected again when a compute recovers). Asked once per
+   * compute that appears, so for every stored compute at a start: a kept set, not a scan of
+   * every designation each time.
+   */
   undesignated(): WorkKey[] {
-    return [...this.designations].filter(([, d]) => d.dpn === 0n).map(([k]) => k);
+    return [...this.unelected];
   }
 
   private plan(batch: WorkKey[], from: number, tx: Transaction): Plan {

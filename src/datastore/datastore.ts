@@ -316,6 +316,22 @@ export class Datastore {
     return v === undefined ? undefined : toJsonValue(p[p.length - 1]?.schema, v);
   }
 
+  /**
+   * A list's entries as JSON, each converted only when the iteration reaches it (from the tree
+   * committed at the call): walking a large list, as a plugin's start does on a full store, then
+   * holds one entry's copy at a time instead of the whole list's.
+   */
+  readEntries<T>(store: StoreName, path: DataPath<T[]>): IterableIterator<T>;
+  readEntries(store: StoreName, path: string): IterableIterator<unknown>;
+  readEntries(store: StoreName, path: string | DataPath<unknown>): IterableIterator<unknown> {
+    const p = instancePath(this.schema, path);
+    const list = getAt(this.stores[store].head.root, p);
+    const node = p[p.length - 1]?.schema;
+    return (function* () {
+      if (list instanceof Map) for (const entry of list.values()) yield toJsonValue(node, entry);
+    })();
+  }
+
   /** The latest committed tree of a store, in internal form. Never modify it. */
   snapshot(store: StoreName): Head {
     return this.stores[store].head;

@@ -27,6 +27,7 @@ export interface PluginData {
    */
   transaction(store: StoreName, opts?: { leaderOnly?: boolean }): ReturnType<Datastore['transaction']>;
   read: Datastore['read'];
+  readEntries: Datastore['readEntries'];
   revision: Datastore['revision'];
   /** Post-commit listener; removed by the platform when the plugin stops. */
   subscribe: Datastore['subscribe'];

@@ -163,6 +163,7 @@ function pluginContext(name: string, plugin: Plugin, svc: PlatformServices, opti
       return svc.data.transaction(store).fence(svc.cluster.fence());
     },
     read: ((store: 'config' | 'operational', path: Parameters<Datastore['read']>[1]) => svc.data.read(store, path)) as Datastore['read'],
+    readEntries: ((store: 'config' | 'operational', path: string) => svc.data.readEntries(store, path)) as Datastore['readEntries'],
     revision: (store) => svc.data.revision(store),
     subscribe: ((store, pattern, handler, opts) => {
       const u = svc.data.subscribe(store, pattern, handler, { onError: onError(`listener on ${store} ${String(pattern)}`), ...opts });

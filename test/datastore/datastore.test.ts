@@ -366,3 +366,16 @@ t.test('commits handed in together (one group): the first of overlapping writers
   t.equal((ds.read('config', host('b')) as { address: string }).address, 'disjoint');
   t.equal((ds.read('config', host('c')) as { address: string }).address, 'leaf elsewhere');
 });
+
+t.test('readEntries: a list entry by entry, as read gives it, from the tree of the call', async (t) => {
+  const ds = await memoryDatastore(t, schema);
+  await ds.transaction('config').put(host('a'), { name: 'a', tags: ['x'] }).put(`${host('a')}/port=1`, { id: 1 }).put(host('b'), { name: 'b' }).commit();
+  const entries = ds.readEntries('config', `${REG}/host`);
+  await ds.transaction('config').delete(host('b')).commit();
+  t.same([...entries], [
+    { name: 'a', tags: ['x'], port: [{ id: 1 }] },
+    { name: 'b' },
+  ], 'the entries committed when it was called');
+  t.same([...ds.readEntries('config', `${REG}/host`)], ds.read('config', `${REG}/host`));
+  t.same([...ds.readEntries('config', `${REG}/link`)], [], 'an empty list has no entries');
+});
