@@ -232,13 +232,21 @@ class TreeLoader {
           obj[step.member] = map;
         }
         let entry = map.get(step.key);
-        if (!entry) {
-          entry = {};
-          for (let j = 0; j < step.schema.keys.length; j++) entry[step.schema.keys[j]] = step.keyValues![j];
+        if (!entry && last && storedAsEntry(step.schema.keys, stored)) {
+          // The common case, a new entry stored as it is: the parsed object becomes the entry
+          // (no copy made, and half the objects for the young generation to carry over).
+          entry = stored as DataObject;
           map.set(step.key, entry);
+          obj = entry;
+        } else {
+          if (!entry) {
+            entry = {};
+            for (let j = 0; j < step.schema.keys.length; j++) entry[step.schema.keys[j]] = step.keyValues![j];
+            map.set(step.key, entry);
+          }
+          obj = entry;
+          if (last) absorb(obj, stored, this.orders);
         }
-        obj = entry;
-        if (last) absorb(obj, stored, this.orders);
       } else if (last) {
         if (isObj(stored)) {
           const target = isObj(obj[step.member]) ? (obj[step.member] as DataObject) : {};
@@ -273,6 +281,22 @@ class TreeLoader {
     }
     return this.root;
   }
+}
+
+/**
+ * Whether a stored unit is, as it is, the entry absorb would build for it: an object that starts
+ * with the list's keys in key order (the entry starts with them) and holds no stored list order.
+ */
+function storedAsEntry(keys: string[], stored: unknown): boolean {
+  if (!isObj(stored as DataValue)) return false;
+  let i = 0;
+  for (const m in stored as DataObject) {
+    if (i < keys.length) {
+      if (m !== keys[i]) return false;
+      i++;
+    } else if (m.startsWith(ORDER)) return false;
+  }
+  return i === keys.length;
 }
 
 function absorb(target: DataObject, stored: unknown, orders: { list: ListValue; keys: string[] }[]): void {

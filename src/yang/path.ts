@@ -191,7 +191,7 @@ export class PathScanner {
       while (i <= end) {
         let j = path.indexOf('/', i);
         if (j < 0 || j > end) j = end;
-        const step = resolveStep(this.schema, parent, parseSegment(path, i, j), path);
+        const step = this.step(parent, path, i, j);
         this.steps.push(step);
         this.ends.push(j);
         parent = step.schema;
@@ -202,6 +202,27 @@ export class PathScanner {
     this.shared = n;
     return this.steps;
   }
+
+  /**
+   * The step of segment `path[i, j)` under `parent`. A segment recurs under many parents of one
+   * kind (`instructions`, `instruction=0`, `table=0` under every flow or node): its step is
+   * resolved once per parent schema node and kept, a bounded number per parent.
+   */
+  private step(parent: SchemaNode | undefined, path: string, i: number, j: number): InstanceStep {
+    let memo = this.memo.get(parent);
+    if (!memo) this.memo.set(parent, (memo = new Map()));
+    const seg = path.slice(i, j);
+    let step = memo.get(seg);
+    if (step) return step;
+    step = resolveStep(this.schema, parent, parseSegment(path, i, j), path);
+    // Keys that never recur (a flow's id) would only fill it: it starts over when full.
+    if (memo.size >= PathScanner.MEMO) memo.clear();
+    memo.set(seg, step);
+    return step;
+  }
+
+  private static readonly MEMO = 256;
+  private readonly memo = new Map<SchemaNode | undefined, Map<string, InstanceStep>>();
 }
 
 /** Canonical api-path text of an instance path. */

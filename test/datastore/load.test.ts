@@ -94,7 +94,16 @@ t.test('a LevelDB store loads by scan into the tree list() gives, with unknown u
   tx.put(`${REG}/step`, [{ n: 'z' }, { n: 'a' }, { n: 'm' }]);
   tx.put(`${REG}/ordered`, ['3', '1', '2']);
   await tx.commit();
+  type Reg = { host: { name: string }[]; step: unknown[]; ordered: unknown[] };
+  const before = ds.read('config', REG) as Reg;
   await ds.close();
+  const again = await levelDatastore(schema, dir);
+  const after = again.read('config', REG) as Reg;
+  await again.close();
+  // Entries of a system-ordered list come back in key order; within an entry, nothing moves.
+  const byName = (r: Reg) => new Map(r.host.map((h) => [h.name, JSON.stringify(h)]));
+  t.same([...byName(after)].sort(), [...byName(before)].sort(), 'reopened, every entry the same JSON, member order included');
+  t.same([after.step, after.ordered], [before.step, before.ordered]);
   // Units written by an older model or damaged: they are skipped, and their neighbours load.
   const raw = new LevelBackend(dir);
   await raw.open();
@@ -102,6 +111,9 @@ t.test('a LevelDB store loads by scan into the tree list() gives, with unknown u
     { type: 'put', key: `${REG}/host=h1-1/gone=1`, value: '{}' },
     { type: 'put', key: `${REG}/host=h1-1/port=999`, value: '{not json' },
     { type: 'put', key: `${REG}/host=h1-1/port=1000`, value: '{"id":1000}' },
+    // Written by hand, key leaf last or missing: the entry still starts with its keys.
+    { type: 'put', key: `${REG}/host=late`, value: '{"address":"x","name":"late"}' },
+    { type: 'put', key: `${REG}/host=keyless`, value: '{"address":"y"}' },
   ]);
   const skipped: string[] = [];
   const scanned = await loadStore(schema, raw, (key) => skipped.push(key));
@@ -110,6 +122,9 @@ t.test('a LevelDB store loads by scan into the tree list() gives, with unknown u
   t.same(skipped, [`${REG}/host=h1-1/gone=1`, `${REG}/host=h1-1/port=999`]);
   const host = (scanned['sextant-fixture:registry'] as Record<string, Map<string, Record<string, unknown>>>).host.get('h1-1')!;
   t.same([...(host.port as unknown as Map<string, unknown>).keys()], ['1000'], 'the entry after a skipped one is in place');
+  const hosts = (scanned['sextant-fixture:registry'] as Record<string, Map<string, Record<string, unknown>>>).host;
+  t.same(Object.entries(hosts.get('late')!), [['name', 'late'], ['address', 'x']]);
+  t.same(Object.entries(hosts.get('keyless')!), [['name', 'keyless'], ['address', 'y']]);
   const step = (scanned['sextant-fixture:registry'] as Record<string, Map<string, unknown>>).step;
   t.same([...step.keys()], ['z', 'a', 'm'], 'user order from the parent unit');
   await raw.close();
