@@ -119,7 +119,7 @@ export class ListenerHub {
     this.subs.add(sub);
     if (opts.replay !== false) {
       const root = this.current(store);
-      const changes = this.instances(sub.pattern, root, [], 0).map((inst) => this.change(inst, undefined, getAt(root, inst.path)));
+      const changes = this.instances(sub.pattern, root, [], 0).map((inst) => this.change(inst, undefined, inst.value));
       if (changes.length) this.enqueue(sub, changes.filter((c): c is Change => c !== undefined));
     }
     return () => {
@@ -211,12 +211,13 @@ export class ListenerHub {
 
   /** Instances of the pattern in a tree, starting from a fixed prefix of `from` steps. */
   private instances(pattern: PatternStep[], root: DataObject, prefix: InstancePath, from: number, keys: LeafValue[][] = []): Inst[] {
-    let level: Inst[] = [{ path: prefix, keys }];
+    // Each instance carries its node down, so no level is looked up again from the root.
+    let level: Inst[] = [{ path: prefix, keys, value: getAt(root, prefix) }];
     for (let i = from; i < pattern.length; i++) {
       const p = pattern[i];
       const next: Inst[] = [];
       for (const inst of level) {
-        const parent = getAt(root, inst.path);
+        const parent = inst.value;
         if (!isObj(parent)) continue;
         const v = parent[p.step.member];
         if (v === undefined) continue;
@@ -224,13 +225,14 @@ export class ListenerHub {
           if (!(v instanceof Map)) continue;
           for (const [k, e] of v) {
             const keyValues = p.step.schema.keys.map((kn) => e[kn] as LeafValue);
-            next.push({ path: [...inst.path, { ...p.step, key: k, keyValues }], keys: [...inst.keys, keyValues] });
+            next.push({ path: [...inst.path, { ...p.step, key: k, keyValues }], keys: [...inst.keys, keyValues], value: e });
           }
         } else if (p.step.key !== undefined) {
-          if (v instanceof Map && v.has(p.step.key)) next.push({ path: [...inst.path, p.step], keys: inst.keys });
-          else if (Array.isArray(v) && (v as LeafValue[]).some((x) => leafString(x) === p.step.key)) next.push({ path: [...inst.path, p.step], keys: inst.keys });
+          const key = p.step.key;
+          const e = v instanceof Map ? v.get(key) : Array.isArray(v) ? (v as LeafValue[]).find((x) => leafString(x) === key) : undefined;
+          if (e !== undefined) next.push({ path: [...inst.path, p.step], keys: inst.keys, value: e });
         } else {
-          next.push({ path: [...inst.path, p.step], keys: inst.keys });
+          next.push({ path: [...inst.path, p.step], keys: inst.keys, value: v });
         }
       }
       level = next;
@@ -346,4 +348,6 @@ export class ListenerHub {
 interface Inst {
   path: InstancePath;
   keys: LeafValue[][];
+  /** The instance's node in the tree it was found in (instances() sets it). */
+  value?: DataValue;
 }
