@@ -236,7 +236,10 @@ class TreeLoader {
           // The common case, a new entry stored as it is: the parsed object becomes the entry
           // (no copy made, and half the objects for the young generation to carry over).
           entry = stored as DataObject;
-          map.set(step.key, entry);
+          // The key text is a slice of the unit's key and would keep all of it alive; the stored
+          // key leaf, when it is the same text, is a string of its own.
+          const keys = step.schema.keys;
+          map.set(keys.length === 1 && entry[keys[0]] === step.key ? (entry[keys[0]] as string) : step.key, entry);
           obj = entry;
         } else {
           if (!entry) {
