@@ -3,7 +3,13 @@
  * them and of scalein-computes-end for those 100 (no ports bound), over RESTCONF, median of 5
  * rounds, next to the latency of a no-op rpc (toaster:cancel-toast) measured in the same run.
  * Target: start of 100 computes within 5x one no-op rpc.
+ * BENCH_PROFILE=<dir>: a CPU profile of the scale-in rounds only (not the set-up), written there as
+ * scalein.cpuprofile, sampled every BENCH_PROFILE_US microseconds (default 200: ten rounds give
+ * too few samples at the default 1 ms). The controller runs in this process, so the profile holds
+ * the rpcs, their commits and the listeners they wake.
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { datapathIdOf } from '../../src/southbound/ovsdb/topology.ts';
 import { benchController } from './controller.ts';
 
@@ -47,6 +53,14 @@ try {
   for (let i = 0; i < 20; i++) await post('toaster:cancel-toast'); // warm-up
   const noop: number[] = [];
   for (let i = 0; i < 50; i++) noop.push((await post('toaster:cancel-toast')).ms);
+  const profileDir = process.env.BENCH_PROFILE;
+  const session = profileDir ? new (await import('node:inspector/promises')).Session() : undefined;
+  if (session) {
+    session.connect();
+    await session.post('Profiler.enable');
+    await session.post('Profiler.setSamplingInterval', { interval: Number(process.env.BENCH_PROFILE_US ?? 200) });
+    await session.post('Profiler.start');
+  }
   const starts: number[] = [];
   const ends: number[] = [];
   for (let r = 0; r < ROUNDS; r++) {
@@ -55,6 +69,12 @@ try {
     const end = await post('scalein-api:scalein-computes-end', { input: { 'scalein-node-ids': names } });
     if (!end.text.includes('"DONE"')) throw new Error(`end did not finish: ${end.text}`);
     ends.push(end.ms);
+  }
+  if (session) {
+    await c.data.settled(); // the listeners the last round woke belong to the profile too
+    const { profile } = await session.post('Profiler.stop');
+    writeFileSync(join(profileDir!, 'scalein.cpuprofile'), JSON.stringify(profile));
+    session.disconnect();
   }
   const noopMs = median(noop);
   for (const [bench, values] of [['scalein.start', starts], ['scalein.end', ends]] as const) {
