@@ -30,20 +30,27 @@ export interface Compute {
   tombstoned: boolean;
 }
 
+/** The external-id OVS carries on a tombstoned compute's bridge (pushed by the OVSDB southbound). */
+export const TOMBSTONE_KEY = 'tombstoned';
+
 // The data this plugin is the source of (cloudscaler-rpc, scalein-api) and the paths of others'
 // that scale-in edits, all through the generated builders.
 export const HISTORY = scaleinHistory();
 export const CONFLICTS = computeRegistry();
 
 export const bridgeNode = topologyNodePath;
+/**
+ * The tombstone external-id entry of a bridge in the config topology. Written at its own path,
+ * not merged into the bridge node: validation, storage and the termination-point listeners then
+ * see one entry change instead of the whole bridge (a compute's bridge carries a tunnel port per
+ * other member of its zones).
+ */
+export const bridgeTombstone = (nodeId: string) => topologyNodePath(nodeId).bridgeExternalIds(TOMBSTONE_KEY);
 export const computeNode = (name: string) => computeNodes().computeNode(name);
 export const inventoryNode = (dpn: Dpn) => inventoryNodePath(dpn);
 export const vtep = (zone: string, dpn: Dpn) => transportZones().transportZone(zone).vteps(dpn);
 export const removedCompute = (name: string) => HISTORY.removedCompute(name);
 export const conflict = (nodeId: string) => CONFLICTS.conflict(nodeId);
-
-/** The external-id OVS carries on a tombstoned compute's bridge (pushed by the OVSDB southbound). */
-export const TOMBSTONE_KEY = 'tombstoned';
 
 /** JSON shape of a compute-node entry (generated from cloudscaler-rpc). */
 export type ComputeNodeJson = ComputeNode;

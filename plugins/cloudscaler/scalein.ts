@@ -13,6 +13,7 @@ import { uint64 } from '../../src/yang/binding.ts';
 import { transportZones } from '../../src/bindings/itm.ts';
 import {
   bridgeNode,
+  bridgeTombstone,
   computeNode,
   HISTORY,
   inventoryNode,
@@ -63,10 +64,8 @@ export function tombstoneBridges(changes: Change<ComputeNodeJson>[], tx: PhaseWr
   for (const c of changes) {
     const { before, after } = c;
     if (!after?.nodeid || (before?.tombstoned === true) === (after.tombstoned === true)) continue;
-    tx.merge(bridgeNode(after.nodeid), {
-      'node-id': after.nodeid,
-      'ovsdb:bridge-external-ids': [{ 'bridge-external-id-key': TOMBSTONE_KEY, 'bridge-external-id-value': String(after.tombstoned === true) }],
-    });
+    // A bridge the config topology does not hold yet is created with it (its key from the path).
+    tx.put(bridgeTombstone(after.nodeid), { 'bridge-external-id-key': TOMBSTONE_KEY, 'bridge-external-id-value': String(after.tombstoned === true) });
   }
 }
 
