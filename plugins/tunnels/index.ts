@@ -47,6 +47,10 @@ function listen(ctx: PluginContext, mesh: Mesh, queue: WorkQueue<MeshKey>): void
     const { before, after } = c;
     if (before?.dpnid !== undefined) mesh.setCompute(BigInt(before.dpnid), undefined);
     if (after?.dpnid !== undefined && after.nodeid) mesh.setCompute(BigInt(after.dpnid), { nodeId: after.nodeid, tombstoned: after.tombstoned === true });
+    // A tombstone set or cleared leaves the bridge's tunnels as they are (a tombstoned compute
+    // keeps its mesh until scale-in ends): only whether it may join a zone changes. Recomputing
+    // its bridge would rebuild every tunnel of it to find nothing to write.
+    if (before && after && before.dpnid === after.dpnid && before.nodeid === after.nodeid) return ['join'];
     return [...[before?.nodeid, after?.nodeid].filter((n): n is string => !!n).map(nodeKey), 'join'];
   });
   on('operational', ovsdbTopology.node(ANY).datapathId(), (c) => {
