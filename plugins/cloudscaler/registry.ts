@@ -126,12 +126,13 @@ export function computeIndex(store: object, tx: Pick<Transaction, 'read' | 'snap
  * Resolves what an operator typed to registered computes. Each entry may be a compute name, a
  * DPN id (`123` or `openflow:123`) or a bridge node-id; one that names no compute, or two, fails
  * the whole call. Entries that name a compute already removed (`gone`) are reported apart, for
- * the callers that accept them.
+ * the callers that accept them; `gone` is asked for only when an entry names no registered
+ * compute (the history of removed computes only grows).
  */
-export function resolveComputes(entries: string[] | undefined, computes: ComputeIndex, gone: Compute[] = []): { found: Compute[]; removed: Compute[] } {
+export function resolveComputes(entries: string[] | undefined, computes: ComputeIndex, gone: () => Compute[] = () => []): { found: Compute[]; removed: Compute[] } {
   const list = [...new Set((entries ?? []).map((e) => e.trim()))];
   if (!list.length) throw new YangError({ tag: 'invalid-value', message: 'name at least one compute' });
-  const goneIndex = indexComputes(gone);
+  let goneIndex: ComputeIndex | undefined;
   const found = new Map<string, Compute>();
   const removed = new Map<string, Compute>();
   for (const entry of list) {
@@ -143,7 +144,7 @@ export function resolveComputes(entries: string[] | undefined, computes: Compute
       found.set(matches[0].name, matches[0]);
       continue;
     }
-    const past = matching(entry, goneIndex);
+    const past = matching(entry, (goneIndex ??= indexComputes(gone())));
     if (past.length === 1) removed.set(past[0].name, past[0]);
     else throw new YangError({ tag: 'invalid-value', message: `"${entry}" names no known compute (by compute name, DPN id or bridge node-id)` });
   }

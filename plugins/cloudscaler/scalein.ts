@@ -83,11 +83,17 @@ export function boundPorts(ctx: PluginContext, compute: Compute): string[] {
   return ports;
 }
 
-/** Removes a compute's vteps from every transport zone. */
-function removeVteps(tx: Transaction, dpn: Dpn): void {
-  const zones = tx.read(transportZones().transportZone()) ?? [];
-  for (const z of zones) {
-    if (z.vteps?.some((v) => BigInt(v['dpn-id']) === dpn)) tx.remove(vtep(z['zone-name'], dpn));
+/**
+ * Removes the computes' vteps from every transport zone. The zones are read once for the whole
+ * call: a zone holds a vtep per member, so reading them per compute would be computes x vteps.
+ */
+function removeVteps(tx: Transaction, computes: Compute[]): void {
+  const dpns = new Set(computes.map((c) => c.dpn));
+  for (const z of tx.read(transportZones().transportZone()) ?? []) {
+    for (const v of z.vteps ?? []) {
+      const dpn = dpnOf(v['dpn-id']);
+      if (dpns.has(dpn)) tx.remove(vtep(z['zone-name'], dpn));
+    }
   }
 }
 
@@ -100,9 +106,10 @@ export interface EndResult {
 export async function endScaleIn(ctx: PluginContext, entries: string[] | undefined): Promise<EndResult> {
   return retryOnConflict(async () => {
     const tx = ctx.data.transaction('config');
-    const history = (tx.read(HISTORY.removedCompute()) ?? []).flatMap((h) =>
-      h['dpn-id'] !== undefined && h['node-id'] !== undefined ? [{ name: h['compute-name'], dpn: dpnOf(h['dpn-id']), nodeId: h['node-id'], tombstoned: true }] : [],
-    );
+    const history = () =>
+      (tx.read(HISTORY.removedCompute()) ?? []).flatMap((h) =>
+        h['dpn-id'] !== undefined && h['node-id'] !== undefined ? [{ name: h['compute-name'], dpn: dpnOf(h['dpn-id']), nodeId: h['node-id'], tombstoned: true }] : [],
+      );
     const { found, removed } = resolveComputes(entries, computeIndex(ctx.data, tx), history);
     const notTombstoned = found.filter((c) => !c.tombstoned);
     if (notTombstoned.length) {
@@ -117,8 +124,8 @@ export async function endScaleIn(ctx: PluginContext, entries: string[] | undefin
       return { status: 'INPROGRESS' as const, pending, removed: removed.map((c) => c.name) };
     }
     const now = new Date().toISOString();
+    removeVteps(tx, found);
     for (const c of found) {
-      removeVteps(tx, c.dpn);
       tx.remove(inventoryNode(c.dpn));
       tx.remove(bridgeNode(c.nodeId));
       tx.remove(computeNode(c.name));
@@ -134,7 +141,7 @@ export async function deleteTeps(ctx: PluginContext, entries: string[] | undefin
   await retryOnConflict(async () => {
     const tx = ctx.data.transaction('config');
     const { found } = resolveComputes(entries, computeIndex(ctx.data, tx));
-    for (const c of found) removeVteps(tx, c.dpn);
+    removeVteps(tx, found);
     await tx.commit();
   });
 }
