@@ -9,7 +9,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { retryOnConflict, type Transaction } from '../../src/datastore/datastore.ts';
 import type { PluginContext } from '../../src/plugin/api.ts';
 import { flowJson, flowPath, INVENTORY_NODES, inventoryNodePath, ofctlFlow } from '../../src/southbound/openflow/flows.ts';
-import { uint64 } from '../../src/yang/binding.ts';
+import { uint64, type DataPath } from '../../src/yang/binding.ts';
 import { computeNodes } from '../../src/bindings/cloudscaler-rpc.ts';
 import type { DesignatedSwitch } from '../../src/bindings/designated-switch.ts';
 import { Inputs } from './inputs.ts';
@@ -311,15 +311,16 @@ export class Elections {
   private writeFlows(key: WorkKey, wanted: FlowsByDpn, plan: Plan, tx: Transaction): void {
     const have = this.owned.get(key) ?? new Map<string, OwnedFlow>();
     const next = new Map<string, OwnedFlow>();
-    const bodies = new Map<string, Record<string, unknown>>();
+    const bodies = new Map<string, { at: DataPath<unknown>; json: Record<string, unknown> }>();
     for (const [dpn, flows] of wanted) {
       if (!this.present(dpn, plan, tx)) continue;
       for (const f of flows) {
         const json = flowJson(dpn, f);
-        // Owned flows are kept by their path's text (a map key), from the generated builder.
-        const path = flowPath(dpn, f.table, f.id).text;
-        next.set(path, { dpn, text: flowText(json) });
-        bodies.set(path, json);
+        // Owned flows are kept by their path's text (a map key), from the generated builder; the
+        // write takes the builder's path itself, so it is not parsed back from the text.
+        const at = flowPath(dpn, f.table, f.id);
+        next.set(at.text, { dpn, text: flowText(json) });
+        bodies.set(at.text, { at, json });
       }
     }
     let changed = false;
@@ -332,7 +333,8 @@ export class Elections {
     for (const [path, f] of next) {
       const old = have.get(path);
       if (old && old.text === f.text) continue;
-      tx.put(path, bodies.get(path));
+      const body = bodies.get(path)!;
+      tx.put(body.at, body.json);
       plan.writes++;
       changed = true;
     }
