@@ -55,8 +55,7 @@ function listen(ctx: PluginContext, mesh: Mesh, queue: WorkQueue<MeshKey>): void
   });
   on('operational', ovsdbTopology.node(ANY).datapathId(), (c) => {
     const dpn = typeof c.after === 'string' ? dpnFromDatapathId(c.after) : undefined;
-    if (dpn === undefined) mesh.bridges.delete(key(c));
-    else mesh.bridges.set(key(c), dpn);
+    mesh.setBridge(key(c), dpn);
     return [nodeKey(key(c))];
   });
   on('operational', ovsdbTopology.node(ANY).openvswitchOtherConfigs('local_ip'), (c) => {

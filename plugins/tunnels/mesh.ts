@@ -76,8 +76,13 @@ export class Mesh {
   readonly zones = new Map<string, ZoneState>();
   readonly computes = new Map<bigint, ComputeState>();
   private readonly computeByNode = new Map<string, bigint>();
-  /** Operational bridges: node-id -> dpn (fallback when a vtep's DPN is no registered compute). */
-  readonly bridges = new Map<string, bigint>();
+  /** Operational bridges: node-id -> dpn (fallback when a vtep's DPN is no registered compute); written through setBridge. */
+  private readonly bridgeDpns = new Map<string, bigint>();
+  /**
+   * The same by DPN, bridge nodes only: a compute that scale-in removed is found through it, so
+   * each of its bridges is not a scan of every bridge.
+   */
+  private readonly bridgesByDpn = new Map<bigint, Set<string>>();
   /** Operational `local_ip` of each OVS node. */
   readonly localIps = new Map<string, string>();
   /** Tunnel ports Open vSwitch reports, `nodeId\0name`. */
@@ -103,10 +108,33 @@ export class Mesh {
     } else this.computes.delete(dpn);
   }
 
+  get bridges(): ReadonlyMap<string, bigint> {
+    return this.bridgeDpns;
+  }
+
+  /** Records what OVS reports of a bridge node (undefined: no datapath-id, or gone). */
+  setBridge(nodeId: string, dpn: bigint | undefined): void {
+    const old = this.bridgeDpns.get(nodeId);
+    if (old !== undefined) {
+      const nodes = this.bridgesByDpn.get(old);
+      nodes?.delete(nodeId);
+      if (!nodes?.size) this.bridgesByDpn.delete(old);
+    }
+    if (dpn === undefined) {
+      this.bridgeDpns.delete(nodeId);
+      return;
+    }
+    this.bridgeDpns.set(nodeId, dpn);
+    if (!nodeId.includes('/bridge/')) return;
+    let nodes = this.bridgesByDpn.get(dpn);
+    if (!nodes) this.bridgesByDpn.set(dpn, (nodes = new Set()));
+    nodes.add(nodeId);
+  }
+
   nodeOf(dpn: bigint): string | undefined {
     const c = this.computes.get(dpn)?.nodeId;
     if (c) return c;
-    for (const [node, d] of this.bridges) if (d === dpn && node.includes('/bridge/')) return node;
+    for (const node of this.bridgesByDpn.get(dpn) ?? []) return node;
     return undefined;
   }
 
