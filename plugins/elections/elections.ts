@@ -8,7 +8,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { retryOnConflict, type Transaction } from '../../src/datastore/datastore.ts';
 import type { PluginContext } from '../../src/plugin/api.ts';
-import { flowJson, flowPath, INVENTORY_NODES, inventoryNodePath, ofctlFlow } from '../../src/southbound/openflow/flows.ts';
+import { flowJson, flowPath, INVENTORY_NODES, ofctlFlow } from '../../src/southbound/openflow/flows.ts';
 import { uint64, type DataPath } from '../../src/yang/binding.ts';
 import { computeNodes } from '../../src/bindings/cloudscaler-rpc.ts';
 import type { DesignatedSwitch } from '../../src/bindings/designated-switch.ts';
@@ -36,6 +36,19 @@ interface OwnedFlow {
   dpn: bigint;
   /** What the switch would be told (ovs-ofctl text): two flows with the same text are the same. */
   text: string;
+}
+
+/**
+ * How owned flows are keyed: `<dpn>/<table>/<flow id>`, which names the flow as its path does. A
+ * batch compares every flow a service wants with those it owns and writes only the few that
+ * changed, so the path is built (by the generated builder) for those writes only; the key is
+ * shorter than the path's text, and 200,000 of them are kept.
+ */
+const flowKey = (dpn: bigint, table: number, id: string) => `${dpn}/${table}/${id}`;
+function flowAt(key: string): DataPath<unknown> {
+  const a = key.indexOf('/');
+  const b = key.indexOf('/', a + 1);
+  return flowPath(BigInt(key.slice(0, a)), Number(key.slice(a + 1, b)), key.slice(b + 1));
 }
 
 function flowText(json: Parameters<typeof ofctlFlow>[0]): string {
@@ -74,7 +87,7 @@ export class Elections {
   /** The keys of `designations` whose DPN is 0 (none eligible), kept with it: see undesignated(). */
   private readonly unelected = new Set<WorkKey>();
   private loads: Loads = { nat: new Map(), 'subnet-route': new Map() };
-  /** Flows written per owner (work key): flow path -> flow. */
+  /** Flows written per owner (work key): flowKey -> flow. */
   private readonly owned = new Map<WorkKey, Map<string, OwnedFlow>>();
   private readonly serviceDpns = new Map<WorkKey, Set<bigint>>();
   private readonly views = new Map<WorkKey, DesignatedSwitch>();
@@ -119,14 +132,12 @@ export class Elections {
       if (!m) continue;
       const dpn = BigInt(m[1]);
       for (const table of node['flow-node-inventory:table'] ?? []) {
-        // flowPath(dpn, table, id), its node and table steps built once per table.
-        const tablePath = inventoryNodePath(dpn).table(table.id);
         for (const flow of table.flow ?? []) {
           const owner = flowOwner(String(flow.id)) as WorkKey | undefined;
           if (!owner) continue;
           let byPath = this.owned.get(owner);
           if (!byPath) this.owned.set(owner, (byPath = new Map()));
-          byPath.set(tablePath.flow(flow.id).text, { dpn, text: flowText(flow) });
+          byPath.set(flowKey(dpn, table.id, String(flow.id)), { dpn, text: flowText(flow) });
           held.add(dpn);
         }
       }
@@ -311,30 +322,27 @@ export class Elections {
   private writeFlows(key: WorkKey, wanted: FlowsByDpn, plan: Plan, tx: Transaction): void {
     const have = this.owned.get(key) ?? new Map<string, OwnedFlow>();
     const next = new Map<string, OwnedFlow>();
-    const bodies = new Map<string, { at: DataPath<unknown>; json: Record<string, unknown> }>();
+    const bodies = new Map<string, Record<string, unknown>>();
     for (const [dpn, flows] of wanted) {
       if (!this.present(dpn, plan, tx)) continue;
       for (const f of flows) {
         const json = flowJson(dpn, f);
-        // Owned flows are kept by their path's text (a map key), from the generated builder; the
-        // write takes the builder's path itself, so it is not parsed back from the text.
-        const at = flowPath(dpn, f.table, f.id);
-        next.set(at.text, { dpn, text: flowText(json) });
-        bodies.set(at.text, { at, json });
+        const k = flowKey(dpn, f.table, f.id);
+        next.set(k, { dpn, text: flowText(json) });
+        bodies.set(k, json);
       }
     }
     let changed = false;
-    for (const path of have.keys()) {
-      if (next.has(path)) continue;
-      tx.remove(path);
+    for (const k of have.keys()) {
+      if (next.has(k)) continue;
+      tx.remove(flowAt(k));
       plan.writes++;
       changed = true;
     }
-    for (const [path, f] of next) {
-      const old = have.get(path);
+    for (const [k, f] of next) {
+      const old = have.get(k);
       if (old && old.text === f.text) continue;
-      const body = bodies.get(path)!;
-      tx.put(body.at, body.json);
+      tx.put(flowAt(k), bodies.get(k));
       plan.writes++;
       changed = true;
     }
