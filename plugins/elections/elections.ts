@@ -91,6 +91,8 @@ export class Elections {
   private readonly owned = new Map<WorkKey, Map<string, OwnedFlow>>();
   private readonly serviceDpns = new Map<WorkKey, Set<bigint>>();
   private readonly views = new Map<WorkKey, DesignatedSwitch>();
+  /** Keys of the batch being worked on: their designations may be about to change. */
+  private readonly inFlight = new Set<WorkKey>();
 
   constructor(private readonly ctx: PluginContext) {}
 
@@ -152,6 +154,15 @@ export class Elections {
    * one huge transaction. On a conflict the chunk is recomputed from fresh inputs.
    */
   async process(batch: WorkKey[], remaining: () => number): Promise<void> {
+    for (const k of batch) this.inFlight.add(k);
+    try {
+      await this.processChunks(batch, remaining);
+    } finally {
+      for (const k of batch) this.inFlight.delete(k);
+    }
+  }
+
+  private async processChunks(batch: WorkKey[], remaining: () => number): Promise<void> {
     for (let from = 0; from < batch.length; ) {
       const plan = await retryOnConflict(async () => {
         const tx = this.ctx.data.transaction('config', { leaderOnly: true });
@@ -186,6 +197,22 @@ export class Elections {
     else this.designations.delete(key);
     if (d?.dpn === 0n) this.unelected.add(key);
     else this.unelected.delete(key);
+  }
+
+  /**
+   * Of the services a DPN just tombstoned is a candidate of, those the tombstone can change: the
+   * ones designated on it (they move), the ones with no designated DPN (the reason they give
+   * names each candidate's state), and any being worked on now (they may be landing on it). A
+   * designation elsewhere is sticky and no flow depends on a tombstone, so recomputing it writes
+   * nothing: with 4 candidates per service, that was three services in four.
+   */
+  changedByTombstone(dpn: bigint, keys: Iterable<WorkKey>): Set<WorkKey> {
+    const out = new Set<WorkKey>();
+    for (const k of keys) {
+      const d = this.designations.get(k)?.dpn;
+      if (d === undefined || d === 0n || d === dpn || this.inFlight.has(k)) out.add(k);
+    }
+    return out;
   }
 
   /**

@@ -30,9 +30,12 @@ function listen(ctx: PluginContext, e: Elections, queue: WorkQueue<WorkKey>, rep
   on('config', NEUTRON.routers().router(ANY), (c) => inputs.applyRouter(c));
   on('config', SUBNET_ROUTES.subnetRoute(ANY), (c) => inputs.applySubnetRoute(c));
   on('config', computeNodes().computeNode(ANY), (c) => {
-    const { work, recovered } = inputs.applyCompute(c);
+    const { work, recovered, tombstoned } = inputs.applyCompute(c);
     // A compute back in service: every service without a designated DPN elects again.
     if (recovered) for (const k of e.undesignated()) work.add(k);
+    // A compute tombstoned: of the services it is a candidate of, only some can change. Only the
+    // leader's designations are its own (a follower's are as of its start), so a follower keeps all.
+    if (tombstoned !== undefined && ctx.cluster.isLeader()) return e.changedByTombstone(tombstoned, work);
     return work;
   });
   on('config', transportZones().transportZone(ANY), (c) => inputs.applyZone(c));

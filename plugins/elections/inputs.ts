@@ -260,8 +260,11 @@ export class Inputs {
     return new Set([serviceKey('subnet-route', id)]);
   }
 
-  /** Also reports whether a compute became eligible again (recovered or registered). */
-  applyCompute(c: Change<ComputeNode>): { work: Set<WorkKey>; recovered: boolean } {
+  /**
+   * Also reports whether a compute became eligible again (recovered or registered), or the DPN
+   * a tombstone was just set on (`tombstoned`).
+   */
+  applyCompute(c: Change<ComputeNode>): { work: Set<WorkKey>; recovered: boolean; tombstoned?: bigint } {
     const { before, after } = c;
     const out = new Set<WorkKey>();
     if (before?.dpnid !== undefined && before.dpnid === after?.dpnid && before.nodeid === after?.nodeid) {
@@ -269,7 +272,8 @@ export class Inputs {
       const d = BigInt(after.dpnid);
       this.computes.set(d, { name: after['compute-name'], nodeId: after.nodeid!, tombstoned: after.tombstoned === true });
       for (const k of this.servicesByDpn.get(d) ?? []) out.add(k);
-      return { work: out, recovered: before.tombstoned === true && after.tombstoned !== true };
+      const set = before.tombstoned !== true && after.tombstoned === true;
+      return { work: out, recovered: before.tombstoned === true && after.tombstoned !== true, ...(set ? { tombstoned: d } : {}) };
     }
     if (before?.dpnid !== undefined) {
       const d = BigInt(before.dpnid);
