@@ -72,6 +72,15 @@ async function commits(): Promise<void> {
       await db.batch(b.map((h) => ({ type: 'put' as const, key: `/sextant-fixture:registry/host=${h.name}`, value: JSON.stringify(h) })));
     }
     const rawSeconds = (performance.now() - t0) / 1000;
+    // The same with chained batches (each put handed to LevelDB as it is added), the faster form
+    // of the same atomic write, which the level backend itself uses: the storage at its fastest.
+    t0 = performance.now();
+    for (const b of batches) {
+      const chained = db.batch();
+      for (const h of b) chained.put(`/sextant-fixture:registry/host=${h.name}-c`, JSON.stringify(h));
+      await chained.write();
+    }
+    const chainedSeconds = (performance.now() - t0) / 1000;
     await db.close();
 
     const ds = await Datastore.open({ schema, config: new LevelBackend(ours), operational: new MemoryBackend() });
@@ -94,6 +103,8 @@ async function commits(): Promise<void> {
       peer_value: Math.round(peer),
       ratio: round(value / peer),
       target: '>=0.5',
+      peer_chained_value: Math.round(total / chainedSeconds),
+      ratio_chained: round(value / (total / chainedSeconds)),
       detail: `${COMMITS} validated commits of ${PER_COMMIT} list entries (a leafref each), LevelDB`,
     });
   } finally {

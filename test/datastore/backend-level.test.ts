@@ -85,6 +85,11 @@ t.test('level: kind, location and the reserved revision key', async (t) => {
   await t.rejects(b.write([{ type: 'put', key: REVISION_KEY, value: '99' }]), /reserved/);
   t.equal(await b.revision(), 1, 'the refused write changed nothing');
   t.same(await b.write([{ type: 'put', key: '/b', value: '2' }]), { ok: true, revision: 2 }, 'writes continue after a failed one');
+  // A bad op after good ones: the good ones are not written either (the batch is checked first).
+  await t.rejects(b.write([{ type: 'put', key: '/c', value: '3' }, { type: 'put', key: REVISION_KEY, value: '99' }]), /reserved/);
+  await t.rejects(b.write([{ type: 'del', key: '/a' }, { type: 'move', key: '/b' } as never]), /unknown backend op type/);
+  t.same(await b.list(''), [{ key: '/a', value: '1' }, { key: '/b', value: '2' }], 'nothing of a refused batch is stored');
+  t.equal(await b.revision(), 2, 'and no revision was used');
 });
 
 t.test('level: sync writes', async (t) => {

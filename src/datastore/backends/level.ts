@@ -159,15 +159,26 @@ export class LevelBackend implements Backend {
       return { ok: false, revision: this.rev };
     }
     const next = this.rev + 1;
-    const batch: ({ type: 'put'; key: string; value: string } | { type: 'del'; key: string })[] = [];
+    // Checked before anything is handed to LevelDB: a refused write leaves nothing behind.
     for (const op of ops) {
       if (op.key === REVISION_KEY) throw new Error(`key ${JSON.stringify(op.key)} is reserved by the level backend`);
-      if (op.type === 'put') batch.push({ type: 'put', key: op.key, value: op.value });
-      else if (op.type === 'del') batch.push({ type: 'del', key: op.key });
-      else throw new TypeError(`unknown backend op type ${String((op as { type: unknown }).type)}`);
+      if (op.type !== 'put' && op.type !== 'del') throw new TypeError(`unknown backend op type ${String((op as { type: unknown }).type)}`);
     }
-    batch.push({ type: 'put', key: REVISION_KEY, value: String(next) });
-    await db.batch(batch, { sync: this.sync });
+    // A chained batch: each op goes to LevelDB's write batch as it is added. The array form has
+    // abstract-level copy every op into a new object and the binding read each one's properties
+    // back, about four times the cost per op (8 against 2 us here), for the same atomic write.
+    const batch = db.batch();
+    try {
+      for (const op of ops) {
+        if (op.type === 'put') batch.put(op.key, op.value);
+        else batch.del(op.key);
+      }
+      batch.put(REVISION_KEY, String(next));
+    } catch (err) {
+      await batch.close();
+      throw err;
+    }
+    await batch.write({ sync: this.sync });
     this.rev = next;
     return { ok: true, revision: next };
   }
