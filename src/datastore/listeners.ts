@@ -99,8 +99,6 @@ export interface ListenerLag {
   coalesced: number;
 }
 
-/** The internal values behind a change's lazy JSON, so merged changes can be made from them. */
-const rawOf = new WeakMap<Change, { schema: SchemaNode | undefined; before: DataValue | undefined; after: DataValue | undefined }>();
 
 const tracer = trace.getTracer('sextant.datastore');
 
@@ -254,7 +252,6 @@ export class ListenerHub {
     // values are immutable snapshot subtrees, so converting later gives the same JSON.
     lazyJson(change, 'before', schema, before);
     lazyJson(change, 'after', schema, after);
-    rawOf.set(change, { schema, before, after });
     return change;
   }
 
@@ -310,18 +307,14 @@ export class ListenerHub {
         out.push(first);
         continue;
       }
-      const a = rawOf.get(first)!;
-      const b = rawOf.get(last)!;
-      if (a.before === undefined && b.after === undefined) continue;
-      if (a.before !== undefined && b.after !== undefined && sameValue(a.before, b.after)) continue;
-      const change = {
-        type: a.before === undefined ? 'created' : b.after === undefined ? 'deleted' : 'updated',
-        path: last.path,
-        keys: last.keys,
-      } as Change;
-      lazyJson(change, 'before', a.schema, a.before);
-      lazyJson(change, 'after', b.schema, b.after);
-      rawOf.set(change, { schema: b.schema, before: a.before, after: b.after });
+      // Only a backlog that overflowed gets here: the JSON each side is compared by is made now.
+      const created = first.type === 'created';
+      const deleted = last.type === 'deleted';
+      if (created && deleted) continue;
+      if (!created && !deleted && JSON.stringify(first.before) === JSON.stringify(last.after)) continue;
+      const change = { type: created ? 'created' : deleted ? 'deleted' : 'updated', path: last.path, keys: last.keys } as Change;
+      Object.defineProperty(change, 'before', { enumerable: true, configurable: true, get: () => first.before });
+      Object.defineProperty(change, 'after', { enumerable: true, configurable: true, get: () => last.after });
       out.push(change);
     }
     return out;
