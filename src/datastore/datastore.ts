@@ -43,6 +43,27 @@ interface CommitRecord {
 const CONFLICT_WINDOW = 4096;
 const CONFLICT_WINDOW_PATHS = 65536;
 
+/** A group accepted by prepareGroup, ready to be written. */
+interface PreparedGroup {
+  /** The published head when it was prepared. */
+  base: Head;
+  /** The tree once it is written. */
+  root: DataObject;
+  accepted: { w: Waiting; before: DataObject; after: DataObject; touched: InstancePath[]; texts: string[]; phased?: PhasedCommit }[];
+  ops: Map<string, BackendOp>;
+  paths: GroupPaths;
+  /** Refuses every accepted transaction of the group with `e`. */
+  fail: (e: unknown) => void;
+}
+
+/** A local store's group being written: later groups are prepared on its tree. */
+interface InFlight {
+  root: DataObject;
+  paths: GroupPaths;
+  /** True once written and published; false if it failed. */
+  done: Promise<boolean>;
+}
+
 interface Waiting {
   tx: Transaction;
   resolve: (revision: number) => void;
@@ -64,6 +85,11 @@ class Store {
    */
   readonly waiting: Waiting[] = [];
   draining = false;
+  /**
+   * A local store's group being written (not yet published): the next group is checked and
+   * validated on top of its tree while the backend writes it, and written after it.
+   */
+  inFlight?: InFlight;
 
   // A shared backend (etcd, cluster mode) has other writers: this store is a replica that
   // follows the backend's history, and every commit, ours included, is applied from that history
@@ -277,7 +303,7 @@ export class Datastore {
     this.closed = true;
     for (const s of Object.values(this.stores)) {
       // Let the commits already handed in finish before the backend goes.
-      while (s.draining || s.waiting.length) await new Promise((r) => setImmediate(r));
+      while (s.draining || s.waiting.length || s.inFlight) await new Promise((r) => setImmediate(r));
     }
     await this.listeners.settled();
     for (const s of Object.values(this.stores)) {
@@ -384,7 +410,30 @@ export class Datastore {
   private async drain(store: Store): Promise<void> {
     store.draining = true;
     try {
-      while (store.waiting.length) await this.commitGroup(store, store.waiting.splice(0, MAX_GROUP));
+      while (store.waiting.length) {
+        const group = store.waiting.splice(0, MAX_GROUP);
+        if (store.shared) {
+          await this.commitGroup(store, group);
+          continue;
+        }
+        // A local store pipelines: this group is prepared (checked, validated, serialized) on top
+        // of the one the backend is writing, while it writes; the writes still go one after the
+        // other, in order. On two cores the write's thread and this one then work at once.
+        const basedOn = store.inFlight;
+        const prepared = await this.prepareGroup(store, group, basedOn);
+        if (!prepared) continue;
+        if (basedOn && !(await basedOn.done)) {
+          // The tree it was prepared on was never written.
+          prepared.fail(conflict('an earlier commit failed to be written; retry the transaction'));
+          continue;
+        }
+        const done = this.writeGroup(store, prepared);
+        const inFlight: InFlight = { root: prepared.root, paths: prepared.paths, done };
+        store.inFlight = inFlight;
+        void done.then(() => {
+          if (store.inFlight === inFlight) store.inFlight = undefined;
+        });
+      }
     } finally {
       store.draining = false;
     }
@@ -396,8 +445,17 @@ export class Datastore {
    * transaction that fails its checks is refused alone; a failed write refuses the group.
    */
   private async commitGroup(store: Store, group: Waiting[]): Promise<void> {
+    const prepared = await this.prepareGroup(store, group, undefined);
+    if (prepared) await this.commitShared(store, prepared.base.root, prepared.root, [...prepared.ops.values()], prepared.accepted, prepared.fail);
+  }
+
+  /**
+   * The checking half of a group commit: each transaction in turn on top of the ones before it
+   * (and of `basedOn`, the group still being written, if any). Undefined when none is accepted.
+   */
+  private async prepareGroup(store: Store, group: Waiting[], basedOn: InFlight | undefined): Promise<PreparedGroup | undefined> {
     const base = store.head;
-    let root = base.root;
+    let root = basedOn ? basedOn.root : base.root;
     const accepted: { w: Waiting; before: DataObject; after: DataObject; touched: InstancePath[]; texts: string[]; phased?: PhasedCommit }[] = [];
     const ops = new Map<string, BackendOp>();
     const groupPaths = new GroupPaths();
@@ -413,11 +471,11 @@ export class Datastore {
         }
         let texts = touched.map(formatPath);
         let after: DataObject;
-        const onSnapshot = root === base.root && w.tx.snapshotRevision === base.revision;
+        const onSnapshot = !basedOn && root === base.root && w.tx.snapshotRevision === base.revision;
         if (onSnapshot) {
           after = w.tx.workingRoot();
         } else {
-          this.checkConflicts(store, w.tx, texts, groupPaths);
+          this.checkConflicts(store, w.tx, texts, groupPaths, false, basedOn?.paths);
           after = w.tx.replayOn(root);
         }
         if (phases) {
@@ -447,34 +505,42 @@ export class Datastore {
         w.reject(e);
       }
     }
-    if (!accepted.length) return;
+    if (!accepted.length) return undefined;
     const fail = (e: unknown) => {
       for (const a of accepted) {
         if (a.phased) this.phases.aborted(a.phased, a.before, asYangError(e));
         a.w.reject(e);
       }
     };
-    if (store.shared) {
-      await this.commitShared(store, base.root, root, [...ops.values()], accepted, fail);
-      return;
-    }
+    return { base, root, accepted, ops, paths: groupPaths, fail };
+  }
+
+  /**
+   * The writing half, for a local store: one atomic batch on top of the published head (the
+   * group it was prepared on has been published by now), then publish and notify in order.
+   * Resolves true when the group was written and published.
+   */
+  private async writeGroup(store: Store, g: PreparedGroup): Promise<boolean> {
+    const from = store.head.revision;
     let result;
     try {
-      result = await store.backend.write([...ops.values()], { expectRevision: base.revision });
+      result = await store.backend.write([...g.ops.values()], { expectRevision: from });
     } catch (e) {
-      fail(e);
-      return;
+      g.fail(e);
+      return false;
     }
     if (!result.ok) {
-      fail(conflict('the store was changed by another writer; retry the transaction'));
-      return;
+      g.fail(conflict('the store was changed by another writer; retry the transaction'));
+      return false;
     }
+    const { root, accepted } = g;
     store.head = { root, revision: result.revision };
-    this.changeClock.record(store.name, base.revision, result.revision, accepted);
+    this.changeClock.record(store.name, from, result.revision, accepted);
     for (const a of accepted) this.noteCommit(store, a.texts, result.revision);
     for (const a of accepted) if (a.phased) this.phases.applied(a.phased, a.before);
     for (const a of accepted) this.listeners.publish(store.name, a.before, a.after, a.touched);
     for (const a of accepted) a.w.resolve(result.revision);
+    return true;
   }
 
   /**
@@ -544,7 +610,7 @@ export class Datastore {
   }
 
   /** Refuses a transaction when a commit it did not see touched an overlapping path. */
-  private checkConflicts(store: Store, tx: Transaction, texts: string[], earlierInGroup: GroupPaths, groupOnly = false): void {
+  private checkConflicts(store: Store, tx: Transaction, texts: string[], earlierInGroup: GroupPaths, groupOnly = false, inFlight?: GroupPaths): void {
     texts = tx.withGuards(texts);
     const oldest = store.log[0]?.revision ?? store.head.revision;
     if (tx.snapshotRevision < store.head.revision && tx.snapshotRevision < oldest - 1) {
@@ -573,7 +639,7 @@ export class Datastore {
     }
     // Commits ahead of it in this group are newer than any snapshot: looked up in the group's
     // index, so a group of n one-path commits costs O(n), not O(n²) comparisons.
-    const hit = earlierInGroup.overlap(texts);
+    const hit = earlierInGroup.overlap(texts) ?? inFlight?.overlap(texts);
     if (hit !== undefined) throw conflict(`a concurrent commit changed ${hit} (committing now); retry the transaction`, hit);
   }
 }

@@ -6,7 +6,8 @@ import t from 'tap';
 import { fixtureSchema } from '../helpers/fixture.ts';
 import { levelDatastore, memoryDatastore } from '../helpers/datastore.ts';
 import { tempDir } from '../helpers/tmp.ts';
-import { retryOnConflict, type Change } from '../../src/datastore/datastore.ts';
+import { Datastore, retryOnConflict, type Change } from '../../src/datastore/datastore.ts';
+import { MemoryBackend } from '../../src/datastore/backends/memory.ts';
 import { YangError, isConflict } from '../../src/errors.ts';
 import { throwsYang } from '../helpers/assert.ts';
 import { parsePath } from '../../src/yang/path.ts';
@@ -378,4 +379,56 @@ t.test('readEntries: a list entry by entry, as read gives it, from the tree of t
   ], 'the entries committed when it was called');
   t.same([...ds.readEntries('config', `${REG}/host`)], ds.read('config', `${REG}/host`));
   t.same([...ds.readEntries('config', `${REG}/link`)], [], 'an empty list has no entries');
+});
+
+t.test('pipelined commits: one is checked and validated on the tree of the one being written, and written after it; a failed write refuses what was built on it', async (t) => {
+  /** A memory backend whose writes wait for a gate, and fail when told to. */
+  class GatedBackend extends MemoryBackend {
+    gate: Promise<void> = Promise.resolve();
+    failNext = false;
+    override async write(ops: Parameters<MemoryBackend['write']>[0], opts?: Parameters<MemoryBackend['write']>[1]) {
+      await this.gate;
+      if (this.failNext) {
+        this.failNext = false;
+        throw new Error('disk on fire');
+      }
+      return super.write(ops, opts);
+    }
+  }
+  const backend = new GatedBackend();
+  const ds = await Datastore.open({ schema, config: backend, operational: new MemoryBackend() });
+  t.teardown(() => ds.close());
+  let open!: () => void;
+  backend.gate = new Promise((r) => (open = r));
+
+  const first = ds.transaction('config').put(host('a'), { name: 'a' });
+  // Both from the snapshot before `first`: one reads what `first` writes, one overlaps it.
+  const onTop = ds.transaction('config').put(host('b'), { name: 'b', backup: 'a' });
+  const overlapping = ds.transaction('config').merge(host('a'), { address: '10.0.0.1' });
+  const firstDone = first.commit();
+  await new Promise((r) => setImmediate(r)); // first is being written now, held at the gate
+  const err = await overlapping.commit().then(() => undefined, (e: unknown) => e);
+  t.ok(isConflict(err), 'a commit overlapping the one being written is refused (retryable) while that write is still held');
+  const onTopDone = onTop.commit();
+  await new Promise((r) => setImmediate(r));
+  t.equal(ds.read('config', host('a')), undefined, 'nothing is published before the write is done');
+  open();
+  const [r1, r2] = await Promise.all([firstDone, onTopDone]);
+  t.ok(r2 > r1, 'the one prepared on top is written after it');
+  t.same(ds.read('config', host('b')), { name: 'b', backup: 'a' }, 'its leafref to what the first wrote held');
+
+  // A write that fails: what was prepared on its tree is refused too, and nothing of either lands.
+  const before = ds.read('config', REG);
+  backend.gate = new Promise((r) => (open = r));
+  backend.failNext = true;
+  const doomed = ds.transaction('config').put(host('c'), { name: 'c' }).commit();
+  await new Promise((r) => setImmediate(r));
+  const dependent = ds.transaction('config').put(host('d'), { name: 'd', backup: 'c' }).commit();
+  open();
+  const [e1, e2] = await Promise.all([doomed.then(() => undefined, (e: unknown) => e), dependent.then(() => undefined, (e: unknown) => e)]);
+  t.match(String(e1), /disk on fire/, 'the failed write is reported to its transaction');
+  t.ok(isConflict(e2), 'the commit prepared on it is refused as a retryable conflict');
+  t.same(ds.read('config', REG), before, 'nothing of either is in the store');
+  await ds.transaction('config').put(host('d'), { name: 'd' }).commit();
+  t.ok(ds.read('config', host('d')), 'commits go on afterwards');
 });
