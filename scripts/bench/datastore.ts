@@ -428,6 +428,8 @@ async function controllerStart(full?: { dir: string; buildSeconds?: number }): P
     }
   }
   const value = median(times);
+  // The issue's limits: 1.5 s to come up empty, 6 s on the full store (OpenDaylight: ~115 s).
+  const limit = full ? 6000 : 1500;
   emit({
     bench: 'controller.start',
     variant: full ? 'full' : 'empty',
@@ -435,8 +437,8 @@ async function controllerStart(full?: { dir: string; buildSeconds?: number }): P
     value: Math.round(value),
     runs_ms: times.map((t) => Math.round(t)),
     peer: 'limit',
-    peer_value: 1500,
-    ratio: round(value / 1500),
+    peer_value: limit,
+    ratio: round(value / limit),
     target: '<=1',
     ...(full?.buildSeconds !== undefined ? { store_build_s: round(full.buildSeconds, 1) } : {}),
     detail: `spawn of node --import tsx src/main.ts to its ready line, LevelDB in ${full ? 'the data dir bench:elections leaves (1,000 computes, ~210,000 flows)' : 'an empty data dir'}, all plugins (${Array.isArray(plugins) ? plugins.join(', ') : '?'}); median of ${STARTS}`,
