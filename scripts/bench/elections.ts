@@ -138,19 +138,6 @@ try {
   const mem = process.memoryUsage();
   const rss = mem.rss / 2 ** 20;
   line({ bench: 'elections.rss', metric: 'MB', value: Math.round(rss), limit: 1536, ratio: round(rss / 1536), target: '<=1', heap_used_mb: Math.round(mem.heapUsed / 2 ** 20), heap_total_mb: Math.round(mem.heapTotal / 2 ** 20), external_mb: Math.round(mem.external / 2 ** 20), peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024) });
-  // BENCH_IDLE_SECONDS=<n>: the same after n seconds with nothing to do, the footprint an operator
-  // sees once the load is over (V8 gives back heap it grew to only when idle, by itself).
-  const idle = Number(process.env.BENCH_IDLE_SECONDS ?? 0);
-  if (idle > 0) {
-    const samples: number[] = [];
-    for (let i = 0; i < idle; i++) {
-      await new Promise((r) => setTimeout(r, 1000));
-      samples.push(Math.round(process.memoryUsage().rss / 2 ** 20));
-    }
-    const m = process.memoryUsage();
-    line({ bench: 'elections.rss-idle', metric: 'MB', value: Math.round(m.rss / 2 ** 20), idle_seconds: idle, limit: 1024, ratio: round(m.rss / 2 ** 20 / 1024), target: '<=1', heap_used_mb: Math.round(m.heapUsed / 2 ** 20), heap_total_mb: Math.round(m.heapTotal / 2 ** 20), rss_each_second: samples });
-  }
-
   // Scale in 100 computes: the ones holding the most designations move the most work.
   const victims = Array.from({ length: SCALE_IN }, (_, i) => `compute-${(i * Math.floor(COMPUTES / SCALE_IN)) % COMPUTES}`);
   const victimDpns = new Set(victims.map((v) => String(Number(v.split('-')[1]) + 1)));
@@ -173,6 +160,20 @@ try {
   const r0 = performance.now();
   await quiescent();
   line({ bench: 'elections.recover', metric: 'seconds', value: round((performance.now() - r0) / 1000), computes: SCALE_IN });
+  // BENCH_IDLE_SECONDS=<n>: the footprint after n seconds with nothing to do, what an operator
+  // sees once the work is over (V8 gives back heap it grew to only when idle, by itself). Last, as
+  // a long idle lets V8 drop compiled code, which would slow what came after it.
+  const idle = Number(process.env.BENCH_IDLE_SECONDS ?? 0);
+  if (idle > 0) {
+    const samples: number[] = [];
+    for (let i = 0; i < idle; i++) {
+      await new Promise((r) => setTimeout(r, 1000));
+      samples.push(Math.round(process.memoryUsage().rss / 2 ** 20));
+    }
+    const m = process.memoryUsage();
+    line({ bench: 'elections.rss-idle', metric: 'MB', value: Math.round(m.rss / 2 ** 20), idle_seconds: idle, limit: 1024, ratio: round(m.rss / 2 ** 20 / 1024), target: '<=1', heap_used_mb: Math.round(m.heapUsed / 2 ** 20), heap_total_mb: Math.round(m.heapTotal / 2 ** 20), rss_each_second: samples });
+  }
+
 } finally {
   await c.stop();
 }
