@@ -212,6 +212,26 @@ const p99 = (xs: number[]) => {
 };
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
+/**
+ * The small-txn peer: `count` raw puts one after the other, each of one of `seeded` hosts with its
+ * weight changed, the whole entry serialized to the bytes written (as ours stores it).
+ */
+function rawSmallPuts(seeded: number, put: (key: string, value: string) => Promise<void>) {
+  const entries = Array.from({ length: seeded }, (_, i) => hostEntry(i));
+  return async (count: number, offset: number) => {
+    const lat: number[] = [];
+    const t0 = performance.now();
+    for (let c = 0; c < count; c++) {
+      const s = performance.now();
+      const h = entries[c % seeded];
+      h.weight = `${(c + offset) % 1000}.5`;
+      await put(hostPath(h.name as string), JSON.stringify(h));
+      lat.push(performance.now() - s);
+    }
+    return { perS: count / ((performance.now() - t0) / 1000), p99Ms: p99(lat) };
+  };
+}
+
 /** Fills the registry with `n` hosts in one commit (setup, not timed). */
 async function seed(ds: Datastore, n: number): Promise<void> {
   const tx = ds.transaction('config');
@@ -272,20 +292,7 @@ async function smallTxn(): Promise<void> {
     const db = new ClassicLevel<string, string>(raw, { valueEncoding: 'utf8' });
     await db.open();
     await db.batch(Array.from({ length: SEEDED }, (_, i) => ({ type: 'put' as const, key: hostPath(hostEntry(i).name as string), value: JSON.stringify(hostEntry(i)) })));
-    const entries = Array.from({ length: SEEDED }, (_, i) => hostEntry(i));
-    const rawRun = async (count: number, offset: number) => {
-      const lat: number[] = [];
-      const t0 = performance.now();
-      for (let c = 0; c < count; c++) {
-        const s = performance.now();
-        const h = entries[c % SEEDED];
-        // The peer serializes the whole changed entry to the bytes it writes, as ours stores it.
-        h.weight = `${(c + offset) % 1000}.5`;
-        await db.put(hostPath(h.name as string), JSON.stringify(h), { sync: false });
-        lat.push(performance.now() - s);
-      }
-      return { perS: count / ((performance.now() - t0) / 1000), p99Ms: p99(lat) };
-    };
+    const rawRun = rawSmallPuts(SEEDED, (key, value) => db.put(key, value, { sync: false }));
     await rawRun(warm, 1);
     const peer = await rawRun(SMALL_TXNS, 2);
     await db.close();
@@ -328,19 +335,7 @@ const etcdBackend = (endpoints: string[], prefix: string) =>
 async function smallTxnEtcd(timed: (b: EtcdBackend) => Promise<{ perS: number; p99Ms: number }>, seeded: number, warm: number): Promise<void> {
   await withEtcd(async (endpoints) => {
     const client = new Etcd3({ hosts: endpoints });
-    const entries = Array.from({ length: seeded }, (_, i) => hostEntry(i));
-    const rawRun = async (count: number, offset: number) => {
-      const lat: number[] = [];
-      const t0 = performance.now();
-      for (let c = 0; c < count; c++) {
-        const s = performance.now();
-        const h = entries[c % seeded];
-        h.weight = `${(c + offset) % 1000}.5`;
-        await client.put(`/raw${hostPath(h.name as string)}`).value(JSON.stringify(h));
-        lat.push(performance.now() - s);
-      }
-      return { perS: count / ((performance.now() - t0) / 1000), p99Ms: p99(lat) };
-    };
+    const rawRun = rawSmallPuts(seeded, async (key, value) => void (await client.put(`/raw${key}`).value(value)));
     try {
       await rawRun(warm, 1);
       const peer = await rawRun(SMALL_TXNS, 2);
