@@ -219,10 +219,17 @@ export function decodeObject(
   return out;
 }
 
+// The errors decoding and checkDecoded share: a decoded value is refused as a JSON one would be.
+const configFalse = (node: SchemaNode, path: string) =>
+  new YangError({ tag: 'invalid-value', message: `"${node.name}" is config false and cannot be written to the config datastore`, path });
+const holdsNoData = (node: SchemaNode, path: string) => new YangError({ tag: 'unknown-element', message: `"${node.name}" (${node.kind}) cannot hold data`, path });
+const missingKey = (node: SchemaNode, k: string, path: string) =>
+  new YangError({ tag: 'missing-element', type: 'protocol', message: `list "${node.name}" entry is missing its key "${k}"`, path, info: { 'bad-element': k } });
+
 /** Decodes the JSON value of one schema node (object, array of entries, leaf-list array, leaf). */
 export function decodeValue(schema: Schema, node: SchemaNode, raw: unknown, path: string, opts: DecodeOptions = {}): DataValue {
   if (opts.configOnly && !node.config) {
-    throw new YangError({ tag: 'invalid-value', message: `"${node.name}" is config false and cannot be written to the config datastore`, path });
+    throw configFalse(node, path);
   }
   switch (node.kind) {
     case 'container':
@@ -262,19 +269,19 @@ export function decodeValue(schema: Schema, node: SchemaNode, raw: unknown, path
     case 'anyxml':
       return raw as DataValue;
     default:
-      throw new YangError({ tag: 'unknown-element', message: `"${node.name}" (${node.kind}) cannot hold data`, path });
+      throw holdsNoData(node, path);
   }
 }
 
 /** Decodes one list entry, requiring every key leaf. */
 export function decodeListEntry(schema: Schema, node: SchemaNode, item: unknown, path: string, opts: DecodeOptions = {}): DataObject {
   const entry = decodeObject(schema, node, item, path, opts);
-  for (const k of node.keys) {
-    if (entry[k] === undefined) {
-      throw new YangError({ tag: 'missing-element', type: 'protocol', message: `list "${node.name}" entry is missing its key "${k}"`, path, info: { 'bad-element': k } });
-    }
-  }
+  requireKeys(node, entry, path);
   return entry;
+}
+
+function requireKeys(node: SchemaNode, entry: DataObject, path: string): void {
+  for (const k of node.keys) if (entry[k] === undefined) throw missingKey(node, k, path);
 }
 
 /** A leaf's value; `member` given means `path` is the parent's and the leaf's is path/member. */
@@ -295,7 +302,7 @@ function leafValue(schema: Schema, node: SchemaNode, raw: unknown, path: string,
  */
 export function checkDecoded(schema: Schema, node: SchemaNode, value: DataValue, path: string, opts: DecodeOptions = {}): void {
   if (opts.configOnly && !node.config) {
-    throw new YangError({ tag: 'invalid-value', message: `"${node.name}" is config false and cannot be written to the config datastore`, path });
+    throw configFalse(node, path);
   }
   switch (node.kind) {
     case 'list':
@@ -324,7 +331,7 @@ export function checkDecoded(schema: Schema, node: SchemaNode, value: DataValue,
     case 'anydata': case 'anyxml':
       return;
     default:
-      throw new YangError({ tag: 'unknown-element', message: `"${node.name}" (${node.kind}) cannot hold data`, path });
+      throw holdsNoData(node, path);
   }
 }
 
@@ -334,11 +341,7 @@ function isEmptyValue(v: unknown): boolean {
 
 function checkDecodedEntry(schema: Schema, node: SchemaNode, entry: DataValue, path: string, opts: DecodeOptions): void {
   checkDecodedObject(schema, node, entry, path, opts);
-  for (const k of node.keys) {
-    if ((entry as DataObject)[k] === undefined) {
-      throw new YangError({ tag: 'missing-element', type: 'protocol', message: `list "${node.name}" entry is missing its key "${k}"`, path, info: { 'bad-element': k } });
-    }
-  }
+  requireKeys(node, entry as DataObject, path);
 }
 
 function checkDecodedObject(schema: Schema, node: SchemaNode, value: DataValue, path: string, opts: DecodeOptions): void {
