@@ -6,7 +6,7 @@
  * of 100 computes until every affected designation and its flows have moved, then the recover
  * of those 100; and the controller's RSS. Quiescence is read from the datastore (listeners
  * settled, the plugins' work queues empty, no commit in the last round), never by sleeping.
- * Targets: scale-in convergence < 2 s, RSS < 1.5 GB.
+ * Targets (the write-path issue's): initial convergence <= 15 s, scale-in <= 0.25 s, RSS <= 1 GB without a heap cap.
  */
 import { join } from 'node:path';
 import { datapathIdOf } from '../../src/southbound/ovsdb/topology.ts';
@@ -129,7 +129,9 @@ try {
     (n, node) => n + (node['flow-node-inventory:table'] ?? []).reduce((m, t) => m + (t.flow?.length ?? 0), 0), 0);
   const tunnels = (data.read('operational', '/itm-state:tunnels_state/state-tunnel-list') as unknown[] | undefined)?.length ?? 0;
   const designated = (data.read('operational', '/designated-switch:designated-switches/designated-switch') as { 'dpn-id': string }[]) ?? [];
-  line({ bench: 'elections.initial', metric: 'seconds', value: round((converged - t0) / 1000), load_seconds: round((loaded - t0) / 1000), computes: COMPUTES, services: designated.length, unassigned: designated.filter((d) => d['dpn-id'] === '0').length, flows: flowCount, tunnels });
+  const initial = (converged - t0) / 1000;
+  // Limits are the write-path issue's: 15 s to converge, 1 GB uncapped, 0.25 s for the scale-in.
+  line({ bench: 'elections.initial', metric: 'seconds', value: round(initial), limit: 15, ratio: round(initial / 15), target: '<=1', load_seconds: round((loaded - t0) / 1000), computes: COMPUTES, services: designated.length, unassigned: designated.filter((d) => d['dpn-id'] === '0').length, flows: flowCount, tunnels });
   // Steady-state footprint: after a full collection (run with --expose-gc), so the figure is what
   // the controller holds, not how far the collector happened to lag; the peak is printed too.
   (globalThis as { gc?: () => void }).gc?.();
@@ -137,7 +139,7 @@ try {
   if (process.env.BENCH_HEAP_SNAPSHOT) (await import('node:v8')).writeHeapSnapshot(process.env.BENCH_HEAP_SNAPSHOT);
   const mem = process.memoryUsage();
   const rss = mem.rss / 2 ** 20;
-  line({ bench: 'elections.rss', metric: 'MB', value: Math.round(rss), limit: 1536, ratio: round(rss / 1536), target: '<=1', heap_used_mb: Math.round(mem.heapUsed / 2 ** 20), heap_total_mb: Math.round(mem.heapTotal / 2 ** 20), external_mb: Math.round(mem.external / 2 ** 20), peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024) });
+  line({ bench: 'elections.rss', metric: 'MB', value: Math.round(rss), limit: 1024, ratio: round(rss / 1024), target: '<=1', heap_used_mb: Math.round(mem.heapUsed / 2 ** 20), heap_total_mb: Math.round(mem.heapTotal / 2 ** 20), external_mb: Math.round(mem.external / 2 ** 20), peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024) });
   // Scale in 100 computes: the ones holding the most designations move the most work.
   const victims = Array.from({ length: SCALE_IN }, (_, i) => `compute-${(i * Math.floor(COMPUTES / SCALE_IN)) % COMPUTES}`);
   const victimDpns = new Set(victims.map((v) => String(Number(v.split('-')[1]) + 1)));
@@ -154,12 +156,12 @@ try {
   const after = (data.read('operational', '/designated-switch:designated-switches/designated-switch') as { 'dpn-id': string }[]) ?? [];
   const stillOn = after.filter((d) => victimDpns.has(d['dpn-id'])).length;
   if (stillOn) throw new Error(`${stillOn} designations still on tombstoned computes`);
-  line({ bench: 'elections.scalein', metric: 'seconds', value: round(scaleIn), limit: 2, ratio: round(scaleIn / 2), target: '<=1', computes: SCALE_IN, moved_designations: affected, flow_changes: flowChanges });
+  line({ bench: 'elections.scalein', metric: 'seconds', value: round(scaleIn), limit: 0.25, ratio: round(scaleIn / 0.25), target: '<=1', computes: SCALE_IN, moved_designations: affected, flow_changes: flowChanges });
 
   await c.rpc.invoke('scalein-api:scalein-computes-recover', { 'recover-node-ids': victims });
   const r0 = performance.now();
   await quiescent();
-  line({ bench: 'elections.recover', metric: 'seconds', value: round((performance.now() - r0) / 1000), computes: SCALE_IN });
+  line({ bench: 'elections.recover', metric: 'seconds', value: round((performance.now() - r0) / 1000), target: 'report', computes: SCALE_IN });
   // BENCH_IDLE_SECONDS=<n>: the footprint after n seconds with nothing to do, what an operator
   // sees once the work is over (V8 gives back heap it grew to only when idle, by itself). Last, as
   // a long idle lets V8 drop compiled code, which would slow what came after it.
