@@ -6,8 +6,16 @@
  * Two contexts travel through the walk: the *namespace* module (which module new nodes belong to;
  * a grouping's nodes belong to the module that uses it) and the *lexical scope* (the file whose
  * prefixes and definitions a statement's text is read in). Errors name the file and line.
+ *
+ * Import-only modules (RFC 7950 section 5.6.5, RFC 8525 `import-only-module`) are read from an
+ * `import-only/` folder next to the implemented ones, the way `yanglint -p` and `pyang --path`
+ * find imports: their typedefs, groupings, identities and features serve the modules that import
+ * them, but their own data nodes, rpcs, notifications, augments and deviations are not part of
+ * the schema. OpenDaylight's openflowplugin type modules need this: they hold protocol-message
+ * containers (some with keyless config lists, which RFC 7950 section 7.8.2 forbids) that nothing
+ * stores, next to the groupings flow-node-inventory is built from.
  */
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { YangCompileError } from '../errors.ts';
 import { parseYang, sub, subArg, subs, type Statement } from './parser.ts';
@@ -35,17 +43,30 @@ export interface CompileOptions {
 export interface YangSource {
   path: string;
   text: string;
+  /** Only imported: its definitions serve other modules, its data nodes are not implemented. */
+  importOnly?: boolean;
 }
 
-/** Reads every `*.yang` file of the directories and compiles them together. */
+/** The folder of a YANG directory holding its import-only modules. */
+export const IMPORT_ONLY_DIR = 'import-only';
+
+/**
+ * Reads every `*.yang` file of the directories (implemented modules) and of their
+ * `import-only/` folders (import-only modules) and compiles them together.
+ */
 export async function loadSchema(dirs: string | string[], options: CompileOptions = {}): Promise<Schema> {
   const sources: YangSource[] = [];
-  for (const dir of Array.isArray(dirs) ? dirs : [dirs]) {
+  const read = async (dir: string, importOnly: boolean): Promise<void> => {
     const names = (await readdir(dir)).filter((n) => n.endsWith('.yang')).sort();
     for (const name of names) {
       const path = resolve(join(dir, name));
-      sources.push({ path, text: await readFile(path, 'utf8') });
+      sources.push({ path, text: await readFile(path, 'utf8'), importOnly });
     }
+  };
+  for (const dir of Array.isArray(dirs) ? dirs : [dirs]) {
+    await read(dir, false);
+    const importDir = join(dir, IMPORT_ONLY_DIR);
+    if ((await stat(importDir).catch(() => undefined))?.isDirectory()) await read(importDir, true);
   }
   return compileSchema(sources, options);
 }
@@ -121,6 +142,8 @@ class Compiler {
   /** Top-level schema nodes (data, rpc, notification) by `module:name`, for augment targets. */
   private readonly topNodes = new Map<string, SchemaNode>();
   private readonly featureCache = new Map<string, boolean>();
+  /** Modules read as import-only: no data nodes, rpcs, notifications, augments or deviations. */
+  private readonly declaredImportOnly = new Set<string>();
 
   constructor(
     private readonly sources: YangSource[],
@@ -133,16 +156,20 @@ class Compiler {
     for (const info of this.schema.modules.values()) this.collectDefs(info);
     for (const info of this.schema.modules.values()) this.collectIdentities(info);
     this.linkIdentities();
-    for (const info of this.schema.modules.values()) this.compileModuleBody(info);
+    for (const info of this.schema.modules.values()) if (this.implemented(info.name)) this.compileModuleBody(info);
     this.applyAugments();
     this.applyDeviations();
     for (const p of this.pending.values()) this.finish(p);
     for (const info of this.schema.modules.values()) {
       const body = this.moduleBodies(info.name);
       const hasData = body.some((s) => DATA_KEYWORDS.has(s.keyword) || s.keyword === 'rpc' || s.keyword === 'notification' || s.keyword === 'augment' || s.keyword === 'deviation');
-      if (!hasData) this.schema.importOnly.add(info.name);
+      if (!hasData || !this.implemented(info.name)) this.schema.importOnly.add(info.name);
     }
     return this.schema;
+  }
+
+  private implemented(module: string): boolean {
+    return !this.declaredImportOnly.has(module);
   }
 
   // ----- loading -----
@@ -164,6 +191,7 @@ class Compiler {
       throw new YangCompileError(src.path, stmt.line, `${stmt.keyword} "${name}" is defined twice (also in ${table.get(name)!.path})`);
     }
     table.set(name, { stmt, path: src.path, text: src.text });
+    if (src.importOnly && stmt.keyword === 'module') this.declaredImportOnly.add(name);
     this.indexParents(stmt);
   }
 
@@ -791,6 +819,7 @@ class Compiler {
   private applyAugments(): void {
     const todo: { stmt: Statement; module: string }[] = [];
     for (const info of this.schema.modules.values()) {
+      if (!this.implemented(info.name)) continue;
       for (const s of this.moduleBodies(info.name)) if (s.keyword === 'augment' && this.enabled(s)) todo.push({ stmt: s, module: info.name });
     }
     // Augments may target nodes that other augments add: apply until nothing moves.
@@ -804,6 +833,10 @@ class Compiler {
       }
       if (next.length === remaining.length) {
         const a = next[0].stmt;
+        const [targetModule] = this.stepName(a.arg!.split('/').filter(Boolean)[0] ?? '', a, next[0].module);
+        if (!this.implemented(targetModule)) {
+          throw new YangCompileError(a.file, a.line, `augment target "${a.arg}" is in import-only module "${targetModule}"; an augmented module must be implemented`);
+        }
         throw new YangCompileError(a.file, a.line, `augment target "${a.arg}" not found`);
       }
       remaining = next;
@@ -826,6 +859,7 @@ class Compiler {
 
   private applyDeviations(): void {
     for (const info of this.schema.modules.values()) {
+      if (!this.implemented(info.name)) continue;
       for (const d of this.moduleBodies(info.name)) {
         if (d.keyword !== 'deviation') continue;
         const target = this.absoluteTarget(d.arg!, d, info.name);

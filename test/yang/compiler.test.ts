@@ -137,6 +137,32 @@ t.test('every shipped module in yang/ compiles together', async (t) => {
   t.ok(schema.importOnly.has('ietf-yang-types'), 'typedef-only modules are import-only');
 });
 
+t.test('modules under import-only/ lend their definitions but implement no data, rpc, notification or augment', async (t) => {
+  // The shape of OpenDaylight's opendaylight-flow-types: a protocol-message container with a
+  // keyless config list (RFC 7950 7.8.2 forbids it) next to the grouping the inventory uses.
+  const dir = await yangDir(t, {
+    'user@2026-01-01.yang': 'module user {\n namespace "urn:user";\n prefix u;\n revision 2026-01-01;\n import types { prefix t; }\n container flows {\n  list flow {\n   key id;\n   leaf id { type t:flow-id; }\n   uses t:flow;\n  }\n }\n}\n',
+    'import-only/types@2026-01-01.yang': 'module types {\n namespace "urn:types";\n prefix t;\n revision 2026-01-01;\n identity kind;\n typedef flow-id { type string { length "1..8"; } }\n grouping flow { leaf priority { type uint16; } }\n container flow-message {\n  list message { uses flow; }\n }\n rpc add-flow;\n notification flow-added;\n augment "/u:flows/u:flow" { leaf extra { type string; } }\n}\n',
+  });
+  const schema = await loadSchema(dir);
+  const flow = schema.roots.get('user:flows')!.dataChildren.get('flow')!;
+  t.equal(flow.dataChildren.get('id')!.type!.name, 'flow-id', 'the import-only typedef resolves');
+  t.equal(flow.dataChildren.get('priority')?.module, 'user', 'the import-only grouping lands in the user namespace');
+  t.notOk(flow.dataChildren.get('types:extra') ?? flow.dataChildren.get('extra'), 'an import-only module augments nothing');
+  t.notOk(schema.roots.has('types:flow-message'), 'its containers are not data (its keyless config list is never compiled)');
+  t.notOk(schema.rpcs.has('types:add-flow'), 'its rpcs are not served');
+  t.notOk(schema.notifications.has('types:flow-added'), 'its notifications are not served');
+  t.ok(schema.identities.has('types:kind'), 'its identities exist');
+  t.ok(schema.importOnly.has('types') && !schema.importOnly.has('user'), 'the YANG library lists it as import-only');
+  t.ok(schema.modules.get('types')!.text.includes('flow-message'), 'its text is kept, to be served as its schema');
+
+  const bad = await yangDir(t, {
+    'user@2026-01-01.yang': 'module user {\n namespace "urn:user";\n prefix u;\n revision 2026-01-01;\n import types { prefix t; }\n augment "/t:box" {\n  leaf x { type string; }\n }\n}\n',
+    'import-only/types@2026-01-01.yang': 'module types { namespace "urn:types"; prefix t; revision 2026-01-01; container box; }\n',
+  });
+  await t.rejects(loadSchema(bad), /user@2026-01-01\.yang:6: augment target "\/t:box" is in import-only module "types"/, 'an implemented module cannot augment an import-only one');
+});
+
 t.test('a submodule included by its module contributes nodes and typedefs in the module namespace', async (t) => {
   const dir = await yangDir(t, {
     'main@2026-01-01.yang': 'module main {\n namespace "urn:main";\n prefix m;\n revision 2026-01-01;\n include part;\n container box { leaf size { type part-size; } }\n}\n',
