@@ -196,13 +196,15 @@ function structuralProblems(d: J): string[] {
 function validatorFor(d: J) {
   const ajv = new Ajv({ strict: false, validateFormats: false, allErrors: true });
   ajv.addKeyword('example');
-  let n = 0;
+  // The document is added once and each schema compiled as a reference into it: adding the
+  // components beside every schema made ajv walk all of them per compile (minutes on the shipped
+  // inventory models).
+  const doc = 'urn:sextant:openapi';
+  ajv.addSchema({ $id: doc, components: d.components, paths: d.paths }, doc);
   /** Compiles the schema found at a path of keys into the document (its refs resolve within it). */
   return (pointer: string[]) => {
-    const target = pointer.reduce((o: any, k) => o?.[k], d);
-    const id = `urn:sextant:op-${++n}`;
-    ajv.addSchema({ $id: id, components: d.components, ...target }, id);
-    return ajv.getSchema(id)!;
+    const fragment = pointer.map((k) => encodeURIComponent(k.replace(/~/g, '~0').replace(/\//g, '~1'))).join('/');
+    return ajv.compile({ $ref: `${doc}#/${fragment}` });
   };
 }
 
