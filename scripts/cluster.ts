@@ -130,7 +130,7 @@ async function start(f: Map<string, string>, extra: string[]): Promise<void> {
       // chosen here and handed over could be taken by someone else meanwhile. Plugin-owned
       // listeners (the Tacker and Senlin APIs) through the environment (a flag would be refused when the
       // instances load only some plugins).
-      const env = { ...process.env, SEXTANT_TACKER_PORT: '0', SEXTANT_CLUSTERING_PORT: '0' };
+      const env = { ...process.env, SEXTANT_TACKER_PORT: '0', SEXTANT_CLUSTERING_PORT: '0', SEXTANT_NEUTRON_PORT: '0' };
       const pid = detached(process.execPath, args, log, env);
       file.instances.push({ memberId, pid, restconf: '', netconf: '', ovsdb: '', log });
       launches.set(memberId, () => detached(process.execPath, args, log, env));

@@ -8,7 +8,7 @@ import { tempDir } from './tmp.ts';
  * unlike a flag, a variable no loaded plugin declares is not an error (tests that load only some
  * plugins pass it too).
  */
-export const TEST_LISTENER_ENV: Record<string, string> = { SEXTANT_TACKER_PORT: '0', SEXTANT_CLUSTERING_PORT: '0' };
+export const TEST_LISTENER_ENV: Record<string, string> = { SEXTANT_TACKER_PORT: '0', SEXTANT_CLUSTERING_PORT: '0', SEXTANT_NEUTRON_PORT: '0' };
 
 /** Config for an in-process controller under test: memory or LevelDB in a private dir, quiet log. */
 export function testConfig(t: { teardown(fn: () => void): void }, flags: string[] = []): Config {

@@ -17,7 +17,7 @@ export function startMain(t: { teardown(fn: () => void): void }, args: string[],
   const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/main.ts'), ...ports, ...args], {
     cwd: ROOT,
     // Plugin-owned listeners (the Tacker API) on free ports too, unless a test says otherwise.
-    env: { SEXTANT_TACKER_PORT: '0', SEXTANT_CLUSTERING_PORT: '0', ...process.env, ...env },
+    env: { SEXTANT_TACKER_PORT: '0', SEXTANT_CLUSTERING_PORT: '0', SEXTANT_NEUTRON_PORT: '0', ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
