@@ -219,8 +219,10 @@ export function registerNeutronApi(ctx: PluginContext, http: PluginHttp): void {
    * The router's leg on a subnet is a port (device_owner network:router_interface, device_id the
    * router), which Neutron creates and networking-odl sends as a port: that is what the elections
    * read. Older networking-odl also sent this call (bare `{"subnet_id", "port_id", "id",
-   * "tenant_id"}`), which OpenDaylight echoes and ignores; here a named port that is free is made
-   * the router's interface, and on removal freed again, as Neutron does with a port it keeps.
+   * "tenant_id"}`), which OpenDaylight echoes and ignores; here a named port that no device holds
+   * is made the router's interface (one another device holds is 409 PortInUse), and on removal an
+   * interface port is freed again, as Neutron does with a port it keeps. Removal is idempotent:
+   * networking-odl may send it after the port is gone.
    */
   const routerInterface = (adding: boolean) => async (req: FastifyRequest<{ Params: { id: string } }>) => {
     const routerId = req.params.id;
@@ -242,11 +244,11 @@ export function registerNeutronApi(ctx: PluginContext, http: PluginHttp): void {
       if (!portId) return false;
       const port = tx.read(PORT.entry(portId)) as Json | undefined;
       if (!port) throw notFound(PORT, portId);
-      const owner = port['device-owner'];
       const device = port['device-id'];
-      if (owner === ROUTER_INTERFACE && device === routerId) return false;
-      if ((device !== undefined && device !== '') || (owner !== undefined && owner !== '')) {
-        throw new NeutronError(409, 'PortInUse', `Port ${portId} is in use by ${owner || 'a device'} ${device ?? ''}`.trimEnd() + '.');
+      // Already the router's (its interface, or its gateway as OpenDaylight's own tests send it).
+      if (device === routerId) return false;
+      if (device !== undefined && device !== '') {
+        throw new NeutronError(409, 'PortInUse', `Port ${portId} is in use by ${port['device-owner'] || 'device'} ${device}.`);
       }
       tx.put(PORT.entry(portId), { ...port, 'device-owner': ROUTER_INTERFACE, 'device-id': routerId });
       return true;
