@@ -5,12 +5,26 @@ import { DataPath, ROOT, type Any, type Mode } from '../yang/binding.ts';
 
 // ----- Identities and enumerations -----
 
+/** Identities derived from neutron-constants:direction-base. */
+export type DirectionBase = 'neutron-constants:direction-egress' | 'neutron-constants:direction-ingress';
+
+/** Identities derived from neutron-constants:ethertype-base. */
+export type EthertypeBase = 'neutron-constants:ethertype-v4' | 'neutron-constants:ethertype-v6';
+
 /** Identities derived from neutron-provider-ext:network-type-base. */
 export type NetworkTypeBase =
   | 'neutron-provider-ext:network-type-flat'
   | 'neutron-provider-ext:network-type-gre'
   | 'neutron-provider-ext:network-type-vlan'
   | 'neutron-provider-ext:network-type-vxlan';
+
+/** Identities derived from neutron-constants:protocol-base. */
+export type ProtocolBase =
+  | 'neutron-constants:protocol-icmp'
+  | 'neutron-constants:protocol-icmp-v6'
+  | 'neutron-constants:protocol-igmp'
+  | 'neutron-constants:protocol-tcp'
+  | 'neutron-constants:protocol-udp';
 
 // ----- Data: the JSON (RFC 7951) the datastore reads and writes -----
 
@@ -20,6 +34,9 @@ export interface Neutron {
   subnets?: Subnets;
   ports?: Ports;
   routers?: Routers;
+  'security-groups'?: SecurityGroups;
+  'security-rules'?: SecurityRules;
+  floatingips?: Floatingips;
 }
 
 /** container /neutron:neutron/networks. */
@@ -108,6 +125,54 @@ export interface ExternalFixedIps {
   'ip-address': string;
 }
 
+/** container /neutron:neutron/security-groups. */
+export interface SecurityGroups {
+  'security-group'?: SecurityGroup[];
+}
+
+/** An entry of list /neutron:neutron/security-groups/security-group (keys: uuid). */
+export interface SecurityGroup {
+  uuid: string;
+  name?: string;
+  'tenant-id'?: string;
+}
+
+/** container /neutron:neutron/security-rules. */
+export interface SecurityRules {
+  'security-rule'?: SecurityRule[];
+}
+
+/** An entry of list /neutron:neutron/security-rules/security-rule (keys: uuid). */
+export interface SecurityRule {
+  uuid: string;
+  'tenant-id'?: string;
+  direction?: DirectionBase;
+  'security-group-id'?: string;
+  'remote-group-id'?: string;
+  'remote-ip-prefix'?: string;
+  protocol?: number | ProtocolBase;
+  ethertype?: EthertypeBase;
+  'port-range-min'?: number;
+  'port-range-max'?: number;
+}
+
+/** container /neutron:neutron/floatingips. */
+export interface Floatingips {
+  floatingip?: Floatingip[];
+}
+
+/** An entry of list /neutron:neutron/floatingips/floatingip (keys: uuid). */
+export interface Floatingip {
+  uuid: string;
+  'tenant-id'?: string;
+  'router-id'?: string;
+  'port-id'?: string;
+  'floating-network-id'?: string;
+  'floating-ip-address'?: string;
+  'fixed-ip-address'?: string;
+  status?: string;
+}
+
 // ----- Paths -----
 
 /** Path to container /neutron:neutron. */
@@ -130,6 +195,21 @@ export class NeutronPath<M extends Mode = 'exact'> extends DataPath<Neutron, M> 
   /** container /neutron:neutron/routers. */
   routers(): RoutersPath<M> {
     return this.child(RoutersPath, { name: 'routers' });
+  }
+
+  /** container /neutron:neutron/security-groups. */
+  securityGroups(): SecurityGroupsPath<M> {
+    return this.child(SecurityGroupsPath, { name: 'security-groups' });
+  }
+
+  /** container /neutron:neutron/security-rules. */
+  securityRules(): SecurityRulesPath<M> {
+    return this.child(SecurityRulesPath, { name: 'security-rules' });
+  }
+
+  /** container /neutron:neutron/floatingips. */
+  floatingips(): FloatingipsPath<M> {
+    return this.child(FloatingipsPath, { name: 'floatingips' });
   }
 }
 
@@ -391,6 +471,153 @@ export class ExternalFixedIpsPath<M extends Mode = 'exact'> extends DataPath<Ext
   /** leaf /neutron:neutron/routers/router/external_gateway_info/external-fixed-ips/ip-address. */
   ipAddress(): DataPath<string, M> {
     return this.child(DataPath, { name: 'ip-address' });
+  }
+}
+
+/** Path to container /neutron:neutron/security-groups. */
+export class SecurityGroupsPath<M extends Mode = 'exact'> extends DataPath<SecurityGroups, M> {
+  /** list /neutron:neutron/security-groups/security-group (keys: uuid). */
+  securityGroup(): DataPath<SecurityGroup[], M>;
+  securityGroup(uuid: string): SecurityGroupPath<M>;
+  securityGroup(keys: Any): SecurityGroupPath<'pattern'>;
+  securityGroup(...keys: unknown[]): DataPath<unknown, Mode> {
+    return this.child(SecurityGroupPath, { name: 'security-group', keys: ['string'] }, keys);
+  }
+}
+
+/** Path to an entry of list /neutron:neutron/security-groups/security-group. */
+export class SecurityGroupPath<M extends Mode = 'exact'> extends DataPath<SecurityGroup, M> {
+  /** leaf /neutron:neutron/security-groups/security-group/uuid. */
+  uuid(): DataPath<string, M> {
+    return this.child(DataPath, { name: 'uuid' });
+  }
+
+  /** leaf /neutron:neutron/security-groups/security-group/name. */
+  name(): DataPath<string, M> {
+    return this.child(DataPath, { name: 'name' });
+  }
+
+  /** leaf /neutron:neutron/security-groups/security-group/tenant-id. */
+  tenantId(): DataPath<string, M> {
+    return this.child(DataPath, { name: 'tenant-id' });
+  }
+}
+
+/** Path to container /neutron:neutron/security-rules. */
+export class SecurityRulesPath<M extends Mode = 'exact'> extends DataPath<SecurityRules, M> {
+  /** list /neutron:neutron/security-rules/security-rule (keys: uuid). */
+  securityRule(): DataPath<SecurityRule[], M>;
+  securityRule(uuid: string): SecurityRulePath<M>;
+  securityRule(keys: Any): SecurityRulePath<'pattern'>;
+  securityRule(...keys: unknown[]): DataPath<unknown, Mode> {
+    return this.child(SecurityRulePath, { name: 'security-rule', keys: ['string'] }, keys);
+  }
+}
+
+/** Path to an entry of list /neutron:neutron/security-rules/security-rule. */
+export class SecurityRulePath<M extends Mode = 'exact'> extends DataPath<SecurityRule, M> {
+  /** leaf /neutron:neutron/security-rules/security-rule/uuid. */
+  uuid(): DataPath<string, M> {
+    return this.child(DataPath, { name: 'uuid' });
+  }
+
+  /** leaf /neutron:neutron/security-rules/security-rule/tenant-id. */
+  tenantId(): DataPath<string, M> {
+    return this.child(DataPath, { name: 'tenant-id' });
+  }
+
+  /** leaf /neutron:neutron/security-rules/security-rule/direction. */
+  direction(): DataPath<DirectionBase, M> {
+    return this.child(DataPath, { name: 'direction' });
+  }
+
+  /** leaf /neutron:neutron/security-rules/security-rule/security-group-id. */
+  securityGroupId(): DataPath<string, M> {
+    return this.child(DataPath, { name: 'security-group-id' });
+  }
+
+  /** leaf /neutron:neutron/security-rules/security-rule/remote-group-id. */
+  remoteGroupId(): DataPath<string, M> {
+    return this.child(DataPath, { name: 'remote-group-id' });
+  }
+
+  /** leaf /neutron:neutron/security-rules/security-rule/remote-ip-prefix. */
+  remoteIpPrefix(): DataPath<string, M> {
+    return this.child(DataPath, { name: 'remote-ip-prefix' });
+  }
+
+  /** leaf /neutron:neutron/security-rules/security-rule/protocol. */
+  protocol(): DataPath<number | ProtocolBase, M> {
+    return this.child(DataPath, { name: 'protocol' });
+  }
+
+  /** leaf /neutron:neutron/security-rules/security-rule/ethertype. */
+  ethertype(): DataPath<EthertypeBase, M> {
+    return this.child(DataPath, { name: 'ethertype' });
+  }
+
+  /** leaf /neutron:neutron/security-rules/security-rule/port-range-min. */
+  portRangeMin(): DataPath<number, M> {
+    return this.child(DataPath, { name: 'port-range-min' });
+  }
+
+  /** leaf /neutron:neutron/security-rules/security-rule/port-range-max. */
+  portRangeMax(): DataPath<number, M> {
+    return this.child(DataPath, { name: 'port-range-max' });
+  }
+}
+
+/** Path to container /neutron:neutron/floatingips. */
+export class FloatingipsPath<M extends Mode = 'exact'> extends DataPath<Floatingips, M> {
+  /** list /neutron:neutron/floatingips/floatingip (keys: uuid). */
+  floatingip(): DataPath<Floatingip[], M>;
+  floatingip(uuid: string): FloatingipPath<M>;
+  floatingip(keys: Any): FloatingipPath<'pattern'>;
+  floatingip(...keys: unknown[]): DataPath<unknown, Mode> {
+    return this.child(FloatingipPath, { name: 'floatingip', keys: ['string'] }, keys);
+  }
+}
+
+/** Path to an entry of list /neutron:neutron/floatingips/floatingip. */
+export class FloatingipPath<M extends Mode = 'exact'> extends DataPath<Floatingip, M> {
+  /** leaf /neutron:neutron/floatingips/floatingip/uuid. */
+  uuid(): DataPath<string, M> {
+    return this.child(DataPath, { name: 'uuid' });
+  }
+
+  /** leaf /neutron:neutron/floatingips/floatingip/tenant-id. */
+  tenantId(): DataPath<string, M> {
+    return this.child(DataPath, { name: 'tenant-id' });
+  }
+
+  /** leaf /neutron:neutron/floatingips/floatingip/router-id. */
+  routerId(): DataPath<string, M> {
+    return this.child(DataPath, { name: 'router-id' });
+  }
+
+  /** leaf /neutron:neutron/floatingips/floatingip/port-id. */
+  portId(): DataPath<string, M> {
+    return this.child(DataPath, { name: 'port-id' });
+  }
+
+  /** leaf /neutron:neutron/floatingips/floatingip/floating-network-id. */
+  floatingNetworkId(): DataPath<string, M> {
+    return this.child(DataPath, { name: 'floating-network-id' });
+  }
+
+  /** leaf /neutron:neutron/floatingips/floatingip/floating-ip-address. */
+  floatingIpAddress(): DataPath<string, M> {
+    return this.child(DataPath, { name: 'floating-ip-address' });
+  }
+
+  /** leaf /neutron:neutron/floatingips/floatingip/fixed-ip-address. */
+  fixedIpAddress(): DataPath<string, M> {
+    return this.child(DataPath, { name: 'fixed-ip-address' });
+  }
+
+  /** leaf /neutron:neutron/floatingips/floatingip/status. */
+  status(): DataPath<string, M> {
+    return this.child(DataPath, { name: 'status' });
   }
 }
 
