@@ -1,9 +1,11 @@
 /**
  * OpenDaylight's Neutron northbound (`/controller/nb/v2/neutron`), what networking-odl's ML2 and L3
- * drivers call: per resource `POST /<plural>` (`{"<singular>": {...}}`, or `{"<plural>": [...]}`,
- * all or none) 201 with the entry as stored; `GET /<plural>` and `GET /<plural>/<id>` 200, read
- * from the datastore each time; `PUT /<plural>/<id>` 200 (the attributes given replace the stored
- * ones, `null` removes one); `DELETE /<plural>/<id>` 204; `PUT /routers/<id>/add_router_interface`
+ * drivers call, for networks, subnets, ports, routers, security-groups, security-group-rules and
+ * floatingips: `POST /<collection>` (`{"<singular>": {...}}`, or `{"<plural>": [...]}`, all or
+ * none) 201 with the entry as stored; `GET /<collection>` and `GET /<collection>/<id>` 200, read
+ * from the datastore each time; `PUT /<collection>/<id>` 200 (the body replaces the entry, as
+ * OpenDaylight's does, keeping the project and what Neutron never changes: resources.ts);
+ * `DELETE /<collection>/<id>` 204; `PUT /routers/<id>/add_router_interface`
  * and `remove_router_interface` 200 with the body echoed, as OpenDaylight answers them.
  *
  * Statuses as OpenDaylight's northbound gives them: 404 for an id it does not hold, 409 for a
@@ -40,6 +42,7 @@ export class NeutronError extends Error {
 }
 
 const notFound = (r: Resource, id: string) => new NeutronError(404, `${r.label}NotFound`, `${r.label} ${id} could not be found.`);
+const words = (r: Resource) => r.singular.replace(/_/g, ' ');
 
 const HTTP_TYPE: Record<number, string> = {
   400: 'HTTPBadRequest',
@@ -141,7 +144,7 @@ export function registerNeutronApi(ctx: PluginContext, http: PluginHttp): void {
     for (const ref of r.references(entry)) {
       const target = BY_NAME[ref.resource];
       if (!tx.exists(target.entry(ref.id))) {
-        throw new NeutronError(DEPENDENCY_MISSING, `${target.label}NotFound`, `${target.label} ${ref.id} could not be found (named by ${ref.attribute} of ${r.singular} ${entry.uuid}).`);
+        throw new NeutronError(DEPENDENCY_MISSING, `${target.label}NotFound`, `${target.label} ${ref.id} could not be found (named by ${ref.attribute} of ${words(r)} ${entry.uuid}).`);
       }
       tx.guard(instance(target, ref.id));
     }
@@ -272,11 +275,11 @@ export function registerNeutronApi(ctx: PluginContext, http: PluginHttp): void {
         reply.code(404).type('application/json').send({ NeutronError: { type: 'HTTPNotFound', message: `The resource could not be found: ${req.method} ${req.url}`, detail: '' } }),
       );
       for (const r of RESOURCES) {
-        app.get(`/${r.plural}`, list(r));
-        app.post(`/${r.plural}`, create(r));
-        app.get(`/${r.plural}/:id`, show(r));
-        app.put(`/${r.plural}/:id`, update(r));
-        app.delete(`/${r.plural}/:id`, remove(r));
+        app.get(`/${r.collection}`, list(r));
+        app.post(`/${r.collection}`, create(r));
+        app.get(`/${r.collection}/:id`, show(r));
+        app.put(`/${r.collection}/:id`, update(r));
+        app.delete(`/${r.collection}/:id`, remove(r));
       }
       app.put('/routers/:id/add_router_interface', routerInterface(true));
       app.put('/routers/:id/remove_router_interface', routerInterface(false));

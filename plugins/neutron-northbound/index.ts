@@ -9,7 +9,7 @@ import { registerNeutronApi } from './api.ts';
 
 export default definePlugin({
   name: 'neutron-northbound',
-  yang: ['neutron', 'neutron-binding', 'neutron-provider-ext'],
+  yang: ['neutron', 'neutron-binding', 'neutron-provider-ext', 'neutron-constants'],
   // OpenDaylight's Neutron northbound port before it moved onto the RESTCONF port (8181 here).
   http: { neutron: { port: 8080, help: "OpenDaylight's Neutron northbound (/controller/nb/v2/neutron)" } },
   start(ctx) {

@@ -1,7 +1,7 @@
 /**
- * The Neutron resources of OpenDaylight's northbound (`/controller/nb/v2/neutron/<plural>`) and how
+ * The Neutron resources of OpenDaylight's northbound (`/controller/nb/v2/neutron/<collection>`) and how
  * each translates between the JSON of the OpenStack Neutron API and the `neutron` YANG model
- * (neutron, neutron-binding, neutron-provider-ext) the elections read. One table per resource:
+ * (neutron, neutron-binding, neutron-provider-ext, neutron-constants) the elections read. One table per resource:
  * its attributes, each with the model leaf it is stored in and a codec; what a create needs;
  * what an update may not change; the other entries it refers to. The API (api.ts) only walks it.
  *
@@ -163,6 +163,58 @@ const gatewayInfo: Codec = {
   },
 };
 
+/** A port number (or ICMP type/code): an integer 0-65535, as a number or a decimal string. */
+const portNumber: Codec = {
+  decode(v, attribute) {
+    const n = typeof v === 'number' ? v : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : NaN;
+    if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidInput(attribute, `${JSON.stringify(v)} is not a valid port number`);
+    return n;
+  },
+  encode: (v) => v,
+};
+
+/** An enumeration of Neutron words <-> identities of the model. */
+function identities(names: Record<string, string>, what: string): Codec {
+  const back = new Map(Object.entries(names).map(([word, id]) => [id, word]));
+  return {
+    decode(v, attribute) {
+      const id = typeof v === 'string' ? (names[v] ?? names[v.toLowerCase()]) : undefined;
+      if (!id) throw new InvalidInput(attribute, `${JSON.stringify(v)} is not a valid ${what} (${[...back.values()].join(', ')})`);
+      return id;
+    },
+    encode: (v) => back.get(String(v)) ?? v,
+  };
+}
+
+const direction = identities({ ingress: 'neutron-constants:direction-ingress', egress: 'neutron-constants:direction-egress' }, 'direction');
+const ethertype = identities({ IPv4: 'neutron-constants:ethertype-v4', IPv6: 'neutron-constants:ethertype-v6' }, 'ethertype');
+
+/**
+ * A rule's protocol: a name OpenDaylight knows (its identities; Neutron's ipv6-icmp and
+ * networking-odl's icmpv6 are one), or a protocol number 0-255 (networking-odl sends other names as numbers).
+ */
+const PROTOCOLS: Record<string, string> = {
+  tcp: 'neutron-constants:protocol-tcp',
+  udp: 'neutron-constants:protocol-udp',
+  icmp: 'neutron-constants:protocol-icmp',
+  icmpv6: 'neutron-constants:protocol-icmp-v6',
+  'ipv6-icmp': 'neutron-constants:protocol-icmp-v6',
+  igmp: 'neutron-constants:protocol-igmp',
+};
+const protocol: Codec = {
+  decode(v, attribute) {
+    const n = typeof v === 'number' ? v : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : undefined;
+    if (n !== undefined) {
+      if (!Number.isInteger(n) || n < 0 || n > 255) throw new InvalidInput(attribute, `${JSON.stringify(v)} is not a valid IP protocol number`);
+      return n;
+    }
+    const id = typeof v === 'string' ? PROTOCOLS[v.toLowerCase()] : undefined;
+    if (!id) throw new InvalidInput(attribute, `protocol ${JSON.stringify(v)} is not supported (a number, or tcp, udp, icmp, icmpv6, igmp)`);
+    return id;
+  },
+  encode: (v) => (typeof v === 'number' ? String(v) : String(v) === PROTOCOLS.icmpv6 ? 'icmpv6' : String(v).replace(/^neutron-constants:protocol-/, '')),
+};
+
 // ----- Resources ---------------------------------------------------------------------------
 
 export interface Attribute {
@@ -181,19 +233,26 @@ export interface Reference {
   attribute: string;
 }
 
-export type ResourceName = 'network' | 'subnet' | 'port' | 'router';
+export type ResourceName = 'network' | 'subnet' | 'port' | 'router' | 'security_group' | 'security_group_rule' | 'floatingip';
 
 export interface Resource {
-  /** The body's key for one entry (`network`), and the URL segment and list key (`networks`). */
+  /** The body's key for one entry (`security_group`), and for a list of them (`security_groups`). */
   singular: ResourceName;
   plural: string;
-  /** As Neutron names it in messages and error types (`Network`, `NetworkNotFound`). */
+  /** The URL segment (`security-groups`: networking-odl's make_url_object, `_` as `-`). */
+  collection: string;
+  /** As Neutron names it in messages and error types (`SecurityGroup`, `SecurityGroupNotFound`). */
   label: string;
   attributes: Attribute[];
   /** Attributes a create must give (besides `id`). */
   required: string[];
   /** Attributes an update may repeat but not change (Neutron's read-only after create). */
   fixed: string[];
+  /**
+   * Attributes an update keeps when it leaves them out (OpenDaylight's updateDelta: networking-odl
+   * drops them from its updates); every other attribute an update leaves out is removed.
+   */
+  kept: string[];
   /** The model's list and one entry of it. */
   list(): DataPath<unknown[]>;
   entry(id: string): DataPath<unknown>;
@@ -209,6 +268,7 @@ const ADMIN_STATE: Attribute = { json: 'admin_state_up', leaf: 'admin-state-up',
 export const NETWORK: Resource = {
   singular: 'network',
   plural: 'networks',
+  collection: 'networks',
   label: 'Network',
   attributes: [
     NAME,
@@ -221,6 +281,7 @@ export const NETWORK: Resource = {
   ],
   required: [],
   fixed: [],
+  kept: [],
   list: () => N.networks().network() as DataPath<unknown[]>,
   entry: (id) => N.networks().network(id),
   references: () => [],
@@ -229,6 +290,7 @@ export const NETWORK: Resource = {
 export const SUBNET: Resource = {
   singular: 'subnet',
   plural: 'subnets',
+  collection: 'subnets',
   label: 'Subnet',
   attributes: [
     NAME,
@@ -239,6 +301,7 @@ export const SUBNET: Resource = {
   ],
   required: ['network_id', 'cidr'],
   fixed: ['network_id', 'cidr'],
+  kept: ['network_id', 'cidr'],
   list: () => N.subnets().subnet() as DataPath<unknown[]>,
   entry: (id) => N.subnets().subnet(id),
   references: (e) => (typeof e['network-id'] === 'string' ? [{ resource: 'network', id: e['network-id'], attribute: 'network_id' }] : []),
@@ -247,6 +310,7 @@ export const SUBNET: Resource = {
 export const PORT: Resource = {
   singular: 'port',
   plural: 'ports',
+  collection: 'ports',
   label: 'Port',
   attributes: [
     NAME,
@@ -263,6 +327,7 @@ export const PORT: Resource = {
   ],
   required: ['network_id'],
   fixed: ['network_id'],
+  kept: ['network_id', 'mac_address', 'fixed_ips'],
   list: () => N.ports().port() as DataPath<unknown[]>,
   entry: (id) => N.ports().port(id),
   references(e) {
@@ -276,10 +341,12 @@ export const PORT: Resource = {
 export const ROUTER: Resource = {
   singular: 'router',
   plural: 'routers',
+  collection: 'routers',
   label: 'Router',
   attributes: [NAME, PROJECT, ADMIN_STATE, { json: 'external_gateway_info', leaf: 'external_gateway_info', codec: gatewayInfo }],
   required: [],
   fixed: [],
+  kept: [],
   list: () => N.routers().router() as DataPath<unknown[]>,
   entry: (id) => N.routers().router(id),
   references(e) {
@@ -291,8 +358,87 @@ export const ROUTER: Resource = {
   },
 };
 
-export const RESOURCES: Resource[] = [NETWORK, SUBNET, PORT, ROUTER];
-export const BY_NAME: Record<ResourceName, Resource> = { network: NETWORK, subnet: SUBNET, port: PORT, router: ROUTER };
+export const SECURITY_GROUP: Resource = {
+  singular: 'security_group',
+  plural: 'security_groups',
+  collection: 'security-groups',
+  label: 'SecurityGroup',
+  attributes: [NAME, PROJECT],
+  required: [],
+  fixed: [],
+  kept: [],
+  list: () => N.securityGroups().securityGroup() as DataPath<unknown[]>,
+  entry: (id) => N.securityGroups().securityGroup(id),
+  references: () => [],
+};
+
+export const SECURITY_GROUP_RULE: Resource = {
+  singular: 'security_group_rule',
+  plural: 'security_group_rules',
+  collection: 'security-group-rules',
+  label: 'SecurityGroupRule',
+  attributes: [
+    PROJECT,
+    { json: 'security_group_id', leaf: 'security-group-id', codec: uuid },
+    { json: 'direction', leaf: 'direction', codec: direction },
+    { json: 'ethertype', leaf: 'ethertype', codec: ethertype },
+    { json: 'protocol', leaf: 'protocol', codec: protocol },
+    { json: 'port_range_min', leaf: 'port-range-min', codec: portNumber },
+    { json: 'port_range_max', leaf: 'port-range-max', codec: portNumber },
+    { json: 'remote_ip_prefix', leaf: 'remote-ip-prefix', codec: cidr },
+    { json: 'remote_group_id', leaf: 'remote-group-id', codec: uuid },
+  ],
+  required: ['security_group_id'],
+  fixed: ['security_group_id'],
+  kept: ['security_group_id'],
+  list: () => N.securityRules().securityRule() as DataPath<unknown[]>,
+  entry: (id) => N.securityRules().securityRule(id),
+  references(e) {
+    const out: Reference[] = [];
+    if (typeof e['security-group-id'] === 'string') out.push({ resource: 'security_group', id: e['security-group-id'], attribute: 'security_group_id' });
+    if (typeof e['remote-group-id'] === 'string') out.push({ resource: 'security_group', id: e['remote-group-id'], attribute: 'remote_group_id' });
+    return out;
+  },
+};
+
+export const FLOATINGIP: Resource = {
+  singular: 'floatingip',
+  plural: 'floatingips',
+  collection: 'floatingips',
+  label: 'FloatingIP',
+  attributes: [
+    PROJECT,
+    { json: 'floating_network_id', leaf: 'floating-network-id', codec: uuid },
+    { json: 'floating_ip_address', leaf: 'floating-ip-address', codec: ipAddress },
+    { json: 'router_id', leaf: 'router-id', codec: uuid },
+    { json: 'port_id', leaf: 'port-id', codec: uuid },
+    { json: 'fixed_ip_address', leaf: 'fixed-ip-address', codec: ipAddress },
+    { json: 'status', leaf: 'status', codec: text },
+  ],
+  required: ['floating_network_id'],
+  fixed: ['floating_network_id'],
+  kept: ['floating_network_id'],
+  list: () => N.floatingips().floatingip() as DataPath<unknown[]>,
+  entry: (id) => N.floatingips().floatingip(id),
+  references(e) {
+    const out: Reference[] = [];
+    if (typeof e['floating-network-id'] === 'string') out.push({ resource: 'network', id: e['floating-network-id'], attribute: 'floating_network_id' });
+    if (typeof e['router-id'] === 'string') out.push({ resource: 'router', id: e['router-id'], attribute: 'router_id' });
+    if (typeof e['port-id'] === 'string') out.push({ resource: 'port', id: e['port-id'], attribute: 'port_id' });
+    return out;
+  },
+};
+
+export const RESOURCES: Resource[] = [NETWORK, SUBNET, PORT, ROUTER, SECURITY_GROUP, SECURITY_GROUP_RULE, FLOATINGIP];
+export const BY_NAME: Record<ResourceName, Resource> = {
+  network: NETWORK,
+  subnet: SUBNET,
+  port: PORT,
+  router: ROUTER,
+  security_group: SECURITY_GROUP,
+  security_group_rule: SECURITY_GROUP_RULE,
+  floatingip: FLOATINGIP,
+};
 
 /** Neutron's device-owner of a router's leg on a subnet (what the elections look for). */
 export const ROUTER_INTERFACE = 'network:router_interface';
@@ -300,8 +446,10 @@ export const ROUTER_INTERFACE = 'network:router_interface';
 // ----- Translation -------------------------------------------------------------------------
 
 /**
- * The model entry a create or update body makes. On update `current` is the stored entry: the
- * body's attributes replace its members, `null` removes one, the others stay (Neutron's PUT).
+ * The model entry a create or update body makes. On update `current` is the stored entry and the
+ * body replaces it, as OpenDaylight's northbound does (networking-odl sends the whole resource,
+ * less what filters.py drops): an attribute left out or `null` is removed, except the project and
+ * the resource's `kept` attributes, which stay as stored.
  */
 export function toEntry(r: Resource, body: Json, id: string, current?: Json): Json {
   if (body.id !== undefined && body.id !== null && toUuid(body.id, 'id').toLowerCase() !== id.toLowerCase()) {
@@ -310,12 +458,11 @@ export function toEntry(r: Resource, body: Json, id: string, current?: Json): Js
   // Neutron sends both and they are one thing; project_id alone is taken too.
   if (body.tenant_id === undefined && body.project_id !== undefined) body = { ...body, tenant_id: body.project_id };
   if (body.tenant_id === '') body = { ...body, tenant_id: null };
-  const entry: Json = current ? { ...current } : { uuid: id };
+  const entry: Json = { uuid: id };
   for (const a of r.attributes) {
     const v = body[a.json];
-    if (v === undefined) continue;
-    if (v === null) {
-      delete entry[a.leaf];
+    if (v === undefined || v === null) {
+      if (current && current[a.leaf] !== undefined && (a === PROJECT || r.kept.includes(a.json))) entry[a.leaf] = current[a.leaf];
       continue;
     }
     const decoded = a.codec.decode(v, a.json);

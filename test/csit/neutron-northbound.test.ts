@@ -69,6 +69,12 @@ function filterForOdl(type: string, op: Operation, data: Json): Json {
     if ('binding:profile' in d) d['binding:profile'] = JSON.stringify(d['binding:profile']);
   }
   if (type === 'router' && op === 'update') drop('id', 'tenant_id', 'project_id', 'status');
+  if (type === 'floatingip' && op === 'update') dropNull('port_id', 'fixed_ip_address', 'router_id');
+  if (type === 'security_group_rule') {
+    // _sgrule_scrub_icmpv6_name and _sgrule_scrub_unknown_protocol_name
+    if (d.ethertype === 'IPv6' && ['icmp', 'ipv6-icmp', 'icmpv6'].includes(String(d.protocol))) d.protocol = 'icmpv6';
+    if (d.protocol === 'sctp') d.protocol = 132;
+  }
   const project = d.project_id ?? d.tenant_id;
   if (project !== undefined) {
     d.project_id ??= project;
@@ -81,8 +87,10 @@ function filterForOdl(type: string, op: Operation, data: Json): Json {
 const enrichPort = (port: Json): Json => ({ ...port, security_groups: ((port.security_groups as string[]) ?? []).map((id) => ({ id })) });
 
 /** One journal entry sent as journal.py sends it; answers the response. */
-function journal(type: 'network' | 'subnet' | 'port' | 'router', op: Operation, data: Json): Promise<HttpResponse> {
-  const plural = `${type}s`;
+type ObjectType = 'network' | 'subnet' | 'port' | 'router' | 'security_group' | 'security_group_rule' | 'floatingip';
+function journal(type: ObjectType, op: Operation, data: Json): Promise<HttpResponse> {
+  // utils.py make_url_object: the type + 's', '_' written '-'.
+  const plural = `${type}s`.replace(/_/g, '-');
   if (op === 'delete') return neutron.request('DELETE', `${plural}/${data.id}`, { contentType: 'application/json' });
   const body = filterForOdl(type, op, type === 'port' ? enrichPort(data) : data);
   const path = op === 'create' ? plural : `${plural}/${data.id}`;
@@ -367,6 +375,104 @@ t.test("OpenDaylight's own e2e bodies: bulk create, update, router interface by 
   }
 });
 
+t.test('security groups, their rules and floating IPs as networking-odl sends them', async (t) => {
+  // Neutron's default group: created with its four default rules (mech_driver_v2.py
+  // _sync_security_group_create_precommit journals the group, then each rule).
+  const sg = uuid(6, 1);
+  const rule = (n: number, dir: 'ingress' | 'egress', ethertype: 'IPv4' | 'IPv6', extra: Json = {}): Json => ({
+    id: uuid(7, n),
+    security_group_id: sg,
+    tenant_id: TENANT,
+    project_id: TENANT,
+    direction: dir,
+    ethertype,
+    protocol: null,
+    port_range_min: null,
+    port_range_max: null,
+    remote_ip_prefix: null,
+    remote_group_id: null,
+    remote_address_group_id: null,
+    normalized_cidr: null,
+    description: '',
+    revision_number: 0,
+    ...extra,
+  });
+  const rules = [rule(1, 'egress', 'IPv4'), rule(2, 'egress', 'IPv6'), rule(3, 'ingress', 'IPv4', { remote_group_id: sg }), rule(4, 'ingress', 'IPv6', { remote_group_id: sg })];
+  const group = { id: sg, name: 'default', description: 'Default security group', tenant_id: TENANT, project_id: TENANT, stateful: true, security_group_rules: rules, tags: [], revision_number: 1 };
+  answered(t, await journal('security_group', 'create', group), 201, 'create the default security group');
+  for (const r of rules) answered(t, await journal('security_group_rule', 'create', r), 201, `create rule ${r.direction} ${r.ethertype}`);
+  const ssh = rule(5, 'ingress', 'IPv4', { protocol: 'tcp', port_range_min: 22, port_range_max: 22, remote_ip_prefix: '0.0.0.0/0' });
+  const ping6 = rule(6, 'ingress', 'IPv6', { protocol: 'ipv6-icmp' });
+  const sctp = rule(7, 'ingress', 'IPv4', { protocol: 'sctp' });
+  for (const r of [ssh, ping6, sctp]) answered(t, await journal('security_group_rule', 'create', r), 201, `create rule ${r.protocol}`);
+
+  t.same((await neutron.get(`security-groups/${sg}`)).json(), { security_group: { id: sg, name: 'default', tenant_id: TENANT, project_id: TENANT } }, 'the group reads back');
+  t.same(
+    (await neutron.get(`security-group-rules/${uuid(7, 5)}`)).json(),
+    { security_group_rule: { id: uuid(7, 5), tenant_id: TENANT, project_id: TENANT, security_group_id: sg, direction: 'ingress', ethertype: 'IPv4', protocol: 'tcp', port_range_min: 22, port_range_max: 22, remote_ip_prefix: '0.0.0.0/0' } },
+    'a TCP rule reads back',
+  );
+  t.same(await rc(`security-rules/security-rule=${uuid(7, 5)}`), { uuid: uuid(7, 5), 'tenant-id': '9bacb3c5-d39d-41a7-9512-987f338cf177', 'security-group-id': sg, direction: 'neutron-constants:direction-ingress', ethertype: 'neutron-constants:ethertype-v4', protocol: 'neutron-constants:protocol-tcp', 'port-range-min': 22, 'port-range-max': 22, 'remote-ip-prefix': '0.0.0.0/0' }, 'RESTCONF: OpenDaylight\'s identities');
+  t.match(await rc(`security-rules/security-rule=${uuid(7, 6)}`), { protocol: 'neutron-constants:protocol-icmp-v6' }, 'ipv6-icmp (sent as icmpv6) is the ICMPv6 identity');
+  t.match(await rc(`security-rules/security-rule=${uuid(7, 7)}`), { protocol: 132 }, 'sctp (sent as its number) is a protocol number');
+  t.match((await neutron.get(`security-group-rules/${uuid(7, 3)}`)).json(), { security_group_rule: { remote_group_id: sg } }, 'the rule naming its own group');
+  const listed = (await neutron.get(`security-group-rules?security_group_id=${sg}&direction=egress`)).json<{ security_group_rules: Json[] }>();
+  t.same(listed.security_group_rules.map((r) => r.id).sort(), [uuid(7, 1), uuid(7, 2)], 'rules listed by group and direction');
+
+  neutronError(t, await journal('security_group_rule', 'create', rule(8, 'ingress', 'IPv4', { security_group_id: uuid(6, 404) })), 442, 'SecurityGroupNotFound', /SecurityGroup .* could not be found/);
+  neutronError(t, await journal('security_group_rule', 'create', rule(9, 'sideways' as 'ingress', 'IPv4')), 400, 'HTTPBadRequest', /not a valid direction/);
+  neutronError(t, await journal('security_group_rule', 'create', rule(10, 'ingress', 'IPv4', { protocol: 'carrier-pigeon' })), 400, 'HTTPBadRequest', /protocol "carrier-pigeon" is not supported/);
+  neutronError(t, await journal('security_group_rule', 'create', rule(11, 'ingress', 'IPv4', { port_range_min: 70000 })), 400, 'HTTPBadRequest', /not a valid port number/);
+
+  // A floating IP: created unassociated, then associated with a VM's port, then released.
+  answered(t, await journal('network', 'create', network(97, 0, { 'router:external': true, 'provider:network_type': 'flat', 'provider:physical_network': 'public', 'provider:segmentation_id': null })), 201, 'external network');
+  answered(t, await journal('subnet', 'create', subnet(97, 97, '172.24.9.0/24')), 201, 'external subnet');
+  answered(t, await journal('network', 'create', network(13, 1013)), 201, 'tenant network');
+  answered(t, await journal('subnet', 'create', subnet(13, 13, '10.13.0.0/24')), 201, 'tenant subnet');
+  answered(t, await journal('port', 'create', port(131, 13, 13, '10.13.0.31', 'compute:nova', uuid(5, 131))), 201, 'VM port');
+  answered(t, await journal('port', 'create', port(903, 97, 97, '172.24.9.10', 'network:router_gateway', uuid(4, 3))), 201, 'gateway port');
+  answered(t, await journal('router', 'create', router(3, 97, 97, '172.24.9.10')), 201, 'router');
+  const fip: Json = { id: uuid(8, 1), tenant_id: TENANT, project_id: TENANT, floating_network_id: uuid(1, 97), floating_ip_address: '172.24.9.100', router_id: null, port_id: null, fixed_ip_address: null, status: 'DOWN', description: '', tags: [], port_details: null, dns_domain: '', dns_name: '', qos_policy_id: null, revision_number: 0 };
+  answered(t, await journal('floatingip', 'create', fip), 201, 'create floating IP (unassociated)');
+  const associated = { ...fip, router_id: uuid(4, 3), port_id: uuid(3, 131), fixed_ip_address: '10.13.0.31', status: 'ACTIVE', revision_number: 1 };
+  const up = await journal('floatingip', 'update', associated);
+  answered(t, up, 200, 'associate it');
+  t.same(up.json(), { floatingip: { id: uuid(8, 1), tenant_id: TENANT, project_id: TENANT, floating_network_id: uuid(1, 97), floating_ip_address: '172.24.9.100', router_id: uuid(4, 3), port_id: uuid(3, 131), fixed_ip_address: '10.13.0.31', status: 'ACTIVE' } }, 'associated');
+  t.match(await rc(`floatingips/floatingip=${uuid(8, 1)}`), { 'port-id': uuid(3, 131), 'router-id': uuid(4, 3), 'fixed-ip-address': '10.13.0.31', 'floating-ip-address': '172.24.9.100' }, 'RESTCONF: the floating IP');
+  neutronError(t, await journal('floatingip', 'update', { ...associated, port_id: uuid(3, 404) }), 442, 'PortNotFound', /Port .* could not be found/);
+  // l3_odl_v2.py disassociate_floatingips: when the port goes, Neutron journals the floating IP
+  // with port_id, fixed_ip_address and router_id None, which filters.py drops: the update replaces
+  // the entry, as OpenDaylight's does, so the association is gone.
+  const released = await journal('floatingip', 'update', { ...fip, status: 'DOWN', revision_number: 2 });
+  answered(t, released, 200, 'disassociate it');
+  t.same(released.json(), { floatingip: { id: uuid(8, 1), tenant_id: TENANT, project_id: TENANT, floating_network_id: uuid(1, 97), floating_ip_address: '172.24.9.100', status: 'DOWN' } }, 'the association is gone');
+  const stored = await rc(`floatingips/floatingip=${uuid(8, 1)}`);
+  t.equal(stored?.['port-id'], undefined, 'RESTCONF: no port-id');
+  t.equal(stored?.['router-id'], undefined, 'RESTCONF: no router-id');
+  // The router's gateway cleared (Neutron sends external_gateway_info null).
+  const cleared = await journal('router', 'update', { ...router(3, 97, 97, '172.24.9.10'), external_gateway_info: null, gw_port_id: null });
+  answered(t, cleared, 200, 'clear the router gateway');
+  t.same(cleared.json(), { router: { id: uuid(4, 3), name: 'router-3', tenant_id: TENANT, project_id: TENANT, admin_state_up: true } }, 'no gateway, the project kept though the update left it out');
+
+  // The deletes: floating IP, router, ports, subnets, networks; the group's rules, then the group.
+  for (const [type, id] of [
+    ['floatingip', uuid(8, 1)],
+    ['router', uuid(4, 3)],
+    ['port', uuid(3, 903)],
+    ['port', uuid(3, 131)],
+    ['subnet', uuid(2, 13)],
+    ['subnet', uuid(2, 97)],
+    ['network', uuid(1, 13)],
+    ['network', uuid(1, 97)],
+    ...[1, 2, 3, 4, 5, 6, 7].map((n) => ['security_group_rule', uuid(7, n)]),
+    ['security_group', sg],
+  ] as [ObjectType, string][]) {
+    answered(t, await journal(type, 'delete', { id }), 204, `delete ${type} ${id}`);
+  }
+  t.same((await neutron.get('security-group-rules')).json(), { security_group_rules: [] }, 'no rules left');
+  t.same((await neutron.get('floatingips')).json(), { floatingips: [] }, 'no floating IPs left');
+});
+
 t.test('bad input: a Neutron error, and nothing written', async (t) => {
   answered(t, await journal('network', 'create', network(2, 1002)), 201, 'a network to refer to');
   answered(t, await journal('subnet', 'create', subnet(2, 2, '10.2.0.0/24')), 201, 'and a subnet');
@@ -401,6 +507,10 @@ t.test('bad input: a Neutron error, and nothing written', async (t) => {
   neutronError(t, await neutron.request('PUT', `networks/${uuid(1, 2)}`, { body: JSON.stringify({ network: { id: uuid(1, 3) } }), contentType: 'application/json' }), 400, 'HTTPBadRequest', /is not the URL's/);
   neutronError(t, await neutron.get('networks/not-a-uuid'), 404, 'NetworkNotFound', /could not be found/);
   neutronError(t, await neutron.get('floatingips-nope'), 404, 'HTTPNotFound', /could not be found/);
+  if (!sc.external) {
+    // The platform's body limit (--restconf-max-body, 1 MiB by default) holds on this listener too.
+    neutronError(t, await journal('port', 'create', { ...vm, description: 'd'.repeat(1_100_000) }), 413, 'HTTPRequestEntityTooLarge', /body|large|limit/i);
+  }
   const anonymous = await neutron.get('networks', { auth: null });
   neutronError(t, anonymous, 401, 'HTTPUnauthorized', /requires authentication/);
   t.equal(await snapshot(), before, 'the neutron model is as it was before the bad requests');
