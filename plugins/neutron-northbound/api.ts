@@ -22,7 +22,7 @@ import { isUnauthorized } from '../../src/northbound/http/edge.ts';
 import type { PluginContext } from '../../src/plugin/api.ts';
 import type { PluginHttp } from '../../src/plugin/http.ts';
 import { resolveDataPath } from '../../src/yang/binding.ts';
-import { BY_NAME, fromEntry, InvalidInput, isObject, PORT, RESOURCES, ROUTER, ROUTER_INTERFACE, SUBNET, toEntry, toUuid, type Json, type Resource } from './resources.ts';
+import { BY_NAME, fromEntry, InvalidInput, isObject, isUuid, PORT, RESOURCES, ROUTER, ROUTER_INTERFACE, SUBNET, toEntry, toUuid, type Json, type Resource } from './resources.ts';
 
 /** Where OpenDaylight serves it (networking-odl's `[ml2_odl] url` ends with it). */
 export const NEUTRON_PREFIX = '/controller/nb/v2/neutron';
@@ -107,8 +107,6 @@ function entryToUpdate(r: Resource, body: Json): Json {
   return one;
 }
 
-const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
-
 type Query = Record<string, string | string[] | undefined>;
 const values = (q: string | string[] | undefined): string[] => (q === undefined ? [] : [q].flat());
 
@@ -139,7 +137,10 @@ export function registerNeutronApi(ctx: PluginContext, http: PluginHttp): void {
   const instance = (r: Resource, id: string) => resolveDataPath(ctx.schema, r.entry(id));
   const read = (r: Resource, id: string): Json | undefined => ctx.data.read('config', r.entry(id)) as Json | undefined;
 
-  /** Refuses an entry naming a network or subnet that is not there; the guard keeps it there until the commit. */
+  /**
+   * Refuses an entry naming another (a network, subnet, port, router or security group) that is
+   * not there; the guard makes a commit that deletes it meanwhile conflict with this one.
+   */
   const checkReferences = (tx: Transaction, r: Resource, entry: Json) => {
     for (const ref of r.references(entry)) {
       const target = BY_NAME[ref.resource];
@@ -172,7 +173,7 @@ export function registerNeutronApi(ctx: PluginContext, http: PluginHttp): void {
 
   const show = (r: Resource) => async (req: FastifyRequest<{ Params: { id: string }; Querystring: Query }>) => {
     const id = req.params.id;
-    const entry = UUID.test(id) ? read(r, id) : undefined;
+    const entry = isUuid(id) ? read(r, id) : undefined;
     if (!entry) throw notFound(r, id);
     return { [r.singular]: selectFields(fromEntry(r, entry), req.query) };
   };
@@ -200,7 +201,7 @@ export function registerNeutronApi(ctx: PluginContext, http: PluginHttp): void {
     const id = req.params.id;
     const item = entryToUpdate(r, parseBody(req.body));
     await inTransaction((tx) => {
-      const current = UUID.test(id) ? (tx.read(r.entry(id)) as Json | undefined) : undefined;
+      const current = isUuid(id) ? (tx.read(r.entry(id)) as Json | undefined) : undefined;
       if (!current) throw notFound(r, id);
       const entry = toEntry(r, item, id, current);
       checkReferences(tx, r, entry);
@@ -212,7 +213,7 @@ export function registerNeutronApi(ctx: PluginContext, http: PluginHttp): void {
   const remove = (r: Resource) => async (req: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply) => {
     const id = req.params.id;
     await inTransaction((tx) => {
-      if (!UUID.test(id) || !tx.exists(r.entry(id))) throw notFound(r, id);
+      if (!isUuid(id) || !tx.exists(r.entry(id))) throw notFound(r, id);
       tx.delete(r.entry(id));
     });
     return reply.code(204).send();
@@ -241,7 +242,7 @@ export function registerNeutronApi(ctx: PluginContext, http: PluginHttp): void {
         tx.put(PORT.entry(portId!), freed);
         return true;
       }
-      if (!UUID.test(routerId) || !tx.exists(ROUTER.entry(routerId))) throw notFound(ROUTER, routerId);
+      if (!isUuid(routerId) || !tx.exists(ROUTER.entry(routerId))) throw notFound(ROUTER, routerId);
       tx.guard(instance(ROUTER, routerId));
       if (subnetId && !tx.exists(SUBNET.entry(subnetId))) throw notFound(SUBNET, subnetId);
       if (!portId) return false;

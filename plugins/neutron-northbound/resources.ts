@@ -37,6 +37,9 @@ interface Codec {
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 const DEDASHED = /^[0-9a-fA-F]{32}$/;
 
+/** Whether a URL's id can name an entry at all (a malformed one names none: 404). */
+export const isUuid = (id: string): boolean => UUID.test(id);
+
 /** A Neutron id: RFC 4122 text, or 32 hex digits (Keystone's form) given dashes. */
 export function toUuid(value: unknown, attribute: string): string {
   if (typeof value === 'string') {

@@ -29,6 +29,10 @@
  *                                       request bodies used verbatim below (ODL_* fixtures)
  */
 import t, { type Test } from 'tap';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startSuiteController } from './lib/env.ts';
 import { NetVirt, computeName, macOf, uuid } from './lib/netvirt.ts';
 import { Session, type HttpResponse } from './lib/requests.ts';
@@ -471,6 +475,96 @@ t.test('security groups, their rules and floating IPs as networking-odl sends th
   }
   t.same((await neutron.get('security-group-rules')).json(), { security_group_rules: [] }, 'no rules left');
   t.same((await neutron.get('floatingips')).json(), { floatingips: [] }, 'no floating IPs left');
+});
+
+/**
+ * networking-odl's own REST client (networking_odl/common/client.py, with utils.py's URL mapping),
+ * run by /usr/bin/python3 from its source: the mirror's last commit before the deprecation emptied
+ * the tree (NETWORKING_ODL_GIT, a git dir, overrides; skipped when there is none). Only the
+ * journal's method mapping (journal.py _json_data: create POST, update PUT, delete DELETE) is
+ * spelt out in the script, as journal.py needs all of Neutron to import.
+ */
+const NETWORKING_ODL_GIT = process.env.NETWORKING_ODL_GIT ?? '/work/.mirror/openstack+networking-odl/repo';
+const NETWORKING_ODL_COMMIT = 'fe40cbe13a9b9bca2ee740de0b5736b5806e54ae';
+const CLIENT_SCRIPT = `
+import json, sys, requests
+from networking_odl.common import client, utils
+url, user, password = sys.argv[1:4]
+odl = client.OpenDaylightRestClient(url, user, password, 10)
+out = []
+for call in json.loads(sys.stdin.read()):
+    try:
+        if call['call'] == 'get_resource':
+            out.append({'ok': True, 'resource': odl.get_resource(call['type'], call['id'])})
+            continue
+        op, kind = call['op'], call['type']
+        path = utils.make_url_object(kind) + ('' if op == 'create' else '/' + call['id'])
+        body = None if op == 'delete' else {kind: call['data']}
+        response = odl.sendjson({'create': 'post', 'update': 'put', 'delete': 'delete'}[op], path, body)
+        out.append({'ok': True, 'status': response.status_code, 'path': path})
+    except requests.HTTPError as e:
+        out.append({'ok': False, 'status': e.response.status_code, 'body': e.response.text})
+print(json.dumps(out))
+`;
+
+t.test("networking-odl's own REST client: what it takes as done, as failed, and as not there", { skip: existsSync(NETWORKING_ODL_GIT) ? false : `no networking-odl source at ${NETWORKING_ODL_GIT}` }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'networking-odl-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const files = ['__init__.py', '_i18n.py', 'common/__init__.py', 'common/client.py', 'common/utils.py', 'common/constants.py', 'common/config.py'].map((f) => `networking_odl/${f}`);
+  const archive = execFileSync('git', [`--git-dir=${NETWORKING_ODL_GIT}`, 'archive', NETWORKING_ODL_COMMIT, ...files]);
+  execFileSync('tar', ['-x', '-C', dir], { input: archive });
+  type Call = { call: 'send'; op: Operation; type: ObjectType; id?: string; data?: Json } | { call: 'get_resource'; type: ObjectType; id: string };
+  // Asynchronous: the controller answering it runs in this process.
+  const run = (calls: Call[]) =>
+    new Promise<{ ok: boolean; status?: number; path?: string; resource?: Json | null; body?: string }[]>((resolve, reject) => {
+      const child = spawn('/usr/bin/python3', ['-c', CLIENT_SCRIPT, `${neutronBase}/controller/nb/v2/neutron`, sc.credentials.user, sc.credentials.password], {
+        env: { ...process.env, PYTHONPATH: dir },
+        timeout: 30_000,
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => (stdout += d));
+      child.stderr.on('data', (d) => (stderr += d));
+      child.on('error', reject);
+      child.on('close', (code) => (code === 0 ? resolve(JSON.parse(stdout)) : reject(new Error(`networking-odl client failed (${code}): ${stderr}`))));
+      child.stdin.end(JSON.stringify(calls));
+    });
+  const sg = uuid(6, 2);
+  const out = await run([
+    { call: 'send', op: 'create', type: 'network', data: filterForOdl('network', 'create', network(21, 1021)) },
+    { call: 'send', op: 'create', type: 'subnet', data: filterForOdl('subnet', 'create', subnet(21, 21, '10.21.0.0/24')) },
+    { call: 'send', op: 'create', type: 'security_group', data: { id: sg, name: 'web', tenant_id: TENANT, security_group_rules: [] } },
+    { call: 'send', op: 'create', type: 'security_group_rule', data: { id: uuid(7, 21), security_group_id: sg, direction: 'ingress', ethertype: 'IPv4', protocol: 'tcp', port_range_min: 80, port_range_max: 80, tenant_id: TENANT } },
+    { call: 'send', op: 'create', type: 'port', data: filterForOdl('port', 'create', enrichPort(port(211, 21, 21, '10.21.0.11', 'compute:nova', uuid(5, 211)))) },
+    { call: 'send', op: 'update', type: 'port', id: uuid(3, 211), data: filterForOdl('port', 'update', enrichPort(port(211, 21, 21, '10.21.0.11', 'compute:nova', uuid(5, 211), computeName(2)))) },
+    { call: 'get_resource', type: 'port', id: uuid(3, 211) },
+    { call: 'send', op: 'create', type: 'port', data: filterForOdl('port', 'create', port(212, 404, 21, '10.21.0.12', 'compute:nova', uuid(5, 212))) },
+    { call: 'send', op: 'create', type: 'network', data: filterForOdl('network', 'create', network(21, 1021)) },
+    { call: 'send', op: 'delete', type: 'port', id: uuid(3, 211) },
+    { call: 'get_resource', type: 'port', id: uuid(3, 211) },
+    { call: 'send', op: 'delete', type: 'port', id: uuid(3, 211) },
+    { call: 'send', op: 'delete', type: 'security_group_rule', id: uuid(7, 21) },
+    { call: 'send', op: 'delete', type: 'security_group', id: sg },
+    { call: 'send', op: 'delete', type: 'subnet', id: uuid(2, 21) },
+    { call: 'send', op: 'delete', type: 'network', id: uuid(1, 21) },
+  ]);
+  t.same(out.slice(0, 6).map((o) => [o.ok, o.status, o.path]), [
+    [true, 201, 'networks'],
+    [true, 201, 'subnets'],
+    [true, 201, 'security-groups'],
+    [true, 201, 'security-group-rules'],
+    [true, 201, 'ports'],
+    [true, 200, `ports/${uuid(3, 211)}`],
+  ], 'creates and the binding update: sendjson returns (done), at the URLs make_url_object builds');
+  t.match(out[6], { ok: true, resource: { port: { id: uuid(3, 211), 'binding:host_id': computeName(2) } } }, 'get_resource reads the bound port');
+  t.match(out[7], { ok: false, status: 442 }, 'a port on an unknown network: HTTPError (the journal retries it)');
+  t.match(JSON.parse(out[7].body!), { NeutronError: { type: 'NetworkNotFound' } });
+  t.match(out[8], { ok: false, status: 409 }, 'a duplicate create: HTTPError');
+  t.match(out[9], { ok: true, status: 204 }, 'delete: done');
+  t.same(out[10], { ok: true, resource: null }, 'get_resource of a deleted port: None (what recovery.py takes as "not on OpenDaylight")');
+  t.match(out[11], { ok: false, status: 404 }, 'a second delete: HTTPError 404');
+  t.same(out.slice(12).map((o) => [o.ok, o.status]), [[true, 204], [true, 204], [true, 204], [true, 204]], 'the rest deleted');
+  t.same((await neutron.get('ports')).json(), { ports: [] }, 'nothing left behind');
 });
 
 t.test('bad input: a Neutron error, and nothing written', async (t) => {
