@@ -369,3 +369,38 @@ t.test('bad edits: the right rpc-error, and nothing written', async (t) => {
   for (const id of ['err-bad', 'err-good', 'err-2']) t.notOk(carIds(c).includes(id), `${id} is not in the config datastore`);
   t.equal(c.data.read('config', '/car:cars/car-entry=err-bad'), undefined);
 });
+
+t.test('parameters without a namespace (the <config xmlns:xc=...> idiom) are accepted; in a foreign namespace refused', async (t) => {
+  const steps = await python(t, 'bare.py');
+  // The controller is shared with the other scripts: look at this script's cars only.
+  const mine = (step: string) => (stepOf(steps, step).cars as { id: string }[]).filter((e) => /^(bare|foreign)-/.test(e.id));
+  const [first, , del]: string[] = stepOf(steps, 'sent').edits;
+  t.match(first, /<nc:rpc xmlns:nc="urn:ietf:params:xml:ns:netconf:base:1\.0"[^>]*><nc:edit-config>/, 'ncclient sends a prefixed rpc and edit-config');
+  t.match(first, /<config>/, 'with the <config> in no namespace (lxml drops the unused xmlns:xc)');
+  t.notMatch(first, /xmlns="urn:ietf:params:xml:ns:netconf:base:1\.0"/, 'and no default namespace the <config> could inherit');
+  t.match(del, /<config><cars [^>]*><car-entry nc:operation="delete">/, 'the delete: <config> in no namespace, xc:operation sent as the rpc\'s nc: prefix');
+  t.equal(stepOf(steps, 'bare config on candidate').ok, true, 'edit-config of the candidate: <ok/>');
+  t.same(mine('candidate through a bare filter'), [{ id: 'bare-1', model: 'Corolla', year: '2016' }], 'the candidate holds the car, read through an unqualified <filter>');
+  t.equal(stepOf(steps, 'commit').ok, true, 'commit');
+  t.equal(stepOf(steps, 'bare config on running').ok, true, 'edit-config of running: <ok/>');
+  t.equal(stepOf(steps, 'bare xc:operation delete').ok, true, 'xc:operation="delete" under the bare <config>: <ok/>');
+  t.same(mine('running through a bare filter'), [{ id: 'bare-2', model: 'Prius' }], 'running: bare-1 deleted, bare-2 written');
+  const get = stepOf(steps, 'get through a bare filter');
+  t.ok(get.session_ids.includes(String(get.own)), `<get> takes the unqualified <filter> too: netconf-state lists session ${get.own}`);
+
+  const foreign = (step: string, element: string) =>
+    t.match(
+      stepOf(steps, step).error,
+      { tag: 'unknown-namespace', type: 'protocol', severity: 'error', info: { 'bad-element': element, 'bad-namespace': 'urn:example:not-netconf' } },
+      `${step}: unknown-namespace naming <${element}> and its namespace`,
+    );
+  foreign('foreign config', 'config');
+  foreign('foreign target', 'target');
+  foreign('foreign datastore', 'running');
+  foreign('foreign default-operation', 'default-operation');
+  foreign('foreign source', 'source');
+  foreign('foreign filter', 'filter');
+  t.same(mine('running at the end'), [{ id: 'bare-2', model: 'Prius' }], 'running is unchanged by the refused edits');
+  t.same(carIds(c).filter((id) => String(id).startsWith('foreign')), [], 'no foreign-* car in the config datastore');
+  t.same(c.data.read('config', '/car:cars/car-entry=bare-2'), { id: 'bare-2', model: 'Prius' }, 'the datastore holds what ncclient wrote');
+});

@@ -507,6 +507,34 @@ t.test('RFC 6241 4.2: prefixed attributes of <rpc> come back with their namespac
   t.ok((await a.close()).ok, 'close-session');
 });
 
+t.test('rpc parameters without a namespace are taken as NETCONF\'s; in a foreign namespace refused', async (t) => {
+  const a = await open();
+  const car = (id: string) => carsXml([{ id, model: 'Bare' }]);
+  // A prefixed rpc whose parameters (target, datastore, config) carry no namespace at all.
+  a.send(`<nc:rpc xmlns:nc="${NC_BASE}" message-id="bare-1"><nc:edit-config><target><candidate/></target><default-operation>merge</default-operation><config>${car('BARE1')}</config></nc:edit-config></nc:rpc>`);
+  expectOk(t, await a.readReply(), { 'message-id': 'bare-1', 'xmlns:nc': NC_BASE }, 'prefixed edit-config, unqualified parameters');
+  // The default namespace undeclared on <config> (xmlns=""), the base one bound to a prefix only.
+  a.send(`<rpc xmlns="${NC_BASE}" message-id="bare-2"><edit-config><target><candidate/></target><config xmlns="" xmlns:xc="${NC_BASE}">${carsXml([{ id: 'BARE1' }], ' xc:operation="merge"')}${car('BARE2')}</config></edit-config></rpc>`);
+  expectOk(t, await a.readReply(), { 'message-id': 'bare-2' }, '<config xmlns="">');
+  a.send(`<nc:rpc xmlns:nc="${NC_BASE}" message-id="bare-3"><nc:get-config><source><candidate/></source><filter type="subtree"><cars xmlns="${CAR_NS}"/></filter></nc:get-config></nc:rpc>`);
+  const read = await a.readReply();
+  t.same([...inventory(read).cars.keys()].sort(), ['BARE1', 'BARE2'], 'an unqualified <source> and <filter> read the candidate, filtered to the cars');
+  t.equal(inventory(read).people.size, 0, 'the filter applied: no people in the reply');
+
+  const refused = async (what: string, op: string, element: string) => {
+    a.send(`<rpc xmlns="${NC_BASE}" message-id="foreign">${op}</rpc>`);
+    expectRpcError(t, await a.readReply(), { attrs: { 'message-id': 'foreign' }, type: 'protocol', tag: 'unknown-namespace', info: { 'bad-element': element, 'bad-namespace': 'urn:example:foreign' } }, what);
+  };
+  await refused('<config> in a foreign namespace', `<edit-config><target><candidate/></target><config xmlns="urn:example:foreign">${car('FOREIGN1')}</config></edit-config>`, 'config');
+  await refused('<target> in a foreign namespace', `<edit-config><target xmlns="urn:example:foreign"><candidate/></target><config>${car('FOREIGN2')}</config></edit-config>`, 'target');
+  await refused('<candidate/> in a foreign namespace', `<edit-config><target><candidate xmlns="urn:example:foreign"/></target><config>${car('FOREIGN3')}</config></edit-config>`, 'candidate');
+  await refused('<filter> in a foreign namespace', `<get-config><source><running/></source><filter xmlns="urn:example:foreign"><cars xmlns="${CAR_NS}"/></filter></get-config>`, 'filter');
+  const cand = inventory(await a.rpc(getConfig('candidate')));
+  t.same([...cand.cars.keys()].filter((id) => id.startsWith('FOREIGN')), [], 'no refused edit reached the candidate');
+  expectOk(t, await a.rpc('<discard-changes/>', { 'message-id': 'd' }), { 'message-id': 'd' }, 'discard');
+  t.ok((await a.close()).ok, 'close-session');
+});
+
 t.test('pipelined requests are answered in order', async (t) => {
   const a = await open();
   const msgs = ['p1', 'p2', 'p3'].map((id, i) => `<rpc xmlns="${NC_BASE}" message-id="${id}">${i === 1 ? COMMIT : getConfig('running')}</rpc>]]>]]>`);

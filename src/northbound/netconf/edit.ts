@@ -52,16 +52,18 @@ function applyElement(schema: Schema, tx: Transaction, parentPath: InstancePath,
   const step = stepOf(schema, parent, node, el, parentText);
   const path = [...parentPath, step];
   const text = formatPath(path);
+  // The data-missing and data-exists messages are OpenDaylight's (its CSIT compares whole replies);
+  // error-path names the node.
   switch (op) {
     case 'delete':
-      if (!tx.exists(path)) throw new YangError({ tag: 'data-missing', type: 'protocol', message: `${text} does not exist: cannot delete it`, path: text });
+      if (!tx.exists(path)) throw new YangError({ tag: 'data-missing', type: 'protocol', message: 'Data is missing, cannot execute DELETE operation', path: text });
       tx.delete(path);
       return;
     case 'remove':
       tx.remove(path);
       return;
     case 'create':
-      if (tx.exists(path)) throw new YangError({ tag: 'data-exists', type: 'protocol', message: `${text} already exists: cannot create it`, path: text });
+      if (tx.exists(path)) throw new YangError({ tag: 'data-exists', type: 'protocol', message: 'Data already exists, cannot execute CREATE operation', path: text });
       tx.putDecoded(path, valueOf(schema, parent, node, el, parentText, text));
       return;
     case 'replace':

@@ -220,7 +220,8 @@ export class NetconfSession {
     }
     if (!root.attrs.has('message-id')) {
       this.counted('inBadRpcs');
-      const e = new YangError({ tag: 'missing-attribute', type: 'rpc', message: 'the rpc has no message-id attribute', info: { 'bad-attribute': 'message-id', 'bad-element': 'rpc' } });
+      // OpenDaylight's wording (its CSIT compares the whole reply); error-info says which attribute.
+      const e = new YangError({ tag: 'missing-attribute', type: 'rpc', message: 'Missing attribute rpc', info: { 'bad-attribute': 'message-id', 'bad-element': 'rpc' } });
       return this.reply(attrs, { body: rpcErrorXml(e, this.host.schema) }, true);
     }
     this.counted('inRpcs');
@@ -287,15 +288,13 @@ export class NetconfSession {
     return this.yangRpc(op);
   }
 
-  private child(op: XmlElement, name: string): XmlElement | undefined {
-    return op.children.find((c) => c.name === name && (c.ns === NC_BASE || c.ns === op.ns));
-  }
 
   /** `<source>`/`<target>` naming running or candidate. */
   private datastoreArg(op: XmlElement, which: 'source' | 'target'): DatastoreName {
-    const arg = this.child(op, which);
+    const arg = parameter(op, which);
     if (!arg) throw new YangError({ tag: 'missing-element', type: 'protocol', message: `<${op.name}> needs a <${which}>`, info: { 'bad-element': which } });
     const [ds] = arg.children;
+    if (ds) checkNamespace(arg, ds);
     if (!ds) throw new YangError({ tag: 'missing-element', type: 'protocol', message: `<${which}> names no datastore`, info: { 'bad-element': which } });
     if (ds.name === 'running' || ds.name === 'candidate') return ds.name;
     if (ds.name === 'startup' || ds.name === 'url') {
@@ -310,7 +309,7 @@ export class NetconfSession {
   }
 
   private dataReply(root: DataObject, op: XmlElement, content: 'all' | 'config'): string {
-    const filterEl = this.child(op, 'filter');
+    const filterEl = parameter(op, 'filter');
     let tree = root;
     if (filterEl) tree = applyFilter(this.host.schema, root, this.filterOf(filterEl));
     const inner = encodeXmlRoot(this.host.schema, tree, content === 'config' ? { content: 'config' } : {});
@@ -338,12 +337,12 @@ export class NetconfSession {
 
   private async editConfig(op: XmlElement): Promise<Reply> {
     const target = this.datastoreArg(op, 'target');
-    const defaultOp = parseDefaultOperation(this.child(op, 'default-operation')?.text);
-    const testOption = (this.child(op, 'test-option')?.text ?? 'test-then-set').trim();
+    const defaultOp = parseDefaultOperation(parameter(op, 'default-operation')?.text);
+    const testOption = (parameter(op, 'test-option')?.text ?? 'test-then-set').trim();
     if (!['test-then-set', 'set', 'test-only'].includes(testOption)) {
       throw new YangError({ tag: 'invalid-value', type: 'protocol', message: `unknown test-option "${testOption}"`, info: { 'bad-element': 'test-option' } });
     }
-    const errorOption = (this.child(op, 'error-option')?.text ?? 'stop-on-error').trim();
+    const errorOption = (parameter(op, 'error-option')?.text ?? 'stop-on-error').trim();
     if (errorOption === 'continue-on-error') {
       // Every edit-config is atomic here; applying half of one is not offered.
       throw new YangError({ tag: 'operation-not-supported', type: 'protocol', message: 'continue-on-error is not supported: edits are all-or-nothing', info: { 'bad-element': 'error-option' } });
@@ -351,9 +350,9 @@ export class NetconfSession {
     if (errorOption !== 'stop-on-error' && errorOption !== 'rollback-on-error') {
       throw new YangError({ tag: 'invalid-value', type: 'protocol', message: `unknown error-option "${errorOption}"`, info: { 'bad-element': 'error-option' } });
     }
-    const config = this.child(op, 'config');
+    const config = parameter(op, 'config');
     if (!config) {
-      if (this.child(op, 'url')) throw new YangError({ tag: 'operation-not-supported', type: 'protocol', message: 'edit-config from a url is not supported (no :url capability)', info: { 'bad-element': 'url' } });
+      if (parameter(op, 'url')) throw new YangError({ tag: 'operation-not-supported', type: 'protocol', message: 'edit-config from a url is not supported (no :url capability)', info: { 'bad-element': 'url' } });
       throw new YangError({ tag: 'missing-element', type: 'protocol', message: 'edit-config needs a <config>', info: { 'bad-element': 'config' } });
     }
     this.checkLock(target);
@@ -403,7 +402,7 @@ export class NetconfSession {
   }
 
   private async commit(op: XmlElement): Promise<Reply> {
-    if (this.child(op, 'confirmed') || this.child(op, 'persist-id')) {
+    if (parameter(op, 'confirmed') || parameter(op, 'persist-id')) {
       throw new YangError({ tag: 'operation-not-supported', type: 'protocol', message: 'confirmed commit is not supported (no :confirmed-commit capability)', info: { 'bad-element': 'confirmed' } });
     }
     this.checkLock('running');
@@ -422,8 +421,8 @@ export class NetconfSession {
   }
 
   private validate(op: XmlElement): Reply {
-    const source = this.child(op, 'source');
-    const inline = source?.children.find((c) => c.name === 'config');
+    const source = parameter(op, 'source');
+    const inline = source && parameter(source, 'config');
     if (inline) {
       const tx = this.host.data.transaction('config');
       try {
@@ -440,8 +439,8 @@ export class NetconfSession {
 
   private async copyConfig(op: XmlElement): Promise<Reply> {
     const target = this.datastoreArg(op, 'target');
-    const source = this.child(op, 'source');
-    const inline = source?.children.find((c) => c.name === 'config');
+    const source = parameter(op, 'source');
+    const inline = source && parameter(source, 'config');
     this.checkLock(target);
     if (inline) {
       const edit = (tx: Transaction) => replaceAll(this.host.schema, tx, inline.children);
@@ -468,7 +467,7 @@ export class NetconfSession {
   }
 
   private killSession(op: XmlElement): Reply {
-    const text = this.child(op, 'session-id')?.text.trim();
+    const text = parameter(op, 'session-id')?.text.trim();
     const id = Number(text);
     if (!text || !Number.isInteger(id) || id < 1) throw new YangError({ tag: 'invalid-value', type: 'protocol', message: `bad session-id "${text ?? ''}"`, info: { 'bad-element': 'session-id' } });
     if (id === this.id) throw new YangError({ tag: 'invalid-value', type: 'protocol', message: 'a session cannot kill itself: use close-session', info: { 'bad-element': 'session-id' } });
@@ -505,10 +504,10 @@ export class NetconfSession {
     const schema = this.host.schema;
     if (this.subscription) throw new YangError({ tag: 'in-use', type: 'protocol', message: 'this session already has a subscription', info: { 'bad-element': 'create-subscription' } });
     const inputNode = schema.rpcs.get('notifications:create-subscription')?.children.find((c) => c.kind === 'input');
-    const stream = op.children.find((c) => c.name === 'stream')?.text.trim() ?? 'NETCONF';
+    const stream = parameter(op, 'stream')?.text.trim() ?? 'NETCONF';
     if (stream !== 'NETCONF') throw new YangError({ tag: 'invalid-value', type: 'protocol', message: `unknown stream "${stream}": only NETCONF`, info: { 'bad-element': 'stream' } });
     const time = (name: string): Date | undefined => {
-      const el = op.children.find((c) => c.name === name);
+      const el = parameter(op, name);
       if (!el) return undefined;
       const leaf = inputNode?.dataChildren.get(name);
       // Checked against the module's date-and-time type when the module is loaded.
@@ -523,7 +522,7 @@ export class NetconfSession {
     if (stop && !start) throw new YangError({ tag: 'missing-element', type: 'protocol', message: 'stopTime needs a startTime', info: { 'bad-element': 'startTime' } });
     if (start && start > now) throw new YangError({ tag: 'bad-element', type: 'protocol', message: 'startTime is in the future', info: { 'bad-element': 'startTime' } });
     if (start && stop && stop < start) throw new YangError({ tag: 'bad-element', type: 'protocol', message: 'stopTime is before startTime', info: { 'bad-element': 'stopTime' } });
-    const filterEl = op.children.find((c) => c.name === 'filter');
+    const filterEl = parameter(op, 'filter');
     const filter = filterEl ? this.filterOf(filterEl) : undefined;
 
     const deliver = (n: YangNotification) => {
@@ -573,6 +572,39 @@ export class NetconfSession {
 }
 
 const OK: Reply = { body: '<ok/>' };
+
+/**
+ * The parameter `name` of an operation: in the base namespace, in the operation's own, or in
+ * none. Real clients write them without a namespace inside a prefixed rpc (ncclient's
+ * `<config xmlns:xc="urn:ietf:params:xml:ns:netconf:base:1.0">` idiom, `<filter>`/`<source>`
+ * strings it passes through); OpenDaylight, ConfD, Junos and IOS XR accept them. One in a
+ * foreign namespace is refused rather than taken for NETCONF's or ignored.
+ */
+function parameter(op: XmlElement, name: string): XmlElement | undefined {
+  let foreign: XmlElement | undefined;
+  for (const c of op.children) {
+    if (c.name !== name) continue;
+    if (isOwnNamespace(op, c)) return c;
+    foreign ??= c;
+  }
+  if (foreign) checkNamespace(op, foreign);
+  return undefined;
+}
+
+function isOwnNamespace(op: XmlElement, el: XmlElement): boolean {
+  return el.ns === NC_BASE || el.ns === op.ns || el.ns === '';
+}
+
+/** RFC 6241 appendix A: an element in a namespace the operation does not expect is unknown-namespace. */
+function checkNamespace(op: XmlElement, el: XmlElement): void {
+  if (isOwnNamespace(op, el)) return;
+  throw new YangError({
+    tag: 'unknown-namespace',
+    type: 'protocol',
+    message: `<${el.name}> in <${op.name}> is in namespace "${el.ns}", not NETCONF's`,
+    info: { 'bad-element': el.name, 'bad-namespace': el.ns },
+  });
+}
 
 /** Replaces a datastore's whole configuration by `config` (copy-config, delete-config, validate). */
 function replaceAll(schema: Schema, tx: Transaction, config: XmlElement[]): void {
