@@ -10,6 +10,8 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+/** OpenDaylight's test models, verbatim (see its README), served with `--with-test-models`. */
+export const ODL_TEST_MODELS = resolve(projectRoot, 'test/fixtures/odl-test-models');
 
 export interface OptionSpec {
   kind: 'string' | 'port' | 'boolean' | 'int';
@@ -40,6 +42,7 @@ export const OPTIONS = {
   'api-noauth': { kind: 'boolean', default: false, help: 'plugin-owned HTTP APIs accept any non-empty X-Auth-Token (as OpenStack CLIs with --os-auth-type none send); RESTCONF stays Basic-only' },
   'data-missing-is-404': { kind: 'boolean', default: false, help: 'answer data-missing with 404 instead of 409' },
   'yang-dir': { kind: 'string', default: resolve(projectRoot, 'yang'), help: 'directories (comma-separated) of the YANG modules to serve' },
+  'with-test-models': { kind: 'boolean', default: false, help: "also serve OpenDaylight's test models (car, people, car-people, car-purchase of its clustering test app, from test/fixtures/odl-test-models) and their rpcs, as its MDSAL NETCONF and datastore CSIT suites need" },
   'plugins-dir': { kind: 'string', default: resolve(projectRoot, 'plugins'), help: 'directory of the plugins to load' },
   plugins: { kind: 'string', default: '*', help: 'comma-separated plugin names to load, or * for all' },
   'log-level': { kind: 'string', default: 'info', help: 'trace | debug | info | warn | error' },
@@ -84,6 +87,8 @@ export interface Config {
   apiNoauth: boolean;
   dataMissingIs404: boolean;
   yangDir: string[];
+  /** `--with-test-models`: ODL_TEST_MODELS is among the yang dirs. */
+  withTestModels: boolean;
   pluginsDir: string;
   plugins: string[] | '*';
   logLevel: string;
@@ -222,6 +227,7 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
   if (!values.apiToken) values.apiToken = values.password;
   const plugins = values.plugins === '*' ? '*' : String(values.plugins).split(',').map((s) => s.trim()).filter(Boolean);
   const yangDir = String(values.yangDir).split(',').map((s) => s.trim()).filter(Boolean);
+  if (values.withTestModels && !yangDir.some((d) => resolve(d) === ODL_TEST_MODELS)) yangDir.push(ODL_TEST_MODELS);
   if (Boolean(values.restconfTlsCert) !== Boolean(values.restconfTlsKey)) {
     throw new ConfigError('--restconf-tls-cert and --restconf-tls-key go together');
   }

@@ -118,6 +118,12 @@ export interface Plugin<S = unknown, O extends Record<string, OptionSpec> = Reco
   name: string;
   /** YANG modules (by name) the plugin needs; each must be in yang/. */
   yang?: string[];
+  /**
+   * The plugin serves modules that are loaded only when asked for (OpenDaylight's test models,
+   * `--with-test-models`): when one of its `yang` modules is missing it is not started, and an
+   * info line says so, instead of failing.
+   */
+  optional?: boolean;
   /** Modules whose data or rpcs this plugin is the source of (others may `use` them). */
   provides?: string[];
   /**

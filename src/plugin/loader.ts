@@ -259,6 +259,11 @@ export async function startPlugins(candidates: Candidate[], svc: PlatformService
     const name = plugin.name;
     const res = new Resources();
     const ctx = pluginContext(name, plugin, svc, options, res);
+    const absent = plugin.optional ? plugin.yang?.find((m) => !svc.schema.modules.has(m)) : undefined;
+    if (absent) {
+      ctx.log.info(`plugin ${name} not started: it serves module ${absent}, which is not loaded`);
+      continue;
+    }
     try {
       for (const m of [...(plugin.yang ?? []), ...(plugin.provides ?? []), ...(plugin.uses ?? [])]) {
         if (!svc.schema.modules.has(m)) throw new Error(`needs YANG module "${m}", which is not in yang/`);
