@@ -124,10 +124,9 @@ function keysOf(step: InstanceStep, list: SchemaNode): DataObject {
 
 /** The element decoded as the value stored at its own path. */
 function valueOf(schema: Schema, parent: SchemaNode | undefined, node: SchemaNode, el: XmlElement, parentText: string, text: string): DataValue {
-  if (node.kind === 'list') {
-    const entries = decodeXmlObject(schema, parent, [el], parentText, { configOnly: true })[node.jsonName] as Map<string, DataObject>;
-    return [...entries.values()][0];
-  }
+  // A list entry's members are decoded under the entry's own path (its keys known from stepOf), so
+  // an error in one of them names the entry: /car:cars/car-entry=X/year, not /car:cars/car-entry/year.
+  if (node.kind === 'list') return decodeXmlObject(schema, node, el.children, text, { configOnly: true });
   if (node.kind === 'leaf-list') return (decodeXmlObject(schema, parent, [el], parentText, { configOnly: true })[node.jsonName] as LeafValue[])[0];
   return decodeXmlValue(schema, node, el, text, { configOnly: true });
 }
