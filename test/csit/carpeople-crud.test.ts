@@ -124,7 +124,8 @@ t.test('Buy_Cars_On_Leader', async (t) => {
   }
   unsubscribe?.();
   t.pass(`${CARPEOPLE_ITEMS} buy-car calls answered 200`);
-  if (suite.controller) {
+  // Notifications are each instance's own: with several, the one observed saw only its calls.
+  if (suite.controller && Number(process.env.SEXTANT_CSIT_CLUSTER ?? 0) < 2) {
     t.equal(bought.length, CARPEOPLE_ITEMS, 'each emitted carBought');
     t.same(bought[0], { 'car-id': 'localhost/cars/car_id_1', 'person-id': 'localhost/people/person_id_1' }, 'naming the car and the person');
   }
