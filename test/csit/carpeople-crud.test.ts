@@ -177,7 +177,7 @@ t.test('buy-car without a car-id is refused, nothing written', async (t) => {
 });
 
 t.test('the clustering-test-app rpcs and models are only there with --with-test-models', { skip: suite.external && 'external controller' }, async (t) => {
-  const { loadConfig } = await import('../../src/config.ts');
+  const { loadConfig, usage, ODL_TEST_MODELS } = await import('../../src/config.ts');
   const { startController } = await import('../../src/controller.ts');
   const { default: pino } = await import('pino');
   const config = loadConfig(['--restconf-port=0', '--ovsdb-port=0', '--netconf-port=0', '--datastore=memory', '--log-level=silent'], { SEXTANT_TACKER_PORT: '0', SEXTANT_CLUSTERING_PORT: '0' }, { deferUnknown: true });
@@ -189,5 +189,9 @@ t.test('the clustering-test-app rpcs and models are only there with --with-test-
   t.notOk(c.plugins.loaded.some((p) => p.name === 'clustering-test-app'), 'the plugin is not started');
   t.same(c.plugins.failed, [], 'nor reported as failed');
   t.ok(lines.some((l) => /plugin clustering-test-app not started: it serves module car, which is not loaded/.test(l)), 'an info line says why');
-  t.ok(existsSync(join(import.meta.dirname, '../fixtures/odl-test-models/README.md')), 'the models folder documents where the modules come from');
+  t.ok(existsSync(join(ODL_TEST_MODELS, 'README.md')), 'the models folder documents where the modules come from');
+  t.ok(loadConfig(['--with-test-models'], {}).yangDir.includes(ODL_TEST_MODELS), '--with-test-models adds the folder to the yang dirs');
+  t.ok(loadConfig([], { SEXTANT_WITH_TEST_MODELS: 'true' }).yangDir.includes(ODL_TEST_MODELS), 'so does SEXTANT_WITH_TEST_MODELS=true');
+  t.same(loadConfig(['--with-test-models', `--yang-dir=${ODL_TEST_MODELS}`], {}).yangDir, [ODL_TEST_MODELS], 'once, when --yang-dir names it already');
+  t.match(usage(), /--with-test-models\s+also serve OpenDaylight's test models/, '--help documents the flag');
 });
