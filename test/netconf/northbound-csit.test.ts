@@ -4,8 +4,8 @@
  * suite's order, with messages of our own that carry the same operations, element names,
  * namespaces, message-ids and attributes as the suite's .msg files. Replies are compared the way
  * the suite does (whole rpc-reply: attributes and `<ok/>`, or the rpc-error's type, tag and
- * info; our error-message wording differs from OpenDaylight's), and get-config results by the
- * ids and values they hold.
+ * info), and get-config results by the ids and values they hold. The suite with its own .msg
+ * files verbatim, error messages compared, is test/csit/netconf-mdsal-northbound.test.ts.
  *
  * Then what the suite does not cover: a DOCTYPE/entity message, RFC 6241's prefixed-attribute
  * example, pipelined requests, chunked framing end to end (base:1.1 hello), bad client hellos,

@@ -288,14 +288,13 @@ export class NetconfSession {
     return this.yangRpc(op);
   }
 
-
   /** `<source>`/`<target>` naming running or candidate. */
   private datastoreArg(op: XmlElement, which: 'source' | 'target'): DatastoreName {
     const arg = parameter(op, which);
     if (!arg) throw new YangError({ tag: 'missing-element', type: 'protocol', message: `<${op.name}> needs a <${which}>`, info: { 'bad-element': which } });
     const [ds] = arg.children;
-    if (ds) checkNamespace(arg, ds);
     if (!ds) throw new YangError({ tag: 'missing-element', type: 'protocol', message: `<${which}> names no datastore`, info: { 'bad-element': which } });
+    checkNamespace(arg, ds);
     if (ds.name === 'running' || ds.name === 'candidate') return ds.name;
     if (ds.name === 'startup' || ds.name === 'url') {
       throw new YangError({ tag: 'operation-not-supported', type: 'protocol', message: `the ${ds.name} datastore is not supported (no :startup or :url capability)`, info: { 'bad-element': ds.name } });
