@@ -22,6 +22,13 @@ export interface DecodeOptions {
    * OpenDaylight clients send them as numbers; the yanglint cross-check turns it on.
    */
   strictNumbers?: boolean;
+  /**
+   * Accept int8..uint32 values sent as JSON strings (`"remote-port": "6640"`), as OpenDaylight's
+   * JSON parser does; the decoded value is the canonical number, so output stays RFC 7951. Only
+   * the protocol edges turn it on (RESTCONF bodies); the datastore and the yanglint cross-check
+   * read RFC 7951. In a union a string still goes to a member that takes it as a string first.
+   */
+  numbersAsStrings?: boolean;
 }
 
 /**
@@ -286,7 +293,7 @@ function requireKeys(node: SchemaNode, entry: DataObject, path: string): void {
 
 /** A leaf's value; `member` given means `path` is the parent's and the leaf's is path/member. */
 function leafValue(schema: Schema, node: SchemaNode, raw: unknown, path: string, opts: DecodeOptions, member?: string): LeafValue {
-  const r = parseJsonValue(schema, node.type!, raw, node.module, opts.strictNumbers);
+  const r = parseJsonValue(schema, node.type!, raw, node.module, opts.strictNumbers, opts.numbersAsStrings);
   if (!('value' in r)) {
     throw new YangError({ tag: 'invalid-value', message: `"${node.name}": ${r.error}`, path: member === undefined ? path : `${path}/${member}`, appTag: r.appTag });
   }

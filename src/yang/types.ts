@@ -216,6 +216,9 @@ function err(error: string, appTag?: string): Parsed {
   return { error, appTag };
 }
 
+/** An integer's lexical form in a JSON string: no hexadecimal, no spaces (RFC 7950 section 9.2.1). */
+const DECIMAL_INTEGER = /^[+-]?\d+$/;
+
 /** A JSON number too large for a double, kept as its source text by the lossless JSON reader. */
 export class JsonNumberText {
   constructor(readonly text: string) {}
@@ -224,12 +227,18 @@ export class JsonNumberText {
 /**
  * Checks a value as RFC 7951 JSON gives it. 64-bit integers and decimal64 may come as strings
  * (RFC 7951) or as numbers (what ODL clients send); both reach the same canonical string.
+ * `strict`: RFC 7951 to the letter (64-bit numbers only as strings). `numbersAsStrings`: the
+ * integers up to 32 bits may also come as JSON strings (OpenDaylight's parser reads every scalar
+ * as text), read as their lexical form and decoded to the canonical JSON number; `strict` wins.
  */
-export function parseJsonValue(schema: Schema, t: ResolvedType, raw: unknown, leafModule: string, strict = false): Parsed {
+export function parseJsonValue(schema: Schema, t: ResolvedType, raw: unknown, leafModule: string, strict = false, numbersAsStrings = false): Parsed {
   switch (t.base) {
     case 'int8': case 'int16': case 'int32': case 'uint8': case 'uint16': case 'uint32':
       if (typeof raw !== 'number' || !Number.isInteger(raw)) {
         if (raw instanceof JsonNumberText) return integer(t, raw.text);
+        if (typeof raw === 'string' && numbersAsStrings && !strict) {
+          return DECIMAL_INTEGER.test(raw) ? integer(t, raw) : err(`"${show(raw)}" is not a valid ${t.name} (a decimal integer is expected)`);
+        }
         return err(`"${show(raw)}" is not a valid ${t.name} (a JSON number is expected)`);
       }
       // Up to 32 bits every bound is exact as a double: no bigint needed.
@@ -249,10 +258,16 @@ export function parseJsonValue(schema: Schema, t: ResolvedType, raw: unknown, le
       return typeof raw === 'boolean' ? { value: raw } : err(`"${show(raw)}" is not a valid boolean (JSON true or false)`);
     case 'empty':
       return Array.isArray(raw) && raw.length === 1 && raw[0] === null ? { value: [null] } : err(`"${show(raw)}" is not a valid empty value ([null])`);
-    case 'union':
-      return union(t, (m) => parseJsonValue(schema, m, raw, leafModule, strict), raw);
+    case 'union': {
+      // RFC 7951 section 6.10: the JSON type chooses the member, so a string goes to a string-like
+      // member first; only a string no member takes as RFC 7951 reads it may be a number in a string.
+      const r = union(t, (m) => parseJsonValue(schema, m, raw, leafModule, strict), raw);
+      if ('value' in r || typeof raw !== 'string' || !numbersAsStrings || strict) return r;
+      const lenient = union(t, (m) => parseJsonValue(schema, m, raw, leafModule, false, true), raw);
+      return 'value' in lenient ? lenient : r;
+    }
     case 'leafref':
-      if (t.leafrefTarget?.type) return parseJsonValue(schema, t.leafrefTarget.type, raw, leafModule, strict);
+      if (t.leafrefTarget?.type) return parseJsonValue(schema, t.leafrefTarget.type, raw, leafModule, strict, numbersAsStrings);
       return typeof raw === 'string' ? { value: raw } : err(`"${show(raw)}" is not a valid ${t.name}`);
     default:
       if (typeof raw !== 'string') return err(`"${show(raw)}" is not a valid ${t.name} (a JSON string is expected)`);

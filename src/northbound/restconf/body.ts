@@ -7,11 +7,17 @@
 import type { FastifyRequest } from 'fastify';
 import { checkEntryKeys } from '../../datastore/tree.ts';
 import { YangError } from '../../errors.ts';
-import { decodeListEntry, decodeValue, memberSchema, readJson, withPathKeys } from '../../yang/json.ts';
+import { decodeListEntry, decodeValue, memberSchema, readJson, withPathKeys, type DecodeOptions } from '../../yang/json.ts';
 import { formatPath, keyString, type InstancePath, type InstanceStep } from '../../yang/path.ts';
 import type { DataObject, DataValue, Schema, SchemaNode } from '../../yang/schema.ts';
 import { decodeXmlObject, decodeXmlValue, elementSchema, readXml, type XmlElement } from '../../yang/xml.ts';
 import { bodyEncoding } from './negotiation.ts';
+
+/**
+ * How RESTCONF reads JSON, data and rpc input alike: as OpenDaylight's parser does, members
+ * without their module prefix where the name is unambiguous, and integers sent as JSON strings.
+ */
+export const RESTCONF_JSON_INPUT: Readonly<DecodeOptions> = { lenientNames: true, numbersAsStrings: true };
 
 export type ParsedBody = { enc: 'json'; json: unknown } | { enc: 'xml'; element: XmlElement };
 
@@ -77,7 +83,7 @@ export function unwrapBody(schema: Schema, body: ParsedBody, parent: InstancePat
       if (!named) throw new YangError({ tag: 'unknown-element', type: 'protocol', message: `"${member}" is not a child of ${pathText || 'the datastore'}`, path: `${pathText}/${member}` });
       node = named;
     }
-    const opts = { configOnly, lenientNames: true };
+    const opts = { ...RESTCONF_JSON_INPUT, configOnly };
     if (node.kind === 'list' && (!target || target.key !== undefined)) {
       const items = Array.isArray(v) ? v : [v];
       if (items.length !== 1) throw mismatch(target ? `the body must hold exactly one "${node.name}" entry` : `POST creates one "${node.name}" entry at a time`, pathText);

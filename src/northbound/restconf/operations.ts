@@ -8,7 +8,7 @@ import { YangError } from '../../errors.ts';
 import { decodeObject, readJson, toJsonValue } from '../../yang/json.ts';
 import type { DataObject } from '../../yang/schema.ts';
 import { decodeXmlObject, encodeXmlChildren, readXml } from '../../yang/xml.ts';
-import { mismatch } from './body.ts';
+import { mismatch, RESTCONF_JSON_INPUT } from './body.ts';
 import type { Dialect } from './errors.ts';
 import { bodyEncoding, DATA_TYPE, responseEncoding } from './negotiation.ts';
 import type { RestconfContext } from './server.ts';
@@ -35,7 +35,7 @@ export async function invokeOperation(ctx: RestconfContext, name: string, dialec
       const keys = typeof raw === 'object' && raw !== null ? Object.keys(raw) : [];
       const wrapper = keys.find((k) => k === 'input' || k === `${node.module}:input`);
       if (keys.length !== 1 || !wrapper) throw mismatch(`the body must be {"${node.module}:input": {...}}`, `/${name}`);
-      input = decodeObject(ctx.schema, inputNode, raw[wrapper], `/${name}/input`, { lenientNames: true });
+      input = decodeObject(ctx.schema, inputNode, raw[wrapper], `/${name}/input`, RESTCONF_JSON_INPUT);
     }
   }
   const output = await ctx.rpc.invokeDecoded(name, input);
