@@ -15,6 +15,7 @@ import { parseFields, selectRoot, selectValue, type Selection } from '../../yang
 import { encodeXmlMember } from '../../yang/xml.ts';
 import { readBody, unwrapBody } from './body.ts';
 import { entityTag } from './entity-tag.ts';
+import { WITH_DEFAULTS_MODES } from './monitoring.ts';
 import type { Dialect } from './errors.ts';
 import { DATA_TYPE, JSON_TYPES, PATCH_TYPES, XML_TYPES, contentType, responseEncoding, type Encoding } from './negotiation.ts';
 import { evaluatePreconditions, isConditional, setValidators, type ResourceState } from './preconditions.ts';
@@ -49,11 +50,16 @@ function selectionOf(q: Record<string, string | undefined>): Selection {
   const depth = q.depth === undefined || q.depth === 'unbounded' ? undefined : Number(q.depth);
   if (depth !== undefined && !(Number.isInteger(depth) && depth >= 1 && depth <= 65535)) throw badQuery(`depth=${q.depth}`);
   const wd = q['with-defaults'];
-  if (wd !== undefined && !['report-all', 'report-all-tagged', 'explicit', 'trim'].includes(wd)) throw badQuery(`with-defaults=${wd}`);
+  // RFC 8040 4.8.9: a mode the server does not support is an error (trim and report-all-tagged
+  // would need the values equal to their default dropped, or tagged, which select.ts does not do).
+  if (wd !== undefined && !WITH_DEFAULTS_MODES.includes(wd)) {
+    const known = ['trim', 'report-all-tagged'].includes(wd) ? ` (this server supports ${WITH_DEFAULTS_MODES.join(' and ')})` : '';
+    throw badQuery(`with-defaults=${wd}${known}`);
+  }
   return {
     content,
     depth,
-    reportDefaults: wd === 'report-all' || wd === 'report-all-tagged',
+    reportDefaults: wd === 'report-all',
     fields: q.fields === undefined ? undefined : parseFields(q.fields),
   };
 }

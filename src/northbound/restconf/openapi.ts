@@ -11,6 +11,7 @@
  * `components.schemas`; path items reference them.
  */
 import type { Identity, Range, ResolvedType, Schema, SchemaNode } from '../../yang/schema.ts';
+import { WITH_DEFAULTS_MODES } from './monitoring.ts';
 
 export interface OpenApiOptions {
   /** `info.title`; default `Sextant RESTCONF`. */
@@ -588,7 +589,7 @@ function queryParameters(): Json {
       in: 'query',
       required: false,
       description: 'How default values are reported (RFC 8040 section 4.8.9, RFC 6243).',
-      schema: { type: 'string', enum: ['report-all', 'trim', 'explicit', 'report-all-tagged'] },
+      schema: { type: 'string', enum: [...WITH_DEFAULTS_MODES] },
     },
     insert: {
       name: 'insert',

@@ -9,6 +9,7 @@
  *   legacy.ts     /restconf/config|operational|operations|modules
  *   discovery.ts  /.well-known/host-meta[.json]
  *   apidoc.ts     /openapi.json, /apidoc
+ *   monitoring.ts ietf-restconf-monitoring:restconf-state (the capabilities), published at start
  * and the pieces they share: negotiation.ts (media types), body.ts (the one body unwrapping),
  * data.ts (the data verbs), entity-tag.ts and preconditions.ts (ETag, Last-Modified, RFC 7232
  * conditions), operations.ts, yang-patch.ts, reply-cache.ts, errors.ts.
@@ -23,6 +24,7 @@ import { apidocPlugin } from './apidoc.ts';
 import { discoveryPlugin } from './discovery.ts';
 import { errorHandler, notFoundHandler, type ErrorDialect } from './errors.ts';
 import { legacyPlugin } from './legacy.ts';
+import { publishRestconfState } from './monitoring.ts';
 import { BODY_TYPES } from './negotiation.ts';
 import { ReplyCache } from './reply-cache.ts';
 import { rfc8040Plugin } from './rfc8040.ts';
@@ -89,6 +91,7 @@ export async function startRestconf(deps: RestconfDeps, opts: RestconfOptions): 
   });
   const ctx: RestconfContext = { ...deps, dataMissingIs404: opts.dataMissingIs404, maxBody: opts.maxBody, cache: new ReplyCache() };
   await edge.app.register(async (app) => restconfPlugin(app, ctx));
+  await publishRestconfState(deps.data, deps.schema);
   await edge.listen();
   return {
     url: edge.url,
