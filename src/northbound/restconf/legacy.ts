@@ -1,6 +1,7 @@
 /**
  * OpenDaylight's legacy RESTCONF under `/restconf` (draft-bierman-02 as ODL served it):
- * `/restconf/config|operational/<path>` with keys as segments, `/restconf/operations/<rpc>`,
+ * `/restconf/config|operational/<path>` with keys as segments, `/restconf/operations` (the list)
+ * and `/restconf/operations/<rpc>`,
  * `/restconf/modules`. Errors in ODL's dialect: missing data 404, error-path as the api-path.
  */
 import type { FastifyInstance } from 'fastify';
@@ -10,7 +11,7 @@ import { DataVerbs, rawRest, type DataResource } from './data.ts';
 import { errorHandler, notFoundHandler, type ErrorDialect } from './errors.ts';
 import { legacyPath } from './legacy-path.ts';
 import { DATA_TYPE, responseEncoding } from './negotiation.ts';
-import { invokeOperation } from './operations.ts';
+import { invokeOperation, listOperations } from './operations.ts';
 import { useReplyCache } from './reply-cache.ts';
 import type { RestconfContext } from './server.ts';
 
@@ -48,6 +49,7 @@ export async function legacyPlugin(app: FastifyInstance, ctx: RestconfContext): 
     // POST on the store itself creates a top-level node.
     app.post(`/${store}`, (req, reply) => verbs.post(data, req, reply));
   }
+  app.get('/operations', (req, reply) => listOperations(ctx, 'legacy', req, reply));
   app.post('/operations/*', (req, reply) => invokeOperation(ctx, decodeURIComponent(rawRest(req, /^\/restconf\/operations\//)), 'legacy', req, reply));
   app.get('/modules', (req, reply) => {
     const modules = [...ctx.schema.modules.values()].map((m) => ({ name: m.name, revision: m.revision ?? '', namespace: m.namespace }));

@@ -7,17 +7,59 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { YangError } from '../../errors.ts';
 import { decodeObject, readJson, toJsonValue } from '../../yang/json.ts';
 import type { DataObject } from '../../yang/schema.ts';
-import { decodeXmlObject, encodeXmlChildren, readXml } from '../../yang/xml.ts';
+import { decodeXmlObject, encodeXmlChildren, escapeXml, readXml } from '../../yang/xml.ts';
 import { mismatch, RESTCONF_JSON_INPUT } from './body.ts';
 import type { Dialect } from './errors.ts';
 import { bodyEncoding, DATA_TYPE, responseEncoding } from './negotiation.ts';
 import type { RestconfContext } from './server.ts';
 
-export async function invokeOperation(ctx: RestconfContext, name: string, dialect: Dialect, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+const RESTCONF_NS = 'urn:ietf:params:xml:ns:yang:ietf-restconf';
+
+/**
+ * The operations resource (RFC 8040 section 3.3.2): every rpc the server runs, as an empty leaf
+ * named `module:rpc`. Listed are the rpcs of the loaded modules that something serves: one a POST
+ * would answer 501 is not "supported by the server". With `name`, that one rpc, inside the same
+ * `operations` container (as OpenDaylight answers `GET /rests/operations/<module>:<rpc>`).
+ * `dialect` legacy: the top member unqualified, as every legacy answer (ODL's draft-bierman-02
+ * codec wrote its container's name alone: `{"operations": {...}}`).
+ */
+export function listOperations(ctx: RestconfContext, dialect: Dialect, req: FastifyRequest, reply: FastifyReply, name?: string): FastifyReply {
   const enc = responseEncoding(req);
+  let names: string[];
+  if (name === undefined) {
+    names = [...ctx.schema.rpcs.keys()].filter((n) => ctx.rpc.has(n)).sort();
+  } else {
+    checkRpcName(name);
+    ctx.rpc.schemaOf(name);
+    if (!ctx.rpc.has(name)) throw notServed(name);
+    names = [name];
+  }
+  if (enc === 'xml') {
+    const items = names.map((n) => {
+      const node = ctx.schema.rpcs.get(n)!;
+      return `<${node.name} xmlns="${escapeXml(ctx.schema.modules.get(node.module)!.namespace)}"/>`;
+    });
+    return reply.code(200).type(DATA_TYPE.xml).send(`<operations xmlns="${RESTCONF_NS}">${items.join('')}</operations>`);
+  }
+  const operations = Object.fromEntries(names.map((n) => [n, [null]]));
+  return reply
+    .code(200)
+    .type(DATA_TYPE.json)
+    .send(JSON.stringify({ [dialect === 'legacy' ? 'operations' : 'ietf-restconf:operations']: operations }));
+}
+
+/** What a POST of a defined rpc nothing serves answers too (the registry's invoke): 501. */
+const notServed = (name: string) => new YangError({ tag: 'operation-not-supported', message: `rpc "${name}" is defined but no plugin serves it` });
+
+function checkRpcName(name: string): void {
   if (!/^[A-Za-z_][\w.-]*:[A-Za-z_][\w.-]*$/.test(name)) {
     throw new YangError({ tag: 'invalid-value', type: 'protocol', message: `"${name}" is not a module-qualified rpc name` });
   }
+}
+
+export async function invokeOperation(ctx: RestconfContext, name: string, dialect: Dialect, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  const enc = responseEncoding(req);
+  checkRpcName(name);
   const node = ctx.rpc.schemaOf(name);
   const inputNode = node.children.find((c) => c.kind === 'input')!;
   const outputNode = node.children.find((c) => c.kind === 'output')!;

@@ -1,5 +1,6 @@
 /**
- * RFC 8040 under `/rests`: the data resource (`/rests/data/<api-path>`), operations, and module
+ * RFC 8040 under `/rests`: the data resource (`/rests/data/<api-path>`), operations (listed by
+ * GET, run by POST), and module
  * text (`/rests/modules/<module>[/<revision>]`). Errors in the RFC 8040 dialect: error-path as an
  * instance-identifier (section 7.1), data-missing 409 unless --data-missing-is-404.
  */
@@ -9,7 +10,7 @@ import { YangError } from '../../errors.ts';
 import { formatPath, parseApiPath, resolvePath } from '../../yang/path.ts';
 import { rawRest, DataVerbs, type DataResource } from './data.ts';
 import { errorHandler, notFoundHandler, type ErrorDialect } from './errors.ts';
-import { invokeOperation } from './operations.ts';
+import { invokeOperation, listOperations } from './operations.ts';
 import { useReplyCache } from './reply-cache.ts';
 import type { RestconfContext } from './server.ts';
 
@@ -38,8 +39,12 @@ export async function rfc8040Plugin(app: FastifyInstance, ctx: RestconfContext):
     app.options(url, (req, reply) => verbs.options(data, req, reply));
   }
 
-  app.post('/operations/*', (req, reply) => invokeOperation(ctx, decodeURIComponent(rawRest(req, /^\/rests\/operations\//)), 'rfc8040', req, reply));
-  app.options('/operations/*', (_req, reply) => reply.code(200).header('Allow', 'OPTIONS, POST').send());
+  const operationName = (req: FastifyRequest) => decodeURIComponent(rawRest(req, /^\/rests\/operations\//));
+  app.get('/operations', (req, reply) => listOperations(ctx, 'rfc8040', req, reply));
+  app.get('/operations/*', (req, reply) => listOperations(ctx, 'rfc8040', req, reply, operationName(req) || undefined));
+  app.post('/operations/*', (req, reply) => invokeOperation(ctx, operationName(req), 'rfc8040', req, reply));
+  app.options('/operations', (_req, reply) => reply.code(200).header('Allow', 'GET, HEAD, OPTIONS').send());
+  app.options('/operations/*', (_req, reply) => reply.code(200).header('Allow', 'GET, HEAD, OPTIONS, POST').send());
 
   const moduleText = (req: FastifyRequest, reply: FastifyReply): FastifyReply => {
     const { module, revision } = req.params as { module: string; revision?: string };
