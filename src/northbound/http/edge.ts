@@ -3,7 +3,7 @@
  * other ports) gets the same edge: authentication in one onRequest hook at the root, so no route
  * added later by any owner escapes it; one OpenTelemetry span per request, with the route's
  * handler running inside it (datastore and rpc spans nest); a body limit; optional TLS; the list
- * of routes; a graceful close. The edge is created unlistened: owners register their encapsulated
+ * of routes; a graceful close; a lingering read of a body answered before it was read. The edge is created unlistened: owners register their encapsulated
  * plugins (each with its own error handler and dialect), then `listen()`.
  *
  * A route may opt out of the authentication, and only by saying so itself: `config: { public: true }`
@@ -24,6 +24,7 @@
  */
 import { hash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
 import { context, isSpanContextValid, trace, type Span } from '@opentelemetry/api';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
@@ -52,8 +53,24 @@ export interface HttpEdgeOptions {
   tls?: { cert: string; key: string };
   /** Also accept an `X-Auth-Token` header this check approves (OpenStack-style APIs). */
   token?: (token: string) => boolean;
+  /** Bounds of the drain of a body answered before it was read (see `drainUnreadBody`). */
+  drain?: Partial<DrainLimits>;
   log: Logger;
 }
+
+/**
+ * How much of a request body the edge reads and discards, when it answers before reading it
+ * (413 for a body over the limit, 401, 415...): at most `maxBytes`, for at most `maxMs`, and no
+ * longer than `idleMs` without data.
+ */
+export interface DrainLimits {
+  maxBytes: number;
+  maxMs: number;
+  idleMs: number;
+}
+
+/** nginx lingers 30 s (5 s idle), Apache 30 s (2 s reads); a RESTCONF body is small. */
+export const DEFAULT_DRAIN: DrainLimits = { maxBytes: 64 * 1024 * 1024, maxMs: 10_000, idleMs: 2_000 };
 
 export interface HttpRoute {
   method: string;
@@ -99,6 +116,41 @@ function digest(text: string | Buffer): Buffer {
 /** Whether a secret a client sent is the expected one, compared in constant time. */
 export function sameSecret(given: string, expected: string): boolean {
   return timingSafeEqual(digest(given), digest(expected));
+}
+
+/**
+ * Reads and discards what is left of a request body, until it ends or a bound is reached (then
+ * `cut`: the connection is closed after the answer, as Node does, and the client's further data
+ * is refused). The stream stays flowing after a cut, so nothing buffers up until then.
+ */
+export function drainUnreadBody(raw: IncomingMessage, limits: DrainLimits): Promise<{ bytes: number; cut: boolean }> {
+  return new Promise((resolve) => {
+    if (raw.complete || raw.destroyed) return resolve({ bytes: 0, cut: false });
+    let bytes = 0;
+    const finish = (cut: boolean) => {
+      clearTimeout(total);
+      clearTimeout(idle);
+      raw.off('data', onData);
+      raw.off('end', ended);
+      raw.off('close', closed);
+      raw.off('error', closed);
+      resolve({ bytes, cut });
+    };
+    const ended = () => finish(false);
+    const closed = () => finish(!raw.complete);
+    const onData = (chunk: Buffer) => {
+      bytes += chunk.length;
+      if (bytes > limits.maxBytes) finish(true);
+      else idle.refresh();
+    };
+    const total = setTimeout(() => finish(true), limits.maxMs);
+    const idle = setTimeout(() => finish(true), limits.idleMs);
+    raw.on('data', onData);
+    raw.on('end', ended);
+    raw.on('close', closed);
+    raw.on('error', closed);
+    raw.resume();
+  });
 }
 
 export function createHttpEdge(opts: HttpEdgeOptions): HttpEdge {
@@ -165,6 +217,19 @@ export function createHttpEdge(opts: HttpEdgeOptions): HttpEdge {
   app.addHook('onResponse', (req, reply, done) => {
     endSpan(req, reply);
     done();
+  });
+  // An answer sent before the body was read (a body over the limit, refused credentials, a media
+  // type nobody parses) waits until the rest of the body has come in, within bounds: Node closes a
+  // connection whose request it did not read to the end, and a client still sending (Python's
+  // http.client, so requests and urllib, send the whole body before reading) then gets a broken
+  // pipe instead of the answer. nginx and Apache do the same with their lingering close.
+  const drain: DrainLimits = { ...DEFAULT_DRAIN, ...opts.drain };
+  app.addHook('onSend', (req, _reply, payload, done) => {
+    if (req.raw.complete) return done(null, payload);
+    void drainUnreadBody(req.raw, drain).then(({ bytes, cut }) => {
+      req.sextantSpan?.setAttributes({ 'sextant.http.body_drained_bytes': bytes, 'sextant.http.body_drain_cut': cut });
+      done(null, payload);
+    });
   });
   app.addHook('onRequestAbort', (req, done) => {
     const span = req.sextantSpan;
