@@ -1,5 +1,5 @@
 /**
- * The HTTP edge's lingering read of a body it answered before reading (a body over the limit, a
+ * The HTTP edge's lingering read of a body it answered with an error before reading (over the limit, a
  * refused login): the rest of the body is read and discarded, so a client that sends it all
  * before reading (Python's http.client) gets the answer, not a broken pipe; and the drain stops at
  * its bounds (bytes, total time, idle time), after which the connection is closed. Clients here

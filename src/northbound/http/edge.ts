@@ -3,7 +3,7 @@
  * other ports) gets the same edge: authentication in one onRequest hook at the root, so no route
  * added later by any owner escapes it; one OpenTelemetry span per request, with the route's
  * handler running inside it (datastore and rpc spans nest); a body limit; optional TLS; the list
- * of routes; a graceful close; a lingering read of a body answered before it was read. The edge is created unlistened: owners register their encapsulated
+ * of routes; a graceful close; a lingering read of a body an error was answered before. The edge is created unlistened: owners register their encapsulated
  * plugins (each with its own error handler and dialect), then `listen()`.
  *
  * A route may opt out of the authentication, and only by saying so itself: `config: { public: true }`
@@ -218,17 +218,18 @@ export function createHttpEdge(opts: HttpEdgeOptions): HttpEdge {
     endSpan(req, reply);
     done();
   });
-  // An answer sent before the body was read (a body over the limit, refused credentials, a media
-  // type nobody parses) waits until the rest of the body has come in, within bounds: Node closes a
-  // connection whose request it did not read to the end, and a client still sending (Python's
-  // http.client, so requests and urllib, send the whole body before reading) then gets a broken
-  // pipe instead of the answer. nginx and Apache do the same with their lingering close.
+  // An error answered before the body was read (a body over the limit, refused credentials, a
+  // media type nobody parses) waits until the rest of the body has come in, within bounds: Node
+  // closes a connection whose request it did not read to the end, and a client still sending
+  // (Python's http.client, so requests and urllib, send the whole body before reading) then gets a
+  // broken pipe instead of the answer. nginx and Apache do the same with their lingering close.
+  // An onError hook runs before any owner's error handler, and only on errors: nothing per request.
   const drain: DrainLimits = { ...DEFAULT_DRAIN, ...opts.drain };
-  app.addHook('onSend', (req, _reply, payload, done) => {
-    if (req.raw.complete) return done(null, payload);
+  app.addHook('onError', (req, _reply, _error, done) => {
+    if (req.raw.complete) return done();
     void drainUnreadBody(req.raw, drain).then(({ bytes, cut }) => {
       req.sextantSpan?.setAttributes({ 'sextant.http.body_drained_bytes': bytes, 'sextant.http.body_drain_cut': cut });
-      done(null, payload);
+      done();
     });
   });
   app.addHook('onRequestAbort', (req, done) => {
