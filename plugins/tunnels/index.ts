@@ -2,19 +2,23 @@
  * tunnels: genius ITM's internal tunnel mesh. Reads transport zones (config `itm:transport-zones`),
  * registered computes (config `cloudscaler-rpc:compute-nodes`) and what Open vSwitch reports
  * (operational ovsdb:1 topology), and keeps, for every ordered pair of vteps of a VXLAN zone, a
- * tunnel port on the source bridge in the config topology, plus `itm-state:tunnels_state` in the
- * operational store. Scale-out: a registered compute whose OVS reports `local_ip` and that is in
- * no zone joins the default transport zone. See README.md.
+ * tunnel port on the source bridge in the config topology, plus genius' `itm-state` (config
+ * `dpn-endpoints`, `tunnel-list`, `dpn-teps-state`; operational `tunnels_state`). Keeps
+ * default-transport-zone as `itm-config` asks; scale-out: a registered compute whose OVS reports
+ * `local_ip` and that is in no zone joins it. See README.md.
  */
 import type { Change } from '../../src/datastore/datastore.ts';
+import type { PhaseWriter } from '../../src/datastore/phases.ts';
 import { YangError } from '../../src/errors.ts';
 import { definePlugin, phase, type PluginContext } from '../../src/plugin/api.ts';
 import { markOnChange, WorkQueue } from '../../src/plugin/work-queue.ts';
 import { computeNodes } from '../../src/bindings/cloudscaler-rpc.ts';
 import { transportZones, type TransportZone } from '../../src/bindings/itm.ts';
+import { itmConfig } from '../../src/bindings/itm-config.ts';
+import { tunnelList } from '../../src/bindings/itm-state.ts';
 import { dpnFromDatapathId, ovsdbTopology } from '../../src/southbound/ovsdb/topology.ts';
 import { ANY, type DataPath, type Mode } from '../../src/yang/binding.ts';
-import { isTunnelName, Mesh, nodeKey, VXLAN_TUNNEL_TYPE, type MeshKey } from './mesh.ts';
+import { DEFAULT_ZONE, defaultZonePolicy, dpnKey, isTunnelName, Mesh, nodeKey, VXLAN_TUNNEL_TYPE, zonePath, type MeshKey } from './mesh.ts';
 
 /** What a running tunnels plugin holds (tests and benchmarks wait on its queue). */
 export interface TunnelsState {
@@ -40,8 +44,18 @@ function listen(ctx: PluginContext, mesh: Mesh, queue: WorkQueue<MeshKey>): void
       mesh.zones.set(z['zone-name'], { vxlan: z['tunnel-type'] === VXLAN_TUNNEL_TYPE, vteps });
       for (const d of vteps.keys()) touched.add(d);
     }
-    // Every member gains or loses a tunnel when the membership changes.
-    return [...mesh.nodesOf(touched), 'join'];
+    // Every member gains or loses a tunnel when the membership changes, and its itm-state follows
+    // (also for a DPN that has no bridge any more).
+    return [...mesh.nodesOf(touched), ...[...touched].map(dpnKey), 'join'];
+  });
+  on('config', itmConfig(), (c) => {
+    mesh.policy = defaultZonePolicy(c.after);
+    mesh.policyDue = true;
+    return ['join'];
+  });
+  on('config', tunnelList().internalTunnel(ANY), (c) => {
+    mesh.noteInternalTunnel(BigInt(String(c.keys[0][0])), BigInt(String(c.keys[0][1])), c.after !== undefined);
+    return [];
   });
   on('config', computeNodes().computeNode(ANY), (c) => {
     const { before, after } = c;
@@ -51,17 +65,23 @@ function listen(ctx: PluginContext, mesh: Mesh, queue: WorkQueue<MeshKey>): void
     // keeps its mesh until scale-in ends): only whether it may join a zone changes. Recomputing
     // its bridge would rebuild every tunnel of it to find nothing to write.
     if (before && after && before.dpnid === after.dpnid && before.nodeid === after.nodeid) return ['join'];
-    return [...[before?.nodeid, after?.nodeid].filter((n): n is string => !!n).map(nodeKey), 'join'];
+    const dpns = [before?.dpnid, after?.dpnid].filter((d) => d !== undefined).map((d) => dpnKey(BigInt(d)));
+    return [...[before?.nodeid, after?.nodeid].filter((n): n is string => !!n).map(nodeKey), ...dpns, 'join'];
   });
   on('operational', ovsdbTopology.node(ANY).datapathId(), (c) => {
     const dpn = typeof c.after === 'string' ? dpnFromDatapathId(c.after) : undefined;
+    const old = mesh.bridges.get(key(c));
     mesh.setBridge(key(c), dpn);
-    return [nodeKey(key(c))];
+    return [nodeKey(key(c)), ...(old !== undefined && old !== dpn ? [dpnKey(old)] : [])];
   });
   on('operational', ovsdbTopology.node(ANY).openvswitchOtherConfigs('local_ip'), (c) => {
     const ip = c.after?.['other-config-value'];
+    const was = c.before?.['other-config-value'];
     if (ip) mesh.localIps.set(key(c), ip);
     else mesh.localIps.delete(key(c));
+    // As genius' OVSDB listener: the address going away takes the compute's TEP out of the zone.
+    if (was && was !== ip) mesh.localIpsGone.set(key(c), was);
+    if (ip) mesh.localIpsGone.delete(key(c));
     return ['join'];
   });
   on('operational', ovsdbTopology.node(ANY).terminationPoint(ANY), (c) => {
@@ -104,13 +124,29 @@ function refuseDuplicateTeps(changes: Change<TransportZone>[]): void {
   }
 }
 
+/**
+ * In-commit: default-transport-zone stays while def-tz-enabled. genius answers a northbound
+ * delete of it with success but calls it "an incorrect usage" and keeps its tunnels; here the
+ * commit that deletes it (alone, or with all of transport-zones) puts it back as it was, in the
+ * same atomic batch, so the data says what is built: its tunnels stay. To remove it, set
+ * `itm-config:itm-config/def-tz-enabled` to false; to take a compute out, delete its vtep.
+ */
+function keepDefaultZone(changes: Change<TransportZone>[], tx: PhaseWriter, ctx: PluginContext): void {
+  for (const c of changes) {
+    if (c.after || !c.before || c.before['zone-name'] !== DEFAULT_ZONE) continue;
+    if (!defaultZonePolicy(tx.read(itmConfig())).enabled) continue;
+    tx.put(zonePath(DEFAULT_ZONE), c.before);
+    ctx.log.warn(`${DEFAULT_ZONE} is kept while itm-config def-tz-enabled is true; its deletion was ignored`);
+  }
+}
+
 export default definePlugin({
   name: 'tunnels',
-  yang: ['itm', 'itm-state', 'odl-interface', 'network-topology', 'ovsdb', 'cloudscaler-rpc'],
+  yang: ['itm', 'itm-config', 'itm-state', 'odl-interface', 'network-topology', 'ovsdb', 'cloudscaler-rpc'],
   provides: ['itm-state'],
   // The computes (and their tombstones) are registered by cloudscaler.
   uses: ['cloudscaler-rpc'],
-  phases: [phase('config', transportZones().transportZone(ANY), { validate: refuseDuplicateTeps })],
+  phases: [phase('config', transportZones().transportZone(ANY), { prepare: (changes, tx, ctx) => keepDefaultZone(changes, tx, ctx), validate: refuseDuplicateTeps })],
   start(ctx): TunnelsState {
     const mesh = new Mesh(ctx);
     const queue = new WorkQueue<MeshKey>({
@@ -119,12 +155,15 @@ export default definePlugin({
       onError: (e) => ctx.log.error({ err: e }, 'tunnels: reconciling the mesh failed; retrying'),
     });
     listen(ctx, mesh, queue);
+    // default-transport-zone exists from the start (on the leader: the queue waits on followers).
+    queue.mark(['join']);
     // Only the leader builds the mesh (cluster mode); every member keeps its indexes and the
     // bridges that changed, so a member that takes over recomputes them all.
     let first = true;
     ctx.cluster.onLeadership((leader) => {
       if (!leader) queue.pause('follower');
       else {
+        mesh.policyDue = true;
         if (!first) {
           mesh.forgetPublished();
           queue.mark([...mesh.bridges.keys()].map(nodeKey).concat('join'));

@@ -1,11 +1,13 @@
 /**
  * The tunnel mesh (genius ITM, internal tunnels): every ordered pair of vteps of a VXLAN transport
  * zone gets a tunnel port on the source compute's bridge in the config topology, which the OVSDB
- * southbound creates in Open vSwitch. The mesh is recomputed from what the listeners learnt and
- * diffed against the tunnel ports that exist, so it repairs itself whatever changed.
+ * southbound creates in Open vSwitch, and ITM's own record of it in `itm-state` (config
+ * `dpn-endpoints`, `tunnel-list`, `dpn-teps-state`; operational `tunnels_state`). The mesh is
+ * recomputed from what the listeners learnt and diffed against what exists, so it repairs itself
+ * whatever changed.
  */
 import { createHash } from 'node:crypto';
-import { retryOnConflict } from '../../src/datastore/datastore.ts';
+import { retryOnConflict, type Transaction } from '../../src/datastore/datastore.ts';
 import type { PluginContext } from '../../src/plugin/api.ts';
 import {
   ovsNodeOf,
@@ -15,15 +17,40 @@ import {
   type TerminationPointJson,
 } from '../../src/southbound/ovsdb/topology.ts';
 import { transportZones, type TunnelTypeBase } from '../../src/bindings/itm.ts';
-import { tunnelsState } from '../../src/bindings/itm-state.ts';
+import { dpnEndpoints, dpnTepsState, tunnelList, tunnelsState, type DPNTEPsInfo, type DpnsTeps, type InternalTunnel } from '../../src/bindings/itm-state.ts';
+import type { ItmConfig } from '../../src/bindings/itm-config.ts';
 import { uint64 } from '../../src/yang/binding.ts';
 
 export const DEFAULT_ZONE = 'default-transport-zone';
 export const VXLAN_TUNNEL_TYPE: TunnelTypeBase = 'odl-interface:tunnel-type-vxlan';
 const TUNNEL_STATE = tunnelsState();
-const zonePath = (zone: string) => transportZones().transportZone(zone);
+export const zonePath = (zone: string) => transportZones().transportZone(zone);
 const vtepPath = (zone: string, dpn: bigint) => zonePath(zone).vteps(dpn);
 const statePath = (name: string) => TUNNEL_STATE.stateTunnelList(name);
+const tepsInfoPath = (dpn: bigint) => dpnEndpoints().dPNTEPsInfo(dpn);
+const internalTunnelPath = (src: bigint, dst: bigint) => tunnelList().internalTunnel(src, dst, VXLAN_TUNNEL_TYPE);
+const dpnTepsPath = (src: bigint) => dpnTepsState().dpnsTeps(src);
+
+/** What `itm-config:itm-config` asks of default-transport-zone. */
+export interface DefaultZonePolicy {
+  enabled: boolean;
+  tunnelType: TunnelTypeBase | undefined;
+}
+
+/** genius' names for def-tz-tunnel-type (ItmUtils.TUNNEL_TYPE_MAP), upper-cased. */
+const DEF_TZ_TUNNEL_TYPES: Record<string, TunnelTypeBase> = {
+  VXLAN: 'odl-interface:tunnel-type-vxlan',
+  GRE: 'odl-interface:tunnel-type-gre',
+  MPLS_OVER_GRE: 'odl-interface:tunnel-type-mpls-over-gre',
+};
+
+/** The policy an `itm-config` entry states; its absent leaves take the YANG defaults (enabled, vxlan). */
+export function defaultZonePolicy(config: ItmConfig | undefined): DefaultZonePolicy {
+  return {
+    enabled: config?.['def-tz-enabled'] ?? true,
+    tunnelType: DEF_TZ_TUNNEL_TYPES[(config?.['def-tz-tunnel-type'] ?? 'vxlan').toUpperCase()],
+  };
+}
 
 /**
  * Tunnel ports get OpenFlow port numbers from here up (asked for with ofport_request), so that
@@ -35,12 +62,27 @@ const OFPORT_MAX = 65279;
 
 const names = new Map<string, string>();
 
-/** `tun` + 11 hex characters: stable for a (local, remote) pair, different for each direction. */
-export function tunnelName(localIp: string, remoteIp: string): string {
-  const key = `vxlan:${localIp}->${remoteIp}`;
+/**
+ * The interface name genius gives a DPN's tunnel endpoint (ItmUtils.getInterfaceName:
+ * `<dpn>:<portname>:<vlan-id>`, with itm-config's portname and vlan-id unset: `<dpn>::0`).
+ */
+export function tepInterfaceName(dpn: bigint): string {
+  return `${dpn}::0`;
+}
+
+/**
+ * The tunnel interface name genius gives the tunnel from `localIp` on DPN `srcDpn` to `remoteIp`
+ * (ItmUtils.getTrunkInterfaceName): `tun` + the first 11 hex digits of the name-based UUID (MD5)
+ * of `<tep interface>:<local ip>:<remote ip>:VXLAN`, so a suite or operator sees the names
+ * OpenDaylight would give. Stable, and different for each direction.
+ */
+export function tunnelName(srcDpn: bigint, localIp: string, remoteIp: string): string {
+  const key = `${tepInterfaceName(srcDpn)}:${localIp}:${remoteIp}:VXLAN`;
   let name = names.get(key);
   if (!name) {
-    name = `tun${createHash('sha256').update(key).digest('hex').slice(0, 11)}`;
+    // The UUID's first 12 characters are 8 digits, a dash and 3 digits: its version and variant
+    // bits come later, so they are the MD5 digest's first 11 hex digits.
+    name = `tun${createHash('md5').update(key).digest('hex').slice(0, 11)}`;
     if (names.size > 1_000_000) names.clear(); // a memo, not a registry
     names.set(key, name);
   }
@@ -68,9 +110,13 @@ interface ComputeState {
   tombstoned: boolean;
 }
 
-/** Work: `join` (scale-out check) or the bridge node-id whose tunnels to recompute. */
-export type MeshKey = 'join' | `node:${string}`;
+/**
+ * Work: `join` (default-transport-zone and scale-out), the bridge node-id whose tunnels to
+ * recompute, or a DPN whose `itm-state` entries to recompute (it may have no bridge any more).
+ */
+export type MeshKey = 'join' | `node:${string}` | `dpn:${string}`;
 export const nodeKey = (nodeId: string): MeshKey => `node:${nodeId}`;
+export const dpnKey = (dpn: bigint): MeshKey => `dpn:${dpn}`;
 
 export class Mesh {
   readonly zones = new Map<string, ZoneState>();
@@ -91,12 +137,38 @@ export class Mesh {
   readonly ports = new Map<string, Map<string, TerminationPointJson>>();
   /** Tunnel states last published, per node: name -> a text of what the entry says. */
   private states = new Map<string, Map<string, string>>();
+  /** Config `itm-state` last written, per source DPN: a text of its entries. */
+  private itmStates = new Map<bigint, string>();
+  /**
+   * Config `tunnel-list/internal-tunnel` as the store holds it (a listener keeps it): source DPN ->
+   * destination DPNs. Where to look for entries to remove, whoever wrote them (a restart, another
+   * leader); the transaction's snapshot decides.
+   */
+  readonly internalTunnels = new Map<bigint, Set<bigint>>();
+  /** What `itm-config` asks; `policyDue` when it is to be applied (start, leadership, a change). */
+  policy: DefaultZonePolicy = defaultZonePolicy(undefined);
+  policyDue = true;
+  /** OVS nodes whose `local_ip` went away (node -> the address): their vtep leaves the default zone. */
+  readonly localIpsGone = new Map<string, string>();
 
   constructor(private readonly ctx: PluginContext) {}
 
   /** A member taking over as leader republishes every tunnel state (another member wrote them). */
   forgetPublished(): void {
     this.states = new Map();
+    this.itmStates = new Map();
+  }
+
+  /** Records an internal-tunnel entry of the store (present or not). */
+  noteInternalTunnel(src: bigint, dst: bigint, present: boolean): void {
+    let dsts = this.internalTunnels.get(src);
+    if (present) {
+      if (!dsts) this.internalTunnels.set(src, (dsts = new Set()));
+      dsts.add(dst);
+    } else if (dsts) {
+      dsts.delete(dst);
+      if (!dsts.size) this.internalTunnels.delete(src);
+    }
   }
 
   setCompute(dpn: bigint, c: ComputeState | undefined): void {
@@ -154,6 +226,7 @@ export class Mesh {
 
   /** Registered, untombstoned computes whose OVS reports a local_ip but which are in no zone. */
   private joiners(): { dpn: bigint; ip: string }[] {
+    if (!this.policy.enabled) return [];
     const inZone = new Set<bigint>();
     for (const z of this.zones.values()) for (const d of z.vteps.keys()) inZone.add(d);
     const out: { dpn: bigint; ip: string }[] = [];
@@ -175,22 +248,43 @@ export class Mesh {
       if (!z.vxlan || localIp === undefined) continue;
       for (const [dst, remoteIp] of z.vteps) {
         if (dst === src || remoteIp === localIp) continue;
-        const name = tunnelName(localIp, remoteIp);
+        const name = tunnelName(src, localIp, remoteIp);
         out.set(name, { name, nodeId, srcDpn: src, dstDpn: dst, localIp, remoteIp });
       }
     }
     return out;
   }
 
-  /** One batch: scale-out joins, then the tunnel ports of the given bridges, then their state. */
+  /**
+   * One batch: default-transport-zone and scale-out, then the tunnel ports of the given bridges
+   * and the config `itm-state` of their DPNs (one transaction: the tunnel list never names a port
+   * that is not configured), then their operational state.
+   */
   async reconcile(batch: MeshKey[]): Promise<void> {
     if (batch.includes('join')) await this.join();
-    const nodes = batch.filter((k): k is `node:${string}` => k !== 'join').map((k) => k.slice(5));
-    if (!nodes.length) return;
+    const nodes: string[] = [];
+    const dpns = new Set<bigint>();
+    for (const k of batch) {
+      if (k.startsWith('node:')) nodes.push(k.slice(5));
+      else if (k.startsWith('dpn:')) dpns.add(BigInt(k.slice(4)));
+    }
+    if (!nodes.length && !dpns.size) return;
     const want = new Map(nodes.map((n) => [n, this.desiredAt(n)]));
+    for (const n of nodes) {
+      const d = this.dpnOfNode(n);
+      if (d !== undefined) dpns.add(d);
+    }
     await retryOnConflict(async () => {
       const tx = this.ctx.data.transaction('config', { leaderOnly: true });
       const wrote: [string, string, TerminationPointJson | undefined][] = [];
+      // Whether a DPN is still a vtep in the snapshot: scale-in end removes its vteps and its
+      // topology node in one transaction, and nothing is recreated for a compute that left.
+      const meshed = new Map<bigint, boolean>();
+      const stillMeshed = (dpn: bigint) => {
+        let m = meshed.get(dpn);
+        if (m === undefined) meshed.set(dpn, (m = tx.exists(zonePathOfVtep(this, dpn))));
+        return m;
+      };
       for (const [node, tunnels] of want) {
         const have = this.ports.get(node) ?? new Map<string, TerminationPointJson>();
         for (const name of have.keys()) {
@@ -210,30 +304,149 @@ export class Mesh {
           }
           const body = tunnelPort(t, ofport);
           if (had && portShape(had) === portShape(body)) continue;
-          // Never recreate a port on a compute that left meanwhile (scale-in end removes its
-          // vteps and its topology node in one transaction).
-          if (!tx.exists(zonePathOfVtep(this, t.srcDpn)) || !tx.exists(zonePathOfVtep(this, t.dstDpn))) continue;
+          if (!stillMeshed(t.srcDpn) || !stillMeshed(t.dstDpn)) continue;
           tx.put(terminationPointPath(node, t.name), body);
           wrote.push([node, t.name, body]);
         }
       }
-      if (!wrote.length) return tx.cancel();
+      const itm = this.writeItmState(tx, dpns, want, stillMeshed);
+      if (!wrote.length && !itm.length) return tx.cancel();
       await tx.commit();
       for (const [node, name, body] of wrote) this.notePort(node, name, body);
+      for (const [dpn, text] of itm) {
+        if (text) this.itmStates.set(dpn, text);
+        else this.itmStates.delete(dpn);
+      }
     });
     await this.publishState(want);
   }
 
+  /** The tunnels that start at a DPN (from its bridge; none without one). */
+  private tunnelsFrom(dpn: bigint, want: Map<string, Map<string, Tunnel>>): Tunnel[] {
+    const node = this.nodeOf(dpn);
+    if (node === undefined) return [];
+    return [...(want.get(node) ?? this.desiredAt(node)).values()].filter((t) => t.srcDpn === dpn);
+  }
+
+  /**
+   * Config `itm-state` for these DPNs, as genius' ITM writes it: `dpn-endpoints/DPN-TEPs-info`
+   * (the DPN's tunnel endpoints: one per address, with the VXLAN zones it is in), and, from the
+   * tunnels that start at it, `tunnel-list/internal-tunnel` (per destination, the tunnel
+   * interface names) and `dpn-teps-state/dpns-teps` (per destination, the tunnel name). Returns
+   * what it wrote, per DPN (an empty text: nothing left).
+   */
+  private writeItmState(tx: Transaction, dpns: Set<bigint>, want: Map<string, Map<string, Tunnel>>, stillMeshed: (d: bigint) => boolean): [bigint, string][] {
+    const out: [bigint, string][] = [];
+    for (const dpn of dpns) {
+      const zonesByIp = new Map<string, string[]>();
+      if (stillMeshed(dpn)) {
+        for (const [zone, z] of this.zones) {
+          const ip = z.vteps.get(dpn);
+          if (!z.vxlan || ip === undefined || !tx.exists(vtepPath(zone, dpn))) continue;
+          const names = zonesByIp.get(ip);
+          if (names) names.push(zone);
+          else zonesByIp.set(ip, [zone]);
+        }
+      }
+      const tunnels = zonesByIp.size ? this.tunnelsFrom(dpn, want).filter((t) => stillMeshed(t.dstDpn)) : [];
+      const info: DPNTEPsInfo | undefined = zonesByIp.size
+        ? {
+            'DPN-ID': uint64(dpn),
+            'tunnel-end-points': [...zonesByIp].map(([ip, zones]) => ({
+              'ip-address': ip,
+              'tunnel-type': VXLAN_TUNNEL_TYPE,
+              'tz-membership': zones.map((z) => ({ 'zone-name': z })),
+              'interface-name': tepInterfaceName(dpn),
+              'option-of-tunnel': false,
+            })),
+          }
+        : undefined;
+      const byDst = new Map<bigint, Tunnel[]>();
+      for (const t of tunnels) {
+        const list = byDst.get(t.dstDpn);
+        if (list) list.push(t);
+        else byDst.set(t.dstDpn, [t]);
+      }
+      const internal: InternalTunnel[] = [...byDst].map(([dst, ts]) => ({
+        'source-DPN': uint64(dpn),
+        'destination-DPN': uint64(dst),
+        'transport-type': VXLAN_TUNNEL_TYPE,
+        'tunnel-interface-names': ts.map((t) => t.name),
+      }));
+      const teps: DpnsTeps | undefined = tunnels.length
+        ? {
+            'source-dpn-id': uint64(dpn),
+            'ip-address': tunnels[0].localIp,
+            'tunnel-type': VXLAN_TUNNEL_TYPE,
+            'remote-dpns': [...byDst].map(([dst, ts]) => ({ 'destination-dpn-id': uint64(dst), 'tunnel-name': ts[0].name, 'monitoring-enabled': false, internal: true })),
+          }
+        : undefined;
+      const text = info ? JSON.stringify([info, internal, teps]) : '';
+      if (this.itmStates.get(dpn) === text || (!text && !this.itmStates.has(dpn) && !this.internalTunnels.has(dpn) && !tx.exists(tepsInfoPath(dpn)) && !tx.exists(dpnTepsPath(dpn)))) continue;
+      if (info) tx.put(tepsInfoPath(dpn), info);
+      else if (tx.exists(tepsInfoPath(dpn))) tx.remove(tepsInfoPath(dpn));
+      if (teps) tx.put(dpnTepsPath(dpn), teps);
+      else if (tx.exists(dpnTepsPath(dpn))) tx.remove(dpnTepsPath(dpn));
+      for (const e of internal) tx.put(internalTunnelPath(dpn, BigInt(e['destination-DPN'])), e);
+      for (const dst of this.internalTunnels.get(dpn) ?? []) {
+        if (!byDst.has(dst) && tx.exists(internalTunnelPath(dpn, dst))) tx.remove(internalTunnelPath(dpn, dst));
+      }
+      out.push([dpn, text]);
+    }
+    return out;
+  }
+
+  /**
+   * default-transport-zone as `itm-config` asks (genius creates it, or sets its tunnel type, when
+   * it becomes ITM's owner, and deletes it when def-tz-enabled is false), then scale-out: computes
+   * that report `local_ip` join it, and a compute whose `local_ip` went away leaves it.
+   * Leader-only, and every decision is checked against the transaction's snapshot, so in a
+   * cluster the zone is written once whoever else writes it meanwhile (a conflict retries).
+   */
   private async join(): Promise<void> {
+    const policy = this.policy;
+    const applyPolicy = this.policyDue;
     const joiners = this.joiners();
-    if (!joiners.length) return;
+    const leavers = this.leavers();
+    if (!applyPolicy && !joiners.length && !leavers.length && (!policy.enabled || this.zones.has(DEFAULT_ZONE))) return;
     await retryOnConflict(async () => {
       const tx = this.ctx.data.transaction('config', { leaderOnly: true });
-      if (!tx.exists(zonePath(DEFAULT_ZONE))) tx.merge(zonePath(DEFAULT_ZONE), { 'zone-name': DEFAULT_ZONE, 'tunnel-type': VXLAN_TUNNEL_TYPE });
-      for (const j of joiners) tx.merge(vtepPath(DEFAULT_ZONE, j.dpn), { 'dpn-id': uint64(j.dpn), 'ip-address': j.ip });
+      const zone = tx.read(zonePath(DEFAULT_ZONE));
+      if (!policy.enabled) {
+        if (applyPolicy && zone) tx.remove(zonePath(DEFAULT_ZONE));
+      } else if (!policy.tunnelType) {
+        this.ctx.log.warn('itm-config: def-tz-tunnel-type names no tunnel type; default-transport-zone is left as it is');
+      } else if (!zone || (applyPolicy && zone['tunnel-type'] !== policy.tunnelType)) {
+        tx.merge(zonePath(DEFAULT_ZONE), { 'zone-name': DEFAULT_ZONE, 'tunnel-type': policy.tunnelType });
+      }
+      if (policy.enabled) {
+        for (const j of joiners) tx.merge(vtepPath(DEFAULT_ZONE, j.dpn), { 'dpn-id': uint64(j.dpn), 'ip-address': j.ip });
+        for (const l of leavers) {
+          if (tx.read(vtepPath(DEFAULT_ZONE, l.dpn))?.['ip-address'] === l.ip) tx.remove(vtepPath(DEFAULT_ZONE, l.dpn));
+        }
+      }
       await tx.commit();
     });
+    if (applyPolicy && this.policy === policy) this.policyDue = false;
+    for (const l of leavers) this.localIpsGone.delete(l.node);
     for (const j of joiners) this.ctx.log.info({ dpn: j.dpn.toString(), ip: j.ip }, `compute dpn ${j.dpn} joined ${DEFAULT_ZONE} (scale-out)`);
+    for (const l of leavers) this.ctx.log.info({ dpn: l.dpn.toString(), ip: l.ip }, `compute dpn ${l.dpn} left ${DEFAULT_ZONE}: its Open vSwitch no longer reports local_ip`);
+  }
+
+  /** Registered computes whose OVS stopped reporting the local_ip their default-zone vtep has. */
+  private leavers(): { node: string; dpn: bigint; ip: string }[] {
+    if (!this.localIpsGone.size) return [];
+    const out: { node: string; dpn: bigint; ip: string }[] = [];
+    const vteps = this.zones.get(DEFAULT_ZONE)?.vteps;
+    for (const [dpn, c] of this.computes) {
+      const node = ovsNodeOf(c.nodeId);
+      const ip = this.localIpsGone.get(node);
+      if (ip !== undefined && vteps?.get(dpn) === ip) out.push({ node, dpn, ip });
+    }
+    // Nodes that are no compute's, or whose vtep is not theirs: nothing to do for them.
+    const kept = new Set(out.map((l) => l.node));
+    for (const node of [...this.localIpsGone.keys()]) if (!kept.has(node)) this.localIpsGone.delete(node);
+    return out;
   }
 
   /** Records a tunnel port of the config topology (undefined: gone); false if already known so. */
@@ -267,11 +480,12 @@ export class Mesh {
         if (prev.get(t.name) === text) continue;
         tx.put(statePath(t.name), {
           'tunnel-interface-name': t.name,
-          'src-info': { 'tep-device-id': uint64(t.srcDpn), 'tep-ip': t.localIp },
-          'dst-info': { 'tep-device-id': uint64(t.dstDpn), 'tep-ip': t.remoteIp },
+          'src-info': { 'tep-device-type': 'itm-state:tep-type-internal', 'tep-device-id': uint64(t.srcDpn), 'tep-ip': t.localIp },
+          'dst-info': { 'tep-device-type': 'itm-state:tep-type-internal', 'tep-device-id': uint64(t.dstDpn), 'tep-ip': t.remoteIp },
           'transport-type': VXLAN_TUNNEL_TYPE,
           'oper-state': up ? 'up' : 'down',
-          ...(ofport !== undefined ? { ofport } : {}),
+          // genius' port-number is the OpenFlow port, as text.
+          ...(ofport !== undefined ? { 'port-number': String(ofport) } : {}),
         });
         writes++;
       }
