@@ -17,7 +17,7 @@ import {
   type TerminationPointJson,
 } from '../../src/southbound/ovsdb/topology.ts';
 import { transportZones, type TunnelTypeBase } from '../../src/bindings/itm.ts';
-import { dpnEndpoints, dpnTepsState, tunnelList, tunnelsState, type DPNTEPsInfo, type DpnsTeps, type InternalTunnel } from '../../src/bindings/itm-state.ts';
+import { dpnEndpoints, dpnTepsState, tunnelList, tunnelsState, type DPNTEPsInfo, type DpnsTeps, type InternalTunnel, type RemoteDpns } from '../../src/bindings/itm-state.ts';
 import type { ItmConfig } from '../../src/bindings/itm-config.ts';
 import { uint64 } from '../../src/yang/binding.ts';
 
@@ -110,6 +110,18 @@ interface ComputeState {
   tombstoned: boolean;
 }
 
+/** What the config itm-state of one DPN said when last written, as comparable texts. */
+interface ItmRecord {
+  /** DPN-TEPs-info. */
+  info: string;
+  /** dpns-teps without its remote-dpns ('' when there is none). */
+  teps: string;
+  /** internal-tunnel per destination: its tunnel interface names. */
+  internal: Map<bigint, string>;
+  /** remote-dpns per destination: the tunnel name. */
+  remotes: Map<bigint, string>;
+}
+
 /**
  * Work: `join` (default-transport-zone and scale-out), the bridge node-id whose tunnels to
  * recompute, or a DPN whose `itm-state` entries to recompute (it may have no bridge any more).
@@ -137,8 +149,8 @@ export class Mesh {
   readonly ports = new Map<string, Map<string, TerminationPointJson>>();
   /** Tunnel states last published, per node: name -> a text of what the entry says. */
   private states = new Map<string, Map<string, string>>();
-  /** Config `itm-state` last written, per source DPN: a text of its entries. */
-  private itmStates = new Map<bigint, string>();
+  /** Config `itm-state` last written, per source DPN. */
+  private itmStates = new Map<bigint, ItmRecord>();
   /**
    * Config `tunnel-list/internal-tunnel` as the store holds it (a listener keeps it): source DPN ->
    * destination DPNs. Where to look for entries to remove, whoever wrote them (a restart, another
@@ -313,8 +325,8 @@ export class Mesh {
       if (!wrote.length && !itm.length) return tx.cancel();
       await tx.commit();
       for (const [node, name, body] of wrote) this.notePort(node, name, body);
-      for (const [dpn, text] of itm) {
-        if (text) this.itmStates.set(dpn, text);
+      for (const [dpn, record] of itm) {
+        if (record) this.itmStates.set(dpn, record);
         else this.itmStates.delete(dpn);
       }
     });
@@ -332,11 +344,13 @@ export class Mesh {
    * Config `itm-state` for these DPNs, as genius' ITM writes it: `dpn-endpoints/DPN-TEPs-info`
    * (the DPN's tunnel endpoints: one per address, with the VXLAN zones it is in), and, from the
    * tunnels that start at it, `tunnel-list/internal-tunnel` (per destination, the tunnel
-   * interface names) and `dpn-teps-state/dpns-teps` (per destination, the tunnel name). Returns
-   * what it wrote, per DPN (an empty text: nothing left).
+   * interface names) and `dpn-teps-state/dpns-teps` (per destination, the tunnel name). Only
+   * what changed since the last write is written (a mesh of n DPNs changes O(n) entries when
+   * one joins, not O(n^2)); a DPN with no record (start, new leader) is written whole. Returns
+   * the records to keep once the transaction commits (undefined: nothing left).
    */
-  private writeItmState(tx: Transaction, dpns: Set<bigint>, want: Map<string, Map<string, Tunnel>>, stillMeshed: (d: bigint) => boolean): [bigint, string][] {
-    const out: [bigint, string][] = [];
+  private writeItmState(tx: Transaction, dpns: Set<bigint>, want: Map<string, Map<string, Tunnel>>, stillMeshed: (d: bigint) => boolean): [bigint, ItmRecord | undefined][] {
+    const out: [bigint, ItmRecord | undefined][] = [];
     for (const dpn of dpns) {
       const zonesByIp = new Map<string, string[]>();
       if (stillMeshed(dpn)) {
@@ -348,50 +362,88 @@ export class Mesh {
           else zonesByIp.set(ip, [zone]);
         }
       }
-      const tunnels = zonesByIp.size ? this.tunnelsFrom(dpn, want).filter((t) => stillMeshed(t.dstDpn)) : [];
-      const info: DPNTEPsInfo | undefined = zonesByIp.size
-        ? {
-            'DPN-ID': uint64(dpn),
-            'tunnel-end-points': [...zonesByIp].map(([ip, zones]) => ({
-              'ip-address': ip,
-              'tunnel-type': VXLAN_TUNNEL_TYPE,
-              'tz-membership': zones.map((z) => ({ 'zone-name': z })),
-              'interface-name': tepInterfaceName(dpn),
-              'option-of-tunnel': false,
-            })),
-          }
-        : undefined;
+      const last = this.itmStates.get(dpn);
+      if (!zonesByIp.size) {
+        // Not a vtep (any more): nothing of it stays. Without a record, the snapshot says what is there.
+        if (!last && !this.internalTunnels.has(dpn) && !tx.exists(tepsInfoPath(dpn)) && !tx.exists(dpnTepsPath(dpn))) continue;
+        if (tx.exists(tepsInfoPath(dpn))) tx.remove(tepsInfoPath(dpn));
+        if (tx.exists(dpnTepsPath(dpn))) tx.remove(dpnTepsPath(dpn));
+        for (const dst of new Set([...(this.internalTunnels.get(dpn) ?? []), ...(last?.internal.keys() ?? [])])) {
+          if (tx.exists(internalTunnelPath(dpn, dst))) tx.remove(internalTunnelPath(dpn, dst));
+        }
+        out.push([dpn, undefined]);
+        continue;
+      }
+      const next: ItmRecord = { info: '', teps: '', internal: new Map(), remotes: new Map() };
+      let changed = false;
+      const info: DPNTEPsInfo = {
+        'DPN-ID': uint64(dpn),
+        'tunnel-end-points': [...zonesByIp].map(([ip, zones]) => ({
+          'ip-address': ip,
+          'tunnel-type': VXLAN_TUNNEL_TYPE,
+          'tz-membership': zones.map((z) => ({ 'zone-name': z })),
+          'interface-name': tepInterfaceName(dpn),
+          'option-of-tunnel': false,
+        })),
+      };
+      next.info = JSON.stringify(info);
+      if (next.info !== last?.info) {
+        tx.put(tepsInfoPath(dpn), info);
+        changed = true;
+      }
       const byDst = new Map<bigint, Tunnel[]>();
-      for (const t of tunnels) {
+      for (const t of this.tunnelsFrom(dpn, want)) {
+        if (!stillMeshed(t.dstDpn)) continue;
         const list = byDst.get(t.dstDpn);
         if (list) list.push(t);
         else byDst.set(t.dstDpn, [t]);
       }
-      const internal: InternalTunnel[] = [...byDst].map(([dst, ts]) => ({
-        'source-DPN': uint64(dpn),
-        'destination-DPN': uint64(dst),
-        'transport-type': VXLAN_TUNNEL_TYPE,
-        'tunnel-interface-names': ts.map((t) => t.name),
-      }));
-      const teps: DpnsTeps | undefined = tunnels.length
-        ? {
-            'source-dpn-id': uint64(dpn),
-            'ip-address': tunnels[0].localIp,
-            'tunnel-type': VXLAN_TUNNEL_TYPE,
-            'remote-dpns': [...byDst].map(([dst, ts]) => ({ 'destination-dpn-id': uint64(dst), 'tunnel-name': ts[0].name, 'monitoring-enabled': false, internal: true })),
-          }
-        : undefined;
-      const text = info ? JSON.stringify([info, internal, teps]) : '';
-      if (this.itmStates.get(dpn) === text || (!text && !this.itmStates.has(dpn) && !this.internalTunnels.has(dpn) && !tx.exists(tepsInfoPath(dpn)) && !tx.exists(dpnTepsPath(dpn)))) continue;
-      if (info) tx.put(tepsInfoPath(dpn), info);
-      else if (tx.exists(tepsInfoPath(dpn))) tx.remove(tepsInfoPath(dpn));
-      if (teps) tx.put(dpnTepsPath(dpn), teps);
-      else if (tx.exists(dpnTepsPath(dpn))) tx.remove(dpnTepsPath(dpn));
-      for (const e of internal) tx.put(internalTunnelPath(dpn, BigInt(e['destination-DPN'])), e);
-      for (const dst of this.internalTunnels.get(dpn) ?? []) {
-        if (!byDst.has(dst) && tx.exists(internalTunnelPath(dpn, dst))) tx.remove(internalTunnelPath(dpn, dst));
+      for (const [dst, ts] of byDst) {
+        const names = ts.map((t) => t.name);
+        const text = names.join(' ');
+        next.internal.set(dst, text);
+        if (last?.internal.get(dst) === text) continue;
+        tx.put(internalTunnelPath(dpn, dst), { 'source-DPN': uint64(dpn), 'destination-DPN': uint64(dst), 'transport-type': VXLAN_TUNNEL_TYPE, 'tunnel-interface-names': names } satisfies InternalTunnel);
+        changed = true;
       }
-      out.push([dpn, text]);
+      for (const dst of new Set([...(this.internalTunnels.get(dpn) ?? []), ...(last?.internal.keys() ?? [])])) {
+        if (byDst.has(dst) || !tx.exists(internalTunnelPath(dpn, dst))) continue;
+        tx.remove(internalTunnelPath(dpn, dst));
+        changed = true;
+      }
+      if (!byDst.size) {
+        if (last?.teps || (!last && tx.exists(dpnTepsPath(dpn)))) {
+          tx.remove(dpnTepsPath(dpn));
+          changed = true;
+        }
+      } else {
+        const first = byDst.values().next().value![0];
+        const head = { 'source-dpn-id': uint64(dpn), 'ip-address': first.localIp, 'tunnel-type': VXLAN_TUNNEL_TYPE };
+        const remote = (dst: bigint, ts: Tunnel[]): RemoteDpns => ({ 'destination-dpn-id': uint64(dst), 'tunnel-name': ts[0].name, 'monitoring-enabled': false, internal: true });
+        next.teps = JSON.stringify(head);
+        for (const [dst, ts] of byDst) next.remotes.set(dst, ts[0].name);
+        if (!last?.teps) {
+          // Written whole: whatever remote-dpns another writer left are replaced.
+          tx.put(dpnTepsPath(dpn), { ...head, 'remote-dpns': [...byDst].map(([dst, ts]) => remote(dst, ts)) } satisfies DpnsTeps);
+          changed = true;
+        } else {
+          if (next.teps !== last.teps) {
+            tx.merge(dpnTepsPath(dpn), head);
+            changed = true;
+          }
+          for (const [dst, ts] of byDst) {
+            if (last.remotes.get(dst) === ts[0].name) continue;
+            tx.put(dpnTepsPath(dpn).remoteDpns(dst), remote(dst, ts));
+            changed = true;
+          }
+          for (const dst of last.remotes.keys()) {
+            if (byDst.has(dst)) continue;
+            tx.remove(dpnTepsPath(dpn).remoteDpns(dst));
+            changed = true;
+          }
+        }
+      }
+      if (changed || !last) out.push([dpn, next]);
     }
     return out;
   }

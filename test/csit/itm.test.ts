@@ -349,6 +349,11 @@ t.test('auto tunnels: local_ip set in OVS puts the computes in default-transport
     const r = await s.get(`${CONFIG_API}/itm-state:dpn-teps-state/dpns-teps/${DPN_ID_LIST[0]}/remote-dpns/${dst}/`);
     t.ok(DELETED_STATUS_CODES.includes(r.status), `Get Tunnel ${DPN_ID_LIST[0]} -> ${dst} on dpn-teps-state fails (${r.status})`);
   }
+  for (const src of DPN_ID_LIST.slice(1)) {
+    await waitUntil(10_000, 100, () => noContentFromUri(`${CONFIG_API}/itm-state:dpn-teps-state/dpns-teps/${src}/remote-dpns/${DPN_ID_LIST[0]}/`));
+    await getTunnel(src, DPN_ID_LIST.find((d) => d !== src && d !== DPN_ID_LIST[0])!, VXLAN, 'dpn-teps-state');
+  }
+  t.pass('the others no longer list it in their remote-dpns, and keep each other');
   await verifyTunnelStatusAsUp(2);
   const states = await tunnelStates();
   t.equal(states.length, 2, 'the two others keep the tunnels between them');
@@ -415,7 +420,8 @@ t.test('scale-in end removes the compute from itm-state', async (t) => {
   await waitUntil(10_000, 100, () => noContentFromUri(`${CONFIG_API}/itm-state:tunnel-list/internal-tunnel/${other}/${victim}/${VXLAN}/`));
   await noContentFromUri(`${CONFIG_API}/itm-state:tunnel-list/internal-tunnel/${victim}/${other}/${VXLAN}/`);
   await noContentFromUri(`${CONFIG_API}/itm-state:dpn-teps-state/dpns-teps/${victim}/`);
-  t.pass('and every internal tunnel to or from it, and its dpns-teps');
+  await noContentFromUri(`${CONFIG_API}/itm-state:dpn-teps-state/dpns-teps/${other}/`);
+  t.pass('and every internal tunnel to or from it, its dpns-teps, and the remaining one has no remote left');
   await waitUntil(10_000, 100, () => noContentFromUri(`${OPERATIONAL_API}/itm-state:tunnels_state`));
   t.pass('the last compute has no tunnel left: tunnels_state 404');
   await verifyDpnEndPointConfig([other]);
