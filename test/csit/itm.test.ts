@@ -395,6 +395,15 @@ t.test('itm-config def-tz-enabled false removes default-transport-zone; true bri
   t.notOk((await getDataFromUri(`${TUNNEL_TRANSPORTZONE}/transport-zone/${DEFAULT_TRANSPORT_ZONE}`)).includes(TOOLS_SYSTEM_ALL_IPS[0]), 'enabled again: back, with the computes that report local_ip only');
   await updateDpnIdListAndGetTunnels(VXLAN, 'dpn-teps-state', DPN_ID_LIST.slice(1));
   t.pass('and their tunnels');
+  // genius sets the zone's type from def-tz-tunnel-type (TepCommandHelper.configureTunnelType).
+  expectStatus(await s.put(`${CONFIG_API}/itm-config:itm-config`, JSON.stringify({ 'itm-config': { 'def-tz-tunnel-type': 'gre' } }), HEADERS), ALLOWED_STATUS_CODES);
+  await waitUntil(10_000, 100, () => checkForElementsAtUri(`${TUNNEL_TRANSPORTZONE}/transport-zone/${DEFAULT_TRANSPORT_ZONE}`, ['odl-interface:tunnel-type-gre', DPN_ID_LIST[1], DPN_ID_LIST[2]]));
+  await waitUntil(10_000, 100, () => noContentFromUri(`${OPERATIONAL_API}/itm-state:tunnels_state`));
+  t.pass('def-tz-tunnel-type gre: the zone becomes GRE, keeps its vteps, and its VXLAN tunnels go (only VXLAN is meshed)');
+  expectStatus(await s.delete(`${CONFIG_API}/itm-config:itm-config`), ALLOWED_STATUS_CODES);
+  await waitUntil(10_000, 100, () => checkForElementsAtUri(`${TUNNEL_TRANSPORTZONE}/transport-zone/${DEFAULT_TRANSPORT_ZONE}`, [VXLAN]));
+  await updateDpnIdListAndGetTunnels(VXLAN, 'dpn-teps-state', DPN_ID_LIST.slice(1));
+  t.pass('itm-config deleted: the defaults again (enabled, VXLAN), and the tunnels are back');
 });
 
 t.test('Itm_Auto_Tunnel_Create.json: a zone with no vteps', async (t) => {
