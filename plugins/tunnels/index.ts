@@ -136,7 +136,7 @@ function keepDefaultZone(changes: Change<TransportZone>[], tx: PhaseWriter, ctx:
     if (c.after || !c.before || c.before['zone-name'] !== DEFAULT_ZONE) continue;
     if (!defaultZonePolicy(tx.read(itmConfig())).enabled) continue;
     tx.put(zonePath(DEFAULT_ZONE), c.before);
-    ctx.log.warn(`${DEFAULT_ZONE} is kept while itm-config def-tz-enabled is true; its deletion was ignored`);
+    ctx.log.warn(`a commit deleted ${DEFAULT_ZONE}: put back, as itm-config def-tz-enabled is true (set it to false to remove the zone)`);
   }
 }
 
@@ -146,7 +146,7 @@ export default definePlugin({
   provides: ['itm-state'],
   // The computes (and their tombstones) are registered by cloudscaler.
   uses: ['cloudscaler-rpc'],
-  phases: [phase('config', transportZones().transportZone(ANY), { prepare: (changes, tx, ctx) => keepDefaultZone(changes, tx, ctx), validate: refuseDuplicateTeps })],
+  phases: [phase('config', transportZones().transportZone(ANY), { prepare: keepDefaultZone, validate: refuseDuplicateTeps })],
   start(ctx): TunnelsState {
     const mesh = new Mesh(ctx);
     const queue = new WorkQueue<MeshKey>({
@@ -155,8 +155,6 @@ export default definePlugin({
       onError: (e) => ctx.log.error({ err: e }, 'tunnels: reconciling the mesh failed; retrying'),
     });
     listen(ctx, mesh, queue);
-    // default-transport-zone exists from the start (on the leader: the queue waits on followers).
-    queue.mark(['join']);
     // Only the leader builds the mesh (cluster mode); every member keeps its indexes and the
     // bridges that changed, so a member that takes over recomputes them all.
     let first = true;
@@ -172,6 +170,8 @@ export default definePlugin({
       }
       first = false;
     });
+    // default-transport-zone exists from the start (on the leader: the queue waits on followers).
+    queue.mark(['join']);
     return { mesh, queue };
   },
   async stop(_ctx, state) {

@@ -286,6 +286,12 @@ export class Mesh {
       const d = this.dpnOfNode(n);
       if (d !== undefined) dpns.add(d);
     }
+    // A DPN's bridge is recomputed with it (its key may have come in another batch), so its
+    // tunnel list and its ports are written together.
+    for (const d of dpns) {
+      const n = this.nodeOf(d);
+      if (n !== undefined && !want.has(n)) want.set(n, this.desiredAt(n));
+    }
     await retryOnConflict(async () => {
       const tx = this.ctx.data.transaction('config', { leaderOnly: true });
       const wrote: [string, string, TerminationPointJson | undefined][] = [];
@@ -333,11 +339,11 @@ export class Mesh {
     await this.publishState(want);
   }
 
-  /** The tunnels that start at a DPN (from its bridge; none without one). */
+  /** The tunnels that start at a DPN (from its bridge, which `want` holds; none without one). */
   private tunnelsFrom(dpn: bigint, want: Map<string, Map<string, Tunnel>>): Tunnel[] {
     const node = this.nodeOf(dpn);
     if (node === undefined) return [];
-    return [...(want.get(node) ?? this.desiredAt(node)).values()].filter((t) => t.srcDpn === dpn);
+    return [...(want.get(node)?.values() ?? [])].filter((t) => t.srcDpn === dpn);
   }
 
   /**
