@@ -147,7 +147,7 @@ export default definePlugin({
   // The computes (and their tombstones) are registered by cloudscaler.
   uses: ['cloudscaler-rpc'],
   phases: [phase('config', transportZones().transportZone(ANY), { prepare: keepDefaultZone, validate: refuseDuplicateTeps })],
-  start(ctx): TunnelsState {
+  async start(ctx): Promise<TunnelsState> {
     const mesh = new Mesh(ctx);
     const queue = new WorkQueue<MeshKey>({
       batchSize: 256,
@@ -170,7 +170,9 @@ export default definePlugin({
       }
       first = false;
     });
-    // default-transport-zone exists from the start (on the leader: the queue waits on followers).
+    // default-transport-zone exists from the start: a single instance creates it before its
+    // northbound opens; in a cluster the leader is known later, and the queue's join does it.
+    if (ctx.cluster.isLeader()) await mesh.ensureDefaultZone();
     queue.mark(['join']);
     return { mesh, queue };
   },

@@ -18,7 +18,7 @@ import {
 } from '../../src/southbound/ovsdb/topology.ts';
 import { transportZones, type TunnelTypeBase } from '../../src/bindings/itm.ts';
 import { dpnEndpoints, dpnTepsState, tunnelList, tunnelsState, type DPNTEPsInfo, type DpnsTeps, type InternalTunnel, type RemoteDpns } from '../../src/bindings/itm-state.ts';
-import type { ItmConfig } from '../../src/bindings/itm-config.ts';
+import { itmConfig as itmConfigPath, type ItmConfig } from '../../src/bindings/itm-config.ts';
 import { uint64 } from '../../src/yang/binding.ts';
 
 export const DEFAULT_ZONE = 'default-transport-zone';
@@ -489,6 +489,21 @@ export class Mesh {
     for (const l of leavers) this.localIpsGone.delete(l.node);
     for (const j of joiners) this.ctx.log.info({ dpn: j.dpn.toString(), ip: j.ip }, `compute dpn ${j.dpn} joined ${DEFAULT_ZONE} (scale-out)`);
     for (const l of leavers) this.ctx.log.info({ dpn: l.dpn.toString(), ip: l.ip }, `compute dpn ${l.dpn} left ${DEFAULT_ZONE}: its Open vSwitch no longer reports local_ip`);
+  }
+
+  /**
+   * Creates default-transport-zone if `itm-config` (read in the transaction) wants it and it is
+   * missing: what a single instance does before its northbound opens, so a client never finds
+   * it absent. Leader-only and decided on the snapshot, like join, which may run meanwhile.
+   */
+  async ensureDefaultZone(): Promise<void> {
+    await retryOnConflict(async () => {
+      const tx = this.ctx.data.transaction('config', { leaderOnly: true });
+      const policy = defaultZonePolicy(tx.read(itmConfigPath()));
+      if (!policy.enabled || !policy.tunnelType || tx.exists(zonePath(DEFAULT_ZONE))) return tx.cancel();
+      tx.merge(zonePath(DEFAULT_ZONE), { 'zone-name': DEFAULT_ZONE, 'tunnel-type': policy.tunnelType });
+      await tx.commit();
+    });
   }
 
   /** Registered computes whose OVS stopped reporting the local_ip their default-zone vtep has. */
