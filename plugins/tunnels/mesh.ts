@@ -462,33 +462,40 @@ export class Mesh {
    * cluster the zone is written once whoever else writes it meanwhile (a conflict retries).
    */
   private async join(): Promise<void> {
-    const policy = this.policy;
+    const known = this.policy;
     const applyPolicy = this.policyDue;
     const joiners = this.joiners();
     const leavers = this.leavers();
-    if (!applyPolicy && !joiners.length && !leavers.length && (!policy.enabled || this.zones.has(DEFAULT_ZONE))) return;
+    if (!applyPolicy && !joiners.length && !leavers.length && (!known.enabled || this.zones.has(DEFAULT_ZONE))) return;
+    let joined: typeof joiners = [];
+    let left: typeof leavers = [];
     await retryOnConflict(async () => {
       const tx = this.ctx.data.transaction('config', { leaderOnly: true });
+      // The snapshot's itm-config, not the listener's copy: after a restart this may run before
+      // the stored itm-config is replayed.
+      const policy = defaultZonePolicy(tx.read(itmConfigPath()));
       const zone = tx.read(zonePath(DEFAULT_ZONE));
+      joined = [];
+      left = [];
       if (!policy.enabled) {
         if (applyPolicy && zone) tx.remove(zonePath(DEFAULT_ZONE));
       } else if (!policy.tunnelType) {
         this.ctx.log.warn('itm-config: def-tz-tunnel-type names no tunnel type; default-transport-zone is left as it is');
-      } else if (!zone || (applyPolicy && zone['tunnel-type'] !== policy.tunnelType)) {
-        tx.merge(zonePath(DEFAULT_ZONE), { 'zone-name': DEFAULT_ZONE, 'tunnel-type': policy.tunnelType });
-      }
-      if (policy.enabled) {
-        for (const j of joiners) tx.merge(vtepPath(DEFAULT_ZONE, j.dpn), { 'dpn-id': uint64(j.dpn), 'ip-address': j.ip });
-        for (const l of leavers) {
-          if (tx.read(vtepPath(DEFAULT_ZONE, l.dpn))?.['ip-address'] === l.ip) tx.remove(vtepPath(DEFAULT_ZONE, l.dpn));
+      } else {
+        if (!zone || (applyPolicy && zone['tunnel-type'] !== policy.tunnelType)) {
+          tx.merge(zonePath(DEFAULT_ZONE), { 'zone-name': DEFAULT_ZONE, 'tunnel-type': policy.tunnelType });
         }
+        joined = joiners;
+        for (const j of joiners) tx.merge(vtepPath(DEFAULT_ZONE, j.dpn), { 'dpn-id': uint64(j.dpn), 'ip-address': j.ip });
+        left = leavers.filter((l) => tx.read(vtepPath(DEFAULT_ZONE, l.dpn))?.['ip-address'] === l.ip);
+        for (const l of left) tx.remove(vtepPath(DEFAULT_ZONE, l.dpn));
       }
       await tx.commit();
     });
-    if (applyPolicy && this.policy === policy) this.policyDue = false;
+    if (applyPolicy && this.policy === known) this.policyDue = false;
     for (const l of leavers) this.localIpsGone.delete(l.node);
-    for (const j of joiners) this.ctx.log.info({ dpn: j.dpn.toString(), ip: j.ip }, `compute dpn ${j.dpn} joined ${DEFAULT_ZONE} (scale-out)`);
-    for (const l of leavers) this.ctx.log.info({ dpn: l.dpn.toString(), ip: l.ip }, `compute dpn ${l.dpn} left ${DEFAULT_ZONE}: its Open vSwitch no longer reports local_ip`);
+    for (const j of joined) this.ctx.log.info({ dpn: j.dpn.toString(), ip: j.ip }, `compute dpn ${j.dpn} joined ${DEFAULT_ZONE} (scale-out)`);
+    for (const l of left) this.ctx.log.info({ dpn: l.dpn.toString(), ip: l.ip }, `compute dpn ${l.dpn} left ${DEFAULT_ZONE}: its Open vSwitch no longer reports local_ip`);
   }
 
   /**
