@@ -427,6 +427,41 @@ function descendants(node: SchemaNode, out: SchemaNode[] = []): SchemaNode[] {
   return out;
 }
 
+/**
+ * Nodes whose JSON and paths are identical (the same grouping used in several places: OpenDaylight's
+ * inventory repeats a node's tables and flows in a notification and in stale-flow lists) share one
+ * interface and one path class: each node maps to the first node of its shape. The shape is what
+ * the emitted text depends on, docs aside: kind, module and name, keys, and per member its name, module,
+ * optionality, type (a child's shape for containers and lists) and path step.
+ */
+function shareIdentical(nodes: SchemaNode[], w: FileWriter): Map<SchemaNode, SchemaNode> {
+  const shapeOf = new Map<SchemaNode, number>();
+  const firstOfShape = new Map<string, { id: number; node: SchemaNode }>();
+  const shape = (n: SchemaNode): number => {
+    const known = shapeOf.get(n);
+    if (known !== undefined) return known;
+    const parts = [`${n.kind} ${n.module}:${n.name} ${n.keys.join(',')}`];
+    for (const m of dataChildren(n)) {
+      const required = n.kind === 'list' && n.keys.includes(m.jsonName) && m.module === n.module;
+      const type = isNamed(m) ? `#${shape(m)}` : w.jsonType(m).join('|');
+      parts.push(`${m.kind} ${m.module}:${m.name} ${m.jsonName} ${required} ${type} ${stepSpec(m, w)}`);
+    }
+    const text = parts.join('\n');
+    let first = firstOfShape.get(text);
+    if (!first) firstOfShape.set(text, (first = { id: firstOfShape.size, node: n }));
+    shapeOf.set(n, first.id);
+    return first.id;
+  };
+  const byId = new Map<number, SchemaNode>();
+  const canonical = new Map<SchemaNode, SchemaNode>();
+  for (const n of nodes) {
+    const id = shape(n);
+    if (!byId.has(id)) byId.set(id, n);
+    canonical.set(n, byId.get(id)!);
+  }
+  return canonical;
+}
+
 export function generateModule(schema: Schema, module: string): string {
   const info = schema.modules.get(module)!;
   const roots = [...schema.roots.values()].filter((n) => n.module === module).sort(byName);
@@ -439,7 +474,11 @@ export function generateModule(schema: Schema, module: string): string {
   // Containers and lists keep their plain names; a named leaf type that would take one is suffixed.
   const nodeNames = [...dataNodes, ...rpcNodes, ...notificationNodes].map((n) => pascal(n.name));
   const namedTypes = collectNamedTypes(schema, [...roots, ...rpcs, ...notifications], new Set([...IMPORTED, ...FILE_NAMES, ...nodeNames]));
-  const names = assignNames([...dataNodes, ...rpcNodes, ...notificationNodes], [...IMPORTED, ...FILE_NAMES, ...[...namedTypes.values()].map((n) => n.name)]);
+  const all = [...dataNodes, ...rpcNodes, ...notificationNodes];
+  const canonical = shareIdentical(all, new FileWriter(schema, new Map(), namedTypes));
+  const own = (n: SchemaNode) => canonical.get(n) === n;
+  const distinctNames = assignNames(all.filter(own), [...IMPORTED, ...FILE_NAMES, ...[...namedTypes.values()].map((n) => n.name)]);
+  const names = new Map(all.map((n) => [n, distinctNames.get(canonical.get(n)!)!]));
   const w = new FileWriter(schema, names, namedTypes);
 
   const body: string[] = [];
@@ -451,9 +490,9 @@ export function generateModule(schema: Schema, module: string): string {
   }
   if (dataNodes.length || roots.length) {
     body.push('// ----- Data: the JSON (RFC 7951) the datastore reads and writes -----', '');
-    for (const n of dataNodes) emitInterface(w, n, body);
+    for (const n of dataNodes) if (own(n)) emitInterface(w, n, body);
     body.push('// ----- Paths -----', '');
-    for (const n of dataNodes) if (n.kind === 'container' || (n.kind === 'list' && n.keys.length)) emitPathClass(w, n, body);
+    for (const n of dataNodes) if (own(n) && (n.kind === 'container' || (n.kind === 'list' && n.keys.length))) emitPathClass(w, n, body);
     const topNames = methodNames({ module } as SchemaNode, roots);
     for (const r of roots) {
       body.push(...pathMethod(w, r, topNames.get(r)!, 'ROOT', `'exact'`, true), '');
@@ -462,7 +501,7 @@ export function generateModule(schema: Schema, module: string): string {
   }
   if (rpcs.length) {
     body.push('// ----- RPCs -----', '');
-    for (const n of rpcNodes) emitInterface(w, n, body);
+    for (const n of rpcNodes) if (own(n)) emitInterface(w, n, body);
     const rpcNames = methodNames({ module } as SchemaNode, rpcs);
     body.push('/** The qualified name of each rpc (the key of a plugin\'s `rpcs` table). */', 'export const RPCS = {');
     for (const r of rpcs) body.push(`  ${rpcNames.get(r)}: ${lit(`${module}:${r.name}`)},`);
@@ -476,7 +515,7 @@ export function generateModule(schema: Schema, module: string): string {
   }
   if (notifications.length) {
     body.push('// ----- Notifications -----', '');
-    for (const n of notificationNodes) emitInterface(w, n, body);
+    for (const n of notificationNodes) if (own(n)) emitInterface(w, n, body);
     const notificationNames = methodNames({ module } as SchemaNode, notifications);
     body.push('/** The qualified name of each notification. */', 'export const NOTIFICATIONS = {');
     for (const n of notifications) body.push(`  ${notificationNames.get(n)}: ${lit(`${module}:${n.name}`)},`);
@@ -512,7 +551,8 @@ when a committed file differs, is missing or is extra.
 One file per module that has top-level data nodes, rpcs or notifications. Each holds:
 
 - the types of the JSON (RFC 7951) the datastore reads and writes: one interface per container
-  and list entry, members named as in the JSON (\`'ovsdb:bridge-name'\` where another module's
+  and list entry (nodes of the same name and identical shape, such as a grouping used twice, share
+  one interface and one path class), members named as in the JSON (\`'ovsdb:bridge-name'\` where another module's
   augment adds them, so augment-only modules such as \`ovsdb\` and \`flow-node-inventory\` have no
   file of their own: their nodes are in the file of the module they augment); uint64/int64 are
   \`Uint64\`/\`Int64\` (decimal strings);

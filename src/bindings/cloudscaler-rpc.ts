@@ -79,22 +79,6 @@ export interface ScaleinComputesRecoverInput {
 /** output /cloudscaler-rpc:scalein-computes-recover/output. */
 export type ScaleinComputesRecoverOutput = Record<string, never>;
 
-/** input /cloudscaler-rpc:scalein-computes-start/input. */
-export interface ScaleinComputesStartInput {
-  'scalein-compute-names'?: string[];
-}
-
-/** output /cloudscaler-rpc:scalein-computes-start/output. */
-export type ScaleinComputesStartOutput = Record<string, never>;
-
-/** input /cloudscaler-rpc:scalein-computes-tep-delete/input. */
-export interface ScaleinComputesTepDeleteInput {
-  'scalein-compute-names'?: string[];
-}
-
-/** output /cloudscaler-rpc:scalein-computes-tep-delete/output. */
-export type ScaleinComputesTepDeleteOutput = Record<string, never>;
-
 /** The qualified name of each rpc (the key of a plugin's `rpcs` table). */
 export const RPCS = {
   scaleinComputesEnd: 'cloudscaler-rpc:scalein-computes-end',
@@ -107,6 +91,6 @@ export const RPCS = {
 export interface Rpcs {
   'cloudscaler-rpc:scalein-computes-end': { input: ScaleinComputesEndInput; output: ScaleinComputesEndOutput };
   'cloudscaler-rpc:scalein-computes-recover': { input: ScaleinComputesRecoverInput; output: ScaleinComputesRecoverOutput };
-  'cloudscaler-rpc:scalein-computes-start': { input: ScaleinComputesStartInput; output: ScaleinComputesStartOutput };
-  'cloudscaler-rpc:scalein-computes-tep-delete': { input: ScaleinComputesTepDeleteInput; output: ScaleinComputesTepDeleteOutput };
+  'cloudscaler-rpc:scalein-computes-start': { input: ScaleinComputesEndInput; output: ScaleinComputesRecoverOutput };
+  'cloudscaler-rpc:scalein-computes-tep-delete': { input: ScaleinComputesEndInput; output: ScaleinComputesRecoverOutput };
 }

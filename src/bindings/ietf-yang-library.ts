@@ -87,14 +87,7 @@ export interface ImportOnlyModule {
   revision: string;
   namespace?: string;
   location?: string[];
-  submodule?: ImportOnlyModuleSubmodule[];
-}
-
-/** An entry of list /ietf-yang-library:yang-library/module-set/import-only-module/submodule (keys: name). */
-export interface ImportOnlyModuleSubmodule {
-  name: string;
-  revision?: string;
-  location?: string[];
+  submodule?: ModuleSetModuleSubmodule[];
 }
 
 /** An entry of list /ietf-yang-library:yang-library/schema (keys: name). */
@@ -357,31 +350,11 @@ export class ImportOnlyModulePath<M extends Mode = 'exact'> extends DataPath<Imp
   }
 
   /** list /ietf-yang-library:yang-library/module-set/import-only-module/submodule (keys: name). */
-  submodule(): DataPath<ImportOnlyModuleSubmodule[], M>;
-  submodule(name: string): ImportOnlyModuleSubmodulePath<M>;
-  submodule(keys: Any): ImportOnlyModuleSubmodulePath<'pattern'>;
+  submodule(): DataPath<ModuleSetModuleSubmodule[], M>;
+  submodule(name: string): ModuleSetModuleSubmodulePath<M>;
+  submodule(keys: Any): ModuleSetModuleSubmodulePath<'pattern'>;
   submodule(...keys: unknown[]): DataPath<unknown, Mode> {
-    return this.child(ImportOnlyModuleSubmodulePath, { name: 'submodule', keys: ['string'] }, keys);
-  }
-}
-
-/** Path to an entry of list /ietf-yang-library:yang-library/module-set/import-only-module/submodule. */
-export class ImportOnlyModuleSubmodulePath<M extends Mode = 'exact'> extends DataPath<ImportOnlyModuleSubmodule, M> {
-  /** leaf /ietf-yang-library:yang-library/module-set/import-only-module/submodule/name. */
-  name(): DataPath<string, M> {
-    return this.child(DataPath, { name: 'name' });
-  }
-
-  /** leaf /ietf-yang-library:yang-library/module-set/import-only-module/submodule/revision. */
-  revision(): DataPath<string, M> {
-    return this.child(DataPath, { name: 'revision' });
-  }
-
-  /** leaf-list /ietf-yang-library:yang-library/module-set/import-only-module/submodule/location. */
-  location(): DataPath<string[], M>;
-  location(value: string): DataPath<string, M>;
-  location(...value: unknown[]): DataPath<unknown, Mode> {
-    return this.child(DataPath, { name: 'location', keys: ['string'] }, value);
+    return this.child(ModuleSetModuleSubmodulePath, { name: 'submodule', keys: ['string'] }, keys);
   }
 }
 

@@ -151,29 +151,11 @@ export interface ScaleinComputesRecoverInput {
 
 /** output /scalein-api:scalein-computes-recover/output. */
 export interface ScaleinComputesRecoverOutput {
-  computes?: ScaleinComputesRecoverOutputComputes[];
+  computes?: Computes[];
 }
 
 /** An entry of list /scalein-api:scalein-computes-recover/output/computes (keys: compute-name). */
-export interface ScaleinComputesRecoverOutputComputes {
-  'compute-name': string;
-  'dpn-id'?: Uint64;
-  'node-id'?: string;
-  changed?: boolean;
-}
-
-/** input /scalein-api:scalein-computes-start/input. */
-export interface ScaleinComputesStartInput {
-  'scalein-node-ids'?: string[];
-}
-
-/** output /scalein-api:scalein-computes-start/output. */
-export interface ScaleinComputesStartOutput {
-  computes?: ScaleinComputesStartOutputComputes[];
-}
-
-/** An entry of list /scalein-api:scalein-computes-start/output/computes (keys: compute-name). */
-export interface ScaleinComputesStartOutputComputes {
+export interface Computes {
   'compute-name': string;
   'dpn-id'?: Uint64;
   'node-id'?: string;
@@ -191,7 +173,7 @@ export const RPCS = {
 export interface Rpcs {
   'scalein-api:scalein-computes-end': { input: ScaleinComputesEndInput; output: ScaleinComputesEndOutput };
   'scalein-api:scalein-computes-recover': { input: ScaleinComputesRecoverInput; output: ScaleinComputesRecoverOutput };
-  'scalein-api:scalein-computes-start': { input: ScaleinComputesStartInput; output: ScaleinComputesStartOutput };
+  'scalein-api:scalein-computes-start': { input: ScaleinComputesEndInput; output: ScaleinComputesRecoverOutput };
 }
 
 // ----- Notifications -----

@@ -31,29 +31,11 @@ export interface ScaleinComputesRecoverInput {
 
 /** output /scalein-rpc:scalein-computes-recover/output. */
 export interface ScaleinComputesRecoverOutput {
-  computes?: ScaleinComputesRecoverOutputComputes[];
+  computes?: Computes[];
 }
 
 /** An entry of list /scalein-rpc:scalein-computes-recover/output/computes (keys: compute-name). */
-export interface ScaleinComputesRecoverOutputComputes {
-  'compute-name': string;
-  'dpn-id'?: Uint64;
-  'node-id'?: string;
-  changed?: boolean;
-}
-
-/** input /scalein-rpc:scalein-computes-start/input. */
-export interface ScaleinComputesStartInput {
-  'scalein-node-ids'?: string[];
-}
-
-/** output /scalein-rpc:scalein-computes-start/output. */
-export interface ScaleinComputesStartOutput {
-  computes?: ScaleinComputesStartOutputComputes[];
-}
-
-/** An entry of list /scalein-rpc:scalein-computes-start/output/computes (keys: compute-name). */
-export interface ScaleinComputesStartOutputComputes {
+export interface Computes {
   'compute-name': string;
   'dpn-id'?: Uint64;
   'node-id'?: string;
@@ -71,5 +53,5 @@ export const RPCS = {
 export interface Rpcs {
   'scalein-rpc:scalein-computes-end': { input: ScaleinComputesEndInput; output: ScaleinComputesEndOutput };
   'scalein-rpc:scalein-computes-recover': { input: ScaleinComputesRecoverInput; output: ScaleinComputesRecoverOutput };
-  'scalein-rpc:scalein-computes-start': { input: ScaleinComputesStartInput; output: ScaleinComputesStartOutput };
+  'scalein-rpc:scalein-computes-start': { input: ScaleinComputesEndInput; output: ScaleinComputesRecoverOutput };
 }

@@ -934,11 +934,6 @@ export interface ClusterReplaceNodesInput {
   node?: string[];
 }
 
-/** output /sextant-clustering:cluster-replace-nodes/output. */
-export interface ClusterReplaceNodesOutput {
-  action?: string;
-}
-
 /** input /sextant-clustering:cluster-resize/input. */
 export interface ClusterResizeInput {
   cluster?: string;
@@ -950,31 +945,10 @@ export interface ClusterResizeInput {
   strict?: boolean;
 }
 
-/** output /sextant-clustering:cluster-resize/output. */
-export interface ClusterResizeOutput {
-  action?: string;
-}
-
 /** input /sextant-clustering:cluster-scale-in/input. */
 export interface ClusterScaleInInput {
   cluster?: string;
   count?: number;
-}
-
-/** output /sextant-clustering:cluster-scale-in/output. */
-export interface ClusterScaleInOutput {
-  action?: string;
-}
-
-/** input /sextant-clustering:cluster-scale-out/input. */
-export interface ClusterScaleOutInput {
-  cluster?: string;
-  count?: number;
-}
-
-/** output /sextant-clustering:cluster-scale-out/output. */
-export interface ClusterScaleOutOutput {
-  action?: string;
 }
 
 /** input /sextant-clustering:ingest-template/input. */
@@ -1025,10 +999,10 @@ export const RPCS = {
 /** Input and output JSON of each rpc, by qualified name. */
 export interface Rpcs {
   'sextant-clustering:cluster-recover': { input: ClusterRecoverInput; output: ClusterRecoverOutput };
-  'sextant-clustering:cluster-replace-nodes': { input: ClusterReplaceNodesInput; output: ClusterReplaceNodesOutput };
-  'sextant-clustering:cluster-resize': { input: ClusterResizeInput; output: ClusterResizeOutput };
-  'sextant-clustering:cluster-scale-in': { input: ClusterScaleInInput; output: ClusterScaleInOutput };
-  'sextant-clustering:cluster-scale-out': { input: ClusterScaleOutInput; output: ClusterScaleOutOutput };
+  'sextant-clustering:cluster-replace-nodes': { input: ClusterReplaceNodesInput; output: ClusterRecoverOutput };
+  'sextant-clustering:cluster-resize': { input: ClusterResizeInput; output: ClusterRecoverOutput };
+  'sextant-clustering:cluster-scale-in': { input: ClusterScaleInInput; output: ClusterRecoverOutput };
+  'sextant-clustering:cluster-scale-out': { input: ClusterScaleInInput; output: ClusterRecoverOutput };
   'sextant-clustering:ingest-template': { input: IngestTemplateInput; output: IngestTemplateOutput };
   'sextant-clustering:push-metrics': { input: PushMetricsInput; output: PushMetricsOutput };
 }

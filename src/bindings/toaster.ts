@@ -84,9 +84,6 @@ export interface RestockToasterInput {
   amountOfBreadToStock?: number;
 }
 
-/** output /toaster:restock-toaster/output. */
-export type RestockToasterOutput = Record<string, never>;
-
 /** The qualified name of each rpc (the key of a plugin's `rpcs` table). */
 export const RPCS = {
   cancelToast: 'toaster:cancel-toast',
@@ -98,7 +95,7 @@ export const RPCS = {
 export interface Rpcs {
   'toaster:cancel-toast': { input: CancelToastInput; output: CancelToastOutput };
   'toaster:make-toast': { input: MakeToastInput; output: MakeToastOutput };
-  'toaster:restock-toaster': { input: RestockToasterInput; output: RestockToasterOutput };
+  'toaster:restock-toaster': { input: RestockToasterInput; output: CancelToastOutput };
 }
 
 // ----- Notifications -----

@@ -7,7 +7,7 @@
 import type { Datastore, Transaction } from '../../src/datastore/datastore.ts';
 import { ANY, uint64, type DataPath, type Uint64 } from '../../src/yang/binding.ts';
 import { networkTopology, type Node, type TerminationPoint } from '../../src/bindings/network-topology.ts';
-import { nodes, type NodeTableFlow as Flow } from '../../src/bindings/opendaylight-inventory.ts';
+import { nodes, type Flow } from '../../src/bindings/opendaylight-inventory.ts';
 import { transportZones, type Vteps } from '../../src/bindings/itm.ts';
 import { computeNodes, RPCS, type ComputeNode, type Rpcs } from '../../src/bindings/cloudscaler-rpc.ts';
 import { designations } from '../../src/bindings/designated-switch.ts';

@@ -13,7 +13,7 @@
  * and a second application (the VNF manager's port flows) must build flows the same way rather
  * than import elections' code, which plugins may not do.
  */
-import { nodes, type NodeTableFlow as Flow } from '../../bindings/opendaylight-inventory.ts';
+import { nodes, type Flow } from '../../bindings/opendaylight-inventory.ts';
 
 export interface Masked {
   value: bigint;
