@@ -15,11 +15,10 @@
  * capability.
  */
 import { randomUUID } from 'node:crypto';
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { retryOnConflict } from '../../src/datastore/datastore.ts';
-import { asYangError, YangError } from '../../src/errors.ts';
-import { isUnauthorized } from '../../src/northbound/http/edge.ts';
 import type { PluginContext } from '../../src/plugin/api.ts';
+import { classifyApiError, errorDialect, WEBOB_TYPE } from '../../src/plugin/api-errors.ts';
 import type { PluginHttp } from '../../src/plugin/http.ts';
 import { neutron } from '../../src/bindings/neutron.ts';
 import type { Receiver } from '../../src/bindings/sextant-clustering.ts';
@@ -81,33 +80,21 @@ const HTTP_TEXT: Record<number, [string, string]> = {
   503: ['Service Unavailable', 'The server is currently unavailable. Please try again at a later time.'],
 };
 
-/** webob's exception class name per status, for errors that are not Senlin's own. */
-const HTTP_TYPE: Record<number, string> = { 400: 'HTTPBadRequest', 401: 'HTTPUnauthorized', 403: 'HTTPForbidden', 404: 'HTTPNotFound', 405: 'HTTPMethodNotAllowed', 413: 'HTTPRequestEntityTooLarge', 415: 'HTTPUnsupportedMediaType' };
-
-/** YANG error-tags that say the client's data is wrong (400), or that it clashes with what is there (409). */
-const BAD_INPUT_TAGS = new Set(['invalid-value', 'missing-element', 'bad-element', 'unknown-element', 'missing-attribute', 'bad-attribute', 'unknown-attribute', 'unknown-namespace', 'malformed-message', 'data-missing']);
-const BAD_INPUT_APP_TAGS = new Set(['too-few-elements', 'too-many-elements', 'must-violation']);
-const CONFLICT_TAGS = new Set(['data-exists', 'in-use', 'lock-denied', 'resource-denied']);
-
 /** The one mapping of what a request may raise to Senlin's status, type and message. */
 export function senlinErrorOf(err: unknown): SenlinError {
   if (err instanceof SenlinError) return err;
-  if (isUnauthorized(err)) return new SenlinError(401, 'HTTPUnauthorized', 'The request you have made requires authentication: send X-Auth-Token or Basic credentials.');
+  const c = classifyApiError(err);
+  if (c.kind === 'unauthorized') return new SenlinError(401, 'HTTPUnauthorized', 'The request you have made requires authentication: send X-Auth-Token or Basic credentials.');
   // fastify's own (a body over the limit, a bad content length...): its status, webob's name.
-  const status = err instanceof YangError ? undefined : (err as FastifyError | null)?.statusCode;
-  if (status && status >= 400 && status < 500) return new SenlinError(status, HTTP_TYPE[status] ?? 'HTTPClientError', (err as Error).message);
-  // The model's verdict (or anything unexpected, as operation-failed).
-  const e = asYangError(err);
+  if (c.kind === 'http') return new SenlinError(c.status, WEBOB_TYPE[c.status] ?? 'HTTPClientError', c.message);
+  // The model's verdict (or anything unexpected, as operation-failed), in Senlin's names.
+  const e = c.error;
   if (e.appTag === CONFLICT_APP_TAG) return new SenlinError(409, 'ActionConflict', e.message);
   if (e.appTag === COOLDOWN_APP_TAG) return new SenlinError(409, 'ActionCooldown', e.message);
   // Senlin with name_unique refuses a taken name as a BadRequest.
-  if (e.appTag === 'data-not-unique') return badRequest(e.message);
-  if (e.appTag === 'datastore-unavailable') return new SenlinError(503, 'HTTPServiceUnavailable', e.message);
-  if (BAD_INPUT_TAGS.has(e.tag) || (e.tag === 'operation-failed' && e.appTag && BAD_INPUT_APP_TAGS.has(e.appTag))) return badRequest(e.message);
-  if (CONFLICT_TAGS.has(e.tag)) return new SenlinError(409, 'ResourceInUse', e.message);
-  if (e.tag === 'too-big') return new SenlinError(413, HTTP_TYPE[413], e.message);
-  if (e.tag === 'access-denied') return new SenlinError(403, 'Forbidden', e.message);
-  return new SenlinError(500, 'InternalError', e.message);
+  if (e.appTag === 'data-not-unique' || c.status === 400) return badRequest(e.message);
+  const TYPE = { 403: 'Forbidden', 409: 'ResourceInUse', 413: WEBOB_TYPE[413], 500: 'InternalError', 503: 'HTTPServiceUnavailable' } as const;
+  return new SenlinError(c.status, TYPE[c.status], e.message);
 }
 
 /** Senlin's FaultWrapper body. */
@@ -835,15 +822,11 @@ export function registerSenlinApi(ctx: PluginContext, http: PluginHttp): void {
   const PUBLIC = { config: { public: true } };
 
   http.register(async (app: FastifyInstance) => {
-    // Bodies are read as text and parsed here, so a bad one is Senlin's 400 like any other.
-    app.removeAllContentTypeParsers();
-    app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
-    app.setErrorHandler((err, req, reply) => {
-      const e = senlinErrorOf(err);
-      if (e.status >= 500) ctx.log.error({ err, url: req.url }, `senlin API: ${req.method} ${req.url} failed`);
-      return reply.code(e.status).type('application/json').send(faultBody(e));
+    const answer = (e: SenlinError) => ({ status: e.status, type: 'application/json', body: faultBody(e) });
+    errorDialect(ctx, app, 'senlin API', {
+      error: (err) => answer(senlinErrorOf(err)),
+      notFound: (req) => answer(new SenlinError(404, 'HTTPNotFound', `The resource could not be found: ${req.method} ${req.url}`)),
     });
-    app.setNotFoundHandler((req, reply) => reply.code(404).type('application/json').send(faultBody(new SenlinError(404, 'HTTPNotFound', `The resource could not be found: ${req.method} ${req.url}`))));
     app.addHook('preHandler', (req, reply, done) => {
       try {
         checkMicroversion(req, reply);

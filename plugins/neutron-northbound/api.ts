@@ -15,11 +15,10 @@
  * Error bodies are Neutron's `{"NeutronError": {"type", "message", "detail"}}` (OpenDaylight
  * answers the same statuses with a text/plain message; networking-odl only logs the body).
  */
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { retryOnConflict, type Transaction } from '../../src/datastore/datastore.ts';
-import { asYangError, YangError } from '../../src/errors.ts';
-import { isUnauthorized } from '../../src/northbound/http/edge.ts';
 import type { PluginContext } from '../../src/plugin/api.ts';
+import { classifyApiError, errorDialect, WEBOB_TYPE } from '../../src/plugin/api-errors.ts';
 import type { PluginHttp } from '../../src/plugin/http.ts';
 import { resolveDataPath } from '../../src/yang/binding.ts';
 import { BY_NAME, fromEntry, InvalidInput, isObject, isUuid, PORT, RESOURCES, ROUTER, ROUTER_INTERFACE, SUBNET, toEntry, toUuid, type Json, type Resource } from './resources.ts';
@@ -44,38 +43,13 @@ export class NeutronError extends Error {
 const notFound = (r: Resource, id: string) => new NeutronError(404, `${r.label}NotFound`, `${r.label} ${id} could not be found.`);
 const words = (r: Resource) => r.singular.replace(/_/g, ' ');
 
-const HTTP_TYPE: Record<number, string> = {
-  400: 'HTTPBadRequest',
-  401: 'HTTPUnauthorized',
-  403: 'HTTPForbidden',
-  404: 'HTTPNotFound',
-  405: 'HTTPMethodNotAllowed',
-  409: 'HTTPConflict',
-  413: 'HTTPRequestEntityTooLarge',
-  415: 'HTTPUnsupportedMediaType',
-  503: 'HTTPServiceUnavailable',
-};
-
-/** YANG error-tags that say the client's data is wrong (400), or that it clashes with what is there (409). */
-const BAD_INPUT_TAGS = new Set(['invalid-value', 'missing-element', 'bad-element', 'unknown-element', 'missing-attribute', 'bad-attribute', 'unknown-attribute', 'unknown-namespace', 'malformed-message']);
-const CONFLICT_TAGS = new Set(['data-exists', 'in-use', 'lock-denied', 'resource-denied']);
-
 /** The one mapping of what a request may raise to Neutron's status, type and message. */
 export function neutronErrorOf(err: unknown): NeutronError {
   if (err instanceof NeutronError) return err;
   if (err instanceof InvalidInput) return new NeutronError(400, 'HTTPBadRequest', err.message);
-  if (isUnauthorized(err)) return new NeutronError(401, 'HTTPUnauthorized', 'The request you have made requires authentication.');
-  // fastify's own (a body over the limit, a bad content length...): its status, Neutron's words.
-  const status = err instanceof YangError ? undefined : (err as FastifyError | null)?.statusCode;
-  if (status && status >= 400 && status < 500) return new NeutronError(status, HTTP_TYPE[status] ?? 'HTTPClientError', (err as Error).message);
-  // The model's verdict (a value its types refuse, a plugin's veto), or anything unexpected.
-  const e = asYangError(err);
-  if (e.appTag === 'datastore-unavailable') return new NeutronError(503, HTTP_TYPE[503], e.message);
-  if (BAD_INPUT_TAGS.has(e.tag)) return new NeutronError(400, 'HTTPBadRequest', e.message);
-  if (CONFLICT_TAGS.has(e.tag)) return new NeutronError(409, 'HTTPConflict', e.message);
-  if (e.tag === 'too-big') return new NeutronError(413, HTTP_TYPE[413], e.message);
-  if (e.tag === 'access-denied') return new NeutronError(403, HTTP_TYPE[403], e.message);
-  return new NeutronError(500, 'HTTPInternalServerError', e.message);
+  const c = classifyApiError(err);
+  if (c.kind === 'unauthorized') return new NeutronError(401, 'HTTPUnauthorized', 'The request you have made requires authentication.');
+  return new NeutronError(c.status, WEBOB_TYPE[c.status] ?? (c.status < 500 ? 'HTTPClientError' : 'HTTPInternalServerError'), c.message);
 }
 
 // ----- Reading a request ------------------------------------------------------------------
@@ -262,19 +236,12 @@ export function registerNeutronApi(ctx: PluginContext, http: PluginHttp): void {
 
   http.register(
     async (app: FastifyInstance) => {
-      // The body is read as text and parsed here, whatever its content type, so a bad one is
-      // Neutron's 400 like any other bad input (and networking-odl's body-less DELETE with
-      // `Content-Type: application/json` is no error).
-      app.removeAllContentTypeParsers();
-      app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
-      app.setErrorHandler((err, req, reply) => {
-        const e = neutronErrorOf(err);
-        if (e.status >= 500) ctx.log.error({ err, url: req.url }, `neutron northbound: ${req.method} ${req.url} failed`);
-        return reply.code(e.status).type('application/json').send({ NeutronError: { type: e.type, message: e.message, detail: '' } });
+      // networking-odl's body-less DELETE with `Content-Type: application/json` is no error.
+      const answer = (e: NeutronError) => ({ status: e.status, type: 'application/json', body: { NeutronError: { type: e.type, message: e.message, detail: '' } } });
+      errorDialect(ctx, app, 'neutron northbound', {
+        error: (err) => answer(neutronErrorOf(err)),
+        notFound: (req) => answer(new NeutronError(404, 'HTTPNotFound', `The resource could not be found: ${req.method} ${req.url}`)),
       });
-      app.setNotFoundHandler((req, reply) =>
-        reply.code(404).type('application/json').send({ NeutronError: { type: 'HTTPNotFound', message: `The resource could not be found: ${req.method} ${req.url}`, detail: '' } }),
-      );
       for (const r of RESOURCES) {
         app.get(`/${r.collection}`, list(r));
         app.post(`/${r.collection}`, create(r));

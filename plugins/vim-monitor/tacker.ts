@@ -11,11 +11,10 @@
  * (lengths, patterns) are left to the commit. Paths are served with and without `.json`.
  */
 import { randomUUID } from 'node:crypto';
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { retryOnConflict, type Transaction } from '../../src/datastore/datastore.ts';
-import { asYangError, YangError } from '../../src/errors.ts';
-import { isUnauthorized } from '../../src/northbound/http/edge.ts';
 import type { PluginContext } from '../../src/plugin/api.ts';
+import { classifyApiError, errorDialect, WEBOB_TYPE } from '../../src/plugin/api-errors.ts';
 import type { PluginHttp } from '../../src/plugin/http.ts';
 import { resolveDataPath } from '../../src/yang/binding.ts';
 import { DEFAULT_VIM_EXISTS, parseAuthUrl, statePath, VIM_STATES, VIMS, vimPath, type Vim, type VimState } from './model.ts';
@@ -53,41 +52,18 @@ export class TackerError extends Error {
 const badRequest = (message: string) => new TackerError(400, 'InvalidInput', `Invalid input for operation: ${message}.`);
 const vimNotFound = (id: string) => new TackerError(404, 'VimNotFoundException', `Specified VIM id ${id} is invalid. Please verify and pass a valid VIM id`);
 
-/** Tacker's name for an error with this HTTP status, when nothing more precise is known. */
-const HTTP_TYPE: Record<number, string> = {
-  400: 'HTTPBadRequest',
-  401: 'HTTPUnauthorized',
-  403: 'HTTPForbidden',
-  404: 'HTTPNotFound',
-  405: 'HTTPMethodNotAllowed',
-  409: 'HTTPConflict',
-  413: 'HTTPRequestEntityTooLarge',
-  415: 'HTTPUnsupportedMediaType',
-  503: 'HTTPServiceUnavailable',
-};
-
-/** YANG error-tags that say the client's data is wrong (400), or that it clashes with what is there (409). */
-const BAD_INPUT_TAGS = new Set(['invalid-value', 'missing-element', 'bad-element', 'unknown-element', 'missing-attribute', 'bad-attribute', 'unknown-attribute', 'unknown-namespace', 'malformed-message', 'data-missing']);
-const BAD_INPUT_APP_TAGS = new Set(['too-few-elements', 'too-many-elements', 'must-violation']);
-const CONFLICT_TAGS = new Set(['data-exists', 'in-use', 'lock-denied', 'resource-denied']);
-
 /** The one mapping of what a request may raise to Tacker's status, type and message. */
 export function tackerErrorOf(err: unknown): TackerError {
   if (err instanceof TackerError) return err;
-  if (isUnauthorized(err)) return new TackerError(401, 'HTTPUnauthorized', 'The request you have made requires authentication: send X-Auth-Token or Basic credentials.');
-  // fastify's own (a body over the limit, a bad content length...): its status, Tacker's words.
-  const status = err instanceof YangError ? undefined : (err as FastifyError | null)?.statusCode;
-  if (status && status >= 400 && status < 500) return new TackerError(status, HTTP_TYPE[status] ?? 'HTTPClientError', (err as Error).message);
-  // The model's verdict (or anything unexpected, as operation-failed).
-  const e = asYangError(err);
+  const c = classifyApiError(err);
+  if (c.kind === 'unauthorized') return new TackerError(401, 'HTTPUnauthorized', 'The request you have made requires authentication: send X-Auth-Token or Basic credentials.');
+  if (c.kind === 'http') return new TackerError(c.status, WEBOB_TYPE[c.status] ?? 'HTTPClientError', c.message);
+  // The model's verdict (or anything unexpected, as operation-failed), in Tacker's names.
+  const e = c.error;
   if (e.appTag === 'data-not-unique') return new TackerError(409, 'DuplicateEntity', e.message);
   if (e.appTag === DEFAULT_VIM_EXISTS) return new TackerError(409, 'VimDefaultDuplicateException', e.message);
-  if (e.appTag === 'datastore-unavailable') return new TackerError(503, 'ServiceUnavailable', e.message);
-  if (BAD_INPUT_TAGS.has(e.tag) || (e.tag === 'operation-failed' && e.appTag && BAD_INPUT_APP_TAGS.has(e.appTag))) return new TackerError(400, 'InvalidInput', e.message);
-  if (CONFLICT_TAGS.has(e.tag)) return new TackerError(409, 'Conflict', e.message);
-  if (e.tag === 'too-big') return new TackerError(413, HTTP_TYPE[413], e.message);
-  if (e.tag === 'access-denied') return new TackerError(403, HTTP_TYPE[403], e.message);
-  return new TackerError(500, 'HTTPInternalServerError', e.message);
+  const TYPE = { 400: 'InvalidInput', 403: WEBOB_TYPE[403], 409: 'Conflict', 413: WEBOB_TYPE[413], 500: 'HTTPInternalServerError', 503: 'ServiceUnavailable' } as const;
+  return new TackerError(c.status, TYPE[c.status], e.message);
 }
 
 // ----- Reading a request body -------------------------------------------------------------
@@ -335,18 +311,11 @@ export function registerTackerApi(ctx: PluginContext, http: PluginHttp): void {
 
   http.register(
     async (app: FastifyInstance) => {
-      // The body is read as text and parsed here, whatever its content type, so a bad one is
-      // Tacker's 400 like any other bad input.
-      app.removeAllContentTypeParsers();
-      app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
-      app.setErrorHandler((err, req, reply) => {
-        const e = tackerErrorOf(err);
-        if (e.status >= 500) ctx.log.error({ err, url: req.url }, `tacker API: ${req.method} ${req.url} failed`);
-        return reply.code(e.status).type('application/json').send({ TackerError: { type: e.type, message: e.message, detail: '' } });
+      const answer = (e: TackerError) => ({ status: e.status, type: 'application/json', body: { TackerError: { type: e.type, message: e.message, detail: '' } } });
+      errorDialect(ctx, app, 'tacker API', {
+        error: (err) => answer(tackerErrorOf(err)),
+        notFound: (req) => answer(new TackerError(404, 'HTTPNotFound', `The resource could not be found: ${req.method} ${req.url}`)),
       });
-      app.setNotFoundHandler((req, reply) =>
-        reply.code(404).type('application/json').send({ TackerError: { type: 'HTTPNotFound', message: `The resource could not be found: ${req.method} ${req.url}`, detail: '' } }),
-      );
       for (const suffix of ['', '.json']) {
         app.get(`/vims${suffix}`, list);
         app.post(`/vims${suffix}`, register);

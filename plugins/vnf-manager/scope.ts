@@ -3,10 +3,9 @@
  * request raises to a SOL013 ProblemDetails answer, how a JSON body is read, the base URL links
  * are made of, and a list's filter and paging (listing.ts) with its `Link` header.
  */
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { YangError } from '../../src/errors.ts';
-import { isUnauthorized } from '../../src/northbound/http/edge.ts';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { PluginContext } from '../../src/plugin/api.ts';
+import { classifyApiError, errorDialect } from '../../src/plugin/api-errors.ts';
 import { badRequest, notFound, ProblemError, problemOf } from './lifecycle.ts';
 import { matches, page, parseFilter, type SortKey } from './listing.ts';
 import { isObject, type Json } from './model.ts';
@@ -28,9 +27,9 @@ const TITLES: Record<number, string> = {
 /** The one error mapper: the edge's 401, fastify's own 4xx (a body over the limit...), then problemOf. */
 export function problemOfRequest(err: unknown): ProblemError {
   if (err instanceof ProblemError) return err;
-  if (isUnauthorized(err)) return new ProblemError(401, TITLES[401]!, 'The request you have made requires authentication: send X-Auth-Token or Basic credentials.');
-  const status = err instanceof YangError ? undefined : (err as FastifyError | null)?.statusCode;
-  if (status && status >= 400 && status < 500) return new ProblemError(status, TITLES[status] ?? 'Client Error', (err as Error).message);
+  const c = classifyApiError(err);
+  if (c.kind === 'unauthorized') return new ProblemError(401, TITLES[401]!, 'The request you have made requires authentication: send X-Auth-Token or Basic credentials.');
+  if (c.kind === 'http') return new ProblemError(c.status, TITLES[c.status] ?? 'Client Error', c.message);
   return problemOf(err);
 }
 
@@ -40,14 +39,11 @@ export function problemOfRequest(err: unknown): ProblemError {
  * ProblemDetails 400 like any other bad input).
  */
 export function problemScope(ctx: PluginContext, app: FastifyInstance): void {
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
-  app.setErrorHandler((err, req, reply) => {
-    const p = problemOfRequest(err);
-    if (p.status >= 500) ctx.log.error({ err, url: req.url }, `tacker API: ${req.method} ${req.url} failed`);
-    return reply.code(p.status).type('application/problem+json').send(p.body());
+  const answer = (p: ProblemError) => ({ status: p.status, type: 'application/problem+json', body: p.body() });
+  errorDialect(ctx, app, 'tacker API', {
+    error: (err) => answer(problemOfRequest(err)),
+    notFound: (req) => answer(notFound(`No such resource: ${req.method} ${req.url.split('?')[0]}.`)),
   });
-  app.setNotFoundHandler((req, reply) => reply.code(404).type('application/problem+json').send(notFound(`No such resource: ${req.method} ${req.url.split('?')[0]}.`).body()));
 }
 
 /** The request body as a JSON object (what every ETSI request body is). */
