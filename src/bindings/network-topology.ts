@@ -41,6 +41,15 @@ export type OvsdbBridgeProtocolBase =
 /** Identities derived from ovsdb:ovsdb-fail-mode-base. */
 export type OvsdbFailModeBase = 'ovsdb:ovsdb-fail-mode-secure' | 'ovsdb:ovsdb-fail-mode-standalone';
 
+/** Identities derived from ovsdb:qos-type-base. */
+export type QosTypeBase =
+  | 'ovsdb:qos-type-egress-policer'
+  | 'ovsdb:qos-type-linux-codel'
+  | 'ovsdb:qos-type-linux-fq-codel'
+  | 'ovsdb:qos-type-linux-hfsc'
+  | 'ovsdb:qos-type-linux-htb'
+  | 'ovsdb:qos-type-linux-sfq';
+
 // ----- Data: the JSON (RFC 7951) the datastore reads and writes -----
 
 /** container /network-topology:network-topology. */
@@ -86,6 +95,8 @@ export interface Node {
   'ovsdb:openvswitch-external-ids'?: OpenvswitchExternalIds[];
   'ovsdb:openvswitch-other-configs'?: OpenvswitchOtherConfigs[];
   'ovsdb:manager-entry'?: ManagerEntry[];
+  'ovsdb:qos-entries'?: QosEntries[];
+  'ovsdb:queues'?: Queues[];
 }
 
 /** An entry of list /network-topology:network-topology/topology/node/termination-point (keys: tp-id). */
@@ -227,6 +238,55 @@ export interface ManagerEntry {
   target: string;
   connected?: boolean;
   number_of_connections?: number;
+}
+
+/** An entry of list /network-topology:network-topology/topology/node/ovsdb:qos-entries (keys: qos-id). */
+export interface QosEntries {
+  'qos-id': string;
+  'qos-uuid'?: string;
+  'qos-type'?: QosTypeBase;
+  'queue-list'?: QueueList[];
+  'qos-external-ids'?: QosExternalIds[];
+  'qos-other-config'?: QosOtherConfig[];
+}
+
+/** An entry of list /network-topology:network-topology/topology/node/ovsdb:qos-entries/queue-list (keys: queue-number). */
+export interface QueueList {
+  'queue-number': number;
+  'queue-ref'?: string;
+}
+
+/** An entry of list /network-topology:network-topology/topology/node/ovsdb:qos-entries/qos-external-ids (keys: qos-external-id-key). */
+export interface QosExternalIds {
+  'qos-external-id-key': string;
+  'qos-external-id-value'?: string;
+}
+
+/** An entry of list /network-topology:network-topology/topology/node/ovsdb:qos-entries/qos-other-config (keys: other-config-key). */
+export interface QosOtherConfig {
+  'other-config-key': string;
+  'other-config-value'?: string;
+}
+
+/** An entry of list /network-topology:network-topology/topology/node/ovsdb:queues (keys: queue-id). */
+export interface Queues {
+  'queue-id': string;
+  'queue-uuid'?: string;
+  dscp?: number;
+  'queues-external-ids'?: QueuesExternalIds[];
+  'queues-other-config'?: QueuesOtherConfig[];
+}
+
+/** An entry of list /network-topology:network-topology/topology/node/ovsdb:queues/queues-external-ids (keys: queues-external-id-key). */
+export interface QueuesExternalIds {
+  'queues-external-id-key': string;
+  'queues-external-id-value'?: string;
+}
+
+/** An entry of list /network-topology:network-topology/topology/node/ovsdb:queues/queues-other-config (keys: queue-other-config-key). */
+export interface QueuesOtherConfig {
+  'queue-other-config-key': string;
+  'queue-other-config-value'?: string;
 }
 
 /** An entry of list /network-topology:network-topology/topology/link (keys: link-id). */
@@ -452,6 +512,22 @@ export class NodePath<M extends Mode = 'exact'> extends DataPath<Node, M> {
   managerEntry(keys: Any): ManagerEntryPath<'pattern'>;
   managerEntry(...keys: unknown[]): DataPath<unknown, Mode> {
     return this.child(ManagerEntryPath, { name: 'manager-entry', module: 'ovsdb', keys: ['string'] }, keys);
+  }
+
+  /** list /network-topology:network-topology/topology/node/ovsdb:qos-entries (keys: qos-id). */
+  qosEntries(): DataPath<QosEntries[], M>;
+  qosEntries(qosId: string): QosEntriesPath<M>;
+  qosEntries(keys: Any): QosEntriesPath<'pattern'>;
+  qosEntries(...keys: unknown[]): DataPath<unknown, Mode> {
+    return this.child(QosEntriesPath, { name: 'qos-entries', module: 'ovsdb', keys: ['string'] }, keys);
+  }
+
+  /** list /network-topology:network-topology/topology/node/ovsdb:queues (keys: queue-id). */
+  queues(): DataPath<Queues[], M>;
+  queues(queueId: string): QueuesPath<M>;
+  queues(keys: Any): QueuesPath<'pattern'>;
+  queues(...keys: unknown[]): DataPath<unknown, Mode> {
+    return this.child(QueuesPath, { name: 'queues', module: 'ovsdb', keys: ['string'] }, keys);
   }
 }
 
@@ -841,6 +917,147 @@ export class ManagerEntryPath<M extends Mode = 'exact'> extends DataPath<Manager
   /** leaf /network-topology:network-topology/topology/node/ovsdb:manager-entry/number_of_connections. */
   numberOfConnections(): DataPath<number, M> {
     return this.child(DataPath, { name: 'number_of_connections' });
+  }
+}
+
+/** Path to an entry of list /network-topology:network-topology/topology/node/ovsdb:qos-entries. */
+export class QosEntriesPath<M extends Mode = 'exact'> extends DataPath<QosEntries, M> {
+  /** leaf /network-topology:network-topology/topology/node/ovsdb:qos-entries/qos-id. */
+  qosId(): DataPath<string, M> {
+    return this.child(DataPath, { name: 'qos-id' });
+  }
+
+  /** leaf /network-topology:network-topology/topology/node/ovsdb:qos-entries/qos-uuid. */
+  qosUuid(): DataPath<string, M> {
+    return this.child(DataPath, { name: 'qos-uuid' });
+  }
+
+  /** leaf /network-topology:network-topology/topology/node/ovsdb:qos-entries/qos-type. */
+  qosType(): DataPath<QosTypeBase, M> {
+    return this.child(DataPath, { name: 'qos-type' });
+  }
+
+  /** list /network-topology:network-topology/topology/node/ovsdb:qos-entries/queue-list (keys: queue-number). */
+  queueList(): DataPath<QueueList[], M>;
+  queueList(queueNumber: string | number | bigint): QueueListPath<M>;
+  queueList(keys: Any): QueueListPath<'pattern'>;
+  queueList(...keys: unknown[]): DataPath<unknown, Mode> {
+    return this.child(QueueListPath, { name: 'queue-list', keys: ['integer'] }, keys);
+  }
+
+  /** list /network-topology:network-topology/topology/node/ovsdb:qos-entries/qos-external-ids (keys: qos-external-id-key). */
+  qosExternalIds(): DataPath<QosExternalIds[], M>;
+  qosExternalIds(qosExternalIdKey: string): QosExternalIdsPath<M>;
+  qosExternalIds(keys: Any): QosExternalIdsPath<'pattern'>;
+  qosExternalIds(...keys: unknown[]): DataPath<unknown, Mode> {
+    return this.child(QosExternalIdsPath, { name: 'qos-external-ids', keys: ['string'] }, keys);
+  }
+
+  /** list /network-topology:network-topology/topology/node/ovsdb:qos-entries/qos-other-config (keys: other-config-key). */
+  qosOtherConfig(): DataPath<QosOtherConfig[], M>;
+  qosOtherConfig(otherConfigKey: string): QosOtherConfigPath<M>;
+  qosOtherConfig(keys: Any): QosOtherConfigPath<'pattern'>;
+  qosOtherConfig(...keys: unknown[]): DataPath<unknown, Mode> {
+    return this.child(QosOtherConfigPath, { name: 'qos-other-config', keys: ['string'] }, keys);
+  }
+}
+
+/** Path to an entry of list /network-topology:network-topology/topology/node/ovsdb:qos-entries/queue-list. */
+export class QueueListPath<M extends Mode = 'exact'> extends DataPath<QueueList, M> {
+  /** leaf /network-topology:network-topology/topology/node/ovsdb:qos-entries/queue-list/queue-number. */
+  queueNumber(): DataPath<number, M> {
+    return this.child(DataPath, { name: 'queue-number' });
+  }
+
+  /** leaf /network-topology:network-topology/topology/node/ovsdb:qos-entries/queue-list/queue-ref. */
+  queueRef(): DataPath<string, M> {
+    return this.child(DataPath, { name: 'queue-ref' });
+  }
+}
+
+/** Path to an entry of list /network-topology:network-topology/topology/node/ovsdb:qos-entries/qos-external-ids. */
+export class QosExternalIdsPath<M extends Mode = 'exact'> extends DataPath<QosExternalIds, M> {
+  /** leaf /network-topology:network-topology/topology/node/ovsdb:qos-entries/qos-external-ids/qos-external-id-key. */
+  qosExternalIdKey(): DataPath<string, M> {
+    return this.child(DataPath, { name: 'qos-external-id-key' });
+  }
+
+  /** leaf /network-topology:network-topology/topology/node/ovsdb:qos-entries/qos-external-ids/qos-external-id-value. */
+  qosExternalIdValue(): DataPath<string, M> {
+    return this.child(DataPath, { name: 'qos-external-id-value' });
+  }
+}
+
+/** Path to an entry of list /network-topology:network-topology/topology/node/ovsdb:qos-entries/qos-other-config. */
+export class QosOtherConfigPath<M extends Mode = 'exact'> extends DataPath<QosOtherConfig, M> {
+  /** leaf /network-topology:network-topology/topology/node/ovsdb:qos-entries/qos-other-config/other-config-key. */
+  otherConfigKey(): DataPath<string, M> {
+    return this.child(DataPath, { name: 'other-config-key' });
+  }
+
+  /** leaf /network-topology:network-topology/topology/node/ovsdb:qos-entries/qos-other-config/other-config-value. */
+  otherConfigValue(): DataPath<string, M> {
+    return this.child(DataPath, { name: 'other-config-value' });
+  }
+}
+
+/** Path to an entry of list /network-topology:network-topology/topology/node/ovsdb:queues. */
+export class QueuesPath<M extends Mode = 'exact'> extends DataPath<Queues, M> {
+  /** leaf /network-topology:network-topology/topology/node/ovsdb:queues/queue-id. */
+  queueId(): DataPath<string, M> {
+    return this.child(DataPath, { name: 'queue-id' });
+  }
+
+  /** leaf /network-topology:network-topology/topology/node/ovsdb:queues/queue-uuid. */
+  queueUuid(): DataPath<string, M> {
+    return this.child(DataPath, { name: 'queue-uuid' });
+  }
+
+  /** leaf /network-topology:network-topology/topology/node/ovsdb:queues/dscp. */
+  dscp(): DataPath<number, M> {
+    return this.child(DataPath, { name: 'dscp' });
+  }
+
+  /** list /network-topology:network-topology/topology/node/ovsdb:queues/queues-external-ids (keys: queues-external-id-key). */
+  queuesExternalIds(): DataPath<QueuesExternalIds[], M>;
+  queuesExternalIds(queuesExternalIdKey: string): QueuesExternalIdsPath<M>;
+  queuesExternalIds(keys: Any): QueuesExternalIdsPath<'pattern'>;
+  queuesExternalIds(...keys: unknown[]): DataPath<unknown, Mode> {
+    return this.child(QueuesExternalIdsPath, { name: 'queues-external-ids', keys: ['string'] }, keys);
+  }
+
+  /** list /network-topology:network-topology/topology/node/ovsdb:queues/queues-other-config (keys: queue-other-config-key). */
+  queuesOtherConfig(): DataPath<QueuesOtherConfig[], M>;
+  queuesOtherConfig(queueOtherConfigKey: string): QueuesOtherConfigPath<M>;
+  queuesOtherConfig(keys: Any): QueuesOtherConfigPath<'pattern'>;
+  queuesOtherConfig(...keys: unknown[]): DataPath<unknown, Mode> {
+    return this.child(QueuesOtherConfigPath, { name: 'queues-other-config', keys: ['string'] }, keys);
+  }
+}
+
+/** Path to an entry of list /network-topology:network-topology/topology/node/ovsdb:queues/queues-external-ids. */
+export class QueuesExternalIdsPath<M extends Mode = 'exact'> extends DataPath<QueuesExternalIds, M> {
+  /** leaf /network-topology:network-topology/topology/node/ovsdb:queues/queues-external-ids/queues-external-id-key. */
+  queuesExternalIdKey(): DataPath<string, M> {
+    return this.child(DataPath, { name: 'queues-external-id-key' });
+  }
+
+  /** leaf /network-topology:network-topology/topology/node/ovsdb:queues/queues-external-ids/queues-external-id-value. */
+  queuesExternalIdValue(): DataPath<string, M> {
+    return this.child(DataPath, { name: 'queues-external-id-value' });
+  }
+}
+
+/** Path to an entry of list /network-topology:network-topology/topology/node/ovsdb:queues/queues-other-config. */
+export class QueuesOtherConfigPath<M extends Mode = 'exact'> extends DataPath<QueuesOtherConfig, M> {
+  /** leaf /network-topology:network-topology/topology/node/ovsdb:queues/queues-other-config/queue-other-config-key. */
+  queueOtherConfigKey(): DataPath<string, M> {
+    return this.child(DataPath, { name: 'queue-other-config-key' });
+  }
+
+  /** leaf /network-topology:network-topology/topology/node/ovsdb:queues/queues-other-config/queue-other-config-value. */
+  queueOtherConfigValue(): DataPath<string, M> {
+    return this.child(DataPath, { name: 'queue-other-config-value' });
   }
 }
 
