@@ -469,7 +469,11 @@ export class OvsdbSession {
       units.push(this.newBridgeUnit(name, w.nodeId, w.node));
     }
     units.push(...this.qosUnits(wanted));
-    const todo = units.filter((u) => u.ops.length && this.failed.get(u.key) !== JSON.stringify(u.ops));
+    const todo = units.filter((u) => {
+      if (!u.ops.length) return false;
+      const refused = this.failed.get(u.key);
+      return refused === undefined || refused !== JSON.stringify(u.ops);
+    });
     return Promise.all(todo.map((u) => this.transactUnit(u))).then(() => undefined);
   }
 
