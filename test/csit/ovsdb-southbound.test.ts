@@ -388,7 +388,11 @@ t.test('an unreachable remote-ip: no crash, retries with growing waits, other sw
 });
 
 t.test('Bug 7160 end state: after everything is deleted, config and operational hold the empty ovsdb:1 topology', async (t) => {
+  await createQueue(odl, 'QUEUE-9', NODE_A_API);
+  await waitUntilSucceeds(async () => (await listTable(swA, 'Queue')).length === 1 || Promise.reject(new Error('no queue')));
   await disconnectFromOvsdbNode(odl, TOOLS_SYSTEM_IP, PORT_A);
+  await waitUntilSucceeds(async () => (await listTable(swA, 'Queue')).length === 0 || Promise.reject(new Error('queue left')));
+  t.pass("deleting the connected node takes its queue out of OVS before disconnecting");
   for (const n of (expectStatus(await session.get(RFC8040_CONFIG_TOPO_OVSDB1_API), [200]).json() as { 'network-topology:topology': { node?: { 'node-id': string }[] }[] })['network-topology:topology'][0].node ?? []) {
     expectStatus(await session.delete(`${RFC8040_TOPO_OVSDB1_API}/node=${encodeURIComponent(n['node-id'])}`), [204]);
   }

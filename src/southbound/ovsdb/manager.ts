@@ -165,7 +165,7 @@ export class OvsdbManager {
     const cluster = this.opts.cluster;
     cluster?.entities.set('ovsdb-node', [...this.targets.keys()].map(ovsdbEntity));
     for (const nodeId of [...this.active.keys()]) {
-      if (!this.targets.has(nodeId)) this.disconnectFrom(nodeId, 'removed from the config topology');
+      if (!this.targets.has(nodeId)) this.disconnectFrom(nodeId, 'removed from the config topology', false, true);
       else if (cluster && !cluster.owns(ovsdbEntity(nodeId))) this.disconnectFrom(nodeId, 'another instance owns this switch now', true);
     }
     for (const [nodeId, { host, port }] of this.targets) {
@@ -288,14 +288,24 @@ export class OvsdbManager {
     attempt();
   }
 
-  private disconnectFrom(nodeId: string, reason: string, handOver = false): void {
+  /**
+   * Stops (re)connecting to a switch and closes its session. `settle`: its config node was deleted,
+   * so one last pass first takes away what the controller made for that node (its QoS entries and
+   * queues; bridges have config nodes of their own), bounded in time.
+   */
+  private disconnectFrom(nodeId: string, reason: string, handOver = false, settle = false): void {
     const a = this.active.get(nodeId);
     if (!a) return;
     a.stopped = true;
     clearTimeout(a.timer);
-    if (a.session) {
-      if (handOver) this.handedOver.add(a.session);
-      a.session.peer.close(reason);
+    const session = a.session;
+    if (session) {
+      if (handOver) this.handedOver.add(session);
+      if (settle && !session.closed) {
+        session.schedule();
+        const bound = new Promise((r) => setTimeout(r, 2_000).unref());
+        void Promise.race([session.idle(), bound]).finally(() => session.peer.close(reason));
+      } else session.peer.close(reason);
     }
     this.active.delete(nodeId);
   }
