@@ -1,11 +1,16 @@
 /**
  * One OVSDB connection to one Open vSwitch (RFC 7047), as OpenDaylight's OVSDB southbound uses it:
- * monitor the Open_vSwitch, Bridge, Port, Interface and Controller tables into a local replica,
- * publish the replica as the operational ovsdb:1 topology (incrementally: only what changed), and
- * push the config topology's intent for this switch (bridge external-ids, termination points) with
- * `transact`, repairing drift after every (re)connect and every change on either side. Rows the
- * controller creates carry `external_ids:opendaylight-iid`; rows and keys without it are an
- * operator's and are never changed.
+ * monitor the Open_vSwitch, Bridge, Port, Interface, Controller, QoS and Queue tables into a local
+ * replica, publish the replica as the operational ovsdb:1 topology (incrementally: only what
+ * changed), and push the config topology's intent for this switch with `transact`: bridges named
+ * by `ovsdb:bridge-name` (made with their internal port, protocols, controllers, other-configs,
+ * external-ids and termination points; deleted with their config node), the external-ids and
+ * termination points of bridges someone else made, and the OVS node's QoS entries and queues. Each
+ * bridge, QoS entry and queue is one transaction: the switch takes it whole or refuses it whole,
+ * and a refusal is logged and holds back nothing else. Drift is repaired after every (re)connect
+ * and every change on either side, except a bridge deleted in OVS while connected (see vanished).
+ * Rows the controller creates carry `external_ids:opendaylight-iid`; rows and keys without it are
+ * an operator's and are never changed.
  */
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
