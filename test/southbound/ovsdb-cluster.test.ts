@@ -13,7 +13,7 @@ import { ETCD_TEST_SETTINGS, startEtcd } from '../helpers/etcd.ts';
 import { computesForTest, vsctl } from '../helpers/ovs.ts';
 import { Session, expectStatus } from '../csit/lib/requests.ts';
 import { waitUntil } from '../csit/lib/wait.ts';
-import { RFC8040_CONFIG_TOPO_OVSDB1_API, RFC8040_OPERATIONAL_TOPO_OVSDB1_API, RFC8040_TOPO_OVSDB1_API, addBridgeToOvsdbNode, connectToOvsdbNode, createQos, odlBody, toolsNodeApi } from '../csit/ovsdb/odl.ts';
+import { RFC8040_CONFIG_TOPO_OVSDB1_API, RFC8040_OPERATIONAL_TOPO_OVSDB1_API, RFC8040_TOPO_OVSDB1_API, addBridgeToOvsdbNode, connectToOvsdbNode, createOvsdbNode, createQos, toolsNodeApi } from '../csit/ovsdb/odl.ts';
 
 const etcd = await startEtcd(t, { members: 1 });
 const flags = (id: string) => [
@@ -47,8 +47,8 @@ t.test('both instances hold the ovsdb:1 topology in config and operational from 
 
 t.test('the owner dials, once; writes on either instance reach the switch; a leaving owner hands over', async (t) => {
   await connectToOvsdbNode({ session: sa, odlIp: '127.0.0.1' }, '127.0.0.1', sw.port);
-  // HOST1 (create_node.json) names the same switch; its port as a JSON number (see test/csit/ovsdb/odl.ts).
-  expectStatus(await sb.post(RFC8040_TOPO_OVSDB1_API, odlBody('create_node.json', [['"61644"', String(sw.port)]]), { contentType: 'application/json' }), [201]);
+  // HOST1 (create_node.json, verbatim: its port a JSON string, "61644") names the same switch.
+  await createOvsdbNode({ session: sb, odlIp: '127.0.0.1' }, '127.0.0.1', sw.port);
   await waitUntil(15_000, 100, () => holders().length === 1 || Promise.reject(new Error(`${holders().length} instances connected`)));
   const owner = holders()[0];
   t.equal(owner.config.memberId, ownerOf(NODE_ID), `connected by its owner (${owner.config.memberId}) only`);

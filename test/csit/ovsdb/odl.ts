@@ -28,18 +28,6 @@ export function odlBody(file: string, replacements: [string, string][] = []): st
   return body;
 }
 
-/**
- * ODL's create_node.json, update_existingqos.json and bug_7160's body write numbers as JSON
- * strings (`"ovsdb:remote-port": "61644"`, `"queue-number": "0"`), which ODL's parser takes. While
- * the controller under test refuses them (issue 18 item 4), a suite may ask for those few values
- * as JSON numbers instead (and says so); everything else stays verbatim.
- */
-let quotedNumbers = true;
-export function sendQuotedNumbersAsNumbers(): void {
-  quotedNumbers = false;
-}
-const unquote = (...values: string[]): [string, string][] => (quotedNumbers ? [] : values.map((v) => [`"${v}"`, v]));
-
 /** `ovsdb://` node API of `<ip>:<port>` (RFC8040_SOUTHBOUND_NODE_TOOLS_API). */
 export const toolsNodeApi = (ip: string, port: number) => `${RFC8040_SOUTHBOUND_NODE_API}${ip}%3A${port}`;
 /** `.replace("/","%2F").replace(":","%3A")`, as Add Bridge To Ovsdb Node encodes a node id. */
@@ -68,7 +56,7 @@ export async function disconnectFromOvsdbNode(s: OdlSystem, nodeIp: string, port
 
 /** Create OVSDB Node: POST create_node.json (node `ovsdb:HOST1`) to the ovsdb:1 topology. */
 export function createOvsdbNode(s: OdlSystem, nodeIp: string, port: number): Promise<HttpResponse> {
-  const body = odlBody('create_node.json', [['127.0.0.1', nodeIp], ...unquote('61644'), ['61644', String(port)]]);
+  const body = odlBody('create_node.json', [['127.0.0.1', nodeIp], ['61644', String(port)]]);
   return allowed(s.session.post(RFC8040_TOPO_OVSDB1_API, body, JSON_HEADERS));
 }
 
@@ -110,12 +98,12 @@ export function createQueue(s: OdlSystem, queue: string, nodeApi = RFC8040_SOUTH
 
 /** Update Qos: PUT update_existingqos.json at `<node>/ovsdb:qos-entries=<qos>`. */
 export function updateQos(s: OdlSystem, qos: string, nodeApi = RFC8040_SOUTHBOUND_NODE_HOST1_API): Promise<HttpResponse> {
-  return allowed(s.session.put(`${nodeApi}/ovsdb:qos-entries=${qos}`, odlBody('update_existingqos.json', unquote('0')), JSON_HEADERS));
+  return allowed(s.session.put(`${nodeApi}/ovsdb:qos-entries=${qos}`, odlBody('update_existingqos.json'), JSON_HEADERS));
 }
 
 /** Create Qos Linked Queue: PUT bug_7160/create_qoslinkedqueue.json at the HOST1 node. */
 export function createQosLinkedQueue(s: OdlSystem): Promise<HttpResponse> {
-  return allowed(s.session.put(RFC8040_SOUTHBOUND_NODE_HOST1_API, odlBody('bug_7160/create_qoslinkedqueue.json', unquote('0')), JSON_HEADERS));
+  return allowed(s.session.put(RFC8040_SOUTHBOUND_NODE_HOST1_API, odlBody('bug_7160/create_qoslinkedqueue.json'), JSON_HEADERS));
 }
 
 /** Utils.Check For Elements At URI: GET answers 200 and its text holds every element. */
