@@ -20,6 +20,15 @@ export interface RpcCall {
 
 const tracer = trace.getTracer('sextant.rpc');
 
+/**
+ * A defined rpc that nothing serves (no plugin registered a handler): operation-not-supported,
+ * which RESTCONF answers 501. One definition, for the registry's invoke and for every edge that
+ * refuses such an rpc before invoking it (e.g. RESTCONF's `GET /rests/operations/<rpc>`).
+ */
+export function rpcNotServed(name: string): YangError {
+  return new YangError({ tag: 'operation-not-supported', message: `rpc "${name}" is defined but no plugin serves it` });
+}
+
 export class RpcRegistry {
   private readonly handlers = new Map<string, { handler: RpcHandler; owner: string }>();
 
@@ -67,9 +76,7 @@ export class RpcRegistry {
   async invokeDecoded(name: string, input: DataObject): Promise<DataObject | undefined> {
     const node = this.schemaOf(name);
     const entry = this.handlers.get(name);
-    if (!entry) {
-      throw new YangError({ tag: 'operation-not-supported', message: `rpc "${name}" is defined but no plugin serves it` });
-    }
+    if (!entry) throw rpcNotServed(name);
     const inputNode = node.children.find((c) => c.kind === 'input')!;
     const outputNode = node.children.find((c) => c.kind === 'output')!;
     return inSpan(tracer, `rpc ${name}`, async () => {

@@ -149,9 +149,12 @@ t.test('GET /rests/operations/<module>:<rpc>, HEAD and OPTIONS', async (t) => {
   t.same(oneXml.children.map((c) => [c.name, c.ns]), [['make-toast', TOASTER_NS]], 'XML: <operations><make-toast xmlns=toaster/></operations>');
   await step(t, 'an unknown rpc -> 400 unknown-element', async () => expectError(await s.getJson('/rests/operations/toaster:fry-egg'), 400, 'unknown-element'));
   await step(t, 'not module-qualified -> 400 invalid-value', async () => expectError(await s.getJson('/rests/operations/make-toast'), 400, 'invalid-value'));
-  await step(t, 'a defined rpc nothing serves -> 501', async () =>
-    expectError(await s.getJson('/rests/operations/notifications:create-subscription'), 501, 'operation-not-supported'),
-  );
+  await step(t, 'a defined rpc nothing serves -> 501, the same error a POST of it answers', async () => {
+    const viaGet = expectError(await s.getJson('/rests/operations/notifications:create-subscription'), 501, 'operation-not-supported');
+    const viaPost = expectError(await s.request('POST', '/rests/operations/notifications:create-subscription', { accept: JSON_TYPE }), 501, 'operation-not-supported');
+    t.match(viaGet['error-message'] ?? '', /notifications:create-subscription.*no plugin serves it/, `names the rpc: ${viaGet['error-message']}`);
+    t.equal(viaGet['error-message'], viaPost['error-message'], 'GET and POST say it alike');
+  });
   const trailing = expectStatus(await s.getJson('/rests/operations/'), [200]);
   t.ok('ietf-restconf:operations' in trailing.json<object>(), '/rests/operations/ is the list too');
   const head = await s.request('HEAD', '/rests/operations', { accept: JSON_TYPE });

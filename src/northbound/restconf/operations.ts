@@ -5,6 +5,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { YangError } from '../../errors.ts';
+import { rpcNotServed } from '../../rpc/registry.ts';
 import { decodeObject, readJson, toJsonValue } from '../../yang/json.ts';
 import type { DataObject } from '../../yang/schema.ts';
 import { decodeXmlObject, encodeXmlChildren, escapeXml, readXml } from '../../yang/xml.ts';
@@ -31,7 +32,7 @@ export function listOperations(ctx: RestconfContext, dialect: Dialect, req: Fast
   } else {
     checkRpcName(name);
     ctx.rpc.schemaOf(name);
-    if (!ctx.rpc.has(name)) throw notServed(name);
+    if (!ctx.rpc.has(name)) throw rpcNotServed(name);
     names = [name];
   }
   if (enc === 'xml') {
@@ -47,9 +48,6 @@ export function listOperations(ctx: RestconfContext, dialect: Dialect, req: Fast
     .type(DATA_TYPE.json)
     .send(JSON.stringify({ [dialect === 'legacy' ? 'operations' : 'ietf-restconf:operations']: operations }));
 }
-
-/** What a POST of a defined rpc nothing serves answers too (the registry's invoke): 501. */
-const notServed = (name: string) => new YangError({ tag: 'operation-not-supported', message: `rpc "${name}" is defined but no plugin serves it` });
 
 function checkRpcName(name: string): void {
   if (!/^[A-Za-z_][\w.-]*:[A-Za-z_][\w.-]*$/.test(name)) {
