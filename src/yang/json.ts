@@ -168,23 +168,27 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof JsonNumberText);
 }
 
-/** Finds the schema child a JSON member names. */
+/**
+ * Finds the schema child a JSON member names. `lenient`: a name without its module that is not
+ * a child in the parent's own module names the one child of that local name in any module
+ * (none, or several: undefined; namedInAnyModule tells which).
+ */
 export function memberSchema(
   schema: Schema,
   parent: SchemaNode | undefined,
   member: string,
   lenient = false,
 ): SchemaNode | undefined {
-  if (!parent) {
-    const n = schema.roots.get(member);
-    if (n || !lenient || member.includes(':')) return n;
-    const matches = [...schema.roots.values()].filter((r) => r.name === member);
-    return matches.length === 1 ? matches[0] : undefined;
-  }
-  const n = parent.dataChildren.get(member);
+  const n = parent ? parent.dataChildren.get(member) : schema.roots.get(member);
   if (n || !lenient || member.includes(':')) return n;
-  const matches = [...new Set(parent.dataChildren.values())].filter((c) => c.name === member);
+  const matches = namedInAnyModule(schema, parent, member);
   return matches.length === 1 ? matches[0] : undefined;
+}
+
+/** The data children of `parent` (none: the top-level nodes) with local name `name`, whatever their module. */
+export function namedInAnyModule(schema: Schema, parent: SchemaNode | undefined, name: string): SchemaNode[] {
+  const candidates = parent ? new Set(parent.dataChildren.values()) : schema.roots.values();
+  return [...candidates].filter((c) => c.name === name);
 }
 
 /**
@@ -287,7 +291,8 @@ export function decodeListEntry(schema: Schema, node: SchemaNode, item: unknown,
   return entry;
 }
 
-function requireKeys(node: SchemaNode, entry: DataObject, path: string): void {
+/** A decoded list entry must hold every key leaf (missing-element otherwise). */
+export function requireKeys(node: SchemaNode, entry: DataObject, path: string): void {
   for (const k of node.keys) if (entry[k] === undefined) throw missingKey(node, k, path);
 }
 

@@ -13,7 +13,7 @@ import { formatPath, type InstancePath } from '../../yang/path.ts';
 import type { DataObject, DataValue } from '../../yang/schema.ts';
 import { parseFields, selectRoot, selectValue, type Selection } from '../../yang/select.ts';
 import { encodeXmlMember } from '../../yang/xml.ts';
-import { readBody, unwrapBody } from './body.ts';
+import { readBody, unwrapBody, unwrapPost } from './body.ts';
 import { entityTag } from './entity-tag.ts';
 import { WITH_DEFAULTS_MODES } from './monitoring.ts';
 import type { Dialect } from './errors.ts';
@@ -210,19 +210,29 @@ export class DataVerbs {
     return reply.code(200).send();
   }
 
+  /**
+   * Creates what the body holds under the request's path: one child, or several entries of one
+   * list, all in one transaction; any of them already there refuses the whole POST (409
+   * data-exists, nothing written). Location is the first created node's URL, as OpenDaylight
+   * answers a POST of several entries.
+   */
   async post(r: DataResource, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     const store = r.store ?? 'config';
     const parent = r.path(req);
-    const { path, value } = unwrapBody(this.deps.schema, readBody(req), parent, undefined, store === 'config');
+    const created = unwrapPost(this.deps.schema, readBody(req), parent, store === 'config');
     await this.fresh(store);
     const tx = this.writeTransaction(store);
-    const text = formatPath(path);
-    if (tx.exists(path)) throw new YangError({ tag: 'data-exists', type: 'protocol', message: `${text} already exists`, path: text });
-    tx.putDecoded(path, value);
+    for (const { path, value } of created) {
+      if (tx.exists(path)) {
+        const text = formatPath(path);
+        throw new YangError({ tag: 'data-exists', type: 'protocol', message: `${text} already exists`, path: text });
+      }
+      tx.putDecoded(path, value);
+    }
     // The target resource of a POST is the parent it creates in.
     this.checkWrite(r, req, tx, parent);
     await tx.commit();
-    return reply.code(r.dialect === 'legacy' ? 204 : 201).header('Location', r.location(path)).send();
+    return reply.code(r.dialect === 'legacy' ? 204 : 201).header('Location', r.location(created[0].path)).send();
   }
 
   async delete(r: DataResource, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
