@@ -148,6 +148,48 @@ t.test('POST of an existing entry -> 409 data-exists, entry unchanged', async (t
   await step(t, 'h1 keeps its address', () => getAsJsonAndCompare('rests/host-brief', H1));
 });
 
+// A POST of several entries of one list creates each, in one transaction, as OpenDaylight's
+// RestconfTransaction.create does for a map node (netconf plugins/restconf-mdsal-spi): one of them
+// already there refuses the whole POST.
+const H8 = `${REGISTRY}/host=h8`;
+const hosts = (...entries: Record<string, unknown>[]) => ({ [`${FX}:host`]: entries });
+
+t.test('a POST of several entries, one of them existing -> 409 data-exists naming it, none written', async (t) => {
+  const res = await rejected(t, () => s.postJson(REGISTRY, hosts({ name: 'h8', address: 'a' }, { name: 'h1', address: 'other' }, { name: 'h9', address: 'b' })), 409, 'data-exists', [H8, H9]);
+  t.equal(readErrors(res)[0]?.['error-path'], `/${FX}:registry/host[name='h1']`, 'error-path: the existing entry');
+  await step(t, 'h1 keeps its address', () => getAsJsonAndCompare('rests/host-brief', H1));
+  await rejected(t, () => s.postJson(`/restconf/config/${FX}:registry`, hosts({ name: 'h8' }, { name: 'h1' })), 409, 'data-exists', [H8]);
+});
+
+t.test('a POST of several entries, one of them invalid -> 400, none written', async (t) => {
+  const res = await rejected(t, () => s.postJson(REGISTRY, hosts({ name: 'h8', address: 'a' }, { name: 'h9', dpn: 'many' })), 400, 'invalid-value', [H8, H9]);
+  t.match(readErrors(res)[0]?.['error-message'] ?? '', /dpn/, 'names the leaf');
+  await rejected(t, () => s.postJson(REGISTRY, hosts({ name: 'h8' }, { address: 'no-name' })), 400, 'missing-element', [H8]);
+  await rejected(t, () => s.postJson(`/restconf/config/${FX}:registry`, hosts({ name: 'h8' }, { name: 'h9', colourz: 'red' })), 400, 'unknown-element', [H8, H9]);
+});
+
+t.test('a POST naming one entry twice, or none -> 400, none written', async (t) => {
+  const twice = await rejected(t, () => s.postJson(REGISTRY, hosts({ name: 'h9', address: 'a' }, { name: 'h9', address: 'b' })), 400, 'invalid-value');
+  t.equal(readErrors(twice)[0]?.['error-app-tag'], 'data-not-unique', 'error-app-tag data-not-unique');
+  await rejected(t, () => s.postJson(REGISTRY, hosts()), 400, 'invalid-value');
+});
+
+// The error-path of what is inside a body is the data node's path: the body's root element is the
+// target itself, so it is not named again (`.../host[name='h9']/port/id`, not
+// `.../host[name='h9']/host/port/id`).
+t.test("a refused body's error-path is the data node's path, in XML as in JSON and on the legacy URL", async (t) => {
+  const badPort = `<host xmlns="${FX_NS}"><name>h9</name><port><id>x</id></port></host>`;
+  const expected = `/${FX}:registry/host[name='h9']/port/id`;
+  const xmlPut = await rejected(t, () => s.put(H9, badPort, { contentType: XML_TYPE, accept: JSON_TYPE }), 400, 'invalid-value');
+  t.equal(readErrors(xmlPut)[0]?.['error-path'], expected, 'XML body at host=h9');
+  const jsonPut = await rejected(t, () => s.putJson(H9, h9({ port: [{ id: 'x' }] })), 400, 'invalid-value');
+  t.equal(readErrors(jsonPut)[0]?.['error-path'], expected, 'JSON body at host=h9');
+  const legacy = await rejected(t, () => s.put(`/restconf/config/${FX}:registry/host/h9`, badPort, { contentType: XML_TYPE, accept: JSON_TYPE }), 400, 'invalid-value');
+  t.equal(readErrors(legacy)[0]?.['error-path'], `/${FX}:registry/host=h9/port/id`, 'legacy: the api-path');
+  const post = await rejected(t, () => s.post(REGISTRY, badPort, { contentType: XML_TYPE, accept: JSON_TYPE }), 400, 'invalid-value');
+  t.equal(readErrors(post)[0]?.['error-path'], `/${FX}:registry/host/port/id`, 'POST: the created entry, under its parent once');
+});
+
 t.test('DELETE of a missing node -> 409 data-missing', async (t) => {
   await rejected(t, () => s.delete(H9, { accept: JSON_TYPE }), 409, 'data-missing');
   await rejected(t, () => s.delete(`${REGISTRY}/host=h1/port=1`, { accept: JSON_TYPE }), 409, 'data-missing', [`${REGISTRY}/host=h1/port=1`]);

@@ -6,7 +6,9 @@
  * ODL's legacy endpoints did (`{"host": [...]}`); see restconf/legacy/README.md.
  */
 import t from 'tap';
-import { FX, FX_NS, REGISTRY, assertJson, step, startFixtureSuite } from './lib/fixture.ts';
+import { tempDir, writeFiles } from '../helpers/tmp.ts';
+import { REPO_ROOT, startSuiteController } from './lib/env.ts';
+import { FX, FX_NS, REGISTRY, assertJson, cleanFixture, registrySnapshot, step, startFixtureSuite } from './lib/fixture.ts';
 import {
   deleteFromTemplate,
   encodeKey,
@@ -186,4 +188,76 @@ t.test('DELETE: 200, then 404', async (t) => {
   await step(t, 'and through /rests (content=config) -> 409', async () =>
     expectError(await s.getJson(`${REGISTRY}?content=config`), 409, 'data-missing'),
   );
+});
+
+// ---- augment children without their module (OpenDaylight's Bierman02 parser found them by local
+// name: netconf restconf-nb-bierman02 ControllerContext, removed in 2023; openflowplugin's suites
+// sent .../node/openflow:1/table/0/flow/1 for years). Two small modules add children to the
+// fixture's registry and host: one name only one of them adds, one name both add.
+const AUGMENTS = {
+  'sextant-test-aug-a.yang': `module sextant-test-aug-a {
+  yang-version 1.1; namespace "urn:sextant:test:aug-a"; prefix a;
+  import sextant-fixture { prefix fx; }
+  augment "/fx:registry" {
+    container extra { leaf note { type string; } }
+    container only-a { leaf note { type string; } }
+  }
+  augment "/fx:registry/fx:host" {
+    list label { key "id"; leaf id { type string; } leaf note { type string; } }
+  }
+}
+`,
+  'sextant-test-aug-b.yang': `module sextant-test-aug-b {
+  yang-version 1.1; namespace "urn:sextant:test:aug-b"; prefix b;
+  import sextant-fixture { prefix fx; }
+  augment "/fx:registry" {
+    container extra { leaf note { type string; } }
+  }
+}
+`,
+};
+
+t.test('legacy: an augment child without its module, when one module adds that name; ambiguous -> 400', { skip: sc.external && 'needs an in-process controller with two test modules' }, async (t) => {
+  const models = writeFiles(tempDir(t), AUGMENTS);
+  const own = await startSuiteController(t, [`--yang-dir=${REPO_ROOT}/yang,${REPO_ROOT}/test/fixtures/yang,${models}`]);
+  if (!own.flagsApplied) return;
+  const o = own.session;
+  const legacy = `/restconf/config/${FX}:registry`;
+
+  const put = await o.putJson(`${legacy}/only-a`, { 'sextant-test-aug-a:only-a': { note: 'n1' } });
+  t.equal(put.status, 201, `PUT ${legacy}/only-a (sextant-test-aug-a's) -> 201: ${put.describe()}`);
+  assertJson(t, expectStatus(await o.getJson(`${REGISTRY}/sextant-test-aug-a:only-a`), [200]), { 'sextant-test-aug-a:only-a': { note: 'n1' } }, 'read back under /rests with its module');
+  assertJson(t, expectStatus(await o.getJson(`${legacy}/only-a`), [200]), { 'only-a': { note: 'n1' } }, 'and on the unprefixed legacy URL');
+
+  // A list of an augmenting module after a list entry's key segments.
+  expectStatus(await o.putJson(`${legacy}/host/h1`, { [`${FX}:host`]: [{ name: 'h1' }] }), [201]);
+  t.equal((await o.putJson(`${legacy}/host/h1/label/l1`, { 'sextant-test-aug-a:label': [{ id: 'l1', note: 'n2' }] })).status, 201, 'PUT .../host/h1/label/l1');
+  assertJson(t, expectStatus(await o.getJson(`${REGISTRY}/host=h1/sextant-test-aug-a:label=l1`), [200]), { 'sextant-test-aug-a:label': [{ id: 'l1', note: 'n2' }] }, 'label l1 under /rests');
+  t.equal((await o.delete(`${legacy}/host/h1/label/l1`)).status, 200, 'DELETE .../host/h1/label/l1');
+  await step(t, 'then 404', async () => expectError(await o.getJson(`${legacy}/host/h1/label/l1`), 404, 'data-missing'));
+
+  const before = await registrySnapshot(o);
+  const ambiguous = expectError(await o.putJson(`${legacy}/extra`, { 'sextant-test-aug-a:extra': { note: 'x' } }), 400, 'invalid-value');
+  t.match(ambiguous['error-message'] ?? '', /"extra".*ambiguous.*"sextant-test-aug-a:extra".*"sextant-test-aug-b:extra"/, `names both candidates: ${ambiguous['error-message']}`);
+  t.equal(await registrySnapshot(o), before, 'nothing written');
+  await step(t, 'GET of the ambiguous name -> 400 too', async () => expectError(await o.getJson(`${legacy}/extra`), 400, 'invalid-value'));
+  await step(t, 'DELETE of it -> 400', async () => expectError(await o.delete(`${legacy}/extra`, { accept: 'application/json' }), 400, 'invalid-value'));
+  t.equal((await o.putJson(`${legacy}/sextant-test-aug-b:extra`, { 'sextant-test-aug-b:extra': { note: 'b' } })).status, 201, 'with its module it is one node: 201');
+  assertJson(t, expectStatus(await o.getJson(`${REGISTRY}/sextant-test-aug-b:extra`), [200]), { 'sextant-test-aug-b:extra': { note: 'b' } }, "written to sextant-test-aug-b's extra");
+  await step(t, "sextant-test-aug-a's extra untouched", async () => expectError(await o.getJson(`${REGISTRY}/sextant-test-aug-a:extra`), 409, 'data-missing'));
+
+  await step(t, 'a name no module adds -> 400 unknown-element', async () => expectError(await o.getJson(`${legacy}/no-such-child`), 400, 'unknown-element'));
+  await step(t, '/rests does not look across modules: only-a unprefixed -> 400', async () => expectError(await o.getJson(`${REGISTRY}/only-a`), 400, 'unknown-element'));
+  await cleanFixture(o);
+});
+
+t.test('legacy POST of several entries: 204, each created, Location the first', async (t) => {
+  const res = await s.postJson(`${CONFIG}/host/h1`, { [`${FX}:port`]: [{ id: 21 }, { id: 22 }, { id: 23 }] });
+  t.equal(res.status, 204, res.describe());
+  t.match(res.location ?? '', new RegExp(`/restconf/config/${FX}:registry/host/h1/port/21$`), `Location (${res.location})`);
+  for (const id of [21, 22, 23]) assertJson(t, expectStatus(await s.getJson(`${CONFIG}/host/h1/port/${id}`), [200]), { port: [{ id }] }, `port ${id}`);
+  const again = await s.postJson(`${CONFIG}/host/h1`, { [`${FX}:port`]: [{ id: 24 }, { id: 22 }] });
+  expectError(again, 409, 'data-exists');
+  await step(t, 'port 24 not written', async () => expectError(await s.getJson(`${CONFIG}/host/h1/port/24`), 404, 'data-missing'));
+  for (const id of [21, 22, 23]) t.equal((await s.delete(`${CONFIG}/host/h1/port/${id}`)).status, 200, `DELETE port ${id}`);
 });
