@@ -300,6 +300,9 @@ t.test('fixture: bodies are RFC 7951 JSON', async (t) => {
   const members = post.oneOf.map((x: J) => x.required[0]);
   t.ok(members.includes('sextant-fixture:port') && members.includes('sextant-fixture:dpn'));
   t.notOk(members.includes('sextant-fixture:stats'), 'state cannot be created');
+  const ports = post.oneOf.find((x: J) => x.required[0] === 'sextant-fixture:port').properties['sextant-fixture:port'];
+  t.match(ports, { type: 'array', minItems: 1 }, 'a POST of a keyed list: one or more entries');
+  t.notOk('maxItems' in ports, 'several entries are allowed (each is created)');
 });
 
 t.test('fixture: rpc input and output wrappers', async (t) => {

@@ -203,7 +203,7 @@ class DocBuilder {
         item.post = {
           tags,
           summary: `Create a child of ${what} (${summaryPath})`,
-          description: `Creates one child resource: ${creatable.map((c) => `${c.module}:${c.name}`).join(', ')}.`,
+          description: `Creates one child resource (or several entries of one list, all or none): ${creatable.map((c) => `${c.module}:${c.name}`).join(', ')}.`,
           operationId: this.opId('post', names),
           ...(anyUserOrdered ? { parameters: insertParams() } : {}),
           requestBody: { required: true, content: content(bodies.length === 1 ? bodies[0]! : { oneOf: bodies }) },
@@ -229,12 +229,16 @@ class DocBuilder {
     }
   }
 
-  /** POST body creating one child: the child wrapped in its qualified name (a list: one entry). */
+  /**
+   * POST body creating one child: the child wrapped in its qualified name (a keyed list: one or
+   * more entries, each created, as OpenDaylight creates them; a keyless one: one entry).
+   */
   private childBody(c: SchemaNode): Json {
     const member = `${c.module}:${c.name}`;
     if (c.kind === 'container' || c.kind === 'list') {
       const ref = this.component(c, false);
-      return wrapper(member, c.kind === 'list' ? entryArray(ref, true) : ref);
+      if (c.kind === 'container') return wrapper(member, ref);
+      return wrapper(member, c.keys.length ? { type: 'array', minItems: 1, items: ref } : entryArray(ref, true));
     }
     return wrapper(member, this.memberSchema(c, false));
   }
