@@ -27,7 +27,7 @@ t.test('scripts/cluster start, failover of the leader instance, stop', async (t)
   const { dir, file } = cluster;
   const lines = cluster.stdout.trim().split('\n');
   t.equal(lines.length, 5, 'one line per instance, then etcd and dir');
-  t.match(lines[0], /^member-1 http:\/\/127\.0\.0\.1:\d+ netconf=127\.0\.0\.1:\d+ ovsdb=127\.0\.0\.1:\d+ clustering=http:\/\/127\.0\.0\.1:\d+ tacker=http:\/\/127\.0\.0\.1:\d+$/);
+  t.match(lines[0], /^member-1 http:\/\/127\.0\.0\.1:\d+ netconf=127\.0\.0\.1:\d+ ovsdb=127\.0\.0\.1:\d+ clustering=http:\/\/127\.0\.0\.1:\d+ neutron=http:\/\/127\.0\.0\.1:\d+ tacker=http:\/\/127\.0\.0\.1:\d+$/);
   t.match(lines[3], /^etcd http:\/\/127\.0\.0\.1:\d+$/);
   t.equal(lines[4], `dir ${dir}`);
   const urls = file.instances.map((i) => i.restconf);
