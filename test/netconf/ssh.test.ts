@@ -96,10 +96,18 @@ t.test('password login opens a NETCONF session; wrong passwords are refused, log
   t.match(again.hello, /<hello/, 'the logged-in client still opens sessions');
 });
 
+/** ssh2 writes about one ed25519 pair in 256 that it cannot read back (ssh2 issue 1390): skip those. */
+function readableKeyPair(): { public: string; private: string } {
+  for (;;) {
+    const pair = ssh2.utils.generateKeyPairSync('ed25519');
+    if (!(ssh2.utils.parseKey(pair.public) instanceof Error) && !(ssh2.utils.parseKey(pair.private) instanceof Error)) return pair;
+  }
+}
+
 t.test('public-key login with keys from the authorized-keys file; other keys are refused', async (t) => {
   const dir = tempDir(t);
-  const allowed = ssh2.utils.generateKeyPairSync('ed25519');
-  const stranger = ssh2.utils.generateKeyPairSync('ed25519');
+  const allowed = readableKeyPair();
+  const stranger = readableKeyPair();
   const file = join(dir, 'authorized_keys');
   writeFileSync(file, `# operators\n${allowed.public} ops@example\n`);
   const c = await startController(testConfig(t, ['--datastore=memory', `--netconf-authorized-keys=${file}`]), pino({ level: 'silent' }));
