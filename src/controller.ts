@@ -129,7 +129,13 @@ export async function startController(config: Config, log: Logger = pino({ level
       pluginOptions,
     );
     restconf = await startRestconf(
-      { schema, data, rpc, runningLock: () => netconf.lockHolder('running') },
+      {
+        schema,
+        data,
+        rpc,
+        runningLock: () => netconf.lockHolder('running'),
+        consoleViews: plugins.loaded.flatMap((p) => (p.plugin.console ? [{ plugin: p.name, dir: p.plugin.console }] : [])),
+      },
       {
         host: config.bindAddress,
         port: config.restconfPort,

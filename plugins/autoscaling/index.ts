@@ -5,6 +5,7 @@
  * emptied by replacing its nodes elsewhere, and threshold alarms on pushed metrics that trigger
  * receivers (alarms.ts; evaluated by the leader only). See README.md.
  */
+import { join } from 'node:path';
 import type { Change } from '../../src/datastore/datastore.ts';
 import { YangError } from '../../src/errors.ts';
 import { definePlugin, phase, type PluginContext } from '../../src/plugin/api.ts';
@@ -46,6 +47,7 @@ const scaleRpc = (action: 'CLUSTER_SCALE_OUT' | 'CLUSTER_SCALE_IN') => async (in
 
 export default definePlugin({
   name: 'autoscaling',
+  console: join(import.meta.dirname, 'console'),
   yang: ['sextant-clustering', 'neutron', 'neutron-binding', 'network-topology', 'ovsdb', 'cloudscaler-rpc'],
   provides: ['sextant-clustering'],
   // Computes and their tombstones come from cloudscaler.

@@ -3,6 +3,7 @@
  * names clients use (scalein-api, scalein-rpc, genius' cloudscaler-rpc) and learns computes from
  * the OVSDB topology. See README.md for the paths other plugins read.
  */
+import { join } from 'node:path';
 import { definePlugin, listener, phase, type PluginRpc } from '../../src/plugin/api.ts';
 import { ANY } from '../../src/yang/binding.ts';
 import { computeNodes } from '../../src/bindings/cloudscaler-rpc.ts';
@@ -23,6 +24,7 @@ function scaleinRpcs(module: string): Record<string, PluginRpc> {
 
 export default definePlugin({
   name: 'cloudscaler',
+  console: join(import.meta.dirname, 'console'),
   yang: ['cloudscaler-rpc', 'scalein-api', 'scalein-rpc', 'network-topology', 'ovsdb', 'opendaylight-inventory', 'flow-node-inventory', 'itm'],
   provides: ['cloudscaler-rpc', 'scalein-api', 'scalein-rpc'],
   rpcs: {

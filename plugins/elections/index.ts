@@ -4,6 +4,7 @@
  * the port locations OVS reports, the tunnels and the designations (docs/pipeline.md). Reacts to
  * datastore changes only; see README.md for the rule and the paths.
  */
+import { join } from 'node:path';
 import type { Change } from '../../src/datastore/datastore.ts';
 import { definePlugin, type PluginContext } from '../../src/plugin/api.ts';
 import { markOnChange, WorkQueue } from '../../src/plugin/work-queue.ts';
@@ -51,6 +52,7 @@ function listen(ctx: PluginContext, e: Elections, queue: WorkQueue<WorkKey>, rep
 
 export default definePlugin({
   name: 'elections',
+  console: join(import.meta.dirname, 'console'),
   yang: ['neutron', 'neutron-binding', 'neutron-provider-ext', 'designated-switch', 'odl-nat', 'opendaylight-inventory', 'flow-node-inventory', 'itm', 'ovsdb'],
   provides: ['designated-switch', 'odl-nat'],
   // Registered computes and their tombstones come from cloudscaler.

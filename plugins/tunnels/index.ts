@@ -7,6 +7,7 @@
  * default-transport-zone as `itm-config` asks; scale-out: a registered compute whose OVS reports
  * `local_ip` and that is in no zone joins it. See README.md.
  */
+import { join } from 'node:path';
 import type { Change } from '../../src/datastore/datastore.ts';
 import type { PhaseWriter } from '../../src/datastore/phases.ts';
 import { YangError } from '../../src/errors.ts';
@@ -142,6 +143,7 @@ function keepDefaultZone(changes: Change<TransportZone>[], tx: PhaseWriter, ctx:
 
 export default definePlugin({
   name: 'tunnels',
+  console: join(import.meta.dirname, 'console'),
   yang: ['itm', 'itm-config', 'itm-state', 'odl-interface', 'network-topology', 'ovsdb', 'cloudscaler-rpc'],
   provides: ['itm-state'],
   // The computes (and their tombstones) are registered by cloudscaler.

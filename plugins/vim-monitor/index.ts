@@ -4,6 +4,7 @@
  * cluster (monitor.ts), reporting through the conductor rpc update-vim with its action id
  * (conductor.ts), and Tacker's /v1.0/vims API (tacker.ts). See README.md.
  */
+import { join } from 'node:path';
 import type { Change } from '../../src/datastore/datastore.ts';
 import type { PhaseView, PhaseWriter } from '../../src/datastore/phases.ts';
 import { YangError } from '../../src/errors.ts';
@@ -69,6 +70,7 @@ function sealSecrets(box: SecretBox) {
 
 export default definePlugin({
   name: 'vim-monitor',
+  console: join(import.meta.dirname, 'console'),
   yang: ['sextant-nfv-vim'],
   provides: ['sextant-nfv-vim'],
   options: {

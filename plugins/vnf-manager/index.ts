@@ -6,6 +6,7 @@
  * (executor.ts); only the leader synchronises (sync.ts); Tacker's vnfpkgm/vnflcm API (api.ts).
  * See README.md.
  */
+import { join } from 'node:path';
 import { definePlugin } from '../../src/plugin/api.ts';
 import { registerVnfApi } from './api.ts';
 import { Executor } from './executor.ts';
@@ -22,6 +23,7 @@ export interface VnfState {
 
 export default definePlugin({
   name: 'vnf',
+  console: join(import.meta.dirname, 'console'),
   yang: ['sextant-vnflcm', 'sextant-clustering', 'sextant-nfv-vim', 'cloudscaler-rpc', 'network-topology', 'ovsdb'],
   provides: ['sextant-vnflcm'],
   // VDUs are clusters of the autoscaling plugin; VIM status comes from the VIM monitor.

@@ -14,7 +14,7 @@ import type { DataObject, DataValue, LeafValue, Schema } from '../yang/schema.ts
 import { leafString } from '../yang/cursor.ts';
 import { validateChanges } from '../yang/validate.ts';
 import type { Backend, BackendOp, BackendWatch, WatchBatch } from './backends/backend.ts';
-import { ListenerHub, type ChangeHandler, type ListenerLag, type SubscribeOptions } from './listeners.ts';
+import { ListenerHub, type Change, type ChangeHandler, type ListenerLag, type SubscribeOptions } from './listeners.ts';
 import { CommitPhaseRegistry, type CommitPhases, type PhasedCommit } from './phases.ts';
 import { applyUnitOps, loadStore, loadTree, unitOps } from './persist.ts';
 import { checkEntryKeys, getAt, mergeValue, setAt, type Found } from './tree.ts';
@@ -370,6 +370,11 @@ export class Datastore {
   /** `pattern`: an api-path where a list's keys may be `*`, or a DataPath built with ANY. */
   subscribe<T = unknown>(store: StoreName, pattern: string | DataPath<T, Mode>, handler: ChangeHandler<T>, opts?: SubscribeOptions): () => void {
     return this.listeners.subscribe(store, pattern, handler, opts);
+  }
+
+  /** The instances of a pattern that exist now, as `created` changes (see ListenerHub.present). */
+  present(store: StoreName, pattern: string | DataPath<unknown, Mode>, opts?: { fields?: string }): Change[] {
+    return this.listeners.present(store, pattern, opts);
   }
 
   /** Registers commit phase callbacks (see phases.ts); returns their removal. */

@@ -14,6 +14,7 @@ import { formatPath, parseApiPath, resolvePath, type InstancePath, type Instance
 import type { DataPath, Mode } from '../yang/binding.ts';
 import type { DataObject, DataValue, LeafValue, Schema, SchemaNode } from '../yang/schema.ts';
 import { leafString } from '../yang/cursor.ts';
+import { compileFields, parseFields, selectTree } from '../yang/select.ts';
 import { getAt, isObj, sameValue } from './tree.ts';
 import type { StoreName } from './datastore.ts';
 
@@ -55,7 +56,16 @@ export interface SubscribeOptions {
   replay?: boolean;
   /** Told when a handler throws; the subscription goes on. */
   onError?: (e: unknown) => void;
+  /**
+   * RFC 8040 `fields` (`a;b(c;d)`) applied to each instance before it is handed over: a watcher
+   * that shows a few leaves of big entries (a bridge with hundreds of ports) receives only those,
+   * and an update that changed nothing it selected is not reported at all.
+   */
+  fields?: string;
 }
+
+/** A pattern's instances' part a subscription selected (see SubscribeOptions.fields). */
+type Projection = (value: DataValue) => DataValue;
 
 export interface PatternStep {
   step: InstanceStep;
@@ -75,6 +85,7 @@ interface Subscription {
   /** Batches merged into others because the backlog was full (see BACKLOG_BATCHES). */
   coalesced: number;
   onError?: (e: unknown) => void;
+  project?: Projection;
   active: boolean;
 }
 
@@ -113,17 +124,41 @@ export class ListenerHub {
 
   subscribe<T = unknown>(store: StoreName, pattern: string | DataPath<T, Mode>, handler: ChangeHandler<T>, opts: SubscribeOptions = {}): () => void {
     const steps = this.compile(pattern);
-    const sub: Subscription = { store, pattern: steps, handler: handler as ChangeHandler, text: typeof pattern === 'string' ? pattern : pattern.text, backlog: [], running: false, coalesced: 0, onError: opts.onError, active: true };
+    const project = opts.fields === undefined ? undefined : this.projection(steps, opts.fields);
+    const sub: Subscription = { store, pattern: steps, handler: handler as ChangeHandler, text: typeof pattern === 'string' ? pattern : pattern.text, backlog: [], running: false, coalesced: 0, onError: opts.onError, project, active: true };
     this.subs.add(sub);
     if (opts.replay !== false) {
-      const root = this.current(store);
-      const changes = this.instances(sub.pattern, root, [], 0).map((inst) => this.change(inst, undefined, inst.value));
-      if (changes.length) this.enqueue(sub, changes.filter((c): c is Change => c !== undefined));
+      const changes = this.presentOf(steps, this.current(store), project);
+      if (changes.length) this.enqueue(sub, changes);
     }
     return () => {
       sub.active = false;
       this.subs.delete(sub);
     };
+  }
+
+  /**
+   * The instances of a pattern that exist now, as `created` changes (what a subscription's replay
+   * delivers), read synchronously: a caller that subscribes without replay and reads this in the
+   * same turn has the state and then every change after it, nothing missed or seen twice.
+   */
+  present(store: StoreName, pattern: string | DataPath<unknown, Mode>, opts: { fields?: string } = {}): Change[] {
+    const steps = this.compile(pattern);
+    return this.presentOf(steps, this.current(store), opts.fields === undefined ? undefined : this.projection(steps, opts.fields));
+  }
+
+  private presentOf(steps: PatternStep[], root: DataObject, project?: Projection): Change[] {
+    return this.instances(steps, root, [], 0)
+      .map((inst) => this.change(inst, undefined, inst.value, project))
+      .filter((c): c is Change => c !== undefined);
+  }
+
+  /** `fields` against the pattern's node, through the one tree selection (select.ts). */
+  private projection(steps: PatternStep[], fields: string): Projection {
+    const node = steps[steps.length - 1]?.step.schema;
+    if (!node) throw new YangError({ tag: 'invalid-value', message: 'fields need a pattern below the datastore root' });
+    const tree = compileFields(node, parseFields(fields));
+    return (value) => selectTree(node, value, tree, 'keep') ?? value;
   }
 
   /** Compiles an api-path pattern (`*` keys on list steps) against the schema. */
@@ -144,7 +179,7 @@ export class ListenerHub {
   publish(store: StoreName, before: DataObject, after: DataObject, touched: InstancePath[]): void {
     for (const sub of this.subs) {
       if (sub.store !== store) continue;
-      const changes = this.changesFor(sub.pattern, before, after, touched);
+      const changes = this.changesFor(sub.pattern, before, after, touched, sub.project);
       if (changes.length) this.enqueue(sub, changes);
     }
   }
@@ -154,7 +189,7 @@ export class ListenerHub {
    * `touched`) created, updated or deleted. Listeners and commit phases see changes through this
    * one function, so both agree on what changed.
    */
-  changesFor(pattern: PatternStep[], before: DataObject, after: DataObject, touched: InstancePath[]): Change[] {
+  changesFor(pattern: PatternStep[], before: DataObject, after: DataObject, touched: InstancePath[], project?: Projection): Change[] {
     const seen = new Set<string>();
     const changes: Change[] = [];
     for (const t of touched) {
@@ -162,7 +197,7 @@ export class ListenerHub {
         const text = formatPath(inst.path);
         if (seen.has(text)) continue;
         seen.add(text);
-        const c = this.change(inst, getAt(before, inst.path), getAt(after, inst.path));
+        const c = this.change(inst, getAt(before, inst.path), getAt(after, inst.path), project);
         if (c) changes.push(c);
       }
     }
@@ -238,8 +273,12 @@ export class ListenerHub {
     return level;
   }
 
-  private change(inst: Inst, before: DataValue | undefined, after: DataValue | undefined): Change | undefined {
+  private change(inst: Inst, before: DataValue | undefined, after: DataValue | undefined, project?: Projection): Change | undefined {
     if (before === undefined && after === undefined) return undefined;
+    if (project) {
+      if (before !== undefined) before = project(before);
+      if (after !== undefined) after = project(after);
+    }
     if (sameValue(before, after)) return undefined;
     const schema = inst.path[inst.path.length - 1]?.schema;
     const change = {

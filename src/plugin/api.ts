@@ -135,6 +135,12 @@ export interface Plugin<S = unknown, O extends Record<string, OptionSpec> = Reco
   options?: O;
   /** Named HTTP listeners this plugin serves routes on (several plugins may share one). */
   http?: Record<string, HttpListenerSpec>;
+  /**
+   * A folder (absolute path) of browser ES modules for the web console (`/console`): its
+   * `view.js` exports `mount(ui)`, which adds the plugin's panels and the data they watch. The
+   * page reads only the published YANG data and rpcs, so a view depends on no plugin's code.
+   */
+  console?: string;
   rpcs?: Record<string, PluginRpc<S>>;
   listeners?: PluginListener<S>[];
   phases?: PluginPhases<S>[];

@@ -9,6 +9,7 @@
  *   legacy.ts     /restconf/config|operational|operations|modules
  *   discovery.ts  /.well-known/host-meta[.json]
  *   apidoc.ts     /openapi.json, /apidoc
+ *   ../console/   /console: the web console (page, assets, plugins' views, the change stream)
  *   monitoring.ts ietf-restconf-monitoring:restconf-state (the capabilities), published at start
  * and the pieces they share: negotiation.ts (media types), body.ts (the one body unwrapping),
  * data.ts (the data verbs), entity-tag.ts and preconditions.ts (ETag, Last-Modified, RFC 7232
@@ -19,6 +20,7 @@ import pino, { type Logger } from 'pino';
 import type { Datastore } from '../../datastore/datastore.ts';
 import type { RpcRegistry } from '../../rpc/registry.ts';
 import type { Schema } from '../../yang/schema.ts';
+import { consolePlugin, type ConsoleView } from '../console/server.ts';
 import { createHttpEdge, type HttpRoute } from '../http/edge.ts';
 import { apidocPlugin } from './apidoc.ts';
 import { discoveryPlugin } from './discovery.ts';
@@ -35,6 +37,8 @@ export interface RestconfDeps {
   rpc: RpcRegistry;
   /** The NETCONF session holding a lock on running, if any: RESTCONF edits then fail (RFC 8040 1.4). */
   runningLock?: () => number | undefined;
+  /** The plugins' web console views (`/console`, src/northbound/console/). */
+  consoleViews?: ConsoleView[];
 }
 
 export interface RestconfOptions {
@@ -91,6 +95,10 @@ export async function startRestconf(deps: RestconfDeps, opts: RestconfOptions): 
   });
   const ctx: RestconfContext = { ...deps, dataMissingIs404: opts.dataMissingIs404, maxBody: opts.maxBody, cache: new ReplyCache() };
   await edge.app.register(async (app) => restconfPlugin(app, ctx));
+  // The console shares the listener and its authentication, not RESTCONF's body parsing.
+  await edge.app.register(async (app) =>
+    consolePlugin(app, { schema: deps.schema, data: deps.data, views: deps.consoleViews ?? [], dataMissingIs404: opts.dataMissingIs404, maxBody: opts.maxBody }),
+  );
   await publishRestconfState(deps.data, deps.schema);
   await edge.listen();
   return {
