@@ -17,10 +17,11 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance } from 'fastify';
 import type { Datastore } from '../../datastore/datastore.ts';
 import { YangError } from '../../errors.ts';
 import type { Schema } from '../../yang/schema.ts';
+import { isUnauthorized } from '../http/edge.ts';
 import { errorHandler, sendError, type ErrorDialect } from '../restconf/errors.ts';
 import { ConsoleStreams } from './events.ts';
 
@@ -84,7 +85,12 @@ startConsole(${list});
 
 export async function consolePlugin(app: FastifyInstance, deps: ConsoleDeps): Promise<void> {
   const dialect: ErrorDialect = { dialect: 'rfc8040', schema: deps.schema, dataMissingIs404: deps.dataMissingIs404 };
-  app.setErrorHandler(errorHandler(dialect, deps.maxBody));
+  const restconfErrors = errorHandler(dialect, deps.maxBody);
+  // A browser shown a RESTCONF JSON error for the page would offer it as a download: refused
+  // credentials get a line of text (the edge set the Basic challenge, so the browser asks).
+  app.setErrorHandler((err: FastifyError, req, reply) =>
+    isUnauthorized(err) ? reply.code(401).type('text/plain; charset=utf-8').send('Sextant console: authentication required (the RESTCONF credentials)\n') : restconfErrors(err, req, reply),
+  );
   const notFound = (what: string) => new YangError({ tag: 'invalid-value', type: 'protocol', message: `no console ${what}` });
 
   const shell = readAssets(join(import.meta.dirname, 'assets'));
