@@ -70,6 +70,7 @@ function page(views: string[]): string {
 <title>Sextant console</title>
 <link rel="stylesheet" href="/console/assets/console.css">
 <link rel="modulepreload" href="/console/assets/console.js">
+${views.map((v) => `<link rel="modulepreload" href="${escapeHtml(v)}">`).join('\n')}
 </head>
 <body>
 <header><h1>Sextant</h1><span id="stream-state" class="state">connecting</span><span id="summary"></span></header>

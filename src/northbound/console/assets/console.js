@@ -171,12 +171,15 @@ function apply({ id, changes }) {
 function openStream() {
   const state = document.getElementById('stream-state');
   const source = new EventSource(`/console/events?watch=${encodeURIComponent(JSON.stringify(watches))}`);
+  source.addEventListener('open', () => performance.mark('sextant-console-stream-open'), { once: true });
   source.addEventListener('snapshot', (e) => {
+    if (!performance.getEntriesByName('sextant-console-snapshot').length) performance.mark('sextant-console-snapshot');
     const s = JSON.parse(e.data);
     stores.get(s.id)?.clear();
     apply(s);
   });
   source.addEventListener('ready', () => {
+    performance.mark('sextant-console-state');
     ready = true;
     state.textContent = 'live';
     state.dataset.state = 'live';
@@ -195,8 +198,11 @@ function openStream() {
 
 /** Loads every view, lets each mount its panels and watches, then opens the stream. */
 export async function startConsole(views) {
+  // Marks of the start-up (performance.getEntriesByType('mark')): where the first paint's time goes.
+  performance.mark('sextant-console-start');
   const mounted = await Promise.allSettled(views.map((url) => import(url).then((m) => m.mount(ui))));
   mounted.forEach((m, i) => m.status === 'rejected' && console.error(`console view ${views[i]} failed`, m.reason));
+  performance.mark('sextant-console-views');
   const act = ui.panel('activity', 'Activity', { order: 99 });
   act.body.innerHTML = '<ol id="activity" class="activity"></ol>';
   if (watches.length) openStream();
