@@ -14,6 +14,7 @@ import { NetVirt, computeName, uuid } from '../csit/lib/netvirt.ts';
 import { waitUntil } from '../csit/lib/wait.ts';
 import { testController } from '../helpers/controller.ts';
 import { artifactsDir, browserContext, launchBrowser } from '../helpers/browser.ts';
+import { startVimServer } from '../helpers/vim-server.ts';
 
 const c = await testController(t, ['--datastore=memory']);
 const base = c.restconf.url;
@@ -189,4 +190,45 @@ t.test('start from the UI through the confirmation: the designation moves live',
   t.equal((await computeNode(1))?.tombstoned, false, 'recovered in the datastore');
   t.equal(await page.locator('#panel-scalein li[data-compute]').count(), 0, 'nothing is being scaled in any more');
   await page.screenshot({ path: join(shots, '04-after-recover.png'), fullPage: true });
+});
+
+t.test('end from the UI: INPROGRESS while a VM port is bound, DONE once it left, and the compute leaves the page live', async (t) => {
+  await nv.plug(4, { port: 402, ofport: 1 });
+  t.equal((await nv.rpc('scalein-computes-start', [computeName(4)])).status, 200, 'compute-4 tombstoned over RESTCONF');
+  const { page, rpcs } = await openConsole(t);
+  await waitUntil(10_000, 50, async () => (await page.locator('#panel-scalein li[data-compute="compute-4"] li.blocker').count()) === 1 || false);
+  const end = async () => {
+    await page.locator('#panel-computes input[value="compute-4"]').check();
+    await page.locator('#panel-computes button[data-action="end"]').click();
+    await page.waitForSelector('dialog#confirm .preview:not([data-state="loading"])');
+    await page.locator('dialog#confirm button.confirm').click();
+  };
+  await end();
+  await waitUntil(10_000, 50, async () => /End scale-in of compute-4: done: INPROGRESS/.test((await page.locator('#activity').textContent()) ?? '') || false);
+  t.pass('the first end answers INPROGRESS (a port is still bound)');
+  t.equal(await page.locator('#panel-computes tr[data-compute="compute-4"]').count(), 1, 'compute-4 is still listed');
+  await nv.unplug(4, 402);
+  await waitUntil(10_000, 50, async () => (await page.locator('#panel-scalein li[data-compute="compute-4"] .badge.ok').count()) === 1 || false);
+  t.pass('once the port left, the scale-in panel says nothing blocks end');
+  await end();
+  await waitUntil(10_000, 50, async () => (await page.locator('#panel-computes tr[data-compute="compute-4"]').count()) === 0 || false);
+  t.pass('after DONE compute-4 leaves the computes table, without a reload');
+  t.match(await page.locator('#activity').textContent(), /End scale-in of compute-4: done: DONE/, 'the activity log has the DONE');
+  t.equal(await computeNode(4), undefined, 'compute-4 is gone from the datastore');
+  t.same(rpcs.filter((r) => /scalein-computes-(start|end|recover)$/.test(r)), ['scalein-api:scalein-computes-end', 'scalein-api:scalein-computes-end'], 'the page sent the two ends, nothing else');
+  await page.screenshot({ path: join(shots, '05-after-end.png'), fullPage: true });
+});
+
+t.test('the VIMs panel follows the monitor live: REACHABLE, then UNREACHABLE when the VIM stops answering', async (t) => {
+  const server = await startVimServer(t);
+  const { page } = await openConsole(t);
+  const vim = { 'vim-id': 'v1', name: 'vim-one', type: 'openstack', 'auth-url': server.url('/identity/v3'), monitor: { interval: '0.5', timeout: '0.2' } };
+  t.equal((await session.postJson('/rests/data/sextant-nfv-vim:vims', { 'sextant-nfv-vim:vim': [vim] })).status, 201, 'a VIM registered over RESTCONF');
+  const status = page.locator('#panel-vims tr[data-vim="v1"] .badge');
+  await waitUntil(15_000, 50, async () => (await status.textContent()) === 'REACHABLE' || false);
+  t.pass('the panel shows it REACHABLE');
+  await server.stop();
+  await waitUntil(15_000, 50, async () => (await status.textContent()) === 'UNREACHABLE' || false);
+  t.match(await status.getAttribute('title'), /ECONNREFUSED/, 'UNREACHABLE once the server stopped, with the error the monitor saw');
+  await page.screenshot({ path: join(shots, '06-vims.png'), fullPage: true });
 });
