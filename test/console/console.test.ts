@@ -79,6 +79,11 @@ t.test('unauthenticated: the page, its assets, views and event stream are refuse
     t.equal(wrong.status, 401, `${path} with a wrong password`);
     await wrong.arrayBuffer();
   }
+  const json = await fetch(`${base}/console`);
+  t.match(await json.json(), { errors: { error: [{ 'error-tag': 'access-denied' }] } }, 'a RESTCONF client gets the RESTCONF error body');
+  const html = await fetch(`${base}/console`, { headers: { Accept: 'text/html,application/xhtml+xml' } });
+  t.equal(html.status, 401, 'so does a browser');
+  t.match(await html.text(), /authentication required/, 'told in plain text, not offered a JSON download');
   // A browser without credentials gets the 401 too, and no console.
   const context = await browserContext(browser, t);
   const page = await context.newPage();

@@ -87,10 +87,13 @@ startConsole(${list});
 export async function consolePlugin(app: FastifyInstance, deps: ConsoleDeps): Promise<void> {
   const dialect: ErrorDialect = { dialect: 'rfc8040', schema: deps.schema, dataMissingIs404: deps.dataMissingIs404 };
   const restconfErrors = errorHandler(dialect, deps.maxBody);
-  // A browser shown a RESTCONF JSON error for the page would offer it as a download: refused
-  // credentials get a line of text (the edge set the Basic challenge, so the browser asks).
+  // A browser shown a RESTCONF JSON error for the page offers it as a download: a browser (it
+  // asks for HTML) is told in a line of text; other clients get the RESTCONF error as anywhere
+  // on this listener. The edge has set the Basic challenge either way, so the browser asks.
   app.setErrorHandler((err: FastifyError, req, reply) =>
-    isUnauthorized(err) ? reply.code(401).type('text/plain; charset=utf-8').send('Sextant console: authentication required (the RESTCONF credentials)\n') : restconfErrors(err, req, reply),
+    isUnauthorized(err) && /text\/html/.test(req.headers.accept ?? '')
+      ? reply.code(401).type('text/plain; charset=utf-8').send('Sextant console: authentication required (the RESTCONF credentials)\n')
+      : restconfErrors(err, req, reply),
   );
   const notFound = (what: string) => new YangError({ tag: 'invalid-value', type: 'protocol', message: `no console ${what}` });
 
