@@ -237,3 +237,16 @@ t.test('the VIMs panel follows the monitor live: REACHABLE, then UNREACHABLE whe
   t.match(await status.getAttribute('title'), /ECONNREFUSED/, 'UNREACHABLE once the server stopped, with the error the monitor saw');
   await page.screenshot({ path: join(shots, '06-vims.png'), fullPage: true });
 });
+
+t.test('a page that goes away leaves no subscription behind', async (t) => {
+  const before = c.data.listenerLag().length;
+  const context = await browserContext(browser, t, auth);
+  const page = await context.newPage();
+  await page.goto(`${base}/console`);
+  await page.waitForSelector('body[data-ready="true"]', { timeout: 15_000 });
+  const open = c.data.listenerLag().length;
+  t.ok(open > before, `the page's stream subscribed its watches (${open - before})`);
+  await context.close();
+  await waitUntil(10_000, 50, () => c.data.listenerLag().length === before || false);
+  t.pass('every one is gone once the page closed');
+});

@@ -105,7 +105,8 @@ export class ConsoleStreams {
     }
     const heartbeat = setInterval(() => out.write(': keepalive\n\n'), HEARTBEAT_MS);
     this.streams.add(close);
-    req.raw.once('close', close);
+    // The response's close: the client went away (or the listener closed the stream).
+    reply.raw.once('close', close);
     out.write('retry: 2000\n\n');
     for (const s of snapshots) send('snapshot', { id: s.id, changes: wire(s.changes) });
     send('ready', { watches: watches.map((w) => w.id) });
