@@ -43,6 +43,8 @@ await nv.routerInterface(192, 1, 2, 2, '10.2.0.1');
 // The NAT switch of router 1: least loaded among the computes with its ports, lowest DPN first.
 await waitUntil(15_000, 50, async () => (await nv.designation('nat', ROUTER))?.['dpn-id'] === '1' || false);
 
+// The plugins' own subscriptions, before any page opened a stream.
+const pluginSubscriptions = c.data.listenerLag().length;
 const browser = await launchBrowser(t);
 
 /** compute-node as RESTCONF answers it. */
@@ -239,7 +241,9 @@ t.test('the VIMs panel follows the monitor live: REACHABLE, then UNREACHABLE whe
 });
 
 t.test('a page that goes away leaves no subscription behind', async (t) => {
-  const before = c.data.listenerLag().length;
+  // The earlier tests' pages close at their teardown: their streams end asynchronously.
+  await waitUntil(10_000, 50, () => c.data.listenerLag().length === pluginSubscriptions || false);
+  const before = pluginSubscriptions;
   const context = await browserContext(browser, t, auth);
   const page = await context.newPage();
   await page.goto(`${base}/console`);
@@ -248,5 +252,5 @@ t.test('a page that goes away leaves no subscription behind', async (t) => {
   t.ok(open > before, `the page's stream subscribed its watches (${open - before})`);
   await context.close();
   await waitUntil(10_000, 50, () => c.data.listenerLag().length === before || false);
-  t.pass('every one is gone once the page closed');
+  t.pass('every one is gone once the page closed (and so were the earlier pages\' before this test began)');
 });
