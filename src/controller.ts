@@ -129,7 +129,7 @@ export async function startController(config: Config, log: Logger = pino({ level
       pluginOptions,
     );
     restconf = await startRestconf(
-      { schema, data, rpc, runningLock: () => netconf.lockHolder('running') },
+      { schema, data, rpc, notifications, runningLock: () => netconf.lockHolder('running') },
       {
         host: config.bindAddress,
         port: config.restconfPort,
