@@ -153,6 +153,23 @@ t.test('preview == start: a compute already tombstoned and one that holds nothin
   await recoverAll();
 });
 
+t.test('preview == start: with compute-2 already tombstoned, compute-1 strands subnet 1 for compute-2', async (t) => {
+  expectStatus(await rpc('scalein-computes-start', ['compute-2']), [200]);
+  await nv.settledFlows();
+  const p = await previewThenStart(t, ['compute-1']);
+  t.match(
+    (p.designations ?? []).find((d) => d['service-id'] === SUB(1)),
+    { 'service-type': 'subnet-route', 'from-compute': 'compute-1', 'to-dpn-id': '0', 'to-compute': 'none eligible' },
+    'subnet 1 would have no eligible DPN',
+  );
+  t.same(
+    (p.stranded ?? []).find((s) => s['service-id'] === SUB(1)),
+    { 'service-type': 'subnet-route', 'service-id': SUB(1), computes: ['compute-2'] },
+    'compute-2 (not in this call) keeps VMs of subnet 1 with no eligible peer for its route',
+  );
+  await recoverAll();
+});
+
 t.test('bad input: the preview fails as start fails, and changes nothing', async (t) => {
   const cases: [string, string[]][] = [
     ['unknown compute', ['compute-1', 'compute-99']],
