@@ -24,6 +24,14 @@ export type OptionValue = string | number | boolean;
 export const OPTIONS = {
   'data-dir': { kind: 'string', default: './data', help: 'directory of the embedded LevelDB datastore' },
   datastore: { kind: 'string', default: 'level', help: 'datastore backend: level | memory | etcd://host:port[,host:port...] (cluster mode)' },
+  // The default is always, as etcd fsyncs every commit before answering and PostgreSQL's
+  // synchronous_commit is on: an acknowledged commit survives a power cut unless the operator
+  // chose otherwise. `none` trades that for throughput (see BENCH.md, datastore.small-txn).
+  'datastore-sync': {
+    kind: 'string',
+    default: 'always',
+    help: 'LevelDB datastore: always (a commit is acknowledged only once it is on disk, fsync per commit) | none (acknowledged once in the OS page cache: survives a process crash, not a power cut or OS crash); no meaning with etcd, whose members fsync by themselves',
+  },
   'bind-address': { kind: 'string', default: '127.0.0.1', help: 'address the northbound and southbound servers listen on' },
   'restconf-port': { kind: 'port', default: 8181, help: 'RESTCONF HTTP port (0: any free port)' },
   'restconf-max-body': { kind: 'int', default: 1048576, help: 'largest RESTCONF request body, in bytes' },
@@ -60,6 +68,8 @@ export type OptionName = keyof typeof OPTIONS;
 export interface Config {
   dataDir: string;
   datastore: 'level' | 'memory' | 'etcd';
+  /** `--datastore-sync`: whether a LevelDB commit waits for its fsync before it is acknowledged. */
+  datastoreSync: 'always' | 'none';
   /** Cluster mode: the etcd endpoints (`http://host:port`) from `--datastore=etcd://...`. */
   etcdEndpoints: string[];
   clusterName: string;
@@ -217,6 +227,9 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
     values.datastore = 'etcd';
   } else if (values.datastore !== 'level' && values.datastore !== 'memory') {
     throw new ConfigError(`datastore must be "level" or "memory" (or etcd://host:port[,host:port...] for cluster mode), got "${values.datastore}"`);
+  }
+  if (values.datastoreSync !== 'always' && values.datastoreSync !== 'none') {
+    throw new ConfigError(`datastore-sync must be "always" or "none", got "${values.datastoreSync}"`);
   }
   const clusterName = String(values.clusterName);
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(clusterName)) {

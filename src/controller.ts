@@ -75,7 +75,7 @@ export async function startController(config: Config, log: Logger = pino({ level
     cluster = etcdCluster;
   } else if (config.datastore === 'level') {
     mkdirSync(config.dataDir, { recursive: true });
-    configBackend = new LevelBackend(config.dataDir);
+    configBackend = new LevelBackend(config.dataDir, { sync: config.datastoreSync === 'always' });
   } else configBackend = new MemoryBackend();
   let data: Datastore;
   try {
@@ -133,6 +133,7 @@ export async function startController(config: Config, log: Logger = pino({ level
         schema,
         data,
         rpc,
+        notifications,
         runningLock: () => netconf.lockHolder('running'),
         consoleViews: plugins.loaded.flatMap((p) => (p.plugin.console ? [{ plugin: p.name, dir: p.plugin.console }] : [])),
       },

@@ -8,6 +8,7 @@ import { definePlugin, listener, phase, type PluginRpc } from '../../src/plugin/
 import { ANY } from '../../src/yang/binding.ts';
 import { computeNodes } from '../../src/bindings/cloudscaler-rpc.ts';
 import { ovsdbTopology } from './model.ts';
+import { previewScaleIn } from './preview.ts';
 import { learnComputes, relearn } from './registry.ts';
 import { deleteTeps, endJson, endScaleIn, outcomeJson, setTombstones, tombstoneBridges } from './scalein.ts';
 
@@ -25,11 +26,13 @@ function scaleinRpcs(module: string): Record<string, PluginRpc> {
 export default definePlugin({
   name: 'cloudscaler',
   console: join(import.meta.dirname, 'console'),
-  yang: ['cloudscaler-rpc', 'scalein-api', 'scalein-rpc', 'network-topology', 'ovsdb', 'opendaylight-inventory', 'flow-node-inventory', 'itm'],
+  yang: ['cloudscaler-rpc', 'scalein-api', 'scalein-rpc', 'network-topology', 'ovsdb', 'opendaylight-inventory', 'flow-node-inventory', 'itm', 'itm-state', 'designated-switch', 'sextant-clustering', 'sextant-vnflcm'],
   provides: ['cloudscaler-rpc', 'scalein-api', 'scalein-rpc'],
   rpcs: {
     ...scaleinRpcs('scalein-api'),
     ...scaleinRpcs('scalein-rpc'),
+    // The impact preview (issue 21): scalein-api only, the module operators and the CLI use.
+    'scalein-api:scalein-computes-preview': (input, ctx) => previewScaleIn(ctx, names(input, 'scalein-node-ids')),
     // genius' shapes: no output but for -end's status string.
     'cloudscaler-rpc:scalein-computes-start': async (input, ctx) => {
       await setTombstones(ctx, names(input, 'scalein-compute-names'), true);

@@ -74,6 +74,36 @@ interface Plan {
   /** Writes in the transaction so far, and the batch index after the last key planned. */
   writes: number;
   end: number;
+  /** Flow writes per DPN, as the transaction holds them. */
+  flowChanges: Map<bigint, FlowChanges>;
+  /** DPNs planned as tombstoned beyond what the inputs say (a preview's what-if), if any. */
+  assumeTombstoned?: ReadonlySet<bigint>;
+  /** A preview: no log line for the moves it plans. */
+  dryRun: boolean;
+}
+
+export interface FlowChanges {
+  added: number;
+  removed: number;
+  modified: number;
+}
+
+/** A move the elections would make, as a preview reports it. */
+export interface PlannedMove {
+  type: ServiceType;
+  id: string;
+  from: bigint;
+  /** 0: no eligible DPN. */
+  to: bigint;
+  candidates: bigint[];
+  reason: string;
+}
+
+/** What tombstoning some DPNs would make the elections write, from the state of now. */
+export interface TombstonePlan {
+  revision: number;
+  moves: PlannedMove[];
+  flows: Map<bigint, FlowChanges>;
 }
 
 /** About how many writes one transaction takes before the rest of a batch goes in the next. */
@@ -224,8 +254,48 @@ export class Elections {
     return [...this.unelected];
   }
 
-  private plan(batch: WorkKey[], from: number, tx: Transaction): Plan {
+  /**
+   * What tombstoning `dpns` now would make the elections write: the same keys the compute
+   * listener would mark for the tombstone commit (changedByTombstone), planned in the order the
+   * work queue would take them by the same plan() a batch runs, with those DPNs counted as
+   * tombstoned, in a transaction that is cancelled. Meant for a converged queue (the caller
+   * waits for it): keys already pending would be worked on too after a real start.
+   */
+  planTombstones(dpns: Iterable<bigint>, compare: (a: WorkKey, b: WorkKey) => number): TombstonePlan {
+    const assume = new Set<bigint>();
+    const keys = new Set<WorkKey>();
+    for (const dpn of dpns) {
+      const c = this.inputs.computes.get(dpn);
+      // Only a registered compute whose tombstone the commit would set fires the listener.
+      if (!c || c.tombstoned || assume.has(dpn)) continue;
+      assume.add(dpn);
+      for (const k of this.changedByTombstone(dpn, this.inputs.servicesByDpn.get(dpn) ?? [])) keys.add(k);
+    }
+    const batch = [...keys].sort(compare);
+    const tx = this.ctx.data.transaction('config');
+    try {
+      const plan = this.plan(batch, 0, tx, { assumeTombstoned: assume, maxWrites: Infinity, dryRun: true });
+      const moves: PlannedMove[] = [];
+      for (const [key, next] of plan.designations) {
+        const from = this.designations.get(key)?.dpn ?? 0n;
+        const to = next?.dpn ?? 0n;
+        if (from === to) continue;
+        const { kind, id } = parseKey(key);
+        const view = plan.views.get(key);
+        moves.push({ type: kind as ServiceType, id, from, to, candidates: (view?.candidates ?? []).map((d) => BigInt(d)), reason: next?.reason ?? 'the service is gone' });
+      }
+      return { revision: plan.revision, moves, flows: plan.flowChanges };
+    } finally {
+      tx.cancel();
+    }
+  }
+
+  private plan(batch: WorkKey[], from: number, tx: Transaction, opts: { assumeTombstoned?: ReadonlySet<bigint>; maxWrites?: number; dryRun?: boolean } = {}): Plan {
+    const maxWrites = opts.maxWrites ?? MAX_WRITES;
     const plan: Plan = {
+      flowChanges: new Map(),
+      assumeTombstoned: opts.assumeTombstoned,
+      dryRun: opts.dryRun === true,
       writes: 0,
       end: from,
       flows: new Map(),
@@ -236,7 +306,7 @@ export class Elections {
       revision: tx.snapshotRevision,
       presence: new Map(),
     };
-    while (plan.end < batch.length && plan.writes < MAX_WRITES) {
+    while (plan.end < batch.length && plan.writes < maxWrites) {
       const key = batch[plan.end++];
       const { kind, id } = parseKey(key);
       const wanted = kind === 'net' ? networkFlows(this.inputs, id) : this.elect(kind, id, key, plan, tx);
@@ -268,7 +338,7 @@ export class Elections {
     if (!candidates.has(dpn)) why.push('hosts no port of the service');
     if (!this.inputs.connected(dpn)) why.push('is disconnected');
     if (!this.inputs.hasTep(dpn)) why.push('has no tunnel endpoint');
-    if (this.inputs.computes.get(dpn)?.tombstoned) why.push('is tombstoned');
+    if (this.inputs.computes.get(dpn)?.tombstoned || plan.assumeTombstoned?.has(dpn)) why.push('is tombstoned');
     return why;
   }
 
@@ -327,7 +397,7 @@ export class Elections {
       tx.put(designationPath(type, id), { 'service-type': type, 'service-id': id, 'dpn-id': uint64(next.dpn), 'elected-at': next.electedAt });
       if (type === 'nat') tx.put(naptSwitchPath(id), { 'router-name': id, 'primary-switch-id': uint64(next.dpn) });
       plan.writes += 2;
-      if (current) this.ctx.log.info({ service: key, from: current.dpn.toString(), to: next.dpn.toString() }, `${type} ${id}: ${next.reason}`);
+      if (current && !plan.dryRun) this.ctx.log.info({ service: key, from: current.dpn.toString(), to: next.dpn.toString() }, `${type} ${id}: ${next.reason}`);
     }
     plan.designations.set(key, next);
     const dpns = new Set(candidates);
@@ -360,9 +430,15 @@ export class Elections {
       }
     }
     let changed = false;
-    for (const k of have.keys()) {
+    const count = (dpn: bigint, what: keyof FlowChanges) => {
+      let c = plan.flowChanges.get(dpn);
+      if (!c) plan.flowChanges.set(dpn, (c = { added: 0, removed: 0, modified: 0 }));
+      c[what]++;
+    };
+    for (const [k, f] of have) {
       if (next.has(k)) continue;
       tx.remove(flowAt(k));
+      count(f.dpn, 'removed');
       plan.writes++;
       changed = true;
     }
@@ -370,6 +446,7 @@ export class Elections {
       const old = have.get(k);
       if (old && old.text === f.text) continue;
       tx.put(flowAt(k), bodies.get(k));
+      count(f.dpn, old ? 'modified' : 'added');
       plan.writes++;
       changed = true;
     }

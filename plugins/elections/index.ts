@@ -13,7 +13,8 @@ import { ANY, type DataPath, type Mode } from '../../src/yang/binding.ts';
 import { Elections } from './elections.ts';
 import { computeNodes } from '../../src/bindings/cloudscaler-rpc.ts';
 import { transportZones } from '../../src/bindings/itm.ts';
-import { NEUTRON, SUBNET_ROUTES, type WorkKey } from './model.ts';
+import { compareWorkKeys, NEUTRON, SUBNET_ROUTES, type WorkKey } from './model.ts';
+import { planTombstones } from './preview.ts';
 
 /** What a running elections plugin holds (handed back by the platform; tests and benchmarks wait on its queue). */
 export interface ElectionsState {
@@ -57,6 +58,9 @@ export default definePlugin({
   provides: ['designated-switch', 'odl-nat'],
   // Registered computes and their tombstones come from cloudscaler.
   uses: ['cloudscaler-rpc'],
+  rpcs: {
+    'designated-switch:plan-tombstones': (input, ctx, state: ElectionsState) => planTombstones(input, ctx, state),
+  },
   options: {
     /**
      * After a restart the operational topology is empty until the switches report again. Work
@@ -69,7 +73,7 @@ export default definePlugin({
     const e = new Elections(ctx);
     const queue: WorkQueue<WorkKey> = new WorkQueue<WorkKey>({
       batchSize: 2048,
-      compare: (a, b) => (a < b ? -1 : a > b ? 1 : 0),
+      compare: compareWorkKeys,
       process: (batch) => e.process(batch, () => queue.pending),
       onError: (err) => ctx.log.error({ err }, 'elections: a batch failed; retrying'),
     });

@@ -24,6 +24,9 @@ export type { ServiceType };
  */
 export type WorkKey = `net|${string}` | `nat|${string}` | `subnet-route|${string}`;
 
+/** The order the work queue takes keys in (and a preview plans them in). */
+export const compareWorkKeys = (a: WorkKey, b: WorkKey): number => (a < b ? -1 : a > b ? 1 : 0);
+
 export const netKey = (id: string): WorkKey => `net|${id}`;
 export const serviceKey = (type: ServiceType, id: string): WorkKey => `${type}|${id}`;
 

@@ -3,13 +3,14 @@
  * in the same run (DESIGN.md section 7). Prints one JSON line per result.
  *
  * 1. Validated commits to LevelDB (100 commits x 1,000 list entries) vs raw classic-level batch
- *    puts of the same keys and serialized bytes; on etcd (20 commits, one member started here) vs
+ *    puts of the same keys and serialized bytes, for --datastore-sync=none and always (the peer
+ *    with the same sync; BENCH_SYNC picks one); on etcd (20 commits, one member started here) vs
  *    raw etcd3 txns of the same puts (`report`).
  * 2. Validation of one 100,000-entry document (a leafref per entry) in-process vs yanglint on the
  *    same file.
  * 3. RSS after loading that document into the memory backend, vs a 400 MB limit (child process).
  * 4. Small transactions: one-leaf commits one after the other, memory (vs a 20,000/s limit),
- *    LevelDB (vs raw classic-level single puts, sync: false, of the same key and bytes) and etcd
+ *    LevelDB (vs raw classic-level single puts of the same key and bytes, both sync settings) and etcd
  *    (vs raw etcd3 puts, `report`). BENCH_BACKENDS picks among memory,level,etcd.
  * 5. Notifications: data changes delivered to 10 listeners per second, memory, vs a 200,000/s limit.
  * 6. Controller start: spawn to the ready line, all plugins, LevelDB in an empty data dir, median
@@ -45,6 +46,8 @@ const NOTIFY_PER_COMMIT = Number(process.env.BENCH_NOTIFY_PER_COMMIT ?? 100);
 const NOTIFY_LISTENERS = 10;
 /** BENCH_BACKENDS=level: only the LevelDB half of small-txn (e.g. under --cpu-prof); etcd: the etcd arms of small-txn and commit. */
 const BACKENDS = (process.env.BENCH_BACKENDS ?? 'memory,level,etcd').split(',');
+/** BENCH_SYNC=always or none: only that --datastore-sync setting of the LevelDB arms (both by default). */
+const SYNCS = (process.env.BENCH_SYNC ?? 'none,always').split(',') as ('none' | 'always')[];
 const STARTS = Number(process.env.BENCH_STARTS ?? 3);
 /** BENCH_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/p": node flags for the started controllers (to profile a start). */
 const NODE_FLAGS = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
@@ -56,6 +59,12 @@ function emit(o: Record<string, unknown>): void {
 const round = (x: number, d = 3) => Number(x.toFixed(d));
 
 async function commits(): Promise<void> {
+  for (const sync of SYNCS) await commitsLevel(sync);
+}
+
+/** datastore.commit on LevelDB with `--datastore-sync=<sync>`; the peer writes with the same sync. */
+async function commitsLevel(syncSetting: 'none' | 'always'): Promise<void> {
+  const sync = syncSetting === 'always';
   const schema = await loadSchema(FIXTURE);
   const ours = mkdtempSync(join(tmpdir(), 'bench-ds-'));
   const raw = mkdtempSync(join(tmpdir(), 'bench-raw-'));
@@ -69,7 +78,7 @@ async function commits(): Promise<void> {
     // The peer serializes each entry to the bytes it writes, as any program storing objects must.
     let t0 = performance.now();
     for (const b of batches) {
-      await db.batch(b.map((h) => ({ type: 'put' as const, key: `/sextant-fixture:registry/host=${h.name}`, value: JSON.stringify(h) })));
+      await db.batch(b.map((h) => ({ type: 'put' as const, key: `/sextant-fixture:registry/host=${h.name}`, value: JSON.stringify(h) })), { sync });
     }
     const rawSeconds = (performance.now() - t0) / 1000;
     // The same with chained batches (each put handed to LevelDB as it is added), the faster form
@@ -78,12 +87,12 @@ async function commits(): Promise<void> {
     for (const b of batches) {
       const chained = db.batch();
       for (const h of b) chained.put(`/sextant-fixture:registry/host=${h.name}-c`, JSON.stringify(h));
-      await chained.write();
+      await chained.write({ sync });
     }
     const chainedSeconds = (performance.now() - t0) / 1000;
     await db.close();
 
-    const ds = await Datastore.open({ schema, config: new LevelBackend(ours), operational: new MemoryBackend() });
+    const ds = await Datastore.open({ schema, config: new LevelBackend(ours, { sync }), operational: new MemoryBackend() });
     t0 = performance.now();
     for (const b of batches) {
       const tx = ds.transaction('config');
@@ -97,15 +106,16 @@ async function commits(): Promise<void> {
     const peer = total / rawSeconds;
     emit({
       bench: 'datastore.commit',
+      sync: syncSetting,
       metric: 'entries_per_s',
       value: Math.round(value),
-      peer: 'raw classic-level batch puts',
+      peer: `raw classic-level batch puts, sync: ${sync}`,
       peer_value: Math.round(peer),
       ratio: round(value / peer),
       target: '>=0.5',
       peer_chained_value: Math.round(total / chainedSeconds),
       ratio_chained: round(value / (total / chainedSeconds)),
-      detail: `${COMMITS} validated commits of ${PER_COMMIT} list entries (a leafref each), LevelDB`,
+      detail: `${COMMITS} validated commits of ${PER_COMMIT} list entries (a leafref each), LevelDB, --datastore-sync=${syncSetting}`,
     });
   } finally {
     rmSync(ours, { recursive: true, force: true });
@@ -284,36 +294,41 @@ async function smallTxn(): Promise<void> {
     });
   }
   if (BACKENDS.includes('etcd')) await smallTxnEtcd(timedSmallCommits, SEEDED, warm);
-  // LevelDB, against raw single puts of the same key and the same serialized entry.
+  // LevelDB, against raw single puts of the same key and the same serialized entry, each
+  // --datastore-sync setting against puts with the same sync.
   if (!BACKENDS.includes('level')) return;
-  const ours = mkdtempSync(join(tmpdir(), 'bench-ds-small-'));
-  const raw = mkdtempSync(join(tmpdir(), 'bench-raw-small-'));
-  try {
-    const db = new ClassicLevel<string, string>(raw, { valueEncoding: 'utf8' });
-    await db.open();
-    await db.batch(Array.from({ length: SEEDED }, (_, i) => ({ type: 'put' as const, key: hostPath(hostEntry(i).name as string), value: JSON.stringify(hostEntry(i)) })));
-    const rawRun = rawSmallPuts(SEEDED, (key, value) => db.put(key, value, { sync: false }));
-    await rawRun(warm, 1);
-    const peer = await rawRun(SMALL_TXNS, 2);
-    await db.close();
+  for (const syncSetting of SYNCS) {
+    const sync = syncSetting === 'always';
+    const ours = mkdtempSync(join(tmpdir(), 'bench-ds-small-'));
+    const raw = mkdtempSync(join(tmpdir(), 'bench-raw-small-'));
+    try {
+      const db = new ClassicLevel<string, string>(raw, { valueEncoding: 'utf8' });
+      await db.open();
+      await db.batch(Array.from({ length: SEEDED }, (_, i) => ({ type: 'put' as const, key: hostPath(hostEntry(i).name as string), value: JSON.stringify(hostEntry(i)) })));
+      const rawRun = rawSmallPuts(SEEDED, (key, value) => db.put(key, value, { sync }));
+      await rawRun(warm, 1);
+      const peer = await rawRun(SMALL_TXNS, 2);
+      await db.close();
 
-    const r = await timedSmallCommits(new LevelBackend(ours));
-    emit({
-      bench: 'datastore.small-txn',
-      backend: 'level',
-      metric: 'commits_per_s',
-      value: Math.round(r.perS),
-      p99_ms: round(r.p99Ms),
-      peer: 'raw classic-level single put, sync: false',
-      peer_value: Math.round(peer.perS),
-      peer_p99_ms: round(peer.p99Ms),
-      ratio: round(r.perS / peer.perS),
-      target: '>=0.5',
-      detail: `${SMALL_TXNS} commits one after the other, each a merge of one leaf of one of ${SEEDED} existing list entries; the peer puts the same key and whole serialized entry (after ${warm} warm-up operations each)`,
-    });
-  } finally {
-    rmSync(ours, { recursive: true, force: true });
-    rmSync(raw, { recursive: true, force: true });
+      const r = await timedSmallCommits(new LevelBackend(ours, { sync }));
+      emit({
+        bench: 'datastore.small-txn',
+        backend: 'level',
+        sync: syncSetting,
+        metric: 'commits_per_s',
+        value: Math.round(r.perS),
+        p99_ms: round(r.p99Ms),
+        peer: `raw classic-level single put, sync: ${sync}`,
+        peer_value: Math.round(peer.perS),
+        peer_p99_ms: round(peer.p99Ms),
+        ratio: round(r.perS / peer.perS),
+        target: '>=0.5',
+        detail: `${SMALL_TXNS} commits one after the other, each a merge of one leaf of one of ${SEEDED} existing list entries, --datastore-sync=${syncSetting}; the peer puts the same key and whole serialized entry (after ${warm} warm-up operations each)`,
+      });
+    } finally {
+      rmSync(ours, { recursive: true, force: true });
+      rmSync(raw, { recursive: true, force: true });
+    }
   }
 }
 

@@ -17,7 +17,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSuiteController } from './lib/env.ts';
-import { NetVirt, computeName, tepIp, uuid } from './lib/netvirt.ts';
+import { NetVirt, computeName, electionsWorld, tepIp, uuid } from './lib/netvirt.ts';
 import { waitUntil } from './lib/wait.ts';
 
 const sc = await startSuiteController(t);
@@ -54,28 +54,7 @@ const outputs = (f: Record<string, any>): string[] =>
 const ids = (flows: Map<string, Record<string, unknown>[]>, dpn: number) => (flows.get(String(dpn)) ?? []).map((f) => String(f.id));
 const has = (flows: Map<string, Record<string, unknown>[]>, dpn: number, id: string) => ids(flows, dpn).includes(id);
 
-t.before(async () => {
-  await nv.addCompute({ n: 1, vms: [{ port: 101, ofport: 1 }, { port: 301, ofport: 2 }] });
-  await nv.addCompute({ n: 2, vms: [{ port: 102, ofport: 1 }, { port: 201, ofport: 2 }] });
-  await nv.addCompute({ n: 3, vms: [{ port: 202, ofport: 1 }] });
-  await nv.addCompute({ n: 4 });
-  await nv.network(1, 1001);
-  await nv.network(2, 1002);
-  await nv.network(3, 1003);
-  await nv.subnet(1, 1, '10.1.0.0/24');
-  await nv.subnet(2, 2, '10.2.0.0/24');
-  await nv.subnet(3, 3, '10.3.0.0/24');
-  await nv.port(101, 1, 1, '10.1.0.11', computeName(1));
-  await nv.port(102, 1, 1, '10.1.0.12', computeName(2));
-  await nv.port(201, 2, 2, '10.2.0.21', computeName(2));
-  await nv.port(202, 2, 2, '10.2.0.22', computeName(3));
-  await nv.port(301, 3, 3, '10.3.0.31', computeName(1));
-  await nv.router(1, '172.24.4.10');
-  await nv.routerInterface(191, 1, 1, 1, '10.1.0.1');
-  await nv.routerInterface(192, 1, 2, 2, '10.2.0.1');
-  await nv.subnetRoute(1);
-  await nv.subnetRoute(3);
-});
+t.before(() => electionsWorld(nv));
 
 t.test('computes with local_ip join the default zone and get a full tunnel mesh', async (t) => {
   await waitUntil(10_000, 50, async () => {

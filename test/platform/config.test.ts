@@ -3,7 +3,7 @@
  */
 import t from 'tap';
 import { join } from 'node:path';
-import { loadConfig, ConfigError } from '../../src/config.ts';
+import { loadConfig, ConfigError, usage } from '../../src/config.ts';
 import { tempDir, writeFiles } from '../helpers/tmp.ts';
 
 t.test('defaults are the wire contract of DESIGN.md', async (t) => {
@@ -92,4 +92,12 @@ t.test('plugin API auth options: the token defaults to the password; noauth is o
   t.equal(f.apiToken, 'tok-flag', 'the flag beats the environment');
   t.equal(f.apiNoauth, true, 'a bare --api-noauth means true');
   t.throws(() => loadConfig(['--api-noauth=maybe'], {}), /api-noauth must be true or false/);
+});
+
+t.test('--datastore-sync: always unless told otherwise, none on request, anything else refused', async (t) => {
+  t.equal(loadConfig([], {}).datastoreSync, 'always', 'acknowledged commits are on disk by default');
+  t.equal(loadConfig([], { SEXTANT_DATASTORE_SYNC: 'none' }).datastoreSync, 'none', 'SEXTANT_DATASTORE_SYNC');
+  t.equal(loadConfig(['--datastore-sync=always'], { SEXTANT_DATASTORE_SYNC: 'none' }).datastoreSync, 'always', 'the flag beats the environment');
+  t.throws(() => loadConfig(['--datastore-sync=sometimes'], {}), { name: 'ConfigError', message: 'datastore-sync must be "always" or "none", got "sometimes"' });
+  t.match(usage(), /--datastore-sync\s+LevelDB datastore: always .* no meaning with etcd, whose members fsync by themselves \(env SEXTANT_DATASTORE_SYNC, default always\)/, '--help says what it means and where it does not apply');
 });

@@ -11,7 +11,8 @@
  * `list()` re-sorts its result in that (rare) case so callers always see UTF-16 order.
  */
 
-import { mkdir } from 'node:fs/promises';
+import { mkdir, open as openFile, readdir, readFile, rename } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Level } from 'level';
 import { BackendOpenError, type Backend, type BackendEntry, type BackendOp, type WriteResult } from './backend.ts';
 
@@ -21,8 +22,27 @@ export const REVISION_KEY = '\u0000rev';
 /** Rows per read of a scan: large enough to amortise the native call, small enough to die young. */
 const SCAN_CHUNK = 1000;
 
+/**
+ * The revision witness: a file beside LevelDB's own, holding the lowest revision the store may
+ * have. LevelDB cannot tell a log cut short (a damaged disk, a bad copy) from a crash during its
+ * last write: it drops the tail and opens, acknowledged commits silently gone, and with CURRENT
+ * lost it would start a new, empty database over the old files. The witness is written (fsynced,
+ * then renamed into place) only when the revision it names is on disk: right after open (LevelDB
+ * has just turned the recovered log into a synced table) and after a clean close (the logs
+ * fsynced first), so no crash or power cut can leave the store below it, at no cost per commit.
+ */
+export const WITNESS_FILE = 'sextant-revision';
+
+/** The documented way out of a damaged data dir (README, "Recovering a damaged data dir"). */
+export function repairCommand(dir: string): string {
+  return `node --import tsx scripts/repair-datastore.ts ${dir}`;
+}
+
 export interface LevelBackendOptions {
-  /** fsync every write (slower; protects against OS crashes and power loss, not just process crashes). */
+  /**
+   * fsync every write before it is acknowledged (slower; protects against OS crashes and power
+   * loss, not just process crashes). The controller sets it from `--datastore-sync`.
+   */
   sync?: boolean;
 }
 
@@ -51,11 +71,14 @@ export class LevelBackend implements Backend {
     } catch (err) {
       throw new BackendOpenError(`cannot create data dir ${this.dir}: ${messageOf(err)}`, 'unavailable');
     }
-    const db = new Level<string, string>(this.dir, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
+    const witnessed = await readWitness(this.dir);
+    // A store known to hold commits is never created anew: LevelDB would start an empty one
+    // over what is left of the old (and delete the old files as obsolete).
+    const db = new Level<string, string>(this.dir, { keyEncoding: 'utf8', valueEncoding: 'utf8', createIfMissing: witnessed === 0 });
     try {
       await db.open();
     } catch (err) {
-      throw openError(this.dir, err);
+      throw openError(this.dir, err, witnessed);
     }
     let rev = 0;
     try {
@@ -71,6 +94,16 @@ export class LevelBackend implements Backend {
       if (err instanceof BackendOpenError) throw err;
       throw new BackendOpenError(`cannot read revision in data dir ${this.dir}: ${messageOf(err)}`, 'unavailable');
     }
+    if (rev < witnessed) {
+      await db.close().catch(() => {});
+      throw damaged(this.dir, `it holds revision ${rev} but had reached revision ${witnessed} (a LevelDB log file was cut short or lost)`);
+    }
+    try {
+      await writeWitness(this.dir, rev);
+    } catch (err) {
+      await db.close().catch(() => {});
+      throw new BackendOpenError(`cannot write ${join(this.dir, WITNESS_FILE)}: ${messageOf(err)}`, 'unavailable');
+    }
     this.rev = rev;
     this.db = db;
   }
@@ -81,6 +114,14 @@ export class LevelBackend implements Backend {
     await this.queue;
     this.db = undefined;
     await db.close();
+    // Unsynced writes (`sync: false`) are made durable before the witness claims them.
+    try {
+      for (const f of await readdir(this.dir)) if (/^\d+\.log$/.test(f)) await fsyncFile(join(this.dir, f));
+      await writeWitness(this.dir, this.rev);
+    } catch (err) {
+      // A data dir removed under a closing store (a test's temporary one) has nothing to witness.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
   }
 
   async get(key: string): Promise<string | undefined> {
@@ -199,17 +240,60 @@ function prefixUpperBound(prefix: Buffer): Buffer | undefined {
   return upper;
 }
 
-function openError(dir: string, err: unknown): BackendOpenError {
+async function readWitness(dir: string): Promise<number> {
+  let text: string;
+  try {
+    text = await readFile(join(dir, WITNESS_FILE), 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw new BackendOpenError(`cannot read ${join(dir, WITNESS_FILE)}: ${messageOf(err)}`, 'unavailable');
+  }
+  const rev = Number(text.trim());
+  if (!Number.isSafeInteger(rev) || rev < 0) throw damaged(dir, `${WITNESS_FILE} holds ${JSON.stringify(text.slice(0, 40))}, not a revision`);
+  return rev;
+}
+
+/** Written whole or not at all: a temp file, fsynced, renamed over the old, the directory fsynced. */
+export async function writeWitness(dir: string, rev: number): Promise<void> {
+  const tmp = join(dir, `${WITNESS_FILE}.tmp`);
+  const fh = await openFile(tmp, 'w');
+  try {
+    await fh.writeFile(`${rev}\n`);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, join(dir, WITNESS_FILE));
+  await fsyncFile(dir);
+}
+
+async function fsyncFile(path: string): Promise<void> {
+  const fh = await openFile(path, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+function damaged(dir: string, why: string): BackendOpenError {
+  return new BackendOpenError(`data dir ${dir} is damaged: ${why}; to keep what is readable run \`${repairCommand(dir)}\`, or move ${dir} aside to start empty`, 'corrupt');
+}
+
+function openError(dir: string, err: unknown, witnessed = 0): BackendOpenError {
   const cause = (err as { cause?: { code?: unknown; message?: unknown } } | undefined)?.cause;
   const code = (err as { code?: unknown } | undefined)?.code;
   if (code === 'LEVEL_DATABASE_NOT_OPEN' && cause?.code === 'LEVEL_LOCKED') {
     return new BackendOpenError(`data dir ${dir} is in use by another process (LevelDB lock held)`, 'locked');
   }
   const detail = typeof cause?.message === 'string' ? cause.message : messageOf(err);
-  if (cause?.code === 'LEVEL_CORRUPTION' || /corrupt/i.test(detail)) {
-    return new BackendOpenError(`data dir ${dir} is corrupt: ${detail}`, 'corrupt');
-  }
+  if (cause?.code === 'LEVEL_CORRUPTION' || /corrupt/i.test(detail)) return damaged(dir, oneLine(detail));
+  if (witnessed > 0 && /does not exist/i.test(detail)) return damaged(dir, `LevelDB's CURRENT file is gone though the store had reached revision ${witnessed}`);
   return new BackendOpenError(`cannot open data dir ${dir}: ${detail}`, 'unavailable');
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' ');
 }
 
 function messageOf(err: unknown): string {

@@ -11,6 +11,7 @@
  *   apidoc.ts     /openapi.json, /apidoc
  *   ../console/   /console: the web console (page, assets, plugins' views, the change stream)
  *   monitoring.ts ietf-restconf-monitoring:restconf-state (the capabilities), published at start
+ *   streams.ts    /rests/streams/json/NETCONF, YANG notifications as server-sent events
  * and the pieces they share: negotiation.ts (media types), body.ts (the one body unwrapping),
  * data.ts (the data verbs), entity-tag.ts and preconditions.ts (ETag, Last-Modified, RFC 7232
  * conditions), operations.ts, yang-patch.ts, reply-cache.ts, errors.ts.
@@ -18,6 +19,7 @@
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import type { Datastore } from '../../datastore/datastore.ts';
+import type { NotificationBus } from '../../rpc/notifications.ts';
 import type { RpcRegistry } from '../../rpc/registry.ts';
 import type { Schema } from '../../yang/schema.ts';
 import { consolePlugin, type ConsoleView } from '../console/server.ts';
@@ -30,6 +32,7 @@ import { publishRestconfState } from './monitoring.ts';
 import { BODY_TYPES } from './negotiation.ts';
 import { ReplyCache } from './reply-cache.ts';
 import { rfc8040Plugin } from './rfc8040.ts';
+import { streamsPlugin } from './streams.ts';
 
 export interface RestconfDeps {
   schema: Schema;
@@ -37,6 +40,8 @@ export interface RestconfDeps {
   rpc: RpcRegistry;
   /** The NETCONF session holding a lock on running, if any: RESTCONF edits then fail (RFC 8040 1.4). */
   runningLock?: () => number | undefined;
+  /** YANG notifications, served as the RESTCONF notification stream when given. */
+  notifications?: NotificationBus;
   /** The plugins' web console views (`/console`, src/northbound/console/). */
   consoleViews?: ConsoleView[];
 }
@@ -77,6 +82,8 @@ async function restconfPlugin(app: FastifyInstance, ctx: RestconfContext): Promi
   app.setErrorHandler(errorHandler(dialect, ctx.maxBody));
   app.setNotFoundHandler(notFoundHandler(dialect));
   await app.register(async (a) => rfc8040Plugin(a, ctx), { prefix: '/rests' });
+  const bus = ctx.notifications;
+  if (bus) await app.register(async (a) => streamsPlugin(a, bus), { prefix: '/rests' });
   await app.register(async (a) => legacyPlugin(a, ctx), { prefix: '/restconf' });
   await app.register(async (a) => discoveryPlugin(a, ctx));
   await app.register(async (a) => apidocPlugin(a, ctx));

@@ -266,3 +266,35 @@ export class NetVirt {
     return r.status === 200;
   }
 }
+
+/**
+ * The world of the elections suite (test/csit/elections.test.ts), which the scale-in preview suite
+ * reuses:
+ *   computes 1..4 report local_ip (they join the default transport zone by themselves)
+ *   network 1 (VNI 1001) subnet 1 10.1.0.0/24: VMs on computes 1 and 2; subnet route enabled
+ *   network 2 (VNI 1002) subnet 2 10.2.0.0/24: VMs on computes 2 and 3
+ *   network 3 (VNI 1003) subnet 3 10.3.0.0/24: a VM on compute 1 only; subnet route enabled
+ *   router 1 (SNAT, 172.24.4.10): interfaces on subnets 1 and 2
+ */
+export async function electionsWorld(nv: NetVirt): Promise<void> {
+  await nv.addCompute({ n: 1, vms: [{ port: 101, ofport: 1 }, { port: 301, ofport: 2 }] });
+  await nv.addCompute({ n: 2, vms: [{ port: 102, ofport: 1 }, { port: 201, ofport: 2 }] });
+  await nv.addCompute({ n: 3, vms: [{ port: 202, ofport: 1 }] });
+  await nv.addCompute({ n: 4 });
+  await nv.network(1, 1001);
+  await nv.network(2, 1002);
+  await nv.network(3, 1003);
+  await nv.subnet(1, 1, '10.1.0.0/24');
+  await nv.subnet(2, 2, '10.2.0.0/24');
+  await nv.subnet(3, 3, '10.3.0.0/24');
+  await nv.port(101, 1, 1, '10.1.0.11', computeName(1));
+  await nv.port(102, 1, 1, '10.1.0.12', computeName(2));
+  await nv.port(201, 2, 2, '10.2.0.21', computeName(2));
+  await nv.port(202, 2, 2, '10.2.0.22', computeName(3));
+  await nv.port(301, 3, 3, '10.3.0.31', computeName(1));
+  await nv.router(1, '172.24.4.10');
+  await nv.routerInterface(191, 1, 1, 1, '10.1.0.1');
+  await nv.routerInterface(192, 1, 2, 2, '10.2.0.1');
+  await nv.subnetRoute(1);
+  await nv.subnetRoute(3);
+}
