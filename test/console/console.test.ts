@@ -167,6 +167,15 @@ t.test('start from the UI through the confirmation: the designation moves live',
   await page.locator('#panel-computes button[data-action="start"]').click();
   const dialog = page.locator('dialog#confirm');
   await page.waitForSelector('dialog#confirm .preview:not([data-state="loading"])');
+  if ((await dialog.locator('.preview').getAttribute('data-state')) === 'shown') {
+    // The preview rpc is served: its answer, rendered as a list, says where router 1 would go.
+    const text = (await dialog.locator('.preview-body').textContent()) ?? '';
+    t.match(text, /service-id: 00000004-0000-4000-8000-000000000001/, 'the preview names the NAT service of router 1');
+    t.match(text, /from-compute: compute-1/, 'moving from compute-1');
+    t.match(text, /to-compute: compute-2/, 'to compute-2');
+    t.ok(rpcs.includes('scalein-api:scalein-computes-preview'), 'the page asked for the preview');
+  } else t.comment('scalein-computes-preview is not served by this controller: the confirmation said so');
+  await page.screenshot({ path: join(shots, '03a-confirm-start-compute-1.png') });
   t.notOk(rpcs.some((r) => r.endsWith('scalein-computes-start')), 'nothing is sent while the confirmation is open');
   await dialog.locator('button.confirm').click();
   await waitUntil(15_000, 50, async () => (await natCell(page, 'dpn').textContent()) === '2' || false);
