@@ -21,8 +21,9 @@ t.test('--help lists the platform and plugin options with their defaults, exits 
 
 t.test('./sextant.json is read when present in the working directory, and not otherwise', async (t) => {
   // bind-address from the file: the ready line shows every server on it.
-  const withFile = writeFiles(tempDir(t), { 'sextant.json': JSON.stringify({ 'bind-address': '127.0.0.2', 'restconf-port': 0 }) });
-  const a = startMain(t, [`--data-dir=${tempDir(t)}`], {}, withFile);
+  const withFile = writeFiles(tempDir(t), { 'sextant.json': JSON.stringify({ 'bind-address': '127.0.0.2' }) });
+  // The port as a flag: if the file were not read, no default port is taken on a shared machine.
+  const a = startMain(t, [`--data-dir=${tempDir(t)}`, '--restconf-port=0'], {}, withFile);
   await waitUntil('the ready line', () => /sextant ready/.test(a.stdout()), 60_000);
   const line = readyLine(a.stdout());
   t.match(line, /RESTCONF at http:\/\/127\.0\.0\.2:\d+, NETCONF \(SSH\) at 127\.0\.0\.2:\d+, OVSDB manager at 127\.0\.0\.2:\d+/, 'the file in the working directory set bind-address');
@@ -30,7 +31,7 @@ t.test('./sextant.json is read when present in the working directory, and not ot
   const r = await fetch(`${url}/rests/data/toaster:toaster?content=nonconfig`, { headers: { authorization: `Basic ${Buffer.from('admin:admin').toString('base64')}` } });
   t.equal(r.status, 200, 'and RESTCONF answers there');
   a.child.kill('SIGTERM');
-  t.equal(await a.exited, 0);
+  t.equal(await a.exited, 0, 'SIGTERM stops it cleanly');
 
   // The same directory without the file: the default address.
   const without = tempDir(t);
@@ -38,7 +39,7 @@ t.test('./sextant.json is read when present in the working directory, and not ot
   await waitUntil('the ready line', () => /sextant ready/.test(b.stdout()), 60_000);
   t.match(readyLine(b.stdout()), /RESTCONF at http:\/\/127\.0\.0\.1:\d+/, 'without ./sextant.json the default bind-address');
   b.child.kill('SIGTERM');
-  t.equal(await b.exited, 0);
+  t.equal(await b.exited, 0, 'SIGTERM stops it cleanly');
 });
 
 t.test('--bind-address given as a flag moves every server, and nothing listens on the default address', async (t) => {
@@ -51,5 +52,5 @@ t.test('--bind-address given as a flag moves every server, and nothing listens o
   t.equal((await fetch(`http://127.0.0.3:${port}/rests/data/toaster:toaster?content=nonconfig`, { headers: auth })).status, 200, 'RESTCONF answers on 127.0.0.3');
   await t.rejects(fetch(`http://127.0.0.1:${port}/rests/data/toaster:toaster?content=nonconfig`, { headers: auth }), { cause: { code: 'ECONNREFUSED' } }, 'and not on 127.0.0.1');
   p.child.kill('SIGTERM');
-  t.equal(await p.exited, 0);
+  t.equal(await p.exited, 0, 'SIGTERM stops it cleanly');
 });
