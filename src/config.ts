@@ -61,6 +61,8 @@ export const OPTIONS = {
   'member-id': { kind: 'string', default: '', help: 'cluster mode: this instance\'s id (default: host name and RESTCONF port)' },
   'etcd-max-txn-ops': { kind: 'int', default: 128, help: 'cluster mode: the --max-txn-ops etcd was started with (one commit is one etcd txn)' },
   'etcd-max-request-bytes': { kind: 'int', default: 1572864, help: 'cluster mode: the --max-request-bytes etcd was started with' },
+  'metrics-auth': { kind: 'string', default: 'basic', help: 'GET /metrics (Prometheus, on the RESTCONF port): basic (the northbound credentials, as every RESTCONF route) | none (open to any scraper that reaches the port)' },
+  'otlp-endpoint': { kind: 'string', default: '', help: 'OTLP/HTTP collector base URL (http://host:4318): export traces there (to <url>/v1/traces); unset: no export' },
 } satisfies Record<string, OptionSpec>;
 
 export type OptionName = keyof typeof OPTIONS;
@@ -104,6 +106,10 @@ export interface Config {
   logLevel: string;
   replayLogSize: number;
   commitPhaseTimeout: number;
+  /** Who may read `/metrics`. */
+  metricsAuth: 'basic' | 'none';
+  /** OTLP/HTTP collector base URL; '' exports nothing. */
+  otlpEndpoint: string;
   /** Where each option's value came from, for the start-up log. */
   sources: Record<OptionName, 'flag' | 'env' | 'file' | 'default'>;
   /**
@@ -241,6 +247,20 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
   const plugins = values.plugins === '*' ? '*' : String(values.plugins).split(',').map((s) => s.trim()).filter(Boolean);
   const yangDir = String(values.yangDir).split(',').map((s) => s.trim()).filter(Boolean);
   if (values.withTestModels && !yangDir.some((d) => resolve(d) === ODL_TEST_MODELS)) yangDir.push(ODL_TEST_MODELS);
+  if (values.metricsAuth !== 'basic' && values.metricsAuth !== 'none') {
+    throw new ConfigError(`metrics-auth must be "basic" or "none", got "${values.metricsAuth}"`);
+  }
+  if (values.otlpEndpoint) {
+    let url: URL | undefined;
+    try {
+      url = new URL(String(values.otlpEndpoint));
+    } catch {
+      url = undefined;
+    }
+    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+      throw new ConfigError(`otlp-endpoint must be an http(s) URL such as http://127.0.0.1:4318, got "${values.otlpEndpoint}"`);
+    }
+  }
   if (Boolean(values.restconfTlsCert) !== Boolean(values.restconfTlsKey)) {
     throw new ConfigError('--restconf-tls-cert and --restconf-tls-key go together');
   }

@@ -26,7 +26,8 @@ import { declaredOptions, discoverPlugins, startPlugins, type PluginSet } from '
 import { NotificationBus } from './rpc/notifications.ts';
 import { OvsdbManager } from './southbound/ovsdb/manager.ts';
 import { RpcRegistry } from './rpc/registry.ts';
-import { tracer } from './telemetry/tracing.ts';
+import { Metrics } from './telemetry/metrics.ts';
+import { startTraceExport, tracer, type TraceExport } from './telemetry/tracing.ts';
 import { loadSchema } from './yang/compiler.ts';
 import type { Schema } from './yang/schema.ts';
 
@@ -44,6 +45,11 @@ export interface Controller {
   ovsdb: OvsdbManager;
   /** The plugins' named HTTP listeners (those with routes). */
   http: HttpListeners;
+  /**
+   * This controller's Prometheus metrics (served at `/metrics`). Components register their own
+   * gauges here: `metrics.gauge({ name: 'sextant_openflow_connections', help, collect })`.
+   */
+  metrics: Metrics;
   log: Logger;
   stop(): Promise<void>;
 }
@@ -55,6 +61,10 @@ export async function startController(config: Config, log: Logger = pino({ level
   // Plugins' options are known now: a misspelt one stops start-up before anything opens.
   const pluginOptions = resolveOptions(config, declaredOptions(candidates));
   const schema = await loadSchema(config.yangDir);
+  // One registry per controller: two controllers in one process report separately.
+  const metrics = new Metrics(log.child({ telemetry: 'metrics' }));
+  // First, so the spans of start-up are exported too; last to stop, so are those of the stop.
+  const traces: TraceExport | undefined = config.otlpEndpoint ? startTraceExport({ endpoint: config.otlpEndpoint, instanceId: config.memberId, log: log.child({ telemetry: 'otlp' }) }) : undefined;
   let configBackend: Backend;
   // A single instance's operational store is not persisted: the tree is all of it.
   let operationalBackend: Backend = new VolatileBackend();
@@ -86,12 +96,14 @@ export async function startController(config: Config, log: Logger = pino({ level
     warn: (m) => log.warn(m),
     phaseTimeoutMs: config.commitPhaseTimeout,
       phaseError: (err, owner, phase) => log.error({ err, plugin: owner }, `${owner}: ${phase} callback failed`),
+      metrics,
     });
   } catch (e) {
     etcdClient?.close();
+    await traces?.shutdown();
     throw e;
   }
-  const rpc = new RpcRegistry(schema, () => data.snapshot('config').root);
+  const rpc = new RpcRegistry(schema, () => data.snapshot('config').root, metrics);
   const notifications = new NotificationBus(schema, config.replayLogSize, (e) => log.error({ err: e }, 'notification handler failed'));
   let plugins: PluginSet | undefined;
   let stopPublishing = () => undefined as void;
@@ -117,15 +129,16 @@ export async function startController(config: Config, log: Logger = pino({ level
   // not); with --api-noauth any token, as clients with `--os-auth-type none` send "notused".
   const apiToken = config.apiNoauth ? () => true : (token: string) => sameSecret(token, config.apiToken);
   const http = new HttpListeners((name, port) =>
-    createHttpEdge({ name, host: config.bindAddress, port, username: config.username, password: config.password, maxBody: config.restconfMaxBody, token: apiToken, log: log.child({ listener: name }) }),
+    createHttpEdge({ name, host: config.bindAddress, port, username: config.username, password: config.password, maxBody: config.restconfMaxBody, token: apiToken, log: log.child({ listener: name }), metrics }),
   );
   const ovsdb = new OvsdbManager({ data, log: log.child({ southbound: 'ovsdb' }), host: config.bindAddress, port: config.ovsdbPort, cluster: etcdCluster });
+  registerPlatformGauges(metrics, { netconf, ovsdb, cluster });
   try {
     await publishYangLibrary(data, schema);
     registerGetSchema(rpc, schema);
     plugins = await startPlugins(
       candidates,
-      { data, rpc, notifications, schema, tracer: tracer('sextant.plugin'), log, cluster, http },
+      { data, rpc, notifications, schema, tracer: tracer('sextant.plugin'), log, cluster, http, metrics },
       pluginOptions,
     );
     restconf = await startRestconf(
@@ -139,8 +152,10 @@ export async function startController(config: Config, log: Logger = pino({ level
         dataMissingIs404: config.dataMissingIs404,
         tls: config.restconfTlsCert ? { cert: config.restconfTlsCert, key: config.restconfTlsKey } : undefined,
         log: log.child({ northbound: 'restconf' }),
+        metrics: { metrics, auth: config.metricsAuth },
       },
     );
+    if (config.metricsAuth === 'none') log.info(`--metrics-auth=none: ${restconf.url}/metrics is served without credentials`);
     await netconf.start();
     await http.listen();
     if (config.apiNoauth) {
@@ -171,6 +186,7 @@ export async function startController(config: Config, log: Logger = pino({ level
     await plugins?.stop();
     await data.close();
     etcdClient?.close();
+    await traces?.shutdown();
     throw e;
   }
   const started = plugins;
@@ -186,6 +202,7 @@ export async function startController(config: Config, log: Logger = pino({ level
     netconf,
     ovsdb,
     http,
+    metrics,
     log,
     async stop() {
       if (stopped) return;
@@ -201,6 +218,15 @@ export async function startController(config: Config, log: Logger = pino({ level
       await started.stop();
       await data.close();
       etcdClient?.close();
+      await traces?.shutdown();
     },
   };
+}
+
+/** The platform's gauges read on each scrape: sessions, switch connections, the cluster. */
+function registerPlatformGauges(metrics: Metrics, from: { netconf: NetconfServer; ovsdb: OvsdbManager; cluster: Cluster }): void {
+  metrics.gauge({ name: 'sextant_netconf_sessions', help: 'NETCONF sessions open on this instance', collect: () => from.netconf.sessionCount });
+  metrics.gauge({ name: 'sextant_ovsdb_connections', help: 'OVSDB switch connections open on this instance (accepted and dialled)', collect: () => from.ovsdb.connectionCount });
+  metrics.gauge({ name: 'sextant_cluster_leader', help: '1 while this instance is the cluster leader (a single instance always is), else 0', collect: () => (from.cluster.isLeader() ? 1 : 0) });
+  metrics.gauge({ name: 'sextant_cluster_members', help: 'Cluster members this instance sees (itself included)', collect: () => from.cluster.members().length });
 }

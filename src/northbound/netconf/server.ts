@@ -252,6 +252,11 @@ export class NetconfServer implements SessionHost {
     this.candidateTx = undefined;
   }
 
+  /** NETCONF sessions open now. */
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
   lockHolder(ds: DatastoreName): number | undefined {
     return this.locks.get(ds)?.session;
   }

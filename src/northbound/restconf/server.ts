@@ -26,6 +26,8 @@ import { apidocPlugin } from './apidoc.ts';
 import { discoveryPlugin } from './discovery.ts';
 import { errorHandler, notFoundHandler, type ErrorDialect } from './errors.ts';
 import { legacyPlugin } from './legacy.ts';
+import { metricsPlugin, type MetricsAuth } from './metrics.ts';
+import type { Metrics } from '../../telemetry/metrics.ts';
 import { publishRestconfState } from './monitoring.ts';
 import { BODY_TYPES } from './negotiation.ts';
 import { ReplyCache } from './reply-cache.ts';
@@ -51,6 +53,8 @@ export interface RestconfOptions {
   dataMissingIs404: boolean;
   tls?: { cert: string; key: string };
   log?: Logger;
+  /** The controller's metrics: requests are counted, and `/metrics` serves them (with `auth`). */
+  metrics?: { metrics: Metrics; auth: MetricsAuth };
 }
 
 export interface RestconfServer {
@@ -95,9 +99,12 @@ export async function startRestconf(deps: RestconfDeps, opts: RestconfOptions): 
     maxBody: opts.maxBody,
     tls: opts.tls,
     log: opts.log ?? pino({ level: 'silent' }),
+    metrics: opts.metrics?.metrics,
   });
   const ctx: RestconfContext = { ...deps, dataMissingIs404: opts.dataMissingIs404, maxBody: opts.maxBody, cache: new ReplyCache() };
   await edge.app.register(async (app) => restconfPlugin(app, ctx));
+  const served = opts.metrics;
+  if (served) await edge.app.register(async (app) => metricsPlugin(app, served.metrics, served.auth));
   await publishRestconfState(deps.data, deps.schema);
   await edge.listen();
   return {

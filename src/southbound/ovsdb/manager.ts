@@ -173,6 +173,11 @@ export class OvsdbManager {
     }
   }
 
+  /** Switch connections open now (accepted and dialled), identified or not yet. */
+  get connectionCount(): number {
+    return this.all.size;
+  }
+
   /** Every connected switch writes its whole topology again (the lease it was under was lost). */
   republish(): void {
     for (const s of this.sessions.values()) s.republish();
