@@ -63,8 +63,11 @@ export interface EntryCountSpec<T> {
   /** A list entry pattern (ANY keys, or `*` in text). */
   path: string | DataPath<T, Mode>;
   labelNames: string[];
-  /** The labels an entry is counted under; undefined: not counted. */
-  labels(entry: T): MetricLabels | undefined;
+  /**
+   * The labels an entry is counted under; undefined: not counted. `keys`: the values of the
+   * pattern's `ANY` keys, in order (the parent's key of a nested list's entry, for instance).
+   */
+  labels(entry: T, keys: string[]): MetricLabels | undefined;
   /** Label sets reported even while no entry has them (at 0): each status a dashboard expects. */
   always?: MetricLabels[];
 }

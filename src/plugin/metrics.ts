@@ -33,11 +33,11 @@ export function pluginMetrics(metrics: Metrics, subscribe: Datastore['subscribe'
           collect: () => counts.samples(),
         }),
       );
-      const labelsOf = (entry: T | undefined) => (entry === undefined ? undefined : spec.labels(entry));
+      const labelsOf = (entry: T | undefined, keys: Change<T>['keys']) => (entry === undefined ? undefined : spec.labels(entry, keys.flat().map(String)));
       subscribe<T>(spec.store, spec.path, (changes: Change<T>[]) => {
         for (const c of changes) {
-          const before = c.type === 'created' ? undefined : labelsOf(c.before);
-          const after = c.type === 'deleted' ? undefined : labelsOf(c.after);
+          const before = c.type === 'created' ? undefined : labelsOf(c.before, c.keys);
+          const after = c.type === 'deleted' ? undefined : labelsOf(c.after, c.keys);
           counts.move(before, after);
         }
       });
@@ -45,12 +45,19 @@ export function pluginMetrics(metrics: Metrics, subscribe: Datastore['subscribe'
   };
 }
 
-/** Entries per label set; a set back at 0 stays reported (a series should not flicker away). */
+/**
+ * Entries per label set. A set back at 0 goes (a deleted cluster's series must not stay for
+ * ever), except the `always` ones, which stay at 0 (a status a dashboard expects).
+ */
 class EntryCounts {
   private readonly byKey = new Map<string, { labels: MetricLabels; value: number }>();
+  private readonly kept = new Set<string>();
 
   constructor(always: MetricLabels[]) {
-    for (const labels of always) this.byKey.set(keyOf(labels), { labels, value: 0 });
+    for (const labels of always) {
+      this.byKey.set(keyOf(labels), { labels, value: 0 });
+      this.kept.add(keyOf(labels));
+    }
   }
 
   move(from: MetricLabels | undefined, to: MetricLabels | undefined): void {
@@ -66,8 +73,8 @@ class EntryCounts {
   private add(labels: MetricLabels, by: number): void {
     const key = keyOf(labels);
     const seen = this.byKey.get(key);
-    if (seen) seen.value += by;
-    else this.byKey.set(key, { labels, value: by });
+    if (!seen) this.byKey.set(key, { labels, value: by });
+    else if ((seen.value += by) === 0 && !this.kept.has(key)) this.byKey.delete(key);
   }
 }
 

@@ -117,7 +117,7 @@ export class Metrics {
 
   /**
    * A gauge read on every scrape. Returns its removal. A collect that throws leaves the gauge
-   * without samples for that scrape (logged), the rest of the exposition is served.
+   * without samples (NaN when it has no labels) for that scrape, logged; the rest is served.
    */
   gauge(spec: GaugeSpec): () => void {
     checkName('gauge', spec.name, spec.labelNames);
@@ -137,6 +137,8 @@ export class Metrics {
         } catch (e) {
           if (!failing.has(spec.name)) log?.warn({ err: e, metric: spec.name }, `metric ${spec.name}: collecting it failed; served without samples`);
           failing.add(spec.name);
+          // Unknown, not 0: a label-less gauge always has its one sample.
+          if (!spec.labelNames?.length) this.set(NaN);
           return;
         }
         if (typeof value === 'number') this.set(value);
