@@ -72,6 +72,11 @@ function registerProvider(): boolean {
   return true;
 }
 
+/** How long one export may take (the exporter's retries included). */
+const EXPORT_TIMEOUT_MS = 5_000;
+/** How long a stop waits for the last spans to go out. */
+const STOP_FLUSH_MS = 2_000;
+
 export interface TraceExportOptions {
   /** Collector base URL (`http://host:4318`); spans go to `<endpoint>/v1/traces`. */
   endpoint: string;
@@ -93,7 +98,8 @@ export function startTraceExport(opts: TraceExportOptions): TraceExport {
   }
   const url = `${opts.endpoint.replace(/\/+$/, '')}/v1/traces`;
   const resource = resourceFromAttributes({ 'service.name': opts.serviceName ?? 'sextant', 'service.instance.id': opts.instanceId });
-  const batch = new BatchSpanProcessor(new OTLPTraceExporter({ url }));
+  // A collector that is down must not hold a request's work nor the controller's stop for long.
+  const batch = new BatchSpanProcessor(new OTLPTraceExporter({ url, timeoutMillis: EXPORT_TIMEOUT_MS }), { exportTimeoutMillis: EXPORT_TIMEOUT_MS });
   // The provider's resource is the process's; each export labels the spans with its controller's.
   const attached: SpanProcessor = {
     onStart: () => undefined,
@@ -109,11 +115,18 @@ export function startTraceExport(opts: TraceExportOptions): TraceExport {
       if (stopped) return;
       stopped = true;
       attachedExports.delete(attached);
-      try {
-        await batch.shutdown();
-      } catch (e) {
-        opts.log.warn({ err: e, url }, 'the last spans could not be exported');
-      }
+      // The last spans get a bounded chance: a stop does not wait out a collector that is down.
+      let timer: NodeJS.Timeout | undefined;
+      const flushed = batch.shutdown().then(
+        () => true,
+        (e: unknown) => {
+          opts.log.warn({ err: e, url }, 'the last spans could not be exported');
+          return true;
+        },
+      );
+      const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), STOP_FLUSH_MS)));
+      if (!(await Promise.race([flushed, late]))) opts.log.warn({ url }, `the last spans were not exported within ${STOP_FLUSH_MS} ms; stopping without them`);
+      clearTimeout(timer);
     },
   };
 }
