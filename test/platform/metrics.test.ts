@@ -99,9 +99,10 @@ t.test('metric definitions that break the conventions are refused; a failing col
 
 t.test('/metrics takes the northbound credentials by default; --metrics-auth=none opens it alone; a bad value stops start-up', async (t) => {
   const c = await testController(t, ['--datastore=memory', '--plugins=toaster']);
-  const anonymous = await fetch(`${c.restconf.url}/metrics`);
+  const anonymous = await fetch(`${c.restconf.url}/metrics`, { headers: { accept: 'application/yang-data+json' } });
   t.equal(anonymous.status, 401, 'no credentials: 401');
   t.match(anonymous.headers.get('www-authenticate'), /^Basic /);
+  t.match(JSON.parse(await anonymous.text()), { errors: { error: [{ 'error-tag': 'access-denied' }] } }, 'the same RESTCONF error as every route of the port');
   const wrong = await fetch(`${c.restconf.url}/metrics`, { headers: { authorization: `Basic ${Buffer.from('admin:nope').toString('base64')}` } });
   t.equal(wrong.status, 401, 'a wrong password: 401');
   const ok = await fetch(`${c.restconf.url}/metrics`, { headers: AUTH });

@@ -71,6 +71,8 @@ export interface RestconfContext extends RestconfDeps {
   dataMissingIs404: boolean;
   maxBody: number;
   cache: ReplyCache;
+  /** `/metrics` is served when set. */
+  metrics?: { metrics: Metrics; auth: MetricsAuth };
 }
 
 /** All RESTCONF resources, in one encapsulated context of the edge. */
@@ -87,6 +89,8 @@ async function restconfPlugin(app: FastifyInstance, ctx: RestconfContext): Promi
   await app.register(async (a) => legacyPlugin(a, ctx), { prefix: '/restconf' });
   await app.register(async (a) => discoveryPlugin(a, ctx));
   await app.register(async (a) => apidocPlugin(a, ctx));
+  const served = ctx.metrics;
+  if (served) await app.register(async (a) => metricsPlugin(a, served.metrics, served.auth));
 }
 
 export async function startRestconf(deps: RestconfDeps, opts: RestconfOptions): Promise<RestconfServer> {
@@ -101,10 +105,8 @@ export async function startRestconf(deps: RestconfDeps, opts: RestconfOptions): 
     log: opts.log ?? pino({ level: 'silent' }),
     metrics: opts.metrics?.metrics,
   });
-  const ctx: RestconfContext = { ...deps, dataMissingIs404: opts.dataMissingIs404, maxBody: opts.maxBody, cache: new ReplyCache() };
+  const ctx: RestconfContext = { ...deps, dataMissingIs404: opts.dataMissingIs404, maxBody: opts.maxBody, cache: new ReplyCache(), metrics: opts.metrics };
   await edge.app.register(async (app) => restconfPlugin(app, ctx));
-  const served = opts.metrics;
-  if (served) await edge.app.register(async (app) => metricsPlugin(app, served.metrics, served.auth));
   await publishRestconfState(deps.data, deps.schema);
   await edge.listen();
   return {
