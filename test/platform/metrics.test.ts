@@ -143,6 +143,17 @@ t.test('commits, conflicts, rpc calls and errors, RESTCONF statuses: each counte
   t.equal(v(afterConflict, 'sextant_datastore_commits_total', { store: 'config' }), v(e, 'sextant_datastore_commits_total', { store: 'config' }) + 1, 'and one more commit');
   e = afterConflict;
 
+  // A commit the schema refuses (a leafref to no host) is counted apart, under its error-tag.
+  const dangling = c.data.transaction('config');
+  dangling.put('/sextant-fixture:registry/host=h3', { name: 'h3', backup: 'nobody' });
+  const refusal = (await dangling.commit().then(() => undefined, (err: unknown) => err)) as { tag?: string } | undefined;
+  t.ok(refusal?.tag, `the dangling leafref is refused (${refusal?.tag})`);
+  const afterRefusal = await scrape(c);
+  t.equal(v(afterRefusal, 'sextant_datastore_commit_errors_total', { store: 'config', error_tag: String(refusal?.tag) }), 1, 'one refused commit under its error-tag');
+  t.equal(v(afterRefusal, 'sextant_datastore_commits_total', { store: 'config' }), v(e, 'sextant_datastore_commits_total', { store: 'config' }), 'and no commit more');
+  t.equal(v(afterRefusal, 'sextant_datastore_conflicts_total', { store: 'config' }), v(e, 'sextant_datastore_conflicts_total', { store: 'config' }), 'nor a conflict');
+  e = afterRefusal;
+
   const restock = await fetch(`${c.restconf.url}/rests/operations/toaster:restock-toaster`, { method: 'POST', headers: JSON_BODY, body: JSON.stringify({ 'toaster:input': { amountOfBreadToStock: 0 } }) });
   t.equal(restock.status, 204);
   const toast = await fetch(`${c.restconf.url}/rests/operations/toaster:make-toast`, { method: 'POST', headers: JSON_BODY, body: JSON.stringify({ 'toaster:input': { toasterDoneness: 1 } }) });
