@@ -42,6 +42,9 @@ export const OPTIONS = {
   'netconf-max-sessions': { kind: 'int', default: 64, help: 'most NETCONF sessions open at once' },
   'netconf-idle-timeout': { kind: 'int', default: 3600, help: 'seconds after which a NETCONF session without requests is closed (0: never)' },
   'netconf-max-message': { kind: 'int', default: 16777216, help: 'largest NETCONF message, in bytes' },
+  'netconf-max-unauthenticated': { kind: 'int', default: 64, help: 'SSH connections not yet logged in, at once (past it, the newest from the source holding the most is refused, or that source\'s oldest dropped)' },
+  'netconf-login-grace': { kind: 'int', default: 30, help: 'seconds a NETCONF SSH connection has to log in' },
+  'netconf-max-channels': { kind: 'int', default: 10, help: 'SSH channels one NETCONF connection may hold open (as OpenSSH\'s MaxSessions)' },
   'ovsdb-port': { kind: 'port', default: 6640, help: 'OVSDB manager port' },
   'openflow-port': { kind: 'port', default: 6653, help: 'OpenFlow 1.3 port' },
   username: { kind: 'string', default: 'admin', help: 'user name for RESTCONF and NETCONF' },
@@ -89,6 +92,9 @@ export interface Config {
   netconfMaxSessions: number;
   netconfIdleTimeout: number;
   netconfMaxMessage: number;
+  netconfMaxUnauthenticated: number;
+  netconfLoginGrace: number;
+  netconfMaxChannels: number;
   ovsdbPort: number;
   openflowPort: number;
   username: string;

@@ -120,6 +120,9 @@ export async function startController(config: Config, log: Logger = pino({ level
       maxSessions: config.netconfMaxSessions,
       idleTimeoutMs: config.netconfIdleTimeout * 1000,
       maxMessage: config.netconfMaxMessage,
+      maxUnauthenticated: config.netconfMaxUnauthenticated,
+      loginGraceMs: config.netconfLoginGrace * 1000,
+      maxChannels: config.netconfMaxChannels,
       // A shared operational store would have every instance overwrite the others' sessions.
       publishState: config.datastore !== 'etcd',
     },
