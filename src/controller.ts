@@ -134,7 +134,7 @@ export async function startController(config: Config, log: Logger = pino({ level
   const http = new HttpListeners((name, port) =>
     createHttpEdge({ name, host: config.bindAddress, port, username: config.username, password: config.password, maxBody: config.restconfMaxBody, token: apiToken, log: log.child({ listener: name }), metrics }),
   );
-  const ovsdb = new OvsdbManager({ data, log: log.child({ southbound: 'ovsdb' }), host: config.bindAddress, port: config.ovsdbPort, cluster: etcdCluster });
+  const ovsdb = new OvsdbManager({ data, log: log.child({ southbound: 'ovsdb' }), host: config.bindAddress, port: config.ovsdbPort, maxMessageChars: config.ovsdbMaxMessage, maxRows: config.ovsdbMaxRows, cluster: etcdCluster });
   registerPlatformGauges(metrics, { netconf, ovsdb, cluster });
   try {
     await publishYangLibrary(data, schema);

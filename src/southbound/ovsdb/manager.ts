@@ -32,6 +32,8 @@ export interface OvsdbManagerOptions {
   port: number;
   probeMs?: number;
   maxMessageChars?: number;
+  /** Most rows one switch may report (see SessionHooks.maxRows). */
+  maxRows?: number;
   /** Backoff bounds for active connections. */
   minBackoffMs?: number;
   maxBackoffMs?: number;
@@ -229,6 +231,7 @@ export class OvsdbManager {
       nodeId,
       probeMs: this.opts.probeMs,
       maxMessageChars: this.opts.maxMessageChars,
+      maxRows: this.opts.maxRows,
       onIdentified: (s) => {
         const previous = this.sessions.get(s.nodeId!);
         this.sessions.set(s.nodeId!, s);
