@@ -47,7 +47,7 @@ export const OPTIONS = {
   'netconf-max-channels': { kind: 'int', default: 10, help: 'SSH channels one NETCONF connection may hold open (as OpenSSH\'s MaxSessions)' },
   'ovsdb-port': { kind: 'port', default: 6640, help: 'OVSDB manager port' },
   'ovsdb-max-message': { kind: 'int', default: 16777216, help: 'largest OVSDB JSON-RPC message, in characters (a larger one closes that switch\'s connection)' },
-  'ovsdb-max-rows': { kind: 'int', default: 100000, help: 'most rows (bridges, ports, interfaces, QoS, queues, controllers) one switch may report (more closes its connection)' },
+  'ovsdb-max-rows': { kind: 'int', default: 20000, help: 'most rows (bridges, ports, interfaces, QoS, queues, controllers) one switch may report, about two per port (more closes its connection)' },
   'openflow-port': { kind: 'port', default: 6653, help: 'OpenFlow 1.3 port' },
   username: { kind: 'string', default: 'admin', help: 'user name for RESTCONF and NETCONF' },
   password: { kind: 'string', default: 'admin', help: 'password for RESTCONF and NETCONF' },

@@ -90,8 +90,12 @@ export interface SessionHooks {
   maxRows?: number;
 }
 
-/** Default of --ovsdb-max-rows. */
-export const DEFAULT_MAX_ROWS = 100_000;
+/**
+ * Default of --ovsdb-max-rows: about 10,000 ports (a Port and an Interface row each), five times
+ * what a compute in a 1,000-compute tunnel mesh has. Publishing a switch that size the first
+ * time holds the event loop for seconds (BENCH.md), so the bound is also what one switch may cost.
+ */
+export const DEFAULT_MAX_ROWS = 20_000;
 
 export class OvsdbSession {
   readonly peer: JsonRpcPeer;
