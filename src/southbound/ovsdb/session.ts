@@ -10,7 +10,9 @@
  * and a refusal is logged and holds back nothing else. Drift is repaired after every (re)connect
  * and every change on either side, except a bridge deleted in OVS while connected (see vanished).
  * Rows the controller creates carry `external_ids:opendaylight-iid`; rows and keys without it are
- * an operator's and are never changed.
+ * an operator's and are never changed. What the switch reports is checked before it reaches the
+ * replica (updates.ts): a malformed or inconsistent update, or more than --ovsdb-max-rows rows,
+ * closes the session and nothing of it is applied.
  */
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
