@@ -48,7 +48,10 @@ export const OPTIONS = {
   'ovsdb-port': { kind: 'port', default: 6640, help: 'OVSDB manager port' },
   'ovsdb-max-message': { kind: 'int', default: 16777216, help: 'largest OVSDB JSON-RPC message, in characters (a larger one closes that switch\'s connection)' },
   'ovsdb-max-rows': { kind: 'int', default: 20000, help: 'most rows (bridges, ports, interfaces, QoS, queues, controllers) one switch may report, about two per port (more closes its connection)' },
-  'openflow-port': { kind: 'port', default: 6653, help: 'OpenFlow 1.3 port' },
+  'openflow-port': { kind: 'port', default: 6653, help: 'OpenFlow 1.3 port switches connect to (0: any free port)' },
+  'openflow-stats-interval': { kind: 'int', default: 10, help: 'seconds between reads of each switch\'s flows into the operational inventory (0: only after programming)' },
+  'openflow-probe-interval': { kind: 'int', default: 5, help: 'seconds a switch may stay silent before an ECHO_REQUEST; as long again without an answer closes it' },
+  'openflow-cookie': { kind: 'string', default: '0x5e00000000000000/0xff00000000000000', help: 'value/mask of the cookies of flows this controller owns: reconciliation removes only such flows that no config flow intends' },
   username: { kind: 'string', default: 'admin', help: 'user name for RESTCONF and NETCONF' },
   password: { kind: 'string', default: 'admin', help: 'password for RESTCONF and NETCONF' },
   'api-token': { kind: 'string', default: '', help: 'X-Auth-Token the plugin-owned HTTP APIs (Tacker...) accept besides --username/--password (default: the --password value)' },
@@ -101,6 +104,9 @@ export interface Config {
   ovsdbMaxMessage: number;
   ovsdbMaxRows: number;
   openflowPort: number;
+  openflowStatsInterval: number;
+  openflowProbeInterval: number;
+  openflowCookie: string;
   username: string;
   password: string;
   /** The X-Auth-Token plugin-owned HTTP listeners accept (the password unless set). */
@@ -274,7 +280,16 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
   if (Boolean(values.restconfTlsCert) !== Boolean(values.restconfTlsKey)) {
     throw new ConfigError('--restconf-tls-cert and --restconf-tls-key go together');
   }
+  parseCookieMatch(String(values.openflowCookie));
   return { ...(values as unknown as Config), plugins, yangDir, etcdEndpoints, sources, raw: { flags, env, file, fileValues } };
+}
+
+/** `--openflow-cookie`: `0x5e00000000000000/0xff00000000000000` (or decimal) -> value and mask. */
+export function parseCookieMatch(text: string): { value: bigint; mask: bigint } {
+  const m = /^(0x[0-9a-fA-F]{1,16}|\d{1,20})\/(0x[0-9a-fA-F]{1,16}|\d{1,20})$/.exec(text.trim());
+  const max = (1n << 64n) - 1n;
+  if (!m || BigInt(m[1]) > max || BigInt(m[2]) > max) throw new ConfigError(`openflow-cookie must be value/mask, two 64-bit numbers (0x... or decimal), got "${text}"`);
+  return { value: BigInt(m[1]), mask: BigInt(m[2]) };
 }
 
 /** `etcd://h1:2379,h2:2379` -> the client URLs; anything else a ConfigError naming what is wrong. */

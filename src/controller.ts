@@ -12,7 +12,7 @@ import type { Backend } from './datastore/backends/backend.ts';
 import { EtcdBackend, storePrefix } from './datastore/backends/etcd.ts';
 import { VolatileBackend } from './datastore/backends/volatile.ts';
 import { publishClusterState } from './cluster/publish.ts';
-import { resolveOptions, type Config } from './config.ts';
+import { parseCookieMatch, resolveOptions, type Config } from './config.ts';
 import { LevelBackend } from './datastore/backends/level.ts';
 import { MemoryBackend } from './datastore/backends/memory.ts';
 import { Datastore } from './datastore/datastore.ts';
@@ -25,6 +25,7 @@ import { HttpListeners } from './plugin/http.ts';
 import { declaredOptions, discoverPlugins, startPlugins, type PluginSet } from './plugin/loader.ts';
 import { NotificationBus } from './rpc/notifications.ts';
 import { OvsdbManager } from './southbound/ovsdb/manager.ts';
+import { OpenflowServer } from './southbound/openflow/server.ts';
 import { RpcRegistry } from './rpc/registry.ts';
 import { Metrics } from './telemetry/metrics.ts';
 import { startTraceExport, tracer, type TraceExport } from './telemetry/tracing.ts';
@@ -43,6 +44,8 @@ export interface Controller {
   netconf: NetconfServer;
   /** The OVSDB manager (southbound); `ovsdb.port` is where it listens. */
   ovsdb: OvsdbManager;
+  /** The OpenFlow 1.3 southbound; `openflow.port` is where it listens, `openflow.synced()` the readiness signal. */
+  openflow: OpenflowServer;
   /** The plugins' named HTTP listeners (those with routes). */
   http: HttpListeners;
   /**
@@ -135,6 +138,16 @@ export async function startController(config: Config, log: Logger = pino({ level
     createHttpEdge({ name, host: config.bindAddress, port, username: config.username, password: config.password, maxBody: config.restconfMaxBody, token: apiToken, log: log.child({ listener: name }), metrics }),
   );
   const ovsdb = new OvsdbManager({ data, log: log.child({ southbound: 'ovsdb' }), host: config.bindAddress, port: config.ovsdbPort, maxMessageChars: config.ovsdbMaxMessage, maxRows: config.ovsdbMaxRows, cluster: etcdCluster });
+  const openflow = new OpenflowServer({
+    data,
+    log: log.child({ southbound: 'openflow' }),
+    host: config.bindAddress,
+    port: config.openflowPort,
+    ours: parseCookieMatch(config.openflowCookie),
+    statsIntervalMs: config.openflowStatsInterval * 1000,
+    probeMs: config.openflowProbeInterval * 1000,
+    cluster: etcdCluster,
+  });
   registerPlatformGauges(metrics, { netconf, ovsdb, cluster });
   try {
     await publishYangLibrary(data, schema);
@@ -179,9 +192,12 @@ export async function startController(config: Config, log: Logger = pino({ level
     // topology models (a controller serving other modules only) there is no southbound.
     if (schema.modules.has('network-topology') && schema.modules.has('ovsdb')) await ovsdb.start();
     else log.info('no network-topology/ovsdb modules loaded: the OVSDB manager is not started');
+    if (schema.modules.has('opendaylight-inventory') && schema.modules.has('flow-node-inventory')) await openflow.start();
+    else log.info('no opendaylight-inventory/flow-node-inventory modules loaded: the OpenFlow southbound is not started');
   } catch (e) {
     stopPublishing();
     await etcdCluster?.stop();
+    await openflow.stop();
     await ovsdb.stop();
     await http.close();
     await netconf.stop();
@@ -204,6 +220,7 @@ export async function startController(config: Config, log: Logger = pino({ level
     restconf,
     netconf,
     ovsdb,
+    openflow,
     http,
     metrics,
     log,
@@ -214,6 +231,7 @@ export async function startController(config: Config, log: Logger = pino({ level
       stopPublishing();
       // Resign first: another member takes over at once, while this one finishes its requests.
       await etcdCluster?.stop();
+      await openflow.stop();
       await ovsdb.stop();
       await http.close();
       await netconf.stop();

@@ -16,7 +16,7 @@ export interface Started {
  */
 export function startMain(t: { teardown(fn: () => void): void }, args: string[], env: NodeJS.ProcessEnv = {}, cwd = ROOT): Started {
   // Never the default OVSDB (6640) or NETCONF (2830) port in tests: the machine may be shared.
-  const ports = ['--ovsdb-port', '--netconf-port'].filter((flag) => !args.some((a) => a.startsWith(flag))).map((flag) => `${flag}=0`);
+  const ports = ['--ovsdb-port', '--openflow-port', '--netconf-port'].filter((flag) => !args.some((a) => a.startsWith(flag))).map((flag) => `${flag}=0`);
   // tsx by its resolved URL: a bare name would be looked up from cwd.
   const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), join(ROOT, 'src/main.ts'), ...ports, ...args], {
     cwd,
