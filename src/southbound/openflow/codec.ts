@@ -897,12 +897,21 @@ export function decode(b: Buffer): Message {
 export class Framer {
   private pending: Buffer = Buffer.alloc(0);
 
-  constructor(private readonly maxLength = MAX_MESSAGE_LENGTH) {}
+  /**
+   * `checkHeader` sees each header's version and type as soon as they arrive and may refuse
+   * them (throw), so that a peer speaking something else entirely (an HTTP client) is refused at
+   * once instead of when its "length" worth of bytes has come in.
+   */
+  constructor(
+    private readonly maxLength = MAX_MESSAGE_LENGTH,
+    private readonly checkHeader?: (version: number, type: number) => void,
+  ) {}
 
   push(chunk: Buffer): Buffer[] {
     let buf = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
     const out: Buffer[] = [];
     while (buf.length >= 4) {
+      this.checkHeader?.(buf[0], buf[1]);
       const length = buf.readUInt16BE(2);
       if (length < HEADER_LENGTH) throw new OfDecodeError(`message length ${length} is shorter than the header`);
       if (length > this.maxLength) throw new OfDecodeError(`message length ${length} exceeds the limit of ${this.maxLength}`);

@@ -17,6 +17,7 @@ import {
   Framer,
   HELLO_FAILED,
   messageTypeName,
+  MSG,
   MULTIPART_REPLY_MORE,
   OFP_VERSION,
   OfDecodeError,
@@ -67,7 +68,14 @@ interface Pending {
 const SENT_MEMORY = 8192;
 
 export class SwitchConnection {
-  private readonly framer = new Framer();
+  /** A HELLO header has arrived (checked as headers come in, before the messages are handled). */
+  private sawHello = false;
+  private readonly framer = new Framer(undefined, (version, type) => {
+    // First a HELLO (of any version: it is what negotiates); every other message OpenFlow 1.3.
+    if (type === MSG.HELLO) this.sawHello = true;
+    else if (!this.sawHello) throw new OfDecodeError(`${messageTypeName(type)} (version ${version}) before HELLO`);
+    else if (version !== OFP_VERSION) throw new OfDecodeError(`message of version ${version} on an OpenFlow 1.3 connection`);
+  });
   private readonly pending = new Map<number, Pending>();
   private readonly sent = new Map<number, string>();
   private nextXid = 1;
