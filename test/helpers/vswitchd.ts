@@ -79,7 +79,7 @@ export function normaliseFlows(dump: string): string[] {
     .sort();
 }
 
-export async function startSwitch(t: { teardown(fn: () => unknown): void }, opts: { dpid: bigint; controllerPort: number; ports?: string[] }): Promise<OvsSwitch> {
+export async function startSwitch(t: { teardown(fn: () => unknown): void }, opts: { dpid: bigint; controllerPort: number | number[]; ports?: string[] }): Promise<OvsSwitch> {
   const dir = tempDir(t, 'sextant-ovs-');
   const env = { OVS_RUNDIR: dir, OVS_DBDIR: dir, OVS_LOGDIR: dir };
   const db = `unix:${join(dir, 'db.sock')}`;
@@ -111,9 +111,11 @@ export async function startSwitch(t: { teardown(fn: () => unknown): void }, opts
   const add = ['--no-wait', 'add-br', 'br-int', '--', 'set', 'bridge', 'br-int', 'datapath_type=dummy', 'protocols=OpenFlow13', 'fail-mode=secure', `other-config:datapath-id=${dpid}`, 'other-config:disable-in-band=true'];
   for (const [i, p] of (opts.ports ?? []).entries()) add.push('--', 'add-port', 'br-int', p, '--', 'set', 'interface', p, 'type=dummy', `ofport_request=${i + 1}`);
   await vsctl(...add);
-  await vsctl('--no-wait', 'set-controller', 'br-int', `tcp:127.0.0.1:${opts.controllerPort}`);
+  const controllers = [opts.controllerPort].flat().map((p) => `tcp:127.0.0.1:${p}`);
+  await vsctl('--no-wait', 'set-controller', 'br-int', ...controllers);
   // Reconnect quickly after the controller goes: the tests restart it.
-  await vsctl('--no-wait', 'set', 'controller', 'br-int', 'max_backoff=1000', 'inactivity_probe=5000');
+  const uuids = (await vsctl('--bare', '--columns=_uuid', 'list', 'controller')).split('\n').map((l) => l.trim()).filter(Boolean);
+  for (const uuid of uuids) await vsctl('--no-wait', 'set', 'controller', uuid, 'max_backoff=1000', 'inactivity_probe=5000');
   await startVswitchd();
   return sw;
 }

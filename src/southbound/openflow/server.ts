@@ -51,10 +51,14 @@ interface Switch {
   ports: Map<number, PortDesc>;
   sync?: FlowSync;
   master: boolean;
+  /** The role last asked for (cluster mode), undefined before the first ROLE_REQUEST. */
+  role?: number;
   statsTimer?: NodeJS.Timeout;
   packetIns: number;
   /** How many times this switch has connected to this instance (1 for the first connection). */
   connection: number;
+  /** Serialises role changes: a membership change during a reconcile waits for it. */
+  placing: Promise<void>;
   /** Serialises this switch's operational writes (ports, stats, removal) in the order they happen. */
   writes: Promise<void>;
 }
@@ -174,13 +178,13 @@ export class OpenflowServer {
       const nodeId = inventoryNodeId(dpn);
       const connection = (this.connections.get(nodeId) ?? 0) + 1;
       this.connections.set(nodeId, connection);
-      sw = { nodeId, dpn, conn, ports: new Map(), master: false, packetIns: 0, connection, writes: Promise.resolve() };
+      sw = { nodeId, dpn, conn, ports: new Map(), master: false, packetIns: 0, connection, writes: Promise.resolve(), placing: Promise.resolve() };
       const previous = this.switches.get(nodeId);
       this.switches.set(nodeId, sw);
       if (previous) previous.conn.close('replaced by a new connection from the same switch');
       this.opts.log.info({ node: nodeId, remote: conn.remote }, `openflow ${nodeId} connected from ${conn.remote}`);
       for (const port of await conn.portDesc()) sw.ports.set(port.portNo, port);
-      await this.place(sw);
+      await this.placeInTurn(sw);
       for (const w of this.connectWaiters.get(nodeId)?.splice(0) ?? []) w();
     })().catch((e) => {
       if (!conn.closed) this.opts.log.warn({ err: e, remote: conn.remote }, `openflow ${sw?.nodeId ?? conn.remote}: ${(e as Error).message}`);
@@ -191,20 +195,28 @@ export class OpenflowServer {
   /** Ownership of every connected switch checked again (the members changed). */
   private placeRoles(): void {
     for (const sw of this.switches.values()) {
-      void this.place(sw).catch((e) => {
+      void this.placeInTurn(sw).catch((e) => {
         if (!sw.conn.closed) this.opts.log.warn({ err: e, node: sw.nodeId }, `openflow ${sw.nodeId}: role change failed: ${(e as Error).message}`);
       });
     }
   }
 
+  private placeInTurn(sw: Switch): Promise<void> {
+    const next = sw.placing.catch(() => undefined).then(() => (sw.conn.closed ? undefined : this.place(sw)));
+    sw.placing = next;
+    return next;
+  }
+
   private async place(sw: Switch): Promise<void> {
     const owner = !this.opts.cluster || this.opts.cluster.owns(openflowEntity(sw.nodeId));
-    if (owner === sw.master && (sw.sync || !owner)) return;
-    if (this.opts.cluster) {
+    const role = owner ? ROLE.MASTER : ROLE.SLAVE;
+    if (owner === sw.master && (sw.sync || !owner) && (!this.opts.cluster || sw.role === role)) return;
+    if (this.opts.cluster && sw.role !== role) {
+      sw.role = role;
       // A MASTER request with an older generation is refused as stale (§6.3.6): time-based ids
       // keep a newer owner's ahead of an older one's.
       this.generation = BigInt(Math.max(Number(this.generation / 1000n), Date.now())) * 1000n + ((this.generation % 1000n) + 1n) % 1000n;
-      await sw.conn.role(owner ? ROLE.MASTER : ROLE.SLAVE, this.generation);
+      await sw.conn.role(role, this.generation);
     }
     sw.master = owner;
     if (!owner) {
