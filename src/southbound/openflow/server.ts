@@ -57,6 +57,8 @@ interface Switch {
   packetIns: number;
   /** How many times this switch has connected to this instance (1 for the first connection). */
   connection: number;
+  /** What the last flow read-back wrote (unchanged tables are not written again). */
+  lastTables?: string;
   /** Serialises role changes: a membership change during a reconcile waits for it. */
   placing: Promise<void>;
   /** Serialises this switch's operational writes (ports, stats, removal) in the order they happen. */
@@ -313,7 +315,12 @@ export class OpenflowServer {
         list.push({ id, table_id: f.tableId, priority: f.priority, cookie: `${f.cookie}`, 'idle-timeout': f.idleTimeout, 'hard-timeout': f.hardTimeout });
       }
       const json: NodeTable[] = [...tables].sort(([a], [b]) => a - b).map(([id, flow]) => ({ id, flow }));
-      if (sw.master && !sw.conn.closed) this.write(sw, (tx) => tx.put(inventoryNodePath(sw.dpn).table(), json), 'reading flows back');
+      // Rewritten only when it changed: a steady table costs one dump per interval, no commit.
+      const digest = JSON.stringify(json);
+      if (sw.master && !sw.conn.closed && digest !== sw.lastTables) {
+        sw.lastTables = digest;
+        this.write(sw, (tx) => tx.put(inventoryNodePath(sw.dpn).table(), json), 'reading flows back');
+      }
     } catch (e) {
       if (!sw.conn.closed) this.opts.log.warn({ err: e, node: sw.nodeId }, `openflow ${sw.nodeId}: reading flows failed: ${(e as Error).message}`);
     }
