@@ -111,4 +111,11 @@ t.test('a real ovs-vswitchd: inventory, programming, changes, rejection, reconci
   await untilAsync('the restarted switch back in the operational inventory', async () => opNode(c) !== undefined, 30_000);
   await c.openflow.synced(DPN);
   t.same(await sw.flows(), await expected(sw, flows), 'after a restart of ovs-vswitchd every flow is programmed again');
+
+  // The switch's whole config node removed (as scalein-computes-end does): every flow of it goes.
+  const tx = c.data.transaction('config');
+  tx.delete(inventoryNodePath(DPN));
+  await tx.commit();
+  await c.openflow.synced(DPN);
+  t.same(await sw.flows(), [], 'the config node deleted: the switch holds no flow');
 });
