@@ -39,6 +39,25 @@ interface Op {
   after?: SwitchFlow;
 }
 
+/**
+ * Stored flow JSON -> its switch form, once per stored value (the intent keeps the object until
+ * the flow changes), so a reconcile of a large table does not translate every flow again.
+ */
+const translations = new WeakMap<object, SwitchFlow | Error>();
+function translated(stored: object): SwitchFlow {
+  let f = translations.get(stored);
+  if (!f) {
+    try {
+      f = switchFlow(stored as Record<string, unknown>);
+    } catch (e) {
+      f = e as Error;
+    }
+    translations.set(stored, f);
+  }
+  if (f instanceof Error) throw f;
+  return f;
+}
+
 export class FlowSync {
   /** Config flow id -> the flow the switch confirmed holding for it. */
   private readonly installed = new Map<string, SwitchFlow>();
@@ -121,7 +140,7 @@ export class FlowSync {
 
   private translate(id: string, stored: unknown): SwitchFlow | undefined {
     try {
-      const f = switchFlow(stored as Record<string, unknown>);
+      const f = translated(stored as object);
       if (this.rejected.get(id)?.startsWith('not translatable')) this.rejected.delete(id);
       return f;
     } catch (e) {
