@@ -2,9 +2,10 @@
  * OpenFlow 1.3 flows as they live in the config inventory
  * (`/opendaylight-inventory:nodes/node=openflow:<dpn>/flow-node-inventory:table=<t>/flow=<id>`,
  * OpenDaylight's flow model), built from a compact description, and rendered as the
- * `ovs-ofctl -O OpenFlow13 add-flow` text a switch would be given. The one place that knows the
- * inventory's flow shape: applications describe flows with FlowSpec, the southbound reads the
- * stored JSON back with ofctlFlow.
+ * `ovs-ofctl -O OpenFlow13 add-flow` text a switch would be given, and as the OpenFlow 1.3
+ * structures the southbound sends it in (switchFlow). The one place that knows the inventory's
+ * flow shape: applications describe flows with FlowSpec, the southbound reads the stored JSON
+ * back with switchFlow (and tests with ofctlFlow).
  *
  * Why this is in src/southbound and not in a plugin, although today only the elections plugin
  * (and the tests that check its flows with `ovs-ofctl`) call it: the config inventory's flow is
