@@ -148,7 +148,7 @@ export async function startController(config: Config, log: Logger = pino({ level
     probeMs: config.openflowProbeInterval * 1000,
     cluster: etcdCluster,
   });
-  registerPlatformGauges(metrics, { netconf, ovsdb, cluster });
+  registerPlatformGauges(metrics, { netconf, ovsdb, openflow, cluster });
   try {
     await publishYangLibrary(data, schema);
     registerGetSchema(rpc, schema);
@@ -245,9 +245,10 @@ export async function startController(config: Config, log: Logger = pino({ level
 }
 
 /** The platform's gauges read on each scrape: sessions, switch connections, the cluster. */
-function registerPlatformGauges(metrics: Metrics, from: { netconf: NetconfServer; ovsdb: OvsdbManager; cluster: Cluster }): void {
+function registerPlatformGauges(metrics: Metrics, from: { netconf: NetconfServer; ovsdb: OvsdbManager; openflow: OpenflowServer; cluster: Cluster }): void {
   metrics.gauge({ name: 'sextant_netconf_sessions', help: 'NETCONF sessions open on this instance', collect: () => from.netconf.sessionCount });
   metrics.gauge({ name: 'sextant_ovsdb_connections', help: 'OVSDB switch connections open on this instance (accepted and dialled)', collect: () => from.ovsdb.connectionCount });
+  metrics.gauge({ name: 'sextant_openflow_connections', help: 'OpenFlow switches connected to this instance (handshake done)', collect: () => from.openflow.connected().length });
   metrics.gauge({ name: 'sextant_cluster_leader', help: '1 while this instance is the cluster leader (a single instance always is), else 0', collect: () => (from.cluster.isLeader() ? 1 : 0) });
   metrics.gauge({ name: 'sextant_cluster_members', help: 'Cluster members this instance sees (itself included)', collect: () => from.cluster.members().length });
 }

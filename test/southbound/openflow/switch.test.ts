@@ -12,6 +12,7 @@ import { untilAsync } from '../../helpers/process.ts';
 import { normaliseFlows, startSwitch, type OvsSwitch } from '../../helpers/vswitchd.ts';
 import { flowJson, flowPath, inventoryNodePath, ofctlFlow, type FlowSpec } from '../../../src/southbound/openflow/flows.ts';
 import type { Controller } from '../../../src/controller.ts';
+import { parseExposition } from '../../helpers/prometheus.ts';
 import type { Node } from '../../../src/bindings/opendaylight-inventory.ts';
 
 const DPN = 161n; // datapath id 0xa1
@@ -48,6 +49,12 @@ async function expected(sw: OvsSwitch, flows: FlowSpec[]): Promise<string[]> {
 
 const opNode = (c: Controller) => c.data.read('operational', inventoryNodePath(DPN)) as Node | undefined;
 
+/** The connected-switch gauge as a Prometheus scraper reads it. */
+async function openflowConnections(c: Controller): Promise<number | undefined> {
+  const r = await fetch(`${c.restconf.url}/metrics`, { headers: { authorization: `Basic ${Buffer.from('admin:admin').toString('base64')}` } });
+  return parseExposition(await r.text()).value('sextant_openflow_connections');
+}
+
 t.test('a real ovs-vswitchd: inventory, programming, changes, rejection, reconciliation, reconnect', async (t) => {
   const c = await testController(t, ['--datastore=memory', '--plugins=none', '--openflow-stats-interval=1']);
   let flows = specs();
@@ -61,6 +68,7 @@ t.test('a real ovs-vswitchd: inventory, programming, changes, rejection, reconci
   const mac = (await sw.vsctl('get', 'interface', 'p1', 'mac_in_use')).trim().replace(/"/g, '');
   t.match(p1, { id: 'openflow:161:1', 'flow-node-inventory:port-number': 1, 'flow-node-inventory:hardware-address': mac, 'flow-node-inventory:state': { 'link-down': false } }, 'a port: number, name, MAC, state as OVS reports it');
   t.ok(node['node-connector']!.some((n) => n.id === 'openflow:161:LOCAL' && n['flow-node-inventory:name'] === 'br-int'), 'the bridge\'s LOCAL port');
+  t.equal(await openflowConnections(c), 1, '/metrics: sextant_openflow_connections is 1');
 
   await c.openflow.synced(DPN);
   t.same(await sw.flows(), await expected(sw, flows), 'after initial programming the switch holds exactly the config inventory\'s flows');
@@ -101,6 +109,7 @@ t.test('a real ovs-vswitchd: inventory, programming, changes, rejection, reconci
   // Its controller taken away: the switch leaves the operational inventory.
   await sw.vsctl('del-controller', 'br-int');
   await untilAsync('the switch gone from the operational inventory', async () => opNode(c) === undefined);
+  t.equal(await openflowConnections(c), 0, '/metrics: sextant_openflow_connections back to 0');
   await sw.vsctl('set-controller', 'br-int', `tcp:127.0.0.1:${c.openflow.port}`);
   await untilAsync('the switch back', async () => opNode(c) !== undefined);
 
