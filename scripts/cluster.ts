@@ -125,7 +125,7 @@ async function start(f: Map<string, string>, extra: string[]): Promise<void> {
     for (let i = 0; i < instances; i++) {
       const memberId = `member-${i + 1}`;
       const log = join(dir, `${memberId}.log`);
-      const args = ['--import', 'tsx', join(ROOT, 'src/main.ts'), `--datastore=etcd://${endpoints}`, `--cluster-name=${name}`, `--member-id=${memberId}`, '--etcd-max-txn-ops=100000', '--etcd-max-request-bytes=33554432', '--restconf-port=0', '--netconf-port=0', '--ovsdb-port=0', `--data-dir=${join(dir, memberId)}`, ...extra];
+      const args = ['--import', 'tsx', join(ROOT, 'src/main.ts'), `--datastore=etcd://${endpoints}`, `--cluster-name=${name}`, `--member-id=${memberId}`, '--etcd-max-txn-ops=100000', '--etcd-max-request-bytes=33554432', '--restconf-port=0', '--netconf-port=0', '--ovsdb-port=0', '--openflow-port=0', `--data-dir=${join(dir, memberId)}`, ...extra];
       // Every listener on a port the instance picks itself (its ready line says which): a port
       // chosen here and handed over could be taken by someone else meanwhile. Plugin-owned
       // listeners (the Tacker and Senlin APIs) through the environment (a flag would be refused when the

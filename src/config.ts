@@ -42,8 +42,16 @@ export const OPTIONS = {
   'netconf-max-sessions': { kind: 'int', default: 64, help: 'most NETCONF sessions open at once' },
   'netconf-idle-timeout': { kind: 'int', default: 3600, help: 'seconds after which a NETCONF session without requests is closed (0: never)' },
   'netconf-max-message': { kind: 'int', default: 16777216, help: 'largest NETCONF message, in bytes' },
+  'netconf-max-unauthenticated': { kind: 'int', default: 64, help: 'SSH connections not yet logged in, at once (past it, the newest from the source holding the most is refused, or that source\'s oldest dropped)' },
+  'netconf-login-grace': { kind: 'int', default: 30, help: 'seconds a NETCONF SSH connection has to log in' },
+  'netconf-max-channels': { kind: 'int', default: 10, help: 'SSH channels one NETCONF connection may hold open (as OpenSSH\'s MaxSessions)' },
   'ovsdb-port': { kind: 'port', default: 6640, help: 'OVSDB manager port' },
-  'openflow-port': { kind: 'port', default: 6653, help: 'OpenFlow 1.3 port' },
+  'ovsdb-max-message': { kind: 'int', default: 16777216, help: 'largest OVSDB JSON-RPC message, in characters (a larger one closes that switch\'s connection)' },
+  'ovsdb-max-rows': { kind: 'int', default: 20000, help: 'most rows (bridges, ports, interfaces, QoS, queues, controllers) one switch may report, about two per port (more closes its connection)' },
+  'openflow-port': { kind: 'port', default: 6653, help: 'OpenFlow 1.3 port switches connect to (0: any free port)' },
+  'openflow-stats-interval': { kind: 'int', default: 10, help: 'seconds between reads of each switch\'s flows into the operational inventory (0: only after programming)' },
+  'openflow-probe-interval': { kind: 'int', default: 5, help: 'seconds a switch may stay silent before an ECHO_REQUEST; as long again without an answer closes it' },
+  'openflow-cookie': { kind: 'string', default: '0x5e00000000000000/0xff00000000000000', help: 'value/mask of the cookies of flows this controller owns: reconciliation removes only such flows that no config flow intends' },
   username: { kind: 'string', default: 'admin', help: 'user name for RESTCONF and NETCONF' },
   password: { kind: 'string', default: 'admin', help: 'password for RESTCONF and NETCONF' },
   'api-token': { kind: 'string', default: '', help: 'X-Auth-Token the plugin-owned HTTP APIs (Tacker...) accept besides --username/--password (default: the --password value)' },
@@ -61,6 +69,8 @@ export const OPTIONS = {
   'member-id': { kind: 'string', default: '', help: 'cluster mode: this instance\'s id (default: host name and RESTCONF port)' },
   'etcd-max-txn-ops': { kind: 'int', default: 128, help: 'cluster mode: the --max-txn-ops etcd was started with (one commit is one etcd txn)' },
   'etcd-max-request-bytes': { kind: 'int', default: 1572864, help: 'cluster mode: the --max-request-bytes etcd was started with' },
+  'metrics-auth': { kind: 'string', default: 'basic', help: 'GET /metrics (Prometheus, on the RESTCONF port): basic (the northbound credentials, as every RESTCONF route) | none (open to any scraper that reaches the port)' },
+  'otlp-endpoint': { kind: 'string', default: '', help: 'OTLP/HTTP collector base URL (http://host:4318): export traces there (to <url>/v1/traces); unset: no export' },
 } satisfies Record<string, OptionSpec>;
 
 export type OptionName = keyof typeof OPTIONS;
@@ -87,8 +97,16 @@ export interface Config {
   netconfMaxSessions: number;
   netconfIdleTimeout: number;
   netconfMaxMessage: number;
+  netconfMaxUnauthenticated: number;
+  netconfLoginGrace: number;
+  netconfMaxChannels: number;
   ovsdbPort: number;
+  ovsdbMaxMessage: number;
+  ovsdbMaxRows: number;
   openflowPort: number;
+  openflowStatsInterval: number;
+  openflowProbeInterval: number;
+  openflowCookie: string;
   username: string;
   password: string;
   /** The X-Auth-Token plugin-owned HTTP listeners accept (the password unless set). */
@@ -104,6 +122,10 @@ export interface Config {
   logLevel: string;
   replayLogSize: number;
   commitPhaseTimeout: number;
+  /** Who may read `/metrics`. */
+  metricsAuth: 'basic' | 'none';
+  /** OTLP/HTTP collector base URL; '' exports nothing. */
+  otlpEndpoint: string;
   /** Where each option's value came from, for the start-up log. */
   sources: Record<OptionName, 'flag' | 'env' | 'file' | 'default'>;
   /**
@@ -241,10 +263,33 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
   const plugins = values.plugins === '*' ? '*' : String(values.plugins).split(',').map((s) => s.trim()).filter(Boolean);
   const yangDir = String(values.yangDir).split(',').map((s) => s.trim()).filter(Boolean);
   if (values.withTestModels && !yangDir.some((d) => resolve(d) === ODL_TEST_MODELS)) yangDir.push(ODL_TEST_MODELS);
+  if (values.metricsAuth !== 'basic' && values.metricsAuth !== 'none') {
+    throw new ConfigError(`metrics-auth must be "basic" or "none", got "${values.metricsAuth}"`);
+  }
+  if (values.otlpEndpoint) {
+    let url: URL | undefined;
+    try {
+      url = new URL(String(values.otlpEndpoint));
+    } catch {
+      url = undefined;
+    }
+    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+      throw new ConfigError(`otlp-endpoint must be an http(s) URL such as http://127.0.0.1:4318, got "${values.otlpEndpoint}"`);
+    }
+  }
   if (Boolean(values.restconfTlsCert) !== Boolean(values.restconfTlsKey)) {
     throw new ConfigError('--restconf-tls-cert and --restconf-tls-key go together');
   }
+  parseCookieMatch(String(values.openflowCookie));
   return { ...(values as unknown as Config), plugins, yangDir, etcdEndpoints, sources, raw: { flags, env, file, fileValues } };
+}
+
+/** `--openflow-cookie`: `0x5e00000000000000/0xff00000000000000` (or decimal) -> value and mask. */
+export function parseCookieMatch(text: string): { value: bigint; mask: bigint } {
+  const m = /^(0x[0-9a-fA-F]{1,16}|\d{1,20})\/(0x[0-9a-fA-F]{1,16}|\d{1,20})$/.exec(text.trim());
+  const max = (1n << 64n) - 1n;
+  if (!m || BigInt(m[1]) > max || BigInt(m[2]) > max) throw new ConfigError(`openflow-cookie must be value/mask, two 64-bit numbers (0x... or decimal), got "${text}"`);
+  return { value: BigInt(m[1]), mask: BigInt(m[2]) };
 }
 
 /** `etcd://h1:2379,h2:2379` -> the client URLs; anything else a ConfigError naming what is wrong. */

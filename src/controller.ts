@@ -12,7 +12,7 @@ import type { Backend } from './datastore/backends/backend.ts';
 import { EtcdBackend, storePrefix } from './datastore/backends/etcd.ts';
 import { VolatileBackend } from './datastore/backends/volatile.ts';
 import { publishClusterState } from './cluster/publish.ts';
-import { resolveOptions, type Config } from './config.ts';
+import { parseCookieMatch, resolveOptions, type Config } from './config.ts';
 import { LevelBackend } from './datastore/backends/level.ts';
 import { MemoryBackend } from './datastore/backends/memory.ts';
 import { Datastore } from './datastore/datastore.ts';
@@ -25,8 +25,10 @@ import { HttpListeners } from './plugin/http.ts';
 import { declaredOptions, discoverPlugins, startPlugins, type PluginSet } from './plugin/loader.ts';
 import { NotificationBus } from './rpc/notifications.ts';
 import { OvsdbManager } from './southbound/ovsdb/manager.ts';
+import { OpenflowServer } from './southbound/openflow/server.ts';
 import { RpcRegistry } from './rpc/registry.ts';
-import { tracer } from './telemetry/tracing.ts';
+import { Metrics } from './telemetry/metrics.ts';
+import { startTraceExport, tracer, type TraceExport } from './telemetry/tracing.ts';
 import { loadSchema } from './yang/compiler.ts';
 import type { Schema } from './yang/schema.ts';
 
@@ -42,8 +44,15 @@ export interface Controller {
   netconf: NetconfServer;
   /** The OVSDB manager (southbound); `ovsdb.port` is where it listens. */
   ovsdb: OvsdbManager;
+  /** The OpenFlow 1.3 southbound; `openflow.port` is where it listens, `openflow.synced()` the readiness signal. */
+  openflow: OpenflowServer;
   /** The plugins' named HTTP listeners (those with routes). */
   http: HttpListeners;
+  /**
+   * This controller's Prometheus metrics (served at `/metrics`). Components register their own
+   * gauges here: `metrics.gauge({ name: 'sextant_openflow_connections', help, collect })`.
+   */
+  metrics: Metrics;
   log: Logger;
   stop(): Promise<void>;
 }
@@ -55,6 +64,10 @@ export async function startController(config: Config, log: Logger = pino({ level
   // Plugins' options are known now: a misspelt one stops start-up before anything opens.
   const pluginOptions = resolveOptions(config, declaredOptions(candidates));
   const schema = await loadSchema(config.yangDir);
+  // One registry per controller: two controllers in one process report separately.
+  const metrics = new Metrics(log.child({ telemetry: 'metrics' }));
+  // First, so the spans of start-up are exported too; last to stop, so are those of the stop.
+  const traces: TraceExport | undefined = config.otlpEndpoint ? startTraceExport({ endpoint: config.otlpEndpoint, instanceId: config.memberId, log: log.child({ telemetry: 'otlp' }) }) : undefined;
   let configBackend: Backend;
   // A single instance's operational store is not persisted: the tree is all of it.
   let operationalBackend: Backend = new VolatileBackend();
@@ -86,12 +99,14 @@ export async function startController(config: Config, log: Logger = pino({ level
     warn: (m) => log.warn(m),
     phaseTimeoutMs: config.commitPhaseTimeout,
       phaseError: (err, owner, phase) => log.error({ err, plugin: owner }, `${owner}: ${phase} callback failed`),
+      metrics,
     });
   } catch (e) {
     etcdClient?.close();
+    await traces?.shutdown();
     throw e;
   }
-  const rpc = new RpcRegistry(schema, () => data.snapshot('config').root);
+  const rpc = new RpcRegistry(schema, () => data.snapshot('config').root, metrics);
   const notifications = new NotificationBus(schema, config.replayLogSize, (e) => log.error({ err: e }, 'notification handler failed'));
   let plugins: PluginSet | undefined;
   let stopPublishing = () => undefined as void;
@@ -108,6 +123,9 @@ export async function startController(config: Config, log: Logger = pino({ level
       maxSessions: config.netconfMaxSessions,
       idleTimeoutMs: config.netconfIdleTimeout * 1000,
       maxMessage: config.netconfMaxMessage,
+      maxUnauthenticated: config.netconfMaxUnauthenticated,
+      loginGraceMs: config.netconfLoginGrace * 1000,
+      maxChannels: config.netconfMaxChannels,
       // A shared operational store would have every instance overwrite the others' sessions.
       publishState: config.datastore !== 'etcd',
     },
@@ -117,15 +135,26 @@ export async function startController(config: Config, log: Logger = pino({ level
   // not); with --api-noauth any token, as clients with `--os-auth-type none` send "notused".
   const apiToken = config.apiNoauth ? () => true : (token: string) => sameSecret(token, config.apiToken);
   const http = new HttpListeners((name, port) =>
-    createHttpEdge({ name, host: config.bindAddress, port, username: config.username, password: config.password, maxBody: config.restconfMaxBody, token: apiToken, log: log.child({ listener: name }) }),
+    createHttpEdge({ name, host: config.bindAddress, port, username: config.username, password: config.password, maxBody: config.restconfMaxBody, token: apiToken, log: log.child({ listener: name }), metrics }),
   );
-  const ovsdb = new OvsdbManager({ data, log: log.child({ southbound: 'ovsdb' }), host: config.bindAddress, port: config.ovsdbPort, cluster: etcdCluster });
+  const ovsdb = new OvsdbManager({ data, log: log.child({ southbound: 'ovsdb' }), host: config.bindAddress, port: config.ovsdbPort, maxMessageChars: config.ovsdbMaxMessage, maxRows: config.ovsdbMaxRows, cluster: etcdCluster });
+  const openflow = new OpenflowServer({
+    data,
+    log: log.child({ southbound: 'openflow' }),
+    host: config.bindAddress,
+    port: config.openflowPort,
+    ours: parseCookieMatch(config.openflowCookie),
+    statsIntervalMs: config.openflowStatsInterval * 1000,
+    probeMs: config.openflowProbeInterval * 1000,
+    cluster: etcdCluster,
+  });
+  registerPlatformGauges(metrics, { netconf, ovsdb, openflow, cluster });
   try {
     await publishYangLibrary(data, schema);
     registerGetSchema(rpc, schema);
     plugins = await startPlugins(
       candidates,
-      { data, rpc, notifications, schema, tracer: tracer('sextant.plugin'), log, cluster, http },
+      { data, rpc, notifications, schema, tracer: tracer('sextant.plugin'), log, cluster, http, metrics },
       pluginOptions,
     );
     restconf = await startRestconf(
@@ -146,8 +175,10 @@ export async function startController(config: Config, log: Logger = pino({ level
         dataMissingIs404: config.dataMissingIs404,
         tls: config.restconfTlsCert ? { cert: config.restconfTlsCert, key: config.restconfTlsKey } : undefined,
         log: log.child({ northbound: 'restconf' }),
+        metrics: { metrics, auth: config.metricsAuth },
       },
     );
+    if (config.metricsAuth === 'none') log.info(`--metrics-auth=none: ${restconf.url}/metrics is served without credentials`);
     await netconf.start();
     await http.listen();
     if (config.apiNoauth) {
@@ -168,9 +199,12 @@ export async function startController(config: Config, log: Logger = pino({ level
     // topology models (a controller serving other modules only) there is no southbound.
     if (schema.modules.has('network-topology') && schema.modules.has('ovsdb')) await ovsdb.start();
     else log.info('no network-topology/ovsdb modules loaded: the OVSDB manager is not started');
+    if (schema.modules.has('opendaylight-inventory') && schema.modules.has('flow-node-inventory')) await openflow.start();
+    else log.info('no opendaylight-inventory/flow-node-inventory modules loaded: the OpenFlow southbound is not started');
   } catch (e) {
     stopPublishing();
     await etcdCluster?.stop();
+    await openflow.stop();
     await ovsdb.stop();
     await http.close();
     await netconf.stop();
@@ -178,6 +212,7 @@ export async function startController(config: Config, log: Logger = pino({ level
     await plugins?.stop();
     await data.close();
     etcdClient?.close();
+    await traces?.shutdown();
     throw e;
   }
   const started = plugins;
@@ -192,7 +227,9 @@ export async function startController(config: Config, log: Logger = pino({ level
     restconf,
     netconf,
     ovsdb,
+    openflow,
     http,
+    metrics,
     log,
     async stop() {
       if (stopped) return;
@@ -201,6 +238,7 @@ export async function startController(config: Config, log: Logger = pino({ level
       stopPublishing();
       // Resign first: another member takes over at once, while this one finishes its requests.
       await etcdCluster?.stop();
+      await openflow.stop();
       await ovsdb.stop();
       await http.close();
       await netconf.stop();
@@ -208,6 +246,16 @@ export async function startController(config: Config, log: Logger = pino({ level
       await started.stop();
       await data.close();
       etcdClient?.close();
+      await traces?.shutdown();
     },
   };
+}
+
+/** The platform's gauges read on each scrape: sessions, switch connections, the cluster. */
+function registerPlatformGauges(metrics: Metrics, from: { netconf: NetconfServer; ovsdb: OvsdbManager; openflow: OpenflowServer; cluster: Cluster }): void {
+  metrics.gauge({ name: 'sextant_netconf_sessions', help: 'NETCONF sessions open on this instance', collect: () => from.netconf.sessionCount });
+  metrics.gauge({ name: 'sextant_ovsdb_connections', help: 'OVSDB switch connections open on this instance (accepted and dialled)', collect: () => from.ovsdb.connectionCount });
+  metrics.gauge({ name: 'sextant_openflow_connections', help: 'OpenFlow switches connected to this instance (handshake done)', collect: () => from.openflow.connected().length });
+  metrics.gauge({ name: 'sextant_cluster_leader', help: '1 while this instance is the cluster leader (a single instance always is), else 0', collect: () => (from.cluster.isLeader() ? 1 : 0) });
+  metrics.gauge({ name: 'sextant_cluster_members', help: 'Cluster members this instance sees (itself included)', collect: () => from.cluster.members().length });
 }

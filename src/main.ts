@@ -56,13 +56,14 @@ async function main(): Promise<number> {
       restconf: controller.restconf.url,
       netconf: `${config.bindAddress}:${controller.netconf.port}`,
       ovsdb: `${config.bindAddress}:${controller.ovsdb.port}`,
+      openflow: `${config.bindAddress}:${controller.openflow.port}`,
       listeners: Object.fromEntries([...controller.http.listening()].map(([name, edge]) => [name, edge.url])),
       plugins: controller.plugins.loaded.map((p) => p.name),
       failedPlugins: controller.plugins.failed.map((p) => p.name),
     },
     `sextant ready: datastore ${describeDatastore(config)}, ` +
       `${controller.schema.modules.size} YANG modules, plugins: ${plugins}${failed ? ` (failed: ${failed})` : ''}, ` +
-      `RESTCONF at ${controller.restconf.url}, NETCONF (SSH) at ${config.bindAddress}:${controller.netconf.port}, ${controller.ovsdb.port ? `OVSDB manager at ${config.bindAddress}:${controller.ovsdb.port}` : 'no OVSDB manager'}` +
+      `RESTCONF at ${controller.restconf.url}, NETCONF (SSH) at ${config.bindAddress}:${controller.netconf.port}, ${controller.ovsdb.port ? `OVSDB manager at ${config.bindAddress}:${controller.ovsdb.port}` : 'no OVSDB manager'}, ${controller.openflow.port ? `OpenFlow at ${config.bindAddress}:${controller.openflow.port}` : 'no OpenFlow southbound'}` +
       [...controller.http.listening()].map(([name, edge]) => `, ${name} API at ${edge.url}`).join(''),
   );
   // The controller runs until it is told to stop, whether or not anything else keeps Node busy.

@@ -16,7 +16,7 @@ import { ingest } from './ingest.ts';
 import { requestRecover, requestReplace, requestResize, requestScale } from './requests.ts';
 import { Engine, requireCluster } from './engine.ts';
 import { registerSenlinApi } from './senlin-api.ts';
-import { CLUSTERING, clusterPath, type ClusteringCluster } from './model.ts';
+import { CLUSTERING, clusterPath, STATE, type ClusteringCluster } from './model.ts';
 
 export interface AutoscalingState {
   engine: Engine;
@@ -88,6 +88,7 @@ export default definePlugin({
     }),
   ],
   start(ctx): AutoscalingState {
+    registerClusterMetrics(ctx);
     const engine = new Engine(ctx, { maxNodesPerCluster: ctx.options['max-nodes-per-cluster'], portWaitMs: ctx.options['port-wait-ms'], actionsKept: Math.max(1, ctx.options['actions-kept']) });
     engine.start();
     const buckets = new SampleBuckets(ctx);
@@ -103,3 +104,30 @@ export default definePlugin({
     await state.buckets.stop();
   },
 });
+
+/** Clusters per status and their sizes (nodes kept by a listener; desired capacity read from the small cluster list). */
+function registerClusterMetrics(ctx: PluginContext): void {
+  ctx.metrics.countEntries({
+    name: 'sextant_autoscaling_clusters',
+    help: 'Autoscaling (Senlin) clusters per status (ACTIVE, RESIZING, ERROR...), from the operational clustering-state',
+    store: 'operational',
+    path: STATE.cluster(ANY),
+    labelNames: ['status'],
+    labels: (c) => (c.status ? { status: c.status } : undefined),
+  });
+  ctx.metrics.countEntries({
+    name: 'sextant_autoscaling_cluster_nodes',
+    help: 'Nodes of each autoscaling cluster (by cluster id), whatever their status',
+    store: 'operational',
+    path: STATE.cluster(ANY).node(ANY),
+    labelNames: ['cluster'],
+    labels: (_node, [cluster]) => ({ cluster }),
+  });
+  ctx.metrics.gauge({
+    name: 'sextant_autoscaling_cluster_desired_capacity',
+    help: 'Desired capacity of each autoscaling cluster (by cluster id and name)',
+    labelNames: ['cluster', 'name'],
+    collect: () =>
+      [...ctx.data.readEntries('config', CLUSTERING.cluster())].map((c) => ({ labels: { cluster: c.id, name: c.name ?? '' }, value: c['desired-capacity'] ?? 0 })),
+  });
+}

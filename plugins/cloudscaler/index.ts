@@ -48,6 +48,15 @@ export default definePlugin({
   // Registration is the leader's (cluster mode): one writer per compute, no races between members.
   listeners: [listener('operational', ovsdbTopology.node(ANY), (changes, ctx) => (ctx.cluster.isLeader() ? learnComputes(changes, ctx) : undefined))],
   start(ctx) {
+    ctx.metrics.countEntries({
+      name: 'sextant_computes',
+      help: 'Registered computes (cloudscaler-rpc compute-nodes): tombstoned (being scaled in) or in_service',
+      store: 'config',
+      path: computeNodes().computeNode(ANY),
+      labelNames: ['state'],
+      labels: (c) => ({ state: c.tombstoned ? 'tombstoned' : 'in_service' }),
+      always: [{ state: 'tombstoned' }, { state: 'in_service' }],
+    });
     // A member that becomes the leader learns what the topology holds now.
     let first = true;
     ctx.cluster.onLeadership((leader) => {

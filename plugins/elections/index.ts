@@ -13,7 +13,7 @@ import { ANY, type DataPath, type Mode } from '../../src/yang/binding.ts';
 import { Elections } from './elections.ts';
 import { computeNodes } from '../../src/bindings/cloudscaler-rpc.ts';
 import { transportZones } from '../../src/bindings/itm.ts';
-import { compareWorkKeys, NEUTRON, SUBNET_ROUTES, type WorkKey } from './model.ts';
+import { compareWorkKeys, DESIGNATED_SWITCHES, NEUTRON, SUBNET_ROUTES, type WorkKey } from './model.ts';
 import { planTombstones } from './preview.ts';
 
 /** What a running elections plugin holds (handed back by the platform; tests and benchmarks wait on its queue). */
@@ -70,6 +70,14 @@ export default definePlugin({
     'restart-hold-ms': { kind: 'int', default: 30_000, help: 'after a restart, longest wait (ms) for the DPNs that hold designations or flows to report before they count as disconnected' },
   },
   start(ctx): ElectionsState {
+    ctx.metrics.countEntries({
+      name: 'sextant_designations',
+      help: 'Services per type with a designated switch (designated) or none eligible (none_eligible), from the operational designated-switches',
+      store: 'operational',
+      path: DESIGNATED_SWITCHES.designatedSwitch(ANY),
+      labelNames: ['service_type', 'state'],
+      labels: (d) => ({ service_type: d['service-type'], state: d['dpn-id'] && d['dpn-id'] !== '0' ? 'designated' : 'none_eligible' }),
+    });
     const e = new Elections(ctx);
     const queue: WorkQueue<WorkKey> = new WorkQueue<WorkKey>({
       batchSize: 2048,

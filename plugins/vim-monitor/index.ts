@@ -11,7 +11,7 @@ import { YangError } from '../../src/errors.ts';
 import { definePlugin, phase, type PluginContext } from '../../src/plugin/api.ts';
 import { ANY } from '../../src/yang/binding.ts';
 import { updateVim } from './conductor.ts';
-import { DEFAULT_VIM_EXISTS, parseAuthUrl, seconds, VIMS, vimPath, type Vim } from './model.ts';
+import { DEFAULT_VIM_EXISTS, parseAuthUrl, seconds, VIM_STATES, VIM_STATUSES, VIMS, vimPath, type Vim } from './model.ts';
 import { VimMonitor } from './monitor.ts';
 import { SecretBox, type Secrets } from './secrets.ts';
 import { registerTackerApi } from './tacker.ts';
@@ -91,6 +91,15 @@ export default definePlugin({
     if (ctx.options['check-interval'] < 1) throw new Error('--vim-monitor-check-interval must be at least 1 (seconds)');
     if (!ctx.options['secret-key']) ctx.log.warn('vim-monitor: no --vim-monitor-secret-key given; VIM secrets are encrypted under a built-in key, which only obscures them');
     const secrets = new SecretBox(ctx.options['secret-key']);
+    ctx.metrics.countEntries({
+      name: 'sextant_vims',
+      help: 'VIMs per monitored status (PENDING, REACHABLE, UNREACHABLE), from the operational vim-states',
+      store: 'operational',
+      path: VIM_STATES.vimState(ANY),
+      labelNames: ['status'],
+      labels: (v) => (v.status ? { status: v.status } : undefined),
+      always: VIM_STATUSES.map((status) => ({ status })),
+    });
     const monitor = new VimMonitor(ctx, ctx.options['check-interval'] * 1000);
     monitor.start();
     registerTackerApi(ctx, ctx.http('tacker'));

@@ -10,6 +10,8 @@ export const VIMS = vims();
 export const VIM_STATES = vimStates();
 export const vimPath = (id: string) => VIMS.vim(id);
 export const statePath = (id: string) => VIM_STATES.vimState(id);
+/** Every status a VIM can be in (a Record, so tsc complains when the YANG enumeration grows). */
+export const VIM_STATUSES = Object.keys({ PENDING: true, REACHABLE: true, UNREACHABLE: true } satisfies Record<VimStatus, true>) as VimStatus[];
 export const UPDATE_VIM = 'sextant-nfv-vim:update-vim';
 export const STATUS_CHANGED = 'sextant-nfv-vim:vim-status-changed';
 /** The error app-tag of a second default VIM (Tacker's VimDefaultDuplicateException). */

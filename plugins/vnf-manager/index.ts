@@ -13,6 +13,8 @@ import { Executor } from './executor.ts';
 import { LccnNotifier } from './notify.ts';
 import { ScaleInMover } from './scalein.ts';
 import { VnfSync } from './sync.ts';
+import { OPERATION_STATES, VNFLCM } from './model.ts';
+import { ANY } from '../../src/yang/binding.ts';
 
 export interface VnfState {
   executor: Executor;
@@ -41,6 +43,15 @@ export default definePlugin({
   start(ctx): VnfState {
     if (ctx.options['operation-timeout'] < 1) throw new Error('--vnf-operation-timeout must be at least 1 (seconds)');
     if (ctx.options['sync-interval'] < 1) throw new Error('--vnf-sync-interval must be at least 1 (seconds)');
+    ctx.metrics.countEntries({
+      name: 'sextant_vnf_lcm_op_occs',
+      help: 'VNF lifecycle operation occurrences kept, per operation state (SOL003: STARTING, PROCESSING, COMPLETED, FAILED_TEMP, FAILED, ROLLING_BACK, ROLLED_BACK)',
+      store: 'config',
+      path: VNFLCM.vnfLcmOpOcc(ANY),
+      labelNames: ['operation_state'],
+      labels: (o) => (o['operation-state'] ? { operation_state: o['operation-state'] } : undefined),
+      always: OPERATION_STATES.map((operation_state) => ({ operation_state })),
+    });
     const tacker = ctx.http('tacker');
     // The listener's URL is known only once it listens, after every plugin started: asked lazily.
     const notifier = new LccnNotifier(ctx, { retries: ctx.options['notification-retries'], backoffMs: ctx.options['notification-backoff-ms'], timeoutMs: ctx.options['notification-timeout-ms'], baseUrl: () => tacker.url() });

@@ -25,6 +25,8 @@ export type { Action, ClusteringCluster, ComputeNode, LcmOperation, Node, Operat
 
 export const VNFLCM = vnflcm();
 export const VNFLCM_STATE = vnflcmState();
+/** Every operation state (a Record, so tsc complains when the YANG enumeration grows). */
+export const OPERATION_STATES = Object.keys({ STARTING: true, PROCESSING: true, COMPLETED: true, FAILED_TEMP: true, FAILED: true, ROLLING_BACK: true, ROLLED_BACK: true } satisfies Record<OperationState, true>) as OperationState[];
 export const packagePath = (id: string) => VNFLCM.vnfPackage(id);
 export const instancePath = (id: string) => VNFLCM.vnfInstance(id);
 export const opOccPath = (id: string) => VNFLCM.vnfLcmOpOcc(id);

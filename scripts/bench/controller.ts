@@ -17,7 +17,7 @@ export async function benchController(name: string, extraArgs: string[] = []): P
   if (keep) mkdirSync(keep, { recursive: true });
   const dir = keep ?? mkdtempSync(join(tmpdir(), `bench-${name}-`));
   const remove = () => (keep ? undefined : rmSync(dir, { recursive: true, force: true }));
-  const config = loadConfig(['--restconf-port=0', '--netconf-port=0', '--ovsdb-port=0', '--datastore=level', `--data-dir=${dir}`, '--log-level=silent', ...extraArgs], { SEXTANT_TACKER_PORT: '0', SEXTANT_CLUSTERING_PORT: '0', SEXTANT_NEUTRON_PORT: '0' }, { deferUnknown: true });
+  const config = loadConfig(['--restconf-port=0', '--netconf-port=0', '--ovsdb-port=0', '--openflow-port=0', '--datastore=level', `--data-dir=${dir}`, '--log-level=silent', ...extraArgs], { SEXTANT_TACKER_PORT: '0', SEXTANT_CLUSTERING_PORT: '0', SEXTANT_NEUTRON_PORT: '0' }, { deferUnknown: true });
   let c: Controller;
   try {
     c = await startController(config, pino({ level: 'silent' }));

@@ -17,7 +17,7 @@ export interface BenchProcess {
 }
 
 export async function spawnController(name: string, flags: string[], nodeFlags: string[] = []): Promise<BenchProcess> {
-  const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', join(ROOT, 'src/main.ts'), '--datastore=memory', '--restconf-port=0', '--netconf-port=0', '--ovsdb-port=0', '--log-level=info', `--member-id=${name}`, ...flags], {
+  const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', join(ROOT, 'src/main.ts'), '--datastore=memory', '--restconf-port=0', '--netconf-port=0', '--ovsdb-port=0', '--openflow-port=0', '--log-level=info', `--member-id=${name}`, ...flags], {
     cwd: ROOT,
     env: { ...process.env, SEXTANT_TACKER_PORT: '0', SEXTANT_CLUSTERING_PORT: '0', SEXTANT_NEUTRON_PORT: '0' },
     stdio: ['ignore', 'pipe', 'inherit'],

@@ -55,7 +55,7 @@ async function serveOurs(dir: string): Promise<void> {
   const { loadConfig } = await import('../../src/config.ts');
   const { startController } = await import('../../src/controller.ts');
   const config = loadConfig(
-    ['--restconf-port=0', '--netconf-port=0', '--ovsdb-port=0', '--datastore=level', `--data-dir=${dir}`, '--log-level=silent', `--yang-dir=${REPO}/yang,${REPO}/test/fixtures/yang`],
+    ['--restconf-port=0', '--netconf-port=0', '--ovsdb-port=0', '--openflow-port=0', '--datastore=level', `--data-dir=${dir}`, '--log-level=silent', `--yang-dir=${REPO}/yang,${REPO}/test/fixtures/yang`],
     { SEXTANT_TACKER_PORT: '0', SEXTANT_CLUSTERING_PORT: '0', SEXTANT_NEUTRON_PORT: '0' },
   );
   const c = await startController(config, pino({ level: 'silent' }));

@@ -6,7 +6,8 @@
  */
 import { trace } from '@opentelemetry/api';
 import { inSpan } from '../telemetry/tracing.ts';
-import { YangError, asYangError, conflict } from '../errors.ts';
+import { YangError, asYangError, conflict, isConflict } from '../errors.ts';
+import { secondsSince, type Metrics } from '../telemetry/metrics.ts';
 import { checkDecoded, decodeValue, decodeListEntry, toJsonValue, withPathKeys } from '../yang/json.ts';
 import { formatPath, parsePath, type InstancePath } from '../yang/path.ts';
 import { resolveDataPath, DataPath, type DeepPartial, type Mode } from '../yang/binding.ts';
@@ -138,6 +139,8 @@ export interface DatastoreOptions {
   phaseTimeoutMs?: number;
   /** Told about a phase callback that threw something other than a YangError (apply and abort included). */
   phaseError?: (e: unknown, owner: string, phase: string) => void;
+  /** The controller's metrics: commits, conflicts and their latency per store, listener lag. */
+  metrics?: Metrics;
 }
 
 export class Datastore {
@@ -158,7 +161,11 @@ export class Datastore {
     this.listeners = new ListenerHub(this.schema, (store) => this.stores[store].head.root);
     this.phases = new CommitPhaseRegistry(this.listeners, opts.phaseTimeoutMs ?? 2000, opts.phaseError ?? (() => undefined));
     this.warnFn = opts.warn;
+    this.metrics = opts.metrics;
+    if (opts.metrics) registerListenerLag(opts.metrics, this.listeners);
   }
+
+  private readonly metrics?: Metrics;
 
   private readonly warnFn?: (message: string) => void;
 
@@ -403,10 +410,18 @@ export class Datastore {
   /** @internal used by Transaction.commit */
   async commitOn(store: Store, tx: Transaction): Promise<number> {
     return inSpan(tracer, `datastore.commit ${store.name}`, async (span) => {
-      const rev = await new Promise<number>((resolve, reject) => {
-        store.waiting.push({ tx, resolve, reject });
-        if (!store.draining) void this.drain(store);
-      });
+      const start = performance.now();
+      let rev: number;
+      try {
+        rev = await new Promise<number>((resolve, reject) => {
+          store.waiting.push({ tx, resolve, reject });
+          if (!store.draining) void this.drain(store);
+        });
+      } catch (e) {
+        this.metrics?.commit(store.name, secondsSince(start), { conflict: isConflict(e), errorTag: e instanceof YangError ? e.tag : 'operation-failed' });
+        throw e;
+      }
+      this.metrics?.commit(store.name, secondsSince(start));
       span.setAttribute('sextant.revision', rev);
       return rev;
     });
@@ -1175,4 +1190,35 @@ class ChangeClock {
     }
     return out;
   }
+}
+
+/**
+ * Listener lag as gauges, per store and pattern (subscriptions with the same pattern summed, the
+ * oldest age taken): read from the backlogs on each scrape, nothing walked but the subscriptions.
+ */
+function registerListenerLag(metrics: Metrics, listeners: ListenerHub): void {
+  const byPattern = () => {
+    const out = new Map<string, { store: StoreName; pattern: string; queued: number; oldestMs: number }>();
+    for (const l of listeners.lag()) {
+      const key = `${l.store} ${l.pattern}`;
+      const seen = out.get(key);
+      if (seen) {
+        seen.queued += l.queued;
+        seen.oldestMs = Math.max(seen.oldestMs, l.oldestMs);
+      } else out.set(key, { store: l.store, pattern: l.pattern, queued: l.queued, oldestMs: l.oldestMs });
+    }
+    return [...out.values()];
+  };
+  metrics.gauge({
+    name: 'sextant_datastore_listener_backlog',
+    help: 'Commits a listener has not handled yet (batches waiting), per store and subscribed pattern',
+    labelNames: ['store', 'pattern'],
+    collect: () => byPattern().map((l) => ({ labels: { store: l.store, pattern: l.pattern }, value: l.queued })),
+  });
+  metrics.gauge({
+    name: 'sextant_datastore_listener_lag_seconds',
+    help: 'Age of the oldest commit a listener has not handled yet (0 when it is up to date), per store and subscribed pattern',
+    labelNames: ['store', 'pattern'],
+    collect: () => byPattern().map((l) => ({ labels: { store: l.store, pattern: l.pattern }, value: l.oldestMs / 1000 })),
+  });
 }

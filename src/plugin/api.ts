@@ -17,6 +17,7 @@ import type { YangError } from '../errors.ts';
 import type { NotificationHandler } from '../rpc/notifications.ts';
 import type { DataPath, Mode } from '../yang/binding.ts';
 import type { Schema } from '../yang/schema.ts';
+import type { CounterHandle, CounterSpec, GaugeSpec, HistogramHandle, HistogramSpec, MetricLabels } from '../telemetry/metrics.ts';
 import type { PluginHttp } from './http.ts';
 
 /** What a plugin may do with the datastore: transactions, reads, change subscriptions, phases. */
@@ -35,6 +36,40 @@ export interface PluginData {
   phases(spec: Omit<CommitPhases, 'owner'>): () => void;
   /** Resolves when every listener has handled every commit so far. */
   settled: Datastore['settled'];
+}
+
+/**
+ * The plugin's share of the controller's Prometheus metrics (`/metrics`). Names are the plugin's
+ * to choose within the conventions (`sextant_` prefix, counters `_total`, base units); everything
+ * registered is removed when the plugin stops.
+ */
+export interface PluginMetrics {
+  /** A gauge read on each scrape: keep `collect` cheap (a small subtree, a count kept elsewhere). */
+  gauge(spec: GaugeSpec): void;
+  counter(spec: CounterSpec): CounterHandle;
+  histogram(spec: HistogramSpec): HistogramHandle;
+  /**
+   * A gauge of how many entries of a list there are, per label set computed from each entry,
+   * kept up to date by a listener on the list (its replay counts what exists at start), so a
+   * scrape costs nothing however large the list.
+   */
+  countEntries<T>(spec: EntryCountSpec<T>): void;
+}
+
+export interface EntryCountSpec<T> {
+  name: string;
+  help: string;
+  store: StoreName;
+  /** A list entry pattern (ANY keys, or `*` in text). */
+  path: string | DataPath<T, Mode>;
+  labelNames: string[];
+  /**
+   * The labels an entry is counted under; undefined: not counted. `keys`: the values of the
+   * pattern's `ANY` keys, in order (the parent's key of a nested list's entry, for instance).
+   */
+  labels(entry: T, keys: string[]): MetricLabels | undefined;
+  /** Label sets reported even while no entry has them (at 0): each status a dashboard expects. */
+  always?: MetricLabels[];
 }
 
 /** Timers the platform clears when the plugin stops; each firing runs in a span. */
@@ -71,6 +106,7 @@ export interface PluginContext<O extends Record<string, OptionSpec> = Record<str
   fetch: typeof fetch;
   /** Routes on a named platform HTTP listener the plugin declared in `http`. */
   http(listener: string): PluginHttp;
+  metrics: PluginMetrics;
 }
 
 export type PluginRpc<S = unknown> = (input: Record<string, unknown>, ctx: PluginContext, state: S) => unknown | Promise<unknown>;

@@ -20,6 +20,8 @@ import type { RpcRegistry } from '../rpc/registry.ts';
 import type { Schema } from '../yang/schema.ts';
 import type { Plugin, PluginContext, PluginData } from './api.ts';
 import type { HttpListeners } from './http.ts';
+import { pluginMetrics } from './metrics.ts';
+import { Metrics } from '../telemetry/metrics.ts';
 
 export interface LoadedPlugin {
   name: string;
@@ -59,6 +61,8 @@ export interface PlatformServices {
   log: Logger;
   cluster: Cluster;
   http: HttpListeners;
+  /** The controller's metrics (plugins register theirs in it); absent: a private registry nobody scrapes. */
+  metrics?: Metrics;
 }
 
 /** Imports every plugin folder (sorted by name) and returns the module objects. */
@@ -233,6 +237,7 @@ function pluginContext(name: string, plugin: Plugin, svc: PlatformServices, opti
         res.requests.delete(abort);
       }
     },
+    metrics: pluginMetrics(svc.metrics ?? new Metrics(), data.subscribe, (fn) => res.unsubscribe.push(fn)),
     http: (listener) => {
       if (!(listener in declared)) throw new Error(`plugin ${name} uses HTTP listener "${listener}" without declaring it in its http table`);
       return svc.http.forPlugin(name, listener, Number(options[`${listener}-port`]));

@@ -5,6 +5,7 @@
  */
 import { trace } from '@opentelemetry/api';
 import { inSpan } from '../telemetry/tracing.ts';
+import { secondsSince, type Metrics } from '../telemetry/metrics.ts';
 import { YangError } from '../errors.ts';
 import { decodeObject, toJsonValue, withDefaults, type DecodeOptions } from '../yang/json.ts';
 import type { DataObject, Schema, SchemaNode } from '../yang/schema.ts';
@@ -36,6 +37,8 @@ export class RpcRegistry {
     private readonly schema: Schema,
     /** The configuration tree that absolute paths and leafrefs in rpc input refer to. */
     private readonly dataRoot: () => DataObject = () => ({}),
+    /** The controller's metrics: calls, errors and latency per rpc. */
+    private readonly metrics?: Metrics,
   ) {}
 
   register(name: string, handler: RpcHandler, owner = 'platform'): void {
@@ -79,20 +82,34 @@ export class RpcRegistry {
     if (!entry) throw rpcNotServed(name);
     const inputNode = node.children.find((c) => c.kind === 'input')!;
     const outputNode = node.children.find((c) => c.kind === 'output')!;
-    return inSpan(tracer, `rpc ${name}`, async () => {
-        validateOperationBody(this.schema, inputNode, input, `/${name}/input`, this.dataRoot());
-        const json = toJsonValue(inputNode, withDefaults(inputNode, input)) as Record<string, unknown>;
-        let result: unknown;
-        try {
-          result = await entry.handler(json, { name });
-        } catch (e) {
-          if (e instanceof YangError) throw e;
-          throw new YangError({ tag: 'operation-failed', message: `${name} failed: ${(e as Error).message}` });
-        }
-        if (result === undefined || result === null) return undefined;
-        const out = decodeObject(this.schema, outputNode, result, `/${name}/output`);
-        validateOperationBody(this.schema, outputNode, out, `/${name}/output`, this.dataRoot());
+    const start = performance.now();
+    return inSpan(tracer, `rpc ${name}`, async (span) => {
+      span.setAttribute('rpc.method', name);
+      try {
+        const out = await this.run(name, entry.handler, inputNode, outputNode, input);
+        this.metrics?.rpcCall(name, secondsSince(start));
         return out;
+      } catch (e) {
+        this.metrics?.rpcCall(name, secondsSince(start), e instanceof YangError ? e.tag : 'operation-failed');
+        throw e;
+      }
     });
+  }
+
+  /** Validates the input, runs the handler (a non-YANG error becomes operation-failed), validates the output. */
+  private async run(name: string, handler: RpcHandler, inputNode: SchemaNode, outputNode: SchemaNode, input: DataObject): Promise<DataObject | undefined> {
+    validateOperationBody(this.schema, inputNode, input, `/${name}/input`, this.dataRoot());
+    const json = toJsonValue(inputNode, withDefaults(inputNode, input)) as Record<string, unknown>;
+    let result: unknown;
+    try {
+      result = await handler(json, { name });
+    } catch (e) {
+      if (e instanceof YangError) throw e;
+      throw new YangError({ tag: 'operation-failed', message: `${name} failed: ${(e as Error).message}` });
+    }
+    if (result === undefined || result === null) return undefined;
+    const out = decodeObject(this.schema, outputNode, result, `/${name}/output`);
+    validateOperationBody(this.schema, outputNode, out, `/${name}/output`, this.dataRoot());
+    return out;
   }
 }

@@ -180,7 +180,7 @@ t.test('the clustering-test-app rpcs and models are only there with --with-test-
   const { loadConfig, usage, ODL_TEST_MODELS } = await import('../../src/config.ts');
   const { startController } = await import('../../src/controller.ts');
   const { default: pino } = await import('pino');
-  const config = loadConfig(['--restconf-port=0', '--ovsdb-port=0', '--netconf-port=0', '--datastore=memory', '--log-level=silent'], { SEXTANT_TACKER_PORT: '0', SEXTANT_CLUSTERING_PORT: '0' }, { deferUnknown: true });
+  const config = loadConfig(['--restconf-port=0', '--ovsdb-port=0', '--openflow-port=0', '--netconf-port=0', '--datastore=memory', '--log-level=silent'], { SEXTANT_TACKER_PORT: '0', SEXTANT_CLUSTERING_PORT: '0' }, { deferUnknown: true });
   const lines: string[] = [];
   const log = pino({ level: 'info' }, { write: (l: string) => void lines.push(l) });
   const c = await startController(config, log);

@@ -67,8 +67,10 @@ t.test('restart converges to the same designations and flows', async (t) => {
   await stop();
 
   nv = await start();
-  // Nothing reported yet: the controller holds everything as it was.
-  await new Promise((r) => setTimeout(r, 500));
+  // Nothing reported yet: the controller holds everything as it was. Without the hold (checked by
+  // disabling it in plugins/elections), the restarted controller elects at once with no DPN
+  // reported: the stored designations go to DPN 0 here, the flows go, and once the computes report
+  // a fresh election puts NAT on DPN 1, so this check and the ones after it fail.
   t.same(await storedDesignations(nv), stored, 'while the computes have not reported, designations stay as stored');
   t.same(await nv.flows(), flowsBefore, 'and so do the flows');
   for (const c of computes) await nv.addCompute(c);
@@ -80,9 +82,29 @@ t.test('restart converges to the same designations and flows', async (t) => {
   await stop();
 });
 
-t.test('a DPN that does not come back within the hold loses its services', async (t) => {
+t.test('a DPN that does not come back within the hold loses its services, not before the hold is over', async (t) => {
+  // The hold's timer starts during start(): no move can come before `before` + the hold. Without
+  // the hold, or with one released by the first DPN that reports, NAT leaves DPN 2 as soon as
+  // DPNs 1 and 3 report, well within it.
+  await stop(); // the previous test's controller, if it failed before stopping it
+  const before = Date.now();
   const nv = await start();
   for (const c of computes.filter((c) => c.n !== 2)) await nv.addCompute(c);
+  let stayed = true;
+  let movedAt = 0;
+  await waitUntil(20_000, 50, async () => {
+    const now = Date.now();
+    // The stored designation (config): the operational view is only rewritten once the hold is over.
+    type Stored = { 'designated-switch:designations'?: { designation?: { 'service-type': string; 'service-id': string; 'dpn-id'?: string }[] } };
+    const stored = ((await storedDesignations(nv)) as Stored)['designated-switch:designations']?.designation;
+    const dpn = stored?.find((x) => x['service-type'] === 'nat' && x['service-id'] === ROUTER)?.['dpn-id'];
+    if (dpn === '2') return Promise.reject(new Error('still on DPN 2'));
+    if (dpn !== '1') stayed = false;
+    movedAt = now;
+    return true;
+  });
+  t.ok(stayed, 'until it moved, NAT stayed on DPN 2 (never anywhere else)');
+  t.ok(movedAt - before >= 4000, `it moved only after the 4 s hold (${movedAt - before} ms after the restart began)`);
   const d = await designated(nv, 'nat', ROUTER, '1');
   t.match(d.reason, /DPN 2 .*is disconnected/, 'after the hold, DPN 2 counts as disconnected');
   await designated(nv, 'subnet-route', SUBNET, '1');

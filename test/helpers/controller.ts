@@ -13,7 +13,7 @@ export const TEST_LISTENER_ENV: Record<string, string> = { SEXTANT_TACKER_PORT: 
 /** Config for an in-process controller under test: memory or LevelDB in a private dir, quiet log. */
 export function testConfig(t: { teardown(fn: () => void): void }, flags: string[] = []): Config {
   // Port 0: every test controller listens on a free port of its own, never a default one.
-  return loadConfig([`--data-dir=${tempDir(t)}`, '--log-level=silent', '--restconf-port=0', '--netconf-port=0', '--ovsdb-port=0', ...flags], TEST_LISTENER_ENV, { deferUnknown: true });
+  return loadConfig([`--data-dir=${tempDir(t)}`, '--log-level=silent', '--restconf-port=0', '--netconf-port=0', '--ovsdb-port=0', '--openflow-port=0', ...flags], TEST_LISTENER_ENV, { deferUnknown: true });
 }
 
 /** Starts a controller in this process and stops it when the test ends. */

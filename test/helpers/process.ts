@@ -10,12 +10,16 @@ export interface Started {
   exited: Promise<number | null>;
 }
 
-/** Runs `npm start`'s entry point (node --import tsx src/main.ts) with flags; killed by pid at teardown. */
-export function startMain(t: { teardown(fn: () => void): void }, args: string[], env: NodeJS.ProcessEnv = {}): Started {
+/**
+ * Runs `npm start`'s entry point (node --import tsx src/main.ts) with flags; killed by pid at teardown.
+ * cwd: where it runs (the repository by default; `./sextant.json` is looked for there).
+ */
+export function startMain(t: { teardown(fn: () => void): void }, args: string[], env: NodeJS.ProcessEnv = {}, cwd = ROOT): Started {
   // Never the default OVSDB (6640) or NETCONF (2830) port in tests: the machine may be shared.
-  const ports = ['--ovsdb-port', '--netconf-port'].filter((flag) => !args.some((a) => a.startsWith(flag))).map((flag) => `${flag}=0`);
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/main.ts'), ...ports, ...args], {
-    cwd: ROOT,
+  const ports = ['--ovsdb-port', '--openflow-port', '--netconf-port'].filter((flag) => !args.some((a) => a.startsWith(flag))).map((flag) => `${flag}=0`);
+  // tsx by its resolved URL: a bare name would be looked up from cwd.
+  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), join(ROOT, 'src/main.ts'), ...ports, ...args], {
+    cwd,
     // Plugin-owned listeners (the Tacker API) on free ports too, unless a test says otherwise.
     env: { SEXTANT_TACKER_PORT: '0', SEXTANT_CLUSTERING_PORT: '0', SEXTANT_NEUTRON_PORT: '0', ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

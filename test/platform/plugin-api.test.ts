@@ -55,7 +55,7 @@ t.test('state, options and start order', async (t) => {
   const order = record('order');
   const stopped = record('stopped');
   const c = await startController(
-    loadConfig([`--data-dir=${tempDir(t)}`, '--log-level=silent', '--restconf-port=0', '--netconf-port=0', '--ovsdb-port=0', `--yang-dir=${FIXTURE_YANG}`, `--plugins-dir=${plugins}`, '--datastore=memory', '--greeter-greeting=hi'], { SEXTANT_GREETER_REPEAT: '2' }, { deferUnknown: true }),
+    loadConfig([`--data-dir=${tempDir(t)}`, '--log-level=silent', '--restconf-port=0', '--netconf-port=0', '--ovsdb-port=0', '--openflow-port=0', `--yang-dir=${FIXTURE_YANG}`, `--plugins-dir=${plugins}`, '--datastore=memory', '--greeter-greeting=hi'], { SEXTANT_GREETER_REPEAT: '2' }, { deferUnknown: true }),
     pino({ level: 'silent' }),
   );
   t.same(order, ['greeter', 'consumer'], 'the provider of a used module starts first');

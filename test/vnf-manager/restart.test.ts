@@ -17,7 +17,7 @@ const TOKEN = 'vnf-restart-token-e61b';
 t.test('a restart keeps an instantiated VNF, its VNFCs and their ports, and it scales on', async (t) => {
   const dir = tempDir(t);
   const ovsdbPort = await freePort();
-  const flags = [`--data-dir=${dir}`, `--ovsdb-port=${ovsdbPort}`, `--api-token=${TOKEN}`, '--autoscaling-port-wait-ms=10000'];
+  const flags = [`--data-dir=${dir}`, `--ovsdb-port=${ovsdbPort}`, '--openflow-port=0', `--api-token=${TOKEN}`, '--autoscaling-port-wait-ms=10000'];
   let c = await testController(t, flags);
   const sims = await computesForTest(t, { count: 3, controller: `127.0.0.1:${ovsdbPort}` });
   await waitUntil('three computes registered', () => ((c.data.read('config', '/cloudscaler-rpc:compute-nodes/compute-node') as unknown[] | undefined)?.length ?? 0) === 3, 15_000);

@@ -25,9 +25,10 @@
 import { hash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
-import { context, isSpanContextValid, trace, type Span } from '@opentelemetry/api';
+import { context, isSpanContextValid, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
+import type { Metrics } from '../../telemetry/metrics.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -56,6 +57,8 @@ export interface HttpEdgeOptions {
   /** Bounds of the drain of a body answered before it was read (see `drainUnreadBody`). */
   drain?: Partial<DrainLimits>;
   log: Logger;
+  /** The controller's metrics: each answered request counted by method, route pattern and status. */
+  metrics?: Metrics;
 }
 
 /**
@@ -200,6 +203,7 @@ export function createHttpEdge(opts: HttpEdgeOptions): HttpEdge {
     // routeOptions is a getter that builds a new object each time: read it once.
     const { url: route, config } = req.routeOptions;
     req.sextantSpan = tracer.startSpan(`${req.method} ${route ?? req.url}`, {
+      kind: SpanKind.SERVER,
       attributes: { 'http.request.method': req.method, 'http.route': route ?? '', 'url.path': req.url },
     });
     if (config?.public === true) return done();
@@ -212,10 +216,15 @@ export function createHttpEdge(opts: HttpEdgeOptions): HttpEdge {
     if (!span) return;
     req.sextantSpan = null;
     span.setAttribute('http.response.status_code', reply.statusCode);
+    // OpenTelemetry's HTTP server convention: only a 5xx is the server's error.
+    if (reply.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
     span.end();
   };
+  const metrics = opts.metrics;
   app.addHook('onResponse', (req, reply, done) => {
     endSpan(req, reply);
+    // The route's pattern, not the URL: a label per URL would grow without bound.
+    metrics?.httpRequest(opts.name, req.method, req.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
     done();
   });
   // An error answered before the body was read (a body over the limit, refused credentials, a

@@ -4,11 +4,14 @@
  * defines it: running plus the edits not yet committed), the per-datastore locks, the session
  * table published as ietf-netconf-monitoring state, and the SSH concerns: password and public-key
  * login with the RESTCONF credentials, a host key kept in the data dir, slowed failed logins,
- * max sessions and an idle timeout.
+ * max sessions and an idle timeout, and what a hostile client may hold: connections not logged in
+ * (bounded, shared fairly between sources, each with a login grace time) and channels per
+ * connection (bounded); anything but the netconf subsystem (exec, shell, port forwarding, ...) is
+ * refused.
  */
 import { timingSafeEqual } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
+import { createServer, type AddressInfo, type Server as TcpServer, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import ssh2 from 'ssh2';
 import type { Logger } from 'pino';
@@ -42,6 +45,12 @@ export interface NetconfOptions {
   maxSessions: number;
   idleTimeoutMs: number;
   maxMessage: number;
+  /** SSH connections not yet logged in, at once (OpenSSH's MaxStartups). */
+  maxUnauthenticated: number;
+  /** How long a connection may take to log in, from the TCP accept (OpenSSH's LoginGraceTime). */
+  loginGraceMs: number;
+  /** SSH channels one connection may hold open (OpenSSH's MaxSessions). */
+  maxChannels: number;
   /**
    * Write netconf-state to the operational store (default true). Off in cluster mode: the store
    * is shared, and each instance's sessions and locks would overwrite the others'; `get` over
@@ -54,8 +63,18 @@ const STATE_PATH = `/${MONITORING}:netconf-state`;
 const STREAMS_MODULE = 'nc-notifications';
 /** Failed logins on one connection before it is dropped. */
 const MAX_FAILED_LOGINS = 5;
-/** A connection must log in within this time. */
-const LOGIN_GRACE_MS = 30_000;
+/** RFC 4254 5.1 reason codes of SSH_MSG_CHANNEL_OPEN_FAILURE. */
+const ADMINISTRATIVELY_PROHIBITED = 1;
+const RESOURCE_SHORTAGE = 4;
+/** How often a flood of refused connections is logged (once per this long, with a count). */
+const FLOOD_LOG_MS = 10_000;
+
+/** A TCP connection that has not logged in yet: counted against maxUnauthenticated. */
+interface Unauthenticated {
+  socket: Socket;
+  source: string;
+  grace: NodeJS.Timeout;
+}
 /** How long a failed login counts towards its source's back-off. */
 const FAILED_WINDOW_MS = 10 * 60_000;
 
@@ -70,7 +89,14 @@ export class NetconfServer implements SessionHost {
   private candidateTx?: Transaction;
   private nextSession = 1;
   private server?: ssh2.Server;
+  private tcp?: TcpServer;
   private readonly clients = new Set<ssh2.Connection>();
+  /** Connections not logged in, by "address|port" (oldest first), and per source address. */
+  private readonly unauthenticated = new Map<string, Unauthenticated>();
+  private readonly unauthenticatedBySource = new Map<string, Set<Unauthenticated>>();
+  /** Connections refused or dropped for the unauthenticated limit since it was last logged. */
+  private floodDropped = 0;
+  private floodLoggedAt = 0;
   /** Source address -> times of its recent failed logins (in insertion order, oldest first). */
   private readonly failedLogins = new Map<string, number[]>();
   private publishing: Promise<void> = Promise.resolve();
@@ -100,24 +126,33 @@ export class NetconfServer implements SessionHost {
   }
 
   async start(): Promise<void> {
-    const server = new ssh2.Server({ hostKeys: [this.hostKey()], ident: 'Sextant' }, (client, info) => this.connection(client, info.ip));
-    this.server = server;
+    this.server = new ssh2.Server({ hostKeys: [this.hostKey()], ident: 'Sextant' }, (client, info) => this.connection(client, info));
+    // Our own listener hands sockets to ssh2: a connection counts (and its grace time runs) from
+    // the TCP accept, before it has sent a byte, and one refused costs no key exchange.
+    const tcp = createServer((socket) => this.admit(socket));
+    this.tcp = tcp;
     await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.opts.port, this.opts.host, () => {
-        server.off('error', reject);
+      tcp.once('error', reject);
+      tcp.listen(this.opts.port, this.opts.host, () => {
+        tcp.off('error', reject);
         resolve();
       });
     });
-    this.port = (server.address() as AddressInfo).port;
+    this.port = (tcp.address() as AddressInfo).port;
     await this.publish();
   }
 
   async stop(): Promise<void> {
     for (const s of [...this.sessions.values()]) s.end(false);
     for (const c of this.clients) c.end();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    for (const u of [...this.unauthenticated.values()]) u.socket.destroy();
+    await new Promise<void>((resolve) => (this.tcp ? this.tcp.close(() => resolve()) : resolve()));
     await this.publishing;
+  }
+
+  /** How many connections have not logged in yet (for tests and monitoring). */
+  get unauthenticatedCount(): number {
+    return this.unauthenticated.size;
   }
 
   private hostKey(): string {
@@ -141,7 +176,77 @@ export class NetconfServer implements SessionHost {
 
   // ----- SSH -----
 
-  private connection(client: ssh2.Connection, ip: string): void {
+  /** A new TCP connection: admitted within the unauthenticated limit, given its grace time, handed to ssh2. */
+  private admit(socket: Socket): void {
+    socket.on('error', () => undefined); // a reset before ssh2 listens must not crash the process
+    const source = socket.remoteAddress ?? '';
+    if (!this.makeRoomFor(source)) {
+      socket.destroy();
+      return;
+    }
+    const key = `${source}|${socket.remotePort}`;
+    const u: Unauthenticated = {
+      socket,
+      source,
+      grace: setTimeout(() => {
+        this.log.info({ from: source }, `NETCONF connection dropped: not logged in within ${this.opts.loginGraceMs / 1000} s`);
+        socket.destroy();
+      }, this.opts.loginGraceMs),
+    };
+    u.grace.unref();
+    this.unauthenticated.set(key, u);
+    let mine = this.unauthenticatedBySource.get(source);
+    if (!mine) this.unauthenticatedBySource.set(source, (mine = new Set()));
+    mine.add(u);
+    socket.once('close', () => this.loggedInOrGone(key));
+    this.server!.injectSocket(socket);
+  }
+
+  /**
+   * Whether a connection from `source` may join those not logged in. Below the limit, yes. At it,
+   * the source holding the most such connections gives one up: its oldest is dropped, unless the
+   * newcomer's own source is (one of) the heaviest, and then the newcomer is refused. So one
+   * address flooding the port holds at most the slots nobody else asks for, and a client from
+   * anywhere else still gets in and logs in.
+   */
+  private makeRoomFor(source: string): boolean {
+    if (this.unauthenticated.size < Math.max(1, this.opts.maxUnauthenticated)) return true;
+    let heaviest: Set<Unauthenticated> | undefined;
+    for (const held of this.unauthenticatedBySource.values()) if (!heaviest || held.size > heaviest.size) heaviest = held;
+    const mine = this.unauthenticatedBySource.get(source)?.size ?? 0;
+    this.noteFlood(heaviest ? [...heaviest][0].source : source);
+    if (!heaviest || mine >= heaviest.size) return false;
+    const oldest = heaviest.values().next().value!;
+    oldest.socket.destroy();
+    this.loggedInOrGone(`${oldest.source}|${oldest.socket.remotePort}`);
+    return true;
+  }
+
+  private noteFlood(heaviestSource: string): void {
+    this.floodDropped++;
+    const now = Date.now();
+    if (now - this.floodLoggedAt < FLOOD_LOG_MS) return;
+    this.log.warn(
+      { refusedOrDropped: this.floodDropped, limit: this.opts.maxUnauthenticated, heaviestSource },
+      `NETCONF: ${this.floodDropped} connection(s) refused or dropped: ${this.opts.maxUnauthenticated} are not logged in yet (--netconf-max-unauthenticated)`,
+    );
+    this.floodDropped = 0;
+    this.floodLoggedAt = now;
+  }
+
+  /** The connection logged in or closed: it no longer counts against the unauthenticated limit. */
+  private loggedInOrGone(key: string): void {
+    const u = this.unauthenticated.get(key);
+    if (!u) return;
+    clearTimeout(u.grace);
+    this.unauthenticated.delete(key);
+    const mine = this.unauthenticatedBySource.get(u.source);
+    mine?.delete(u);
+    if (mine && !mine.size) this.unauthenticatedBySource.delete(u.source);
+  }
+
+  private connection(client: ssh2.Connection, info: ssh2.ClientInfo): void {
+    const ip = info.ip;
     this.clients.add(client);
     // Replies are single writes a client waits for: Nagle's delay (against the client's delayed
     // ACK) would add tens of milliseconds to every request.
@@ -149,8 +254,6 @@ export class NetconfServer implements SessionHost {
     (client as unknown as { setNoDelay(on: boolean): void }).setNoDelay(true);
     let failures = 0;
     let user = '';
-    const grace = setTimeout(() => client.end(), LOGIN_GRACE_MS);
-    grace.unref();
     client.on('authentication', (ctx) => {
       if (ctx.method === 'password' && ctx.username === this.opts.username && same(ctx.password, this.opts.password)) {
         user = ctx.username;
@@ -176,11 +279,18 @@ export class NetconfServer implements SessionHost {
       }, delay).unref();
     });
     client.on('ready', () => {
-      clearTimeout(grace);
-      client.on('session', (accept) => {
+      this.loggedInOrGone(`${ip}|${info.port}`);
+      let channels = 0;
+      client.on('session', (accept, reject) => {
+        if (channels >= this.opts.maxChannels) {
+          this.log.warn({ user, from: ip, max: this.opts.maxChannels }, 'NETCONF: channel refused: too many channels on one connection');
+          return refuseChannel(client, reject, RESOURCE_SHORTAGE, `too many channels on this connection: at most ${this.opts.maxChannels} (--netconf-max-channels)`);
+        }
+        channels++;
         const session = accept();
-        session.on('subsystem', (acceptSub, rejectSub, info) => {
-          if (info.name !== 'netconf') return rejectSub();
+        session.once('close', () => channels--);
+        session.on('subsystem', (acceptSub, rejectSub, sub) => {
+          if (sub.name !== 'netconf') return this.refused(`subsystem ${JSON.stringify(sub.name).slice(0, 80)}`, user, ip, rejectSub);
           if (this.sessions.size >= this.opts.maxSessions) {
             this.log.warn({ user, from: ip, max: this.opts.maxSessions }, 'NETCONF session refused: too many sessions');
             return rejectSub();
@@ -188,13 +298,35 @@ export class NetconfServer implements SessionHost {
           const channel = acceptSub();
           this.open(channel as unknown as Channel, user, ip);
         });
+        // Only the netconf subsystem is served: no command, shell, terminal, agent or X11. (ssh2
+        // refuses what has no listener too; these say so in the log.) The channel stays open for
+        // a netconf subsystem request, as OpenSSH keeps it after a refused request.
+        for (const what of ['exec', 'shell', 'pty', 'x11', 'auth-agent', 'env', 'sftp'] as const) {
+          session.on(what as 'exec', (_accept: unknown, rejectIt?: () => void) => this.refused(what, user, ip, rejectIt));
+        }
       });
+      // Port forwarding, either way, is not offered: a NETCONF server is no bastion into the network.
+      const noForwarding = 'port forwarding is not offered: this server serves the netconf subsystem only';
+      client.on('tcpip', (_accept, reject, to) => {
+        this.refused(`forwarding to ${to.destIP}:${to.destPort}`, user, ip);
+        refuseChannel(client, reject, ADMINISTRATIVELY_PROHIBITED, noForwarding);
+      });
+      client.on('openssh.streamlocal', (_accept, reject, to) => {
+        this.refused(`forwarding to ${to.socketPath}`, user, ip);
+        refuseChannel(client, reject, ADMINISTRATIVELY_PROHIBITED, noForwarding);
+      });
+      client.on('request', (_accept, reject, name) => this.refused(`global request ${name}`, user, ip, reject));
     });
     client.on('error', (e) => this.log.debug({ err: e, from: ip }, 'NETCONF SSH connection error'));
     client.on('close', () => {
-      clearTimeout(grace);
+      this.loggedInOrGone(`${ip}|${info.port}`);
       this.clients.delete(client);
     });
+  }
+
+  private refused(what: string, user: string, ip: string, reject?: () => void): void {
+    this.log.warn({ user, from: ip, request: what }, `NETCONF: refused ${what}: only the netconf subsystem is served`);
+    reject?.();
   }
 
   /** Counts a failed login from `ip`; returns how many it made within the last FAILED_WINDOW_MS. */
@@ -250,6 +382,11 @@ export class NetconfServer implements SessionHost {
   dropCandidate(): void {
     if (this.candidateTx && !this.candidateTx.finished) this.candidateTx.cancel();
     this.candidateTx = undefined;
+  }
+
+  /** NETCONF sessions open now. */
+  get sessionCount(): number {
+    return this.sessions.size;
   }
 
   lockHolder(ds: DatastoreName): number | undefined {
@@ -342,6 +479,24 @@ export class NetconfServer implements SessionHost {
       )
       .catch((e) => this.log.warn({ err: e }, 'could not publish netconf-state'));
     return this.publishing;
+  }
+}
+
+/**
+ * Refuses a channel open with this reason code and description (RFC 4254 5.1), which the client
+ * shows (`(SSH) Channel open failure: <description>`). ssh2's own reject sends an empty
+ * description and a code of its choosing, so its protocol writer is given ours for that one call
+ * (test/netconf/hostile-ssh.test.ts reads the refusal back, so an ssh2 that changes this shows).
+ */
+function refuseChannel(client: ssh2.Connection, reject: () => void, reason: number, description: string): void {
+  const proto = (client as unknown as { _protocol?: { channelOpenFail?: (recipient: number, reason: number, description: string) => void } })._protocol;
+  const original = proto?.channelOpenFail;
+  if (!proto || typeof original !== 'function') return reject();
+  proto.channelOpenFail = (recipient) => original.call(proto, recipient, reason, description);
+  try {
+    reject();
+  } finally {
+    delete proto.channelOpenFail; // the prototype's method again
   }
 }
 

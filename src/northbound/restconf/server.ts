@@ -28,6 +28,8 @@ import { apidocPlugin } from './apidoc.ts';
 import { discoveryPlugin } from './discovery.ts';
 import { errorHandler, notFoundHandler, type ErrorDialect } from './errors.ts';
 import { legacyPlugin } from './legacy.ts';
+import { metricsPlugin, type MetricsAuth } from './metrics.ts';
+import type { Metrics } from '../../telemetry/metrics.ts';
 import { publishRestconfState } from './monitoring.ts';
 import { BODY_TYPES } from './negotiation.ts';
 import { ReplyCache } from './reply-cache.ts';
@@ -55,6 +57,8 @@ export interface RestconfOptions {
   dataMissingIs404: boolean;
   tls?: { cert: string; key: string };
   log?: Logger;
+  /** The controller's metrics: requests are counted, and `/metrics` serves them (with `auth`). */
+  metrics?: { metrics: Metrics; auth: MetricsAuth };
 }
 
 export interface RestconfServer {
@@ -71,6 +75,8 @@ export interface RestconfContext extends RestconfDeps {
   dataMissingIs404: boolean;
   maxBody: number;
   cache: ReplyCache;
+  /** `/metrics` is served when set. */
+  metrics?: { metrics: Metrics; auth: MetricsAuth };
 }
 
 /** All RESTCONF resources, in one encapsulated context of the edge. */
@@ -87,6 +93,8 @@ async function restconfPlugin(app: FastifyInstance, ctx: RestconfContext): Promi
   await app.register(async (a) => legacyPlugin(a, ctx), { prefix: '/restconf' });
   await app.register(async (a) => discoveryPlugin(a, ctx));
   await app.register(async (a) => apidocPlugin(a, ctx));
+  const served = ctx.metrics;
+  if (served) await app.register(async (a) => metricsPlugin(a, served.metrics, served.auth));
 }
 
 export async function startRestconf(deps: RestconfDeps, opts: RestconfOptions): Promise<RestconfServer> {
@@ -99,8 +107,9 @@ export async function startRestconf(deps: RestconfDeps, opts: RestconfOptions): 
     maxBody: opts.maxBody,
     tls: opts.tls,
     log: opts.log ?? pino({ level: 'silent' }),
+    metrics: opts.metrics?.metrics,
   });
-  const ctx: RestconfContext = { ...deps, dataMissingIs404: opts.dataMissingIs404, maxBody: opts.maxBody, cache: new ReplyCache() };
+  const ctx: RestconfContext = { ...deps, dataMissingIs404: opts.dataMissingIs404, maxBody: opts.maxBody, cache: new ReplyCache(), metrics: opts.metrics };
   await edge.app.register(async (app) => restconfPlugin(app, ctx));
   // The console shares the listener and its authentication, not RESTCONF's body parsing.
   await edge.app.register(async (app) =>

@@ -3,7 +3,9 @@
  * one after another, with no framing, so a streaming scanner finds where each ends (messages split
  * across reads, several in one read, multi-byte UTF-8 cut between reads). A peer that sends
  * something that is not JSON, a message over the size limit, a method we do not serve or an
- * answer to nothing we asked loses its connection; nothing else is affected.
+ * answer to nothing we asked loses its connection; nothing else is affected. A peer that asks
+ * (echo) without reading the answers is not read from until it has taken them, so its answers
+ * cannot pile up here; one that stays that way is closed by the inactivity probe.
  */
 import type { Socket } from 'node:net';
 import { StringDecoder } from 'node:string_decoder';
@@ -107,6 +109,8 @@ export class JsonRpcPeer {
   private lastRx = Date.now();
   private probe: NodeJS.Timeout | undefined;
   private probing = false;
+  /** Reading is paused until the peer has taken what we wrote. */
+  private held = false;
 
   constructor(
     readonly socket: Socket,
@@ -172,6 +176,16 @@ export class JsonRpcPeer {
     for (const m of messages) {
       if (this.closed) return;
       this.dispatch(m as Record<string, unknown>);
+    }
+    // Past the socket's high-water mark (a read's worth of echo answers, or one large transact)
+    // nothing more is read until the peer drains it.
+    if (this.socket.writableNeedDrain && !this.held && !this.closed) {
+      this.held = true;
+      this.socket.pause();
+      this.socket.once('drain', () => {
+        this.held = false;
+        this.socket.resume();
+      });
     }
   }
 

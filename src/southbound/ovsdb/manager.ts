@@ -32,6 +32,8 @@ export interface OvsdbManagerOptions {
   port: number;
   probeMs?: number;
   maxMessageChars?: number;
+  /** Most rows one switch may report (see SessionHooks.maxRows). */
+  maxRows?: number;
   /** Backoff bounds for active connections. */
   minBackoffMs?: number;
   maxBackoffMs?: number;
@@ -173,6 +175,11 @@ export class OvsdbManager {
     }
   }
 
+  /** Switch connections open now (accepted and dialled), identified or not yet. */
+  get connectionCount(): number {
+    return this.all.size;
+  }
+
   /** Every connected switch writes its whole topology again (the lease it was under was lost). */
   republish(): void {
     for (const s of this.sessions.values()) s.republish();
@@ -224,6 +231,7 @@ export class OvsdbManager {
       nodeId,
       probeMs: this.opts.probeMs,
       maxMessageChars: this.opts.maxMessageChars,
+      maxRows: this.opts.maxRows,
       onIdentified: (s) => {
         const previous = this.sessions.get(s.nodeId!);
         this.sessions.set(s.nodeId!, s);

@@ -10,20 +10,22 @@
  * and a refusal is logged and holds back nothing else. Drift is repaired after every (re)connect
  * and every change on either side, except a bridge deleted in OVS while connected (see vanished).
  * Rows the controller creates carry `external_ids:opendaylight-iid`; rows and keys without it are
- * an operator's and are never changed.
+ * an operator's and are never changed. What the switch reports is checked before it reaches the
+ * replica (updates.ts): a malformed or inconsistent update, or more than --ovsdb-max-rows rows,
+ * closes the session and nothing of it is applied.
  */
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { Datastore } from '../../datastore/datastore.ts';
 import { decodeKeyValue, encodeKeyValue } from '../../yang/path.ts';
 import { JsonRpcPeer } from './jsonrpc.ts';
+import { checkTableUpdates, MONITOR, type Row } from './updates.ts';
 import type { InterfaceTypeBase, Node, QosEntries, Queues } from '../../bindings/network-topology.ts';
 import { datapathIdOf, nodeRef, ovsdbTopology, queueRef, refKeys, terminationPointPath, topologyNodePath, type TerminationPointJson } from './topology.ts';
 
 const DB = 'Open_vSwitch';
 export const OWNER_KEY = 'opendaylight-iid';
 
-type Row = Record<string, unknown>;
 type Table = Map<string, Row>;
 type Json = Record<string, unknown>;
 
@@ -39,17 +41,6 @@ function set(v: unknown): unknown[] {
 }
 const uuidOf = (v: unknown) => (Array.isArray(v) && v[0] === 'uuid' ? String(v[1]) : undefined);
 const ovsMap = (o: Record<string, string>) => ['map', Object.entries(o)];
-
-/** What monitor asks for. */
-const MONITOR = {
-  Open_vSwitch: { columns: ['bridges', 'other_config', 'external_ids', 'ovs_version', 'manager_options'] },
-  Bridge: { columns: ['name', 'datapath_id', 'other_config', 'external_ids', 'ports', 'controller', 'fail_mode', 'protocols', 'datapath_type', 'stp_enable'] },
-  Port: { columns: ['name', 'interfaces', 'external_ids'] },
-  Interface: { columns: ['name', 'type', 'options', 'external_ids', 'ofport', 'ofport_request'] },
-  Controller: { columns: ['target', 'is_connected'] },
-  QoS: { columns: ['type', 'queues', 'other_config', 'external_ids'] },
-  Queue: { columns: ['dscp', 'other_config', 'external_ids'] },
-};
 
 const QOS_TYPES = new Set(['linux-htb', 'linux-hfsc', 'linux-sfq', 'linux-codel', 'linux-fq_codel', 'egress-policer']);
 
@@ -97,11 +88,22 @@ export interface SessionHooks {
   onClosed?(session: OvsdbSession, reason: string): void;
   probeMs?: number;
   maxMessageChars?: number;
+  /** Most rows the monitored tables of one switch may hold; past it the session is closed. */
+  maxRows?: number;
 }
+
+/**
+ * Default of --ovsdb-max-rows: about 10,000 ports (a Port and an Interface row each), five times
+ * what a compute in a 1,000-compute tunnel mesh has. Publishing a switch that size the first
+ * time holds the event loop for seconds (BENCH.md), so the bound is also what one switch may cost.
+ */
+export const DEFAULT_MAX_ROWS = 20_000;
 
 export class OvsdbSession {
   readonly peer: JsonRpcPeer;
   private readonly replica = new Map<string, Table>(Object.keys(MONITOR).map((t) => [t, new Map()]));
+  /** Rows in the replica, all tables together (bounded by maxRows). */
+  private rows = 0;
   nodeId: string | undefined;
   /** What this session last published: node-id -> node JSON. */
   private published = new Map<string, Json>();
@@ -157,7 +159,9 @@ export class OvsdbSession {
       maxMessageChars: hooks.maxMessageChars,
       onNotification: (method, params) => {
         if (method !== 'update') throw new Error(`unexpected notification ${method}`);
-        this.applyUpdates((params as unknown[])[1] as Json);
+        // RFC 7047 4.1.6: params are [<json-value> (ours: null), <table-updates>].
+        if (!Array.isArray(params) || params.length !== 2) throw new Error(`update params are not [json-value, table-updates]: ${(JSON.stringify(params) ?? '').slice(0, 60)}`);
+        this.applyUpdates(params[1]);
         this.schedule();
       },
       onClose: (reason) => void this.onClose(reason),
@@ -175,7 +179,7 @@ export class OvsdbSession {
       this.peer.close(`the peer serves no ${DB} database`);
       throw new Error(`the peer serves no ${DB} database`);
     }
-    const initial = (await this.peer.request('monitor', [DB, null, MONITOR])) as Json;
+    const initial = await this.peer.request('monitor', [DB, null, MONITOR]);
     this.applyUpdates(initial);
     const ovs = [...this.replica.get('Open_vSwitch')!.keys()][0];
     if (!ovs) {
@@ -221,27 +225,29 @@ export class OvsdbSession {
     await this.work;
   }
 
-  private applyUpdates(updates: Json): void {
+  /** Applies a <table-updates>, whole once checked (updates.ts); throws UpdateError, applying nothing, when it is malformed. */
+  private applyUpdates(updates: unknown): void {
+    const changes = checkTableUpdates(updates, this.replica, this.rows, this.hooks.maxRows ?? DEFAULT_MAX_ROWS);
     // Whatever OVS changed may be what made a refused unit fail: each may be tried once more.
     this.failed.clear();
-    for (const [table, rows] of Object.entries(updates ?? {})) {
-      const t = this.replica.get(table);
-      if (!t) continue;
-      for (const [uuid, change] of Object.entries(rows as Record<string, { old?: Row; new?: Row }>)) {
-        if (change.new) t.set(uuid, { ...(t.get(uuid) ?? {}), ...change.new });
-        else {
-          if (table === 'Bridge' && this.nodeId) this.noteVanished(String(t.get(uuid)?.name));
-          t.delete(uuid);
-        }
-        if (table === 'Port') {
-          this.tpCache.delete(uuid);
-          this.portOwned.delete(uuid);
-        }
-        if (table === 'Interface') {
-          this.interfaceSignatures.delete(uuid);
-          const port = this.portOfInterface.get(uuid);
-          if (port) this.tpCache.delete(port);
-        }
+    for (const { table, uuid, row } of changes) {
+      const t = this.replica.get(table)!;
+      if (row) {
+        if (!t.has(uuid)) this.rows++;
+        t.set(uuid, row);
+      } else {
+        if (table === 'Bridge' && this.nodeId) this.noteVanished(String(t.get(uuid)?.name));
+        t.delete(uuid);
+        this.rows--;
+      }
+      if (table === 'Port') {
+        this.tpCache.delete(uuid);
+        this.portOwned.delete(uuid);
+      }
+      if (table === 'Interface') {
+        this.interfaceSignatures.delete(uuid);
+        const port = this.portOfInterface.get(uuid);
+        if (port) this.tpCache.delete(port);
       }
     }
   }

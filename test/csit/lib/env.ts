@@ -75,7 +75,7 @@ export async function startSuiteController(t: Teardown, extraFlags: string[] = [
     const cs: Controller[] = [];
     for (let i = 0; i < clusterSize; i++) {
       const config = loadConfig(
-        ['--restconf-port=0', '--ovsdb-port=0', '--netconf-port=0', '--log-level=silent', `--yang-dir=${REPO_ROOT}/yang,${REPO_ROOT}/test/fixtures/yang`, `--datastore=etcd://${etcd.endpoints[0].replace('http://', '')}`, '--cluster-name=csit', `--member-id=csit-${i + 1}`, `--etcd-max-txn-ops=${ETCD_TEST_SETTINGS.maxTxnOps}`, `--etcd-max-request-bytes=${ETCD_TEST_SETTINGS.maxRequestBytes}`, ...extraFlags],
+        ['--restconf-port=0', '--ovsdb-port=0', '--openflow-port=0', '--netconf-port=0', '--log-level=silent', `--yang-dir=${REPO_ROOT}/yang,${REPO_ROOT}/test/fixtures/yang`, `--datastore=etcd://${etcd.endpoints[0].replace('http://', '')}`, '--cluster-name=csit', `--member-id=csit-${i + 1}`, `--etcd-max-txn-ops=${ETCD_TEST_SETTINGS.maxTxnOps}`, `--etcd-max-request-bytes=${ETCD_TEST_SETTINGS.maxRequestBytes}`, ...extraFlags],
         { SEXTANT_TACKER_PORT: '0', SEXTANT_CLUSTERING_PORT: '0', SEXTANT_NEUTRON_PORT: '0' },
         { deferUnknown: true },
       );
@@ -95,7 +95,7 @@ export async function startSuiteController(t: Teardown, extraFlags: string[] = [
     const config = loadConfig(
       [
         '--restconf-port=0',
-        '--ovsdb-port=0',
+        '--ovsdb-port=0', '--openflow-port=0',
         '--netconf-port=0',
         '--datastore=memory',
         '--log-level=silent',
