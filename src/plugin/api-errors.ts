@@ -7,6 +7,7 @@
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import { asYangError, YangError } from '../errors.ts';
 import { isUnauthorized } from '../northbound/http/edge.ts';
+import { refuseDeepJson } from '../yang/json.ts';
 import type { PluginContext } from './api.ts';
 
 /** webob's exception class name per status: the type OpenStack APIs give an error nothing names better. */
@@ -62,7 +63,7 @@ export interface DialectReply {
 /**
  * Sets up one encapsulated fastify scope of such an API: bodies are read as text and parsed by
  * the routes (so a bad one is the dialect's 400 like any other bad input, and a body-less
- * request with a JSON content type is no error); every error and every unknown route is
+ * request with a JSON content type is no error), a body nested too deep refused first (413); every error and every unknown route is
  * answered in the dialect; a 5xx is logged with the request, under `label`.
  */
 export function errorDialect(
@@ -72,7 +73,15 @@ export function errorDialect(
   dialect: { error(err: unknown): DialectReply; notFound(req: FastifyRequest): DialectReply },
 ): void {
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+  // The routes parse JSON themselves; what nests too deep for any of them is refused here, once.
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      refuseDeepJson(body as string);
+      done(null, body);
+    } catch (e) {
+      done(e as Error, undefined);
+    }
+  });
   app.setErrorHandler((err, req, reply) => {
     const r = dialect.error(err);
     if (r.status >= 500) ctx.log.error({ err, url: req.url }, `${label}: ${req.method} ${req.url} failed`);

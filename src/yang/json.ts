@@ -36,6 +36,7 @@ export interface DecodeOptions {
  * their text (JsonNumberText). The fast native parser is used when no such number can occur.
  */
 export function readJson(text: string): unknown {
+  refuseDeepJson(text);
   if (!MAYBE_LONG_INTEGER.test(text)) {
     try {
       return JSON.parse(text);
@@ -44,6 +45,42 @@ export function readJson(text: string): unknown {
     }
   }
   return new LosslessJsonReader(text).read();
+}
+
+/**
+ * How deep JSON arrays and objects may nest, as XML elements may (XML_MAX_DEPTH, libxml2's
+ * default): far deeper than any YANG data, and shallow enough that no recursive walk over a
+ * document (decoding, validation, JSON.stringify) can exhaust the stack.
+ */
+export const JSON_MAX_DEPTH = 256;
+
+/** The depth at which `text` first nests beyond `limit` (0: it never does). Linear; strings skipped. */
+export function jsonNestingBeyond(text: string, limit: number = JSON_MAX_DEPTH): number {
+  // Nesting beyond the limit takes more than `limit` opening brackets.
+  if (text.length <= limit) return 0;
+  let depth = 0;
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      // A string: to its closing quote, escapes skipped.
+      for (i++; i < n; i++) {
+        const d = text.charCodeAt(i);
+        if (d === 0x5c) i++;
+        else if (d === 0x22) break;
+      }
+    } else if (c === 0x7b || c === 0x5b) {
+      if (++depth > limit) return depth;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return 0;
+}
+
+/** Refuses (too-big) a JSON text nested beyond JSON_MAX_DEPTH, before anything parses it. */
+export function refuseDeepJson(text: string): void {
+  if (jsonNestingBeyond(text)) {
+    throw new YangError({ tag: 'too-big', type: 'rpc', message: `JSON nested deeper than ${JSON_MAX_DEPTH} arrays and objects` });
+  }
 }
 
 /**

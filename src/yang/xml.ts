@@ -21,7 +21,44 @@ export interface XmlElement {
   children: XmlElement[];
   text: string;
   /** Prefix -> namespace URI in scope at this element (for identityref values). */
-  scope: Map<string, string>;
+  scope: XmlScope;
+}
+
+/**
+ * The namespace declarations in scope at an element: its own, then its ancestors'. Only an
+ * element that declares namespaces has a scope of its own (the others share their parent's), and
+ * no scope is a copy of its parent's: copying made a document with a declaration on every level
+ * cost time quadratic in its depth. A lookup walks the declaring ancestors once per prefix and
+ * remembers what it found.
+ */
+export class XmlScope implements Iterable<[string, string]> {
+  private readonly looked = new Map<string, string | null>();
+  constructor(
+    private readonly parent: XmlScope | undefined,
+    private readonly own: ReadonlyMap<string, string>,
+  ) {}
+
+  get(prefix: string): string | undefined {
+    const declared = this.own.get(prefix);
+    if (declared !== undefined) return declared;
+    if (!this.parent) return undefined;
+    const seen = this.looked.get(prefix);
+    if (seen !== undefined) return seen ?? undefined;
+    const found = this.parent.get(prefix);
+    this.looked.set(prefix, found ?? null);
+    return found;
+  }
+
+  /** Every binding in scope, the innermost declaration of each prefix. */
+  *[Symbol.iterator](): Iterator<[string, string]> {
+    const chain: XmlScope[] = [];
+    for (let s: XmlScope | undefined = this; s; s = s.parent) chain.push(s);
+    const all = new Map<string, string>();
+    for (const s of chain.reverse()) for (const [p, uri] of s.own) all.set(p, uri);
+    yield* all;
+  }
+
+  static readonly EMPTY = new XmlScope(undefined, new Map());
 }
 
 export interface XmlReadOptions {
@@ -31,32 +68,116 @@ export interface XmlReadOptions {
   fragment?: boolean;
 }
 
-/** Parses XML text into an element tree. DOCTYPEs are refused. */
+/**
+ * How deep elements may nest: libxml2's default (xmlParserMaxDepth). The deepest YANG data of the
+ * models served, inside a NETCONF rpc or a YANG Patch, is a few dozen levels.
+ */
+export const XML_MAX_DEPTH = 256;
+/** Attributes (namespace declarations included) one element may carry. */
+export const XML_MAX_ATTRIBUTES = 1024;
+
+const XML_NAMESPACE = 'http://www.w3.org/XML/1998/namespace';
+const XMLNS_NAMESPACE = 'http://www.w3.org/2000/xmlns/';
+
+/**
+ * Parses XML text into an element tree. DOCTYPEs are refused; so are documents nested deeper than
+ * XML_MAX_DEPTH and elements with more than XML_MAX_ATTRIBUTES attributes (`too-big`, as soon as
+ * the reader gets there). Reading is linear in the text: namespaces are resolved here, by one
+ * stack of bindings per prefix, not by saxes, whose lookup walks every open element and so made a
+ * deep document cost time quadratic in its depth.
+ */
 export function readXml(text: string, opts: XmlReadOptions = {}): XmlElement[] {
   if (opts.maxLength !== undefined && text.length > opts.maxLength) {
     throw new YangError({ tag: 'too-big', type: 'transport', message: `XML document larger than ${opts.maxLength} characters` });
   }
-  const parser = new SaxesParser({ xmlns: true, fragment: opts.fragment ?? false, position: true });
+  const parser = new SaxesParser({ xmlns: false, fragment: opts.fragment ?? false, position: true });
   const roots: XmlElement[] = [];
   const stack: XmlElement[] = [];
+  // Prefix -> the URIs bound to it by the open elements, innermost last ('' is the default namespace).
+  const bindings = new Map<string, string[]>([['xml', [XML_NAMESPACE]]]);
+  // Per open element, the prefixes it declared (popped with it); null when it declared none.
+  const declared: (string[] | null)[] = [];
   let failure: Error | undefined;
+  let refusal: YangError | undefined;
+  let attributes = 0;
+  const resolve = (prefix: string): string | undefined => {
+    const bound = bindings.get(prefix);
+    return bound?.length ? bound[bound.length - 1] : undefined;
+  };
+  // Thrown out of saxes' handler: reading stops there.
+  const fail = (message: string): never => {
+    throw new Error(message);
+  };
+  const qname = (name: string): [string, string] => {
+    const colon = name.indexOf(':');
+    if (colon < 0) return ['', name];
+    const prefix = name.slice(0, colon);
+    const local = name.slice(colon + 1);
+    if (!prefix || !local || local.includes(':')) fail(`malformed name: ${name}.`);
+    return [prefix, local];
+  };
   parser.on('doctype', () => {
     failure ??= new Error('DOCTYPE declarations are not accepted');
   });
   parser.on('error', (e) => {
     failure ??= e;
   });
-  parser.on('opentag', (tag) => {
-    const parentScope = stack.length ? stack[stack.length - 1].scope : new Map<string, string>();
-    const scope = new Map(parentScope);
-    const attrs = new Map<string, string>();
-    for (const a of Object.values(tag.attributes)) {
-      if (a.prefix === 'xmlns') scope.set(a.local, a.value);
-      else if (a.name === 'xmlns') scope.set('', a.value);
-      else attrs.set(a.uri ? `{${a.uri}}${a.local}` : a.local, a.value);
+  parser.on('opentagstart', () => {
+    if (stack.length >= XML_MAX_DEPTH) {
+      refusal = new YangError({ tag: 'too-big', type: 'rpc', message: `XML nested deeper than ${XML_MAX_DEPTH} elements` });
+      throw refusal;
     }
-    const el: XmlElement = { name: tag.local, ns: tag.uri, attrs, children: [], text: '', scope };
-    if (stack.length) stack[stack.length - 1].children.push(el);
+    attributes = 0;
+  });
+  parser.on('attribute', () => {
+    if (++attributes > XML_MAX_ATTRIBUTES) {
+      refusal = new YangError({ tag: 'too-big', type: 'rpc', message: `an XML element with more than ${XML_MAX_ATTRIBUTES} attributes` });
+      throw refusal;
+    }
+  });
+  parser.on('opentag', (tag) => {
+    const parent = stack.length ? stack[stack.length - 1] : undefined;
+    let own: Map<string, string> | undefined;
+    const plain: [string, string, string][] = [];
+    for (const [name, value] of Object.entries(tag.attributes as Record<string, string>)) {
+      const [prefix, local] = qname(name);
+      if (prefix === 'xmlns' || name === 'xmlns') {
+        const bound = prefix ? local : '';
+        const uri = value.trim();
+        if (bound && uri === '') fail(`invalid attempt to undefine prefix ${bound} in XML 1.0.`);
+        if (bound === 'xml' ? uri !== XML_NAMESPACE : uri === XML_NAMESPACE) fail(`the xml prefix must be bound to ${XML_NAMESPACE}, and only it.`);
+        if (bound === 'xmlns' || uri === XMLNS_NAMESPACE) fail(`nothing may be bound to ${XMLNS_NAMESPACE}.`);
+        (own ??= new Map()).set(bound, uri);
+      } else plain.push([prefix, local, value]);
+    }
+    if (own) {
+      for (const [prefix, uri] of own) {
+        const bound = bindings.get(prefix);
+        if (bound) bound.push(uri);
+        else bindings.set(prefix, [uri]);
+      }
+    }
+    declared.push(own ? [...own.keys()] : null);
+    const [prefix, local] = qname(tag.name);
+    if (prefix === 'xmlns') fail('an element may not have "xmlns" as prefix.');
+    const ns = resolve(prefix) ?? '';
+    if (prefix && !ns) fail(`unbound namespace prefix: ${JSON.stringify(prefix)}.`);
+    const attrs = new Map<string, string>();
+    for (const [p, l, value] of plain) {
+      // The default namespace does not apply to attributes (Namespaces in XML 1.0, 6.2).
+      let key = l;
+      if (p) {
+        const uri = resolve(p);
+        if (uri === undefined) fail(`unbound namespace prefix: ${JSON.stringify(p)}.`);
+        key = `{${uri}}${l}`;
+      }
+      if (attrs.has(key)) fail(`duplicate attribute: ${key}.`);
+      attrs.set(key, value);
+    }
+    const parentScope = parent?.scope ?? XmlScope.EMPTY;
+    const scope = own ? new XmlScope(parentScope, own) : parentScope;
+    const el: XmlElement = { name: local, ns, attrs, children: [], text: '', scope };
+    if (parent) parent.children.push(el);
     else roots.push(el);
     stack.push(el);
   });
@@ -68,12 +189,14 @@ export function readXml(text: string, opts: XmlReadOptions = {}): XmlElement[] {
   });
   parser.on('closetag', () => {
     stack.pop();
+    for (const prefix of declared.pop() ?? []) bindings.get(prefix)!.pop();
   });
   try {
     parser.write(text).close();
   } catch (e) {
     failure ??= e as Error;
   }
+  if (refusal) throw refusal;
   if (failure) {
     throw new YangError({ tag: 'malformed-message', type: 'rpc', message: `malformed XML: ${failure.message.replace(/^[^:]*:\d+:\d+: /, '')}` });
   }

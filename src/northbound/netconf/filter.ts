@@ -99,7 +99,7 @@ function isContentMatch(el: XmlElement): boolean {
  * in force on the `<filter>` element; unprefixed names match in any module, as clients that leave
  * prefixes out expect. A syntax error, an unknown prefix or function is an invalid-value error.
  */
-export function parseXPathFilter(schema: Schema, select: string, scope: Map<string, string>): DataFilter {
+export function parseXPathFilter(schema: Schema, select: string, scope: { get(prefix: string): string | undefined }): DataFilter {
   // A declared namespace no module has selects nothing: it stands for a module that is not there.
   const moduleOf = (prefix: string) => {
     const ns = scope.get(prefix);
