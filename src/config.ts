@@ -35,6 +35,8 @@ export const OPTIONS = {
   'bind-address': { kind: 'string', default: '127.0.0.1', help: 'address the northbound and southbound servers listen on' },
   'restconf-port': { kind: 'port', default: 8181, help: 'RESTCONF HTTP port (0: any free port)' },
   'restconf-max-body': { kind: 'int', default: 1048576, help: 'largest RESTCONF request body, in bytes' },
+  'restconf-max-connections': { kind: 'int', default: 1024, help: 'HTTP connections open at once on RESTCONF (and on each plugin API listener); at the bound a new one closes the oldest idle one' },
+  'restconf-header-timeout': { kind: 'int', default: 20, help: 'seconds a client may take to send a request head before its connection is closed (RESTCONF and plugin APIs)' },
   'restconf-tls-cert': { kind: 'string', default: '', help: 'PEM certificate file: serve RESTCONF over HTTPS' },
   'restconf-tls-key': { kind: 'string', default: '', help: 'PEM private key file for --restconf-tls-cert' },
   'netconf-port': { kind: 'port', default: 2830, help: 'NETCONF SSH port (0: any free port)' },
@@ -90,6 +92,8 @@ export interface Config {
   bindAddress: string;
   restconfPort: number;
   restconfMaxBody: number;
+  restconfMaxConnections: number;
+  restconfHeaderTimeout: number;
   restconfTlsCert: string;
   restconfTlsKey: string;
   netconfPort: number;

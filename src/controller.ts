@@ -135,7 +135,19 @@ export async function startController(config: Config, log: Logger = pino({ level
   // not); with --api-noauth any token, as clients with `--os-auth-type none` send "notused".
   const apiToken = config.apiNoauth ? () => true : (token: string) => sameSecret(token, config.apiToken);
   const http = new HttpListeners((name, port) =>
-    createHttpEdge({ name, host: config.bindAddress, port, username: config.username, password: config.password, maxBody: config.restconfMaxBody, token: apiToken, log: log.child({ listener: name }), metrics }),
+    createHttpEdge({
+      name,
+      host: config.bindAddress,
+      port,
+      username: config.username,
+      password: config.password,
+      maxBody: config.restconfMaxBody,
+      maxConnections: config.restconfMaxConnections,
+      headerTimeoutMs: config.restconfHeaderTimeout * 1000,
+      token: apiToken,
+      log: log.child({ listener: name }),
+      metrics,
+    }),
   );
   const ovsdb = new OvsdbManager({ data, log: log.child({ southbound: 'ovsdb' }), host: config.bindAddress, port: config.ovsdbPort, maxMessageChars: config.ovsdbMaxMessage, maxRows: config.ovsdbMaxRows, cluster: etcdCluster });
   const openflow = new OpenflowServer({
@@ -172,6 +184,8 @@ export async function startController(config: Config, log: Logger = pino({ level
         username: config.username,
         password: config.password,
         maxBody: config.restconfMaxBody,
+        maxConnections: config.restconfMaxConnections,
+        headerTimeoutMs: config.restconfHeaderTimeout * 1000,
         dataMissingIs404: config.dataMissingIs404,
         tls: config.restconfTlsCert ? { cert: config.restconfTlsCert, key: config.restconfTlsKey } : undefined,
         log: log.child({ northbound: 'restconf' }),

@@ -24,7 +24,8 @@
  */
 import { hash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { IncomingMessage } from 'node:http';
+import { STATUS_CODES, type IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import { context, isSpanContextValid, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
@@ -56,10 +57,30 @@ export interface HttpEdgeOptions {
   token?: (token: string) => boolean;
   /** Bounds of the drain of a body answered before it was read (see `drainUnreadBody`). */
   drain?: Partial<DrainLimits>;
+  /**
+   * Connections open at once (default DEFAULT_MAX_CONNECTIONS). At the bound, a new connection
+   * closes the oldest one with no request in flight (an idle keep-alive connection, or one that
+   * never sent a whole request head), so idle sockets cannot lock others out; when every one is
+   * busy, the new one is closed.
+   */
+  maxConnections?: number;
+  /** Milliseconds a client may take to send a request's head (slowloris), default DEFAULT_HEADER_TIMEOUT_MS. */
+  headerTimeoutMs?: number;
+  /**
+   * The body of the answer to a request Node refuses before any route sees it (a request head
+   * over 16 KiB: 431; one not sent in time: 408; one that is not HTTP: 400), in the owner's error
+   * format; default fastify's JSON.
+   */
+  clientErrorBody?: (status: number, message: string) => { type: string; body: string };
   log: Logger;
   /** The controller's metrics: each answered request counted by method, route pattern and status. */
   metrics?: Metrics;
 }
+
+/** nginx's default worker_connections is 512 per worker, with 1024 in its shipped configuration. */
+export const DEFAULT_MAX_CONNECTIONS = 1024;
+/** Apache's RequestReadTimeout allows 20 s for a request head (nginx's client_header_timeout: 60 s). */
+export const DEFAULT_HEADER_TIMEOUT_MS = 20_000;
 
 /**
  * How much of a request body the edge reads and discards, when it answers before reading it
@@ -123,8 +144,8 @@ export function sameSecret(given: string, expected: string): boolean {
 
 /**
  * Reads and discards what is left of a request body, until it ends or a bound is reached (then
- * `cut`: the connection is closed after the answer, as Node does, and the client's further data
- * is refused). The stream stays flowing after a cut, so nothing buffers up until then.
+ * `cut`: the caller closes the connection, and the client's further data is refused). Nothing
+ * read is kept, so memory stays bounded however much is sent.
  */
 export function drainUnreadBody(raw: IncomingMessage, limits: DrainLimits): Promise<{ bytes: number; cut: boolean }> {
   return new Promise((resolve) => {
@@ -156,6 +177,49 @@ export function drainUnreadBody(raw: IncomingMessage, limits: DrainLimits): Prom
   });
 }
 
+/**
+ * Bounds the connections open at once (see HttpEdgeOptions.maxConnections). A socket with a
+ * request in flight has its response attached (`_httpMessage`, Node's own bookkeeping); one
+ * without is idle. The oldest idle one goes first, so a client that just connected is served.
+ */
+function boundConnections(app: FastifyInstance, max: number): void {
+  const open = new Set<Socket>();
+  app.server.on('connection', (socket: Socket) => {
+    if (open.size >= max) {
+      let idle: Socket | undefined;
+      for (const s of open) {
+        if (!(s as { _httpMessage?: unknown })._httpMessage) {
+          idle = s;
+          break;
+        }
+      }
+      if (!idle) return void socket.destroy();
+      open.delete(idle);
+      idle.destroy();
+    }
+    open.add(socket);
+    socket.once('close', () => open.delete(socket));
+  });
+}
+
+/** Answers what Node refuses before routing, in the owner's error format, then closes. */
+function clientErrorHandler(render: NonNullable<HttpEdgeOptions['clientErrorBody']>) {
+  return (err: Error & { code?: string }, socket: Socket) => {
+    if (err.code === 'ECONNRESET' || socket.destroyed) return;
+    const [status, message] =
+      err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'the request head was not received in time']
+        : err.code === 'HPE_HEADER_OVERFLOW'
+          ? [431, 'the request line and headers are larger than 16 KiB']
+          : [400, `not a valid HTTP request (${err.code ?? err.message})`];
+    const { type, body } = render(status, message);
+    if (socket.writable) {
+      socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: ${type}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    }
+    socket.destroy();
+  };
+}
+
 export function createHttpEdge(opts: HttpEdgeOptions): HttpEdge {
   const app = Fastify({
     logger: false,
@@ -163,6 +227,7 @@ export function createHttpEdge(opts: HttpEdgeOptions): HttpEdge {
     // A slow client cannot hold a request open for long; others are served meanwhile.
     requestTimeout: 30_000,
     connectionTimeout: 60_000,
+    ...(opts.clientErrorBody ? { clientErrorHandler: clientErrorHandler(opts.clientErrorBody) } : {}),
     routerOptions: { ignoreTrailingSlash: true },
     ...(opts.tls ? { https: { cert: readFileSync(opts.tls.cert), key: readFileSync(opts.tls.key) } } : {}),
   });
@@ -228,18 +293,32 @@ export function createHttpEdge(opts: HttpEdgeOptions): HttpEdge {
     done();
   });
   // An error answered before the body was read (a body over the limit, refused credentials, a
-  // media type nobody parses) waits until the rest of the body has come in, within bounds: Node
-  // closes a connection whose request it did not read to the end, and a client still sending
-  // (Python's http.client, so requests and urllib, send the whole body before reading) then gets a
-  // broken pipe instead of the answer. nginx and Apache do the same with their lingering close.
-  // An onError hook runs before any owner's error handler, and only on errors: nothing per request.
+  // media type nobody parses) is answered at once, while the rest of the body is read and
+  // discarded, within bounds, before the connection is closed: closing a connection the client
+  // is still sending on resets it, and a client that sends the whole body before reading
+  // (Python's http.client, so requests and urllib) then gets a broken pipe instead of the answer.
+  // nginx and Apache do the same with their lingering close. A client that reads as it sends sees
+  // the refusal while it is still sending. An onError hook runs before any owner's error handler,
+  // and only on errors: nothing per request.
   const drain: DrainLimits = { ...DEFAULT_DRAIN, ...opts.drain };
-  app.addHook('onError', (req, _reply, _error, done) => {
+  app.addHook('onError', (req, reply, _error, done) => {
     if (req.raw.complete) return done();
+    const span = req.sextantSpan;
+    // Node closes the connection as soon as an answer marked `Connection: close` is written (as
+    // fastify marks a body it refused, and as a client asking to close gets), the reset this
+    // avoids: the answer says nothing of the connection and Node is told to keep it, and the
+    // drain's end decides. A body that ends within the bounds leaves it usable (closed if the
+    // client asked), one past a bound closes it at once.
+    const clientCloses = !reply.raw.shouldKeepAlive;
+    reply.removeHeader('connection');
+    reply.raw.shouldKeepAlive = true;
+    reply.raw.removeHeader('connection');
     void drainUnreadBody(req.raw, drain).then(({ bytes, cut }) => {
-      req.sextantSpan?.setAttributes({ 'sextant.http.body_drained_bytes': bytes, 'sextant.http.body_drain_cut': cut });
-      done();
+      span?.setAttributes({ 'sextant.http.body_drained_bytes': bytes, 'sextant.http.body_drain_cut': cut });
+      if (cut) req.raw.socket?.destroy();
+      else if (clientCloses) req.raw.socket?.end();
     });
+    done();
   });
   app.addHook('onRequestAbort', (req, done) => {
     const span = req.sextantSpan;
@@ -255,6 +334,13 @@ export function createHttpEdge(opts: HttpEdgeOptions): HttpEdge {
     if (status >= 500) opts.log.error({ err, listener: opts.name }, 'request failed');
     return reply.code(status).type('application/json').send({ error: { code: status, title: err.code ?? 'error', message: err.message } });
   });
+
+  boundConnections(app, opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS);
+  // Node checks request-head deadlines every connectionsCheckingInterval (30 s by default): often
+  // enough that a trickled head is dropped close to its deadline.
+  const headerTimeout = opts.headerTimeoutMs ?? DEFAULT_HEADER_TIMEOUT_MS;
+  app.server.headersTimeout = headerTimeout;
+  (app.server as { connectionsCheckingInterval?: number }).connectionsCheckingInterval = Math.min(1_000, headerTimeout);
 
   let port = opts.port;
   const hostText = opts.host.includes(':') ? `[${opts.host}]` : opts.host;

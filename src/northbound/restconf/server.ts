@@ -16,7 +16,9 @@
  * data.ts (the data verbs), entity-tag.ts and preconditions.ts (ETag, Last-Modified, RFC 7232
  * conditions), operations.ts, yang-patch.ts, reply-cache.ts, errors.ts.
  */
+import { isUtf8 } from 'node:buffer';
 import type { FastifyInstance } from 'fastify';
+import { YangError } from '../../errors.ts';
 import pino, { type Logger } from 'pino';
 import type { Datastore } from '../../datastore/datastore.ts';
 import type { NotificationBus } from '../../rpc/notifications.ts';
@@ -26,12 +28,12 @@ import { consolePlugin, type ConsoleView } from '../console/server.ts';
 import { createHttpEdge, type HttpRoute } from '../http/edge.ts';
 import { apidocPlugin } from './apidoc.ts';
 import { discoveryPlugin } from './discovery.ts';
-import { errorHandler, notFoundHandler, type ErrorDialect } from './errors.ts';
+import { errorHandler, errorJson, notFoundHandler, type ErrorDialect } from './errors.ts';
 import { legacyPlugin } from './legacy.ts';
 import { metricsPlugin, type MetricsAuth } from './metrics.ts';
 import type { Metrics } from '../../telemetry/metrics.ts';
 import { publishRestconfState } from './monitoring.ts';
-import { BODY_TYPES } from './negotiation.ts';
+import { BODY_TYPES, DATA_TYPE } from './negotiation.ts';
 import { ReplyCache } from './reply-cache.ts';
 import { rfc8040Plugin } from './rfc8040.ts';
 import { streamsPlugin } from './streams.ts';
@@ -54,6 +56,9 @@ export interface RestconfOptions {
   username: string;
   password: string;
   maxBody: number;
+  /** See HttpEdgeOptions. */
+  maxConnections?: number;
+  headerTimeoutMs?: number;
   dataMissingIs404: boolean;
   tls?: { cert: string; key: string };
   log?: Logger;
@@ -83,7 +88,13 @@ export interface RestconfContext extends RestconfDeps {
 async function restconfPlugin(app: FastifyInstance, ctx: RestconfContext): Promise<void> {
   // Bodies stay text until the target node is known; any other media type is refused with 415.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser(BODY_TYPES, { parseAs: 'string' }, (_req, body, done) => done(null, body));
+  // Read as bytes and decoded here: a body that is not UTF-8 is refused (RFC 8259 8.1, XML 1.0
+  // 4.3.3 for a document without an encoding declaration), not read with U+FFFD in its place.
+  app.addContentTypeParser(BODY_TYPES, { parseAs: 'buffer' }, (_req, body, done) => {
+    const bytes = body as Buffer;
+    if (!isUtf8(bytes)) return done(new YangError({ tag: 'malformed-message', type: 'rpc', message: 'the body is not valid UTF-8' }), undefined);
+    done(null, bytes.toString('utf8'));
+  });
   const dialect: ErrorDialect = { dialect: 'rfc8040', schema: ctx.schema, dataMissingIs404: ctx.dataMissingIs404 };
   app.setErrorHandler(errorHandler(dialect, ctx.maxBody));
   app.setNotFoundHandler(notFoundHandler(dialect));
@@ -105,6 +116,14 @@ export async function startRestconf(deps: RestconfDeps, opts: RestconfOptions): 
     username: opts.username,
     password: opts.password,
     maxBody: opts.maxBody,
+    maxConnections: opts.maxConnections,
+    headerTimeoutMs: opts.headerTimeoutMs,
+    // What Node refuses before routing (a request head over 16 KiB: a path of thousands of
+    // segments, a megabyte key) is answered as a RESTCONF error too.
+    clientErrorBody: (status, message) => ({
+      type: DATA_TYPE.json,
+      body: errorJson(new YangError({ tag: status === 431 ? 'too-big' : status === 408 ? 'operation-failed' : 'malformed-message', type: 'transport', message })),
+    }),
     tls: opts.tls,
     log: opts.log ?? pino({ level: 'silent' }),
     metrics: opts.metrics?.metrics,
