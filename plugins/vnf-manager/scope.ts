@@ -30,6 +30,8 @@ export function problemOfRequest(err: unknown): ProblemError {
   const c = classifyApiError(err);
   if (c.kind === 'unauthorized') return new ProblemError(401, TITLES[401]!, 'The request you have made requires authentication: send X-Auth-Token or Basic credentials.');
   if (c.kind === 'http') return new ProblemError(c.status, TITLES[c.status] ?? 'Client Error', c.message);
+  // A body the platform refused as too big for it (nested too deep): 413, as on every API.
+  if (c.status === 413) return new ProblemError(413, TITLES[413]!, c.message);
   return problemOf(err);
 }
 

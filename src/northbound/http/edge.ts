@@ -30,6 +30,7 @@ import { context, isSpanContextValid, SpanKind, SpanStatusCode, trace, type Span
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Metrics } from '../../telemetry/metrics.ts';
+import { JSON_MAX_DEPTH, jsonNestingBeyond } from '../../yang/json.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -67,9 +68,9 @@ export interface HttpEdgeOptions {
   /** Milliseconds a client may take to send a request's head (slowloris), default DEFAULT_HEADER_TIMEOUT_MS. */
   headerTimeoutMs?: number;
   /**
-   * The body of the answer to a request Node refuses before any route sees it (a request head
-   * over 16 KiB: 431; one not sent in time: 408; one that is not HTTP: 400), in the owner's error
-   * format; default fastify's JSON.
+   * The body of the answer to a request refused before any route sees it (by Node: a request
+   * head over 16 KiB, 431; one not sent in time, 408; one that is not HTTP, 400; by fastify: a URL
+   * whose percent-encoding is not UTF-8, 400), in the owner's error format; default fastify's JSON.
    */
   clientErrorBody?: (status: number, message: string) => { type: string; body: string };
   log: Logger;
@@ -128,6 +129,15 @@ export function isUnauthorized(err: unknown): err is Unauthorized {
 }
 
 const CHALLENGE = 'Basic realm="sextant"';
+
+/** A JSON body nested beyond JSON_MAX_DEPTH, refused before it is parsed (413, as RESTCONF answers it). */
+class TooDeep extends Error {
+  readonly code = 'SEXTANT_BODY_TOO_DEEP';
+  readonly statusCode = 413;
+  constructor() {
+    super(`JSON nested deeper than ${JSON_MAX_DEPTH} arrays and objects`);
+  }
+}
 
 /**
  * Digests compare in constant time whatever the lengths; the length of a guess tells nothing.
@@ -220,6 +230,14 @@ function clientErrorHandler(render: NonNullable<HttpEdgeOptions['clientErrorBody
   };
 }
 
+/** A URL fastify cannot decode (percent-encoding that is not UTF-8) is a 400 in the owner's format. */
+function badUrlHandler(render: NonNullable<HttpEdgeOptions['clientErrorBody']>) {
+  return (err: FastifyError, _req: FastifyRequest, reply: FastifyReply) => {
+    const { type, body } = render(400, err.code === 'FST_ERR_BAD_URL' ? 'the URL is not valid: its percent-encoding is not UTF-8' : err.message);
+    return reply.code(400).type(type).send(body);
+  };
+}
+
 export function createHttpEdge(opts: HttpEdgeOptions): HttpEdge {
   const app = Fastify({
     logger: false,
@@ -227,7 +245,7 @@ export function createHttpEdge(opts: HttpEdgeOptions): HttpEdge {
     // A slow client cannot hold a request open for long; others are served meanwhile.
     requestTimeout: 30_000,
     connectionTimeout: 60_000,
-    ...(opts.clientErrorBody ? { clientErrorHandler: clientErrorHandler(opts.clientErrorBody) } : {}),
+    ...(opts.clientErrorBody ? { clientErrorHandler: clientErrorHandler(opts.clientErrorBody), frameworkErrors: badUrlHandler(opts.clientErrorBody) } : {}),
     routerOptions: { ignoreTrailingSlash: true },
     ...(opts.tls ? { https: { cert: readFileSync(opts.tls.cert), key: readFileSync(opts.tls.key) } } : {}),
   });
@@ -341,6 +359,14 @@ export function createHttpEdge(opts: HttpEdgeOptions): HttpEdge {
   const headerTimeout = opts.headerTimeoutMs ?? DEFAULT_HEADER_TIMEOUT_MS;
   app.server.headersTimeout = headerTimeout;
   (app.server as { connectionsCheckingInterval?: number }).connectionsCheckingInterval = Math.min(1_000, headerTimeout);
+
+  // JSON bodies of routes at the root (plugins' route()) are parsed by fastify, after the same
+  // nesting bound as RESTCONF's (encapsulated scopes that read bodies as text check it themselves).
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    if (jsonNestingBeyond(body as string)) return done(new TooDeep(), undefined);
+    parseJson(req, body as string, done);
+  });
 
   let port = opts.port;
   const hostText = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
