@@ -199,13 +199,20 @@ function selectInstance(node: SchemaNode | undefined, obj: DataObject, tree: Sel
   for (const match of tree.matches) if (!contentMatch(obj, match, out)) return undefined;
   if (!tree.members) return node ? obj : out;
   let selected = false;
-  for (const { node: child, below } of tree.members) {
+  for (const [child, belows] of byMember(tree.members)) {
     const v = obj[child.jsonName];
     if (v === undefined) continue;
-    const kept = below ? selectTree(child, v, below, unselected) : v;
+    let kept: DataValue | undefined;
+    if (belows.includes(undefined)) kept = v;
+    else if (v instanceof Map && belows.length > 1) kept = selectEntries(child, v, belows as SelectionTree[], unselected);
+    else {
+      for (const below of belows as SelectionTree[]) {
+        const one = selectTree(child, v, below, unselected);
+        if (one !== undefined) kept = kept === undefined ? one : union(v, kept, one);
+      }
+    }
     if (kept === undefined) continue;
-    const before = out[child.jsonName];
-    out[child.jsonName] = before === undefined ? kept : union(v, before, kept);
+    out[child.jsonName] = kept;
     selected = true;
   }
   if (!selected && unselected === 'omit') return undefined;
@@ -214,6 +221,70 @@ function selectInstance(node: SchemaNode | undefined, obj: DataObject, tree: Sel
   const ordered: DataObject = {};
   for (const m of Object.keys(obj)) if (out[m] !== undefined) ordered[m] = out[m];
   return ordered;
+}
+
+/** The member selections grouped by the member they name (a subtree filter may name one many times). */
+function byMember(members: MemberSelection[]): Map<SchemaNode, (SelectionTree | undefined)[]> {
+  const out = new Map<SchemaNode, (SelectionTree | undefined)[]>();
+  for (const { node, below } of members) {
+    const list = out.get(node);
+    if (list) list.push(below);
+    else out.set(node, [below]);
+  }
+  return out;
+}
+
+/**
+ * Several selections of one list (a subtree filter naming many entries, each by a content match:
+ * `<topology><topology-id>t1</topology-id></topology>` repeated). Trying each selection on every
+ * entry cost selections x entries; instead each selection is indexed by the value its first
+ * single-leaf content match wants, and an entry is tried only with the selections that can match
+ * it (by its value of that leaf, with contentMatch's identity leniency), plus those with no such
+ * match. The result is what selecting with each and taking the union gives.
+ */
+function selectEntries(list: SchemaNode, entries: ListValue, belows: SelectionTree[], unselected: Unselected): ListValue | undefined {
+  // Per pivot leaf: wanted value -> selections, and (identities) the name after the prefix -> selections.
+  const pivots = new Map<string, { exact: Map<string, SelectionTree[]>; name: Map<string, SelectionTree[]> }>();
+  const always: SelectionTree[] = [];
+  const add = (m: Map<string, SelectionTree[]>, k: string, b: SelectionTree) => {
+    const l = m.get(k);
+    if (l) l.push(b);
+    else m.set(k, [b]);
+  };
+  for (const below of belows) {
+    const pivot = below.matches.find((m) => m.leaves.length === 1 && m.leaves[0].kind === 'leaf');
+    if (!pivot) {
+      always.push(below);
+      continue;
+    }
+    const leaf = pivot.leaves[0].jsonName;
+    let index = pivots.get(leaf);
+    if (!index) pivots.set(leaf, (index = { exact: new Map(), name: new Map() }));
+    add(index.exact, pivot.value, below);
+    if (pivot.value.includes(':')) add(index.name, pivot.value.split(':')[1], below);
+  }
+  const out: ListValue = new Map();
+  for (const [key, entry] of entries) {
+    const candidates = new Set<SelectionTree>(always);
+    for (const [leaf, index] of pivots) {
+      const v = entry[leaf] as LeafValue | undefined;
+      if (v === undefined) continue;
+      for (const b of index.exact.get(lexicalOf(v)) ?? []) candidates.add(b);
+      // sameIdentity: a prefixed value matches its name alone, or the same name under any prefix.
+      if (typeof v === 'string' && v.includes(':')) {
+        const name = v.split(':')[1];
+        for (const b of index.exact.get(name) ?? []) candidates.add(b);
+        for (const b of index.name.get(name) ?? []) candidates.add(b);
+      }
+    }
+    let kept: DataObject | undefined;
+    for (const below of candidates) {
+      const one = selectInstance(list, entry, below, unselected);
+      if (one) kept = kept ? (union(entry, kept, one) as DataObject) : one;
+    }
+    if (kept) out.set(key, kept);
+  }
+  return out.size || unselected === 'keep' ? out : undefined;
 }
 
 /**

@@ -242,6 +242,7 @@ export function unknownElement(schema: Schema, parent: SchemaNode | undefined, e
 /** Decodes sibling elements as the members of one object under `parent`. */
 export function decodeXmlObject(schema: Schema, parent: SchemaNode | undefined, elements: XmlElement[], path: string, opts: XmlDecodeOptions = {}): DataObject {
   const out: DataObject = {};
+  const leafListValues = new Map<string, Set<string>>();
   for (const el of elements) {
     const node = elementSchema(schema, parent, el);
     if (!node) throw unknownElement(schema, parent, el, path);
@@ -266,8 +267,14 @@ export function decodeXmlObject(schema: Schema, parent: SchemaNode | undefined, 
       case 'leaf-list': {
         const arr = Array.isArray(existing) ? (existing as LeafValue[]) : [];
         const v = leafFromXml(schema, node, el, p);
-        if (node.config && arr.some((x) => lexicalOf(x) === lexicalOf(v))) {
-          throw new YangError({ tag: 'invalid-value', message: `duplicate value "${lexicalOf(v)}" in leaf-list "${node.name}"`, path: `${p}=${encodeKeyValue(lexicalOf(v))}` });
+        if (node.config) {
+          // A set per leaf-list, as the JSON decoder keeps: comparing with every value before made
+          // a leaf-list of N values cost N² comparisons.
+          let seen = leafListValues.get(node.jsonName);
+          if (!seen) leafListValues.set(node.jsonName, (seen = new Set()));
+          const lexical = lexicalOf(v);
+          if (seen.has(lexical)) throw new YangError({ tag: 'invalid-value', message: `duplicate value "${lexical}" in leaf-list "${node.name}"`, path: `${p}=${encodeKeyValue(lexical)}` });
+          seen.add(lexical);
         }
         arr.push(v);
         out[node.jsonName] = arr;
