@@ -49,16 +49,21 @@ async function control(t: Test, when: string): Promise<number> {
   return took;
 }
 
-/** One request on a raw socket, bytes as given; resolves with the whole answer once the server closes or `until` matches. */
+/**
+ * One request on a raw socket, bytes as given; resolves with the whole answer once the server
+ * closes or `until` matches. A server that answers and closes while the request is still being
+ * written (a request head over its limit) resets the rest of the write: the answer read before
+ * counts.
+ */
 function raw(head: string | Buffer, body: Buffer | string = '', until = /\r\n\r\n[\s\S]*\}$/): Promise<string> {
-  return new Promise((resolve, reject) => {
+  return new Promise((resolve) => {
     const s = tcpConnect(port, '127.0.0.1');
     let answer = '';
     s.on('data', (d) => {
       answer += d.toString('latin1');
       if (until.test(answer)) s.destroy();
     });
-    s.on('error', reject);
+    s.on('error', () => undefined);
     s.on('close', () => resolve(answer));
     s.on('connect', () => {
       s.write(head);

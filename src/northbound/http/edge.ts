@@ -214,8 +214,11 @@ function boundConnections(app: FastifyInstance, max: number): void {
 
 /** Answers what Node refuses before routing, in the owner's error format, then closes. */
 function clientErrorHandler(render: NonNullable<HttpEdgeOptions['clientErrorBody']>) {
+  // A socket answered already: Node's parser fails again on each chunk that follows.
+  const answered = new WeakSet<Socket>();
   return (err: Error & { code?: string }, socket: Socket) => {
-    if (err.code === 'ECONNRESET' || socket.destroyed) return;
+    if (err.code === 'ECONNRESET' || socket.destroyed || answered.has(socket)) return;
+    answered.add(socket);
     const [status, message] =
       err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
         ? [408, 'the request head was not received in time']
@@ -226,7 +229,12 @@ function clientErrorHandler(render: NonNullable<HttpEdgeOptions['clientErrorBody
     if (socket.writable) {
       socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: ${type}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
     }
-    socket.destroy();
+    // A lingering close, as for a refused body: a client still sending the rest of a head over
+    // the limit (a megabyte URL) reads the answer instead of a reset that drops it. What it still
+    // sends is read and dropped by Node's failed parser, for 2 s at most.
+    socket.end();
+    const linger = setTimeout(() => socket.destroy(), 2_000);
+    socket.once('close', () => clearTimeout(linger));
   };
 }
 
