@@ -76,6 +76,20 @@ export const XML_MAX_DEPTH = 256;
 /** Attributes (namespace declarations included) one element may carry. */
 export const XML_MAX_ATTRIBUTES = 1024;
 
+/**
+ * A well-formed document refused for its size (too deep, too many attributes), with the top-level
+ * elements read before the refusal (their attributes whole): NETCONF echoes the `<rpc>`'s
+ * message-id on the rpc-error, so the client can tell which request it answers.
+ */
+export class XmlRefused extends YangError {
+  constructor(
+    message: string,
+    readonly roots: XmlElement[],
+  ) {
+    super({ tag: 'too-big', type: 'rpc', message });
+  }
+}
+
 const XML_NAMESPACE = 'http://www.w3.org/XML/1998/namespace';
 const XMLNS_NAMESPACE = 'http://www.w3.org/2000/xmlns/';
 
@@ -124,14 +138,14 @@ export function readXml(text: string, opts: XmlReadOptions = {}): XmlElement[] {
   });
   parser.on('opentagstart', () => {
     if (stack.length >= XML_MAX_DEPTH) {
-      refusal = new YangError({ tag: 'too-big', type: 'rpc', message: `XML nested deeper than ${XML_MAX_DEPTH} elements` });
+      refusal = new XmlRefused(`XML nested deeper than ${XML_MAX_DEPTH} elements`, roots);
       throw refusal;
     }
     attributes = 0;
   });
   parser.on('attribute', () => {
     if (++attributes > XML_MAX_ATTRIBUTES) {
-      refusal = new YangError({ tag: 'too-big', type: 'rpc', message: `an XML element with more than ${XML_MAX_ATTRIBUTES} attributes` });
+      refusal = new XmlRefused(`an XML element with more than ${XML_MAX_ATTRIBUTES} attributes`, roots);
       throw refusal;
     }
   });

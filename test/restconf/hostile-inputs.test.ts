@@ -237,10 +237,11 @@ t.test('NETCONF: a get with a 100,000-deep subtree filter is an rpc-error, and t
   const s = await netconfConnect(netconfPort, { t, timeoutMs: 30_000 });
   const n = 100_000;
   const started = Date.now();
-  const deep = await s.rpc(`<get><filter type="subtree"><toaster xmlns="${TOASTER_NS}">${'<a>'.repeat(n)}${'</a>'.repeat(n)}</toaster></filter></get>`);
+  const deep = await s.rpc(`<get><filter type="subtree"><toaster xmlns="${TOASTER_NS}">${'<a>'.repeat(n)}${'</a>'.repeat(n)}</toaster></filter></get>`, { 'message-id': 'deep-filter' });
   t.ok(Date.now() - started < PROMPT_MS * 2, `answered in ${Date.now() - started} ms`);
   t.notOk(deep.ok, 'no <ok/> and no data');
   t.match(deep.errors, [{ tag: 'too-big', message: /XML nested deeper than 256 elements/ }], 'an rpc-error too-big');
+  t.equal(deep.root.attrs['message-id'], 'deep-filter', 'that names the request by its message-id');
   await control(t, 'after the deep NETCONF filter');
   const after = await s.rpc(`<get-config><source><running/></source><filter type="subtree"><toaster xmlns="${TOASTER_NS}"/></filter></get-config>`);
   t.match(after.text, new RegExp(`<darknessFactor>${1000 + controls}</darknessFactor>`), 'the same session then reads the control client\'s write');

@@ -13,7 +13,7 @@ import type { YangNotification } from '../../rpc/notifications.ts';
 import type { RpcRegistry } from '../../rpc/registry.ts';
 import type { DataObject, Schema } from '../../yang/schema.ts';
 import { validateTree } from '../../yang/validate.ts';
-import { decodeXmlObject, decodeXmlValue, encodeXmlMember, encodeXmlRoot, escapeXml, moduleOfNamespace, readXml, type XmlElement } from '../../yang/xml.ts';
+import { decodeXmlObject, decodeXmlValue, encodeXmlMember, encodeXmlRoot, escapeXml, moduleOfNamespace, readXml, XmlRefused, type XmlElement } from '../../yang/xml.ts';
 import { applyEditConfig, parseDefaultOperation, type EditOperation } from './edit.ts';
 import { NC_BASE, rpcErrorXml } from './errors.ts';
 import { applyFilter, notificationFilter, parseXPathFilter, type DataFilter } from './filter.ts';
@@ -210,7 +210,10 @@ export class NetconfSession {
       [root] = readXml(text);
     } catch (e) {
       this.counted('inBadRpcs');
-      return this.reply(`xmlns="${NC_BASE}"`, { body: rpcErrorXml(asYangError(e), this.host.schema) }, true);
+      // A well-formed rpc refused for its size (a filter nested too deep) keeps its message-id.
+      const rpc = e instanceof XmlRefused ? e.roots[0] : undefined;
+      const attrs = rpc && rpc.name === 'rpc' && rpc.ns === NC_BASE ? echoedAttributes(rpc) : `xmlns="${NC_BASE}"`;
+      return this.reply(attrs, { body: rpcErrorXml(asYangError(e), this.host.schema) }, true);
     }
     const attrs = echoedAttributes(root);
     if (root.name !== 'rpc' || root.ns !== NC_BASE) {
