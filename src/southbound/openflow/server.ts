@@ -70,7 +70,12 @@ export class OpenflowServer {
   /** Connected switches by node-id (the newest connection wins when a switch reconnects). */
   private readonly switches = new Map<string, Switch>();
   private readonly all = new Set<SwitchConnection>();
-  /** The config inventory's flows: node-id -> `<table>/<flow id>` -> stored flow JSON. */
+  /**
+   * The config inventory's flows of the switches this instance programs: node-id -> `<table>/<flow
+   * id>` -> stored flow JSON. Loaded when programming a switch starts and dropped when it ends:
+   * kept for every node in the store, it was a second copy of every flow (+200 MB of heap at
+   * bench:elections' 210,000 flows with no switch connected).
+   */
   private readonly intents = new Map<string, Map<string, unknown>>();
   private unsubscribe: (() => void)[] = [];
   private stopping = false;
@@ -91,12 +96,11 @@ export class OpenflowServer {
         const touched = new Map<string, Set<string>>();
         for (const c of changes) {
           const nodeId = String(c.keys[0][0]);
+          const flows = this.intents.get(nodeId);
+          if (!flows) continue;
           const flowKey = `${c.keys[1][0]}/${c.keys[2][0]}`;
-          let flows = this.intents.get(nodeId);
-          if (!flows) this.intents.set(nodeId, (flows = new Map()));
           if (c.after !== undefined) flows.set(flowKey, c.after);
           else flows.delete(flowKey);
-          if (!flows.size) this.intents.delete(nodeId);
           let set = touched.get(nodeId);
           if (!set) touched.set(nodeId, (set = new Set()));
           set.add(flowKey);
@@ -224,10 +228,16 @@ export class OpenflowServer {
     if (!owner) {
       sw.sync?.stop();
       sw.sync = undefined;
+      this.intents.delete(sw.nodeId);
       clearTimeout(sw.statsTimer);
       return;
     }
     this.publishNode(sw);
+    // The intent read once every change so far has reached the subscription above, and from then
+    // on kept by it (no await between the two: nothing is missed).
+    await this.opts.data.settled();
+    if (sw.conn.closed || this.switches.get(sw.nodeId) !== sw) return;
+    this.intents.set(sw.nodeId, this.storedFlows(sw.nodeId));
     const sync = new FlowSync(sw.conn, () => this.intents.get(sw.nodeId) ?? new Map(), { log: this.opts.log, batchSize: this.opts.batchSize ?? 2000, ours: this.opts.ours, node: sw.nodeId });
     sw.sync = sync;
     await sync.reconcile();
@@ -240,8 +250,17 @@ export class OpenflowServer {
     clearTimeout(sw.statsTimer);
     if (this.switches.get(sw.nodeId) !== sw) return;
     this.switches.delete(sw.nodeId);
+    this.intents.delete(sw.nodeId);
     if (!sw.master || this.stopping) return;
     this.write(sw, (tx) => tx.remove(inventoryNodePath(sw.dpn)), 'removing the switch from the operational inventory');
+  }
+
+  /** A node's config flows as the subscription keys them (`<table>/<flow id>`). */
+  private storedFlows(nodeId: string): Map<string, unknown> {
+    const flows = new Map<string, unknown>();
+    const node = this.opts.data.read('config', INVENTORY_NODES.node(nodeId));
+    for (const table of node?.['flow-node-inventory:table'] ?? []) for (const flow of table.flow ?? []) flows.set(`${table.id}/${flow.id}`, flow);
+    return flows;
   }
 
   /** One operational write for a switch, after the ones before it (never two at once for one switch). */
