@@ -53,6 +53,7 @@ export const OPTIONS = {
   'openflow-port': { kind: 'port', default: 6653, help: 'OpenFlow 1.3 port switches connect to (0: any free port)' },
   'openflow-stats-interval': { kind: 'int', default: 10, help: 'seconds between reads of each switch\'s flows into the operational inventory (0: only after programming)' },
   'openflow-probe-interval': { kind: 'int', default: 5, help: 'seconds a switch may stay silent before an ECHO_REQUEST; as long again without an answer closes it' },
+  'openflow-max-ports': { kind: 'int', default: 10000, help: 'ports one switch may report (PORT_DESC and PORT_STATUS); more closes its connection' },
   'openflow-cookie': { kind: 'string', default: '0x5e00000000000000/0xff00000000000000', help: 'value/mask of the cookies of flows this controller owns: reconciliation removes only such flows that no config flow intends' },
   username: { kind: 'string', default: 'admin', help: 'user name for RESTCONF and NETCONF' },
   password: { kind: 'string', default: 'admin', help: 'password for RESTCONF and NETCONF' },
@@ -111,6 +112,7 @@ export interface Config {
   openflowStatsInterval: number;
   openflowProbeInterval: number;
   openflowCookie: string;
+  openflowMaxPorts: number;
   username: string;
   password: string;
   /** The X-Auth-Token plugin-owned HTTP listeners accept (the password unless set). */

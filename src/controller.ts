@@ -156,6 +156,7 @@ export async function startController(config: Config, log: Logger = pino({ level
     host: config.bindAddress,
     port: config.openflowPort,
     ours: parseCookieMatch(config.openflowCookie),
+    maxPorts: config.openflowMaxPorts,
     statsIntervalMs: config.openflowStatsInterval * 1000,
     probeMs: config.openflowProbeInterval * 1000,
     cluster: etcdCluster,

@@ -378,8 +378,14 @@ t.test('default-transport-zone is kept when deleted (genius: "an incorrect usage
   await checkForElementsAtUri(`${TUNNEL_TRANSPORTZONE}/transport-zone/${DEFAULT_TRANSPORT_ZONE}`, DPN_ID_LIST);
   t.pass('still there, whole');
   t.equal(await ports(), before, 'its tunnel ports stay as they were (same names, same OpenFlow ports)');
-  await removeAllElementsAtUriAndVerify(hand);
+  // Deleted, and gone for good. Not checked at once as Utils does: in cluster mode the leader's
+  // scale-out once put the vtep back from a view that still had the compute's local_ip (seen in
+  // one fresh-clone run of test/cluster/csit-itm; a race to find, noted in issue 17's note), so
+  // the check waits for it to be gone and for its tunnels to leave, which a vtep kept would fail.
+  expectStatus(await s.delete(hand), ALLOWED_STATUS_CODES);
+  await waitUntil(10_000, 100, async () => noContentFromUri(hand).then(() => true));
   await waitUntil(10_000, 100, async () => ((await tunnelStates()).length === 2 ? true : Promise.reject(new Error('tunnels to the first compute left'))));
+  await noContentFromUri(hand);
 });
 
 t.test('itm-config def-tz-enabled false removes default-transport-zone; true brings it back', async (t) => {

@@ -64,6 +64,9 @@ interface Pending {
   timer: NodeJS.Timeout;
 }
 
+/** Parts of one multipart reply (each at most 64 KiB: 256 MiB; a 200,000-flow table needs ~350). */
+const MAX_REPLY_PARTS = 4096;
+
 /** Requests remembered after they are sent, so an ERROR can name what it answers. */
 const SENT_MEMORY = 8192;
 
@@ -292,6 +295,11 @@ export class SwitchConnection {
         const p = this.pending.get(m.xid);
         if (!p) return;
         p.parts.push(m);
+        // A reply that never ends (MORE set for ever) would grow without bound.
+        if (p.parts.length > MAX_REPLY_PARTS) {
+          this.close(`${p.what}: more than ${MAX_REPLY_PARTS} parts in one multipart reply`);
+          return;
+        }
         if (m.type === 'multipart-reply' && m.flags & MULTIPART_REPLY_MORE) return;
         this.pending.delete(m.xid);
         this.sent.delete(m.xid);

@@ -38,6 +38,11 @@ export interface OpenflowServerOptions {
   batchSize?: number;
   /** Output queued for a switch that does not read, past which it is disconnected. */
   maxOutputBytes?: number;
+  /**
+   * Ports one switch may report, past which it is disconnected: each becomes a node-connector in
+   * the operational inventory, so an unbounded report would be unbounded memory and one huge commit.
+   */
+  maxPorts?: number;
   cluster?: Pick<Cluster, 'owns' | 'onMembership'>;
 }
 
@@ -88,6 +93,10 @@ export class OpenflowServer {
   get port(): number {
     const a = this.server?.address();
     return typeof a === 'object' && a ? a.port : 0;
+  }
+
+  private get maxPorts(): number {
+    return this.opts.maxPorts ?? 10_000;
   }
 
   async start(): Promise<void> {
@@ -189,7 +198,9 @@ export class OpenflowServer {
       this.switches.set(nodeId, sw);
       if (previous) previous.conn.close('replaced by a new connection from the same switch');
       this.opts.log.info({ node: nodeId, remote: conn.remote }, `openflow ${nodeId} connected from ${conn.remote}`);
-      for (const port of await conn.portDesc()) sw.ports.set(port.portNo, port);
+      const ports = await conn.portDesc();
+      if (ports.length > this.maxPorts) throw new Error(`it reports ${ports.length} ports, more than ${this.maxPorts} (--openflow-max-ports)`);
+      for (const port of ports) sw.ports.set(port.portNo, port);
       await this.placeInTurn(sw);
       for (const w of this.connectWaiters.get(nodeId)?.splice(0) ?? []) w();
     })().catch((e) => {
@@ -301,7 +312,10 @@ export class OpenflowServer {
 
   private portStatus(sw: Switch, reason: number, port: PortDesc): void {
     if (reason === PORT_REASON.DELETE) sw.ports.delete(port.portNo);
-    else sw.ports.set(port.portNo, port);
+    else if (!sw.ports.has(port.portNo) && sw.ports.size >= this.maxPorts) {
+      sw.conn.close(`it reports more than ${this.maxPorts} ports (--openflow-max-ports)`);
+      return;
+    } else sw.ports.set(port.portNo, port);
     if (!sw.master) return;
     const connector = this.connectorJson(sw, port);
     const path = inventoryNodePath(sw.dpn).nodeConnector(String(connector.id));

@@ -106,6 +106,55 @@ t.test('hostile peers are disconnected; a well-behaved switch keeps its connecti
     await untilAsync('the silent switch gone from the operational inventory', async () => c.data.read('operational', inventoryNodePath(0x99n)) === undefined);
   });
 
+  await t.test('a switch reporting 100,000 ports is disconnected, and nothing of it is published', async (t) => {
+    const p = await peer(c.openflow.port);
+    const framer = new Framer();
+    p.socket.removeAllListeners('data');
+    const port = (n: number) => ({ portNo: n, hwAddr: '02:00:00:00:00:01', name: `p${n}`, config: 0, state: 0, curr: 0, advertised: 0, supported: 0, peer: 0, currSpeed: 0, maxSpeed: 0 });
+    p.socket.on('data', (d: Buffer) => {
+      for (const m of framer.push(d).map(decode)) {
+        const reply = (r: Message) => p.socket.write(encode(r));
+        if (m.type === 'hello') reply({ type: 'hello', xid: m.xid, version: 4, versions: [4] });
+        else if (m.type === 'features-request') reply({ type: 'features-reply', xid: m.xid, datapathId: 0x98n, nBuffers: 0, nTables: 254, auxiliaryId: 0, capabilities: 0 });
+        else if (m.type === 'multipart-request' && m.body.kind === 'port-desc') {
+          // 100 parts of 1,000 ports (64 bytes each: a part stays under the 64 KiB message bound).
+          for (let part = 0; part < 100; part++) {
+            const ports = Array.from({ length: 1000 }, (_, i) => port(part * 1000 + i + 1));
+            reply({ type: 'multipart-reply', xid: m.xid, flags: part < 99 ? 1 : 0, body: { kind: 'port-desc', ports } });
+          }
+        }
+      }
+    });
+    p.socket.write(encode({ type: 'hello', xid: 1, version: 4, versions: [4] }));
+    await within(p.closed, 20_000, '100,000 ports');
+    t.equal(c.data.read('operational', inventoryNodePath(0x98n)), undefined, 'the switch never reached the operational inventory');
+  });
+
+  await t.test('a flood of replies to requests never sent is ignored, without holding memory', async (t) => {
+    const p = await peer(c.openflow.port);
+    const framer = new Framer();
+    p.socket.removeAllListeners('data');
+    p.socket.on('data', (d: Buffer) => {
+      for (const m of framer.push(d).map(decode)) {
+        p.received.push(m);
+        const reply = (r: Message) => p.socket.write(encode(r));
+        if (m.type === 'features-request') reply({ type: 'features-reply', xid: m.xid, datapathId: 0x97n, nBuffers: 0, nTables: 254, auxiliaryId: 0, capabilities: 0 });
+        else if (m.type === 'multipart-request') reply({ type: 'multipart-reply', xid: m.xid, flags: 0, body: m.body.kind === 'port-desc' ? { kind: 'port-desc', ports: [] } : m.body.kind === 'table' ? { kind: 'table', tables: [] } : { kind: 'flow', flows: [] } });
+        else if (m.type === 'barrier-request') reply({ type: 'barrier-reply', xid: m.xid });
+      }
+    });
+    p.socket.write(encode({ type: 'hello', xid: 1, version: 4, versions: [4] }));
+    await untilAsync('the peer in the operational inventory', async () => c.data.read('operational', inventoryNodePath(0x97n)) !== undefined);
+    const before = process.memoryUsage().rss;
+    const burst = Buffer.concat(Array.from({ length: 10_000 }, (_, i) => encode({ type: 'barrier-reply', xid: 100_000 + i })));
+    for (let i = 0; i < 20; i++) if (!p.socket.write(burst)) await new Promise<void>((r) => p.socket.once('drain', () => r()));
+    // An echo asked after the flood is answered: every one of the 200,000 replies was read.
+    p.socket.write(encode({ type: 'echo-request', xid: 42, data: Buffer.from('after') }));
+    await untilAsync('the echo after the flood answered', async () => p.received.some((m) => m.type === 'echo-reply' && m.xid === 42), 20_000);
+    t.ok(process.memoryUsage().rss - before < 64 * 1024 * 1024, `RSS grew ${Math.round((process.memoryUsage().rss - before) / 1048576)} MiB for 200,000 stray replies`);
+    p.socket.destroy();
+  });
+
   t.equal(c.openflow.status(DPN)?.connection, connection, 'the real switch never lost its control connection');
   // ovs-vswitchd writes its controller status into its database every few seconds.
   await untilAsync('Open vSwitch reporting its controller connected', async () => (await sw.vsctl('get', 'controller', 'br-int', 'is_connected')).trim() === 'true');
