@@ -42,6 +42,28 @@ export function startMain(t: { teardown(fn: () => void): void }, args: string[],
 }
 
 /** Waits until check() is true, polling; fails after the timeout with the given description. */
+/** The ready line `src/main.ts` prints (pino's JSON line): where every server listens, and its text. */
+export interface Ready {
+  msg: string;
+  restconf: string;
+  netconf: string;
+  ovsdb: string;
+  openflow: string;
+  listeners: Record<string, string>;
+  plugins: string[];
+}
+
+/** Waits for a started controller's ready line and returns it; fails at once if the process exits first. */
+export async function readyOf(p: Started, timeoutMs = 60_000): Promise<Ready> {
+  const find = () => p.stdout().split('\n').find((l) => l.includes('sextant ready'));
+  let exited = false;
+  void p.exited.then(() => (exited = true));
+  await waitUntil('the ready line', () => Boolean(find()) || exited, timeoutMs);
+  const line = find();
+  if (!line) throw new Error(`the controller exited with ${p.child.exitCode} before it was ready: ${p.stderr()}`);
+  return JSON.parse(line) as Ready;
+}
+
 export async function waitUntil(what: string, check: () => boolean, timeoutMs = 20000, intervalMs = 25): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!check()) {

@@ -3,7 +3,7 @@
  * test model and no plugins (the durability tests' subject is the datastore under RESTCONF), and
  * the calls those tests make: one car per commit, all cars read back.
  */
-import { startMain, waitUntil, type Started } from './process.ts';
+import { readyOf, startMain, type Started } from './process.ts';
 
 const AUTH = `Basic ${Buffer.from('admin:admin').toString('base64')}`;
 const JSON_TYPE = 'application/yang-data+json';
@@ -16,17 +16,7 @@ export interface Running extends Started {
 
 export async function startOn(t: { teardown(fn: () => void): void }, dataDir: string, flags: string[] = []): Promise<Running> {
   const p = startMain(t, [`--data-dir=${dataDir}`, '--restconf-port=0', '--with-test-models', '--plugins=', '--log-level=info', ...flags]);
-  let url = '';
-  await Promise.race([
-    waitUntil('the ready line', () => {
-      const line = p.stdout().split('\n').find((l) => l.includes('sextant ready'));
-      if (line) url = (JSON.parse(line) as { restconf: string }).restconf;
-      return Boolean(line);
-    }, 60_000),
-    p.exited.then((code) => {
-      if (!url) throw new Error(`the controller exited with ${code} before it was ready: ${p.stderr()}`);
-    }),
-  ]);
+  const url = (await readyOf(p)).restconf;
   return {
     ...p,
     url,

@@ -3,7 +3,7 @@
  * public-key logins, failed logins logged and slowed, the host key kept in the data dir across
  * restarts, only the netconf subsystem, the session limit and the idle timeout.
  */
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -155,9 +155,8 @@ t.test('failed logins on one connection wait 0.5, 1, 2, 4, 4 s, and the fifth dr
   );
 });
 
-t.test('the host key is generated once and kept in the data dir', async (t) => {
-  const dir = tempDir(t);
-  const flags = ['--datastore=level', `--data-dir=${dir}`];
+/** The host keys offered by two starts, one after the other, with the same flags. */
+async function hostKeysOfTwoStarts(t: Test, flags: string[]): Promise<[string, string]> {
   const first = await startController(testConfig(t, flags), pino({ level: 'silent' }));
   const a = await connect(t, first.netconf.port, { password: 'admin' });
   a.client.end();
@@ -165,22 +164,20 @@ t.test('the host key is generated once and kept in the data dir', async (t) => {
   const second = await startController(testConfig(t, flags), pino({ level: 'silent' }));
   t.teardown(() => second.stop());
   const b = await connect(t, second.netconf.port, { password: 'admin' });
-  t.ok(a.hostKey.length > 20, 'a host key was offered');
-  t.equal(b.hostKey, a.hostKey, 'the restarted controller offers the same host key');
+  return [a.hostKey, b.hostKey];
+}
+
+t.test('the host key is generated once and kept in the data dir', async (t) => {
+  const [a, b] = await hostKeysOfTwoStarts(t, ['--datastore=level', `--data-dir=${tempDir(t)}`]);
+  t.ok(a.length > 20, 'a host key was offered');
+  t.equal(b, a, 'the restarted controller offers the same host key');
 });
 
 t.test('with --datastore=memory the host key is fresh on each start, even in the same data dir', async (t) => {
   // The same --data-dir both times: a key kept there (as the level datastore does) would be offered again.
-  const flags = ['--datastore=memory', `--data-dir=${tempDir(t)}`];
-  const first = await startController(testConfig(t, flags), pino({ level: 'silent' }));
-  const a = await connect(t, first.netconf.port, { password: 'admin' });
-  a.client.end();
-  await first.stop();
-  const second = await startController(testConfig(t, flags), pino({ level: 'silent' }));
-  t.teardown(() => second.stop());
-  const b = await connect(t, second.netconf.port, { password: 'admin' });
-  t.ok(a.hostKey.length > 20 && b.hostKey.length > 20, 'each start offers a host key');
-  t.not(b.hostKey, a.hostKey, 'the second start offers another one');
+  const [a, b] = await hostKeysOfTwoStarts(t, ['--datastore=memory', `--data-dir=${tempDir(t)}`]);
+  t.ok(a.length > 20 && b.length > 20, 'each start offers a host key');
+  t.not(b, a, 'the second start offers another one');
 });
 
 t.test('only the netconf subsystem; at most --netconf-max-sessions sessions; idle sessions are closed', async (t) => {

@@ -4,10 +4,9 @@
  * directory (and only then); `--bind-address` is where every server listens.
  */
 import t from 'tap';
-import { startMain, waitUntil } from '../helpers/process.ts';
+import { readyOf, startMain } from '../helpers/process.ts';
 import { tempDir, writeFiles } from '../helpers/tmp.ts';
 
-const readyLine = (out: string) => JSON.parse(out.split('\n').find((l) => /sextant ready/.test(l))!).msg as string;
 
 t.test('--help lists the platform and plugin options with their defaults, exits 0 and starts nothing', async (t) => {
   const p = startMain(t, ['--help', `--data-dir=${tempDir(t)}`]);
@@ -24,8 +23,7 @@ t.test('./sextant.json is read when present in the working directory, and not ot
   const withFile = writeFiles(tempDir(t), { 'sextant.json': JSON.stringify({ 'bind-address': '127.0.0.2' }) });
   // The port as a flag: if the file were not read, no default port is taken on a shared machine.
   const a = startMain(t, [`--data-dir=${tempDir(t)}`, '--restconf-port=0'], {}, withFile);
-  await waitUntil('the ready line', () => /sextant ready/.test(a.stdout()), 60_000);
-  const line = readyLine(a.stdout());
+  const line = (await readyOf(a)).msg;
   t.match(line, /RESTCONF at http:\/\/127\.0\.0\.2:\d+, NETCONF \(SSH\) at 127\.0\.0\.2:\d+, OVSDB manager at 127\.0\.0\.2:\d+/, 'the file in the working directory set bind-address');
   const url = /RESTCONF at (http:\/\/[0-9.:]+)/.exec(line)![1];
   const r = await fetch(`${url}/rests/data/toaster:toaster?content=nonconfig`, { headers: { authorization: `Basic ${Buffer.from('admin:admin').toString('base64')}` } });
@@ -36,16 +34,14 @@ t.test('./sextant.json is read when present in the working directory, and not ot
   // The same directory without the file: the default address.
   const without = tempDir(t);
   const b = startMain(t, [`--data-dir=${tempDir(t)}`, '--restconf-port=0'], {}, without);
-  await waitUntil('the ready line', () => /sextant ready/.test(b.stdout()), 60_000);
-  t.match(readyLine(b.stdout()), /RESTCONF at http:\/\/127\.0\.0\.1:\d+/, 'without ./sextant.json the default bind-address');
+  t.match((await readyOf(b)).msg, /RESTCONF at http:\/\/127\.0\.0\.1:\d+/, 'without ./sextant.json the default bind-address');
   b.child.kill('SIGTERM');
   t.equal(await b.exited, 0, 'SIGTERM stops it cleanly');
 });
 
 t.test('--bind-address given as a flag moves every server, and nothing listens on the default address', async (t) => {
   const p = startMain(t, [`--data-dir=${tempDir(t)}`, '--restconf-port=0', '--bind-address=127.0.0.3']);
-  await waitUntil('the ready line', () => /sextant ready/.test(p.stdout()), 60_000);
-  const line = readyLine(p.stdout());
+  const line = (await readyOf(p)).msg;
   t.match(line, /RESTCONF at http:\/\/127\.0\.0\.3:\d+, NETCONF \(SSH\) at 127\.0\.0\.3:\d+, OVSDB manager at 127\.0\.0\.3:\d+/, 'every server on 127.0.0.3');
   const port = /RESTCONF at http:\/\/127\.0\.0\.3:(\d+)/.exec(line)![1];
   const auth = { authorization: `Basic ${Buffer.from('admin:admin').toString('base64')}` };

@@ -5,15 +5,13 @@
  */
 import t from 'tap';
 import { join } from 'node:path';
-import { startMain, waitUntil } from '../helpers/process.ts';
+import { readyOf, startMain, waitUntil } from '../helpers/process.ts';
 import { tempDir, writeFiles } from '../helpers/tmp.ts';
 
 t.test('starts, says it is ready, refuses a second instance, stops on SIGTERM', async (t) => {
   const dir = tempDir(t);
   const first = startMain(t, [`--data-dir=${dir}`, '--restconf-port=0']);
-  await waitUntil('the ready line', () => /sextant ready/.test(first.stdout()));
-  const ready = first.stdout().split('\n').find((l) => /sextant ready/.test(l))!;
-  t.match(JSON.parse(ready).msg, new RegExp(`datastore LevelDB at ${dir}, \\d+ YANG modules, plugins: cloudscaler, autoscaling, elections, neutron-northbound, toaster, tunnels, vim-monitor, vnf, RESTCONF at http://127\\.0\\.0\\.1:\\d+, NETCONF \\(SSH\\) at 127\\.0\\.0\\.1:\\d+, OVSDB manager at 127\\.0\\.0\\.1:\\d+, OpenFlow at 127\\.0\\.0\\.1:\\d+(, clustering API at http://127\\.0\\.0\\.1:\\d+)?(, neutron API at http://127\\.0\\.0\\.1:\\d+)?(, tacker API at http://127\\.0\\.0\\.1:\\d+)?$`), 'the ready line says where the data is, what runs and where RESTCONF, NETCONF and the plugin APIs listen');
+  t.match((await readyOf(first)).msg, new RegExp(`datastore LevelDB at ${dir}, \\d+ YANG modules, plugins: cloudscaler, autoscaling, elections, neutron-northbound, toaster, tunnels, vim-monitor, vnf, RESTCONF at http://127\\.0\\.0\\.1:\\d+, NETCONF \\(SSH\\) at 127\\.0\\.0\\.1:\\d+, OVSDB manager at 127\\.0\\.0\\.1:\\d+, OpenFlow at 127\\.0\\.0\\.1:\\d+(, clustering API at http://127\\.0\\.0\\.1:\\d+)?(, neutron API at http://127\\.0\\.0\\.1:\\d+)?(, tacker API at http://127\\.0\\.0\\.1:\\d+)?$`), 'the ready line says where the data is, what runs and where RESTCONF, NETCONF and the plugin APIs listen');
   t.match(first.stdout(), /default credentials admin\/admin/, 'unchanged default credentials are warned about');
 
   const second = startMain(t, [`--data-dir=${dir}`, '--restconf-port=0']);

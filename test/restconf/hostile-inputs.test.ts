@@ -10,7 +10,7 @@ import t, { type Test } from 'tap';
 import { readFileSync } from 'node:fs';
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { connect as netconfConnect, NC_BASE } from '../helpers/netconf.ts';
-import { startMain, waitUntil } from '../helpers/process.ts';
+import { readyOf, startMain, waitUntil } from '../helpers/process.ts';
 
 const AUTH = `Basic ${Buffer.from('admin:admin').toString('base64')}`;
 const TOASTER_NS = 'http://netconfcentral.org/ns/toaster';
@@ -27,10 +27,9 @@ const main = startMain(t, [
   `--restconf-max-connections=${MAX_CONNECTIONS}`,
   '--restconf-header-timeout=1',
 ]);
-await waitUntil('the ready line', () => /sextant ready/.test(main.stdout()), 60_000);
-const ready = main.stdout();
-const base = /RESTCONF at (http:\/\/[\d.]+:\d+)/.exec(ready)![1];
-const netconfPort = Number(/NETCONF \(SSH\) at [\d.]+:(\d+)/.exec(ready)![1]);
+const ready = await readyOf(main);
+const base = ready.restconf;
+const netconfPort = Number(ready.netconf.split(':').pop());
 const port = Number(new URL(base).port);
 const pid = main.child.pid!;
 const TOASTER = `${base}/rests/data/toaster:toaster`;
