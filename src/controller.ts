@@ -67,7 +67,7 @@ export async function startController(config: Config, log: Logger = pino({ level
   // One registry per controller: two controllers in one process report separately.
   const metrics = new Metrics(log.child({ telemetry: 'metrics' }));
   // First, so the spans of start-up are exported too; last to stop, so are those of the stop.
-  const traces: TraceExport | undefined = config.otlpEndpoint ? startTraceExport({ endpoint: config.otlpEndpoint, instanceId: config.memberId, log: log.child({ telemetry: 'otlp' }) }) : undefined;
+  const traces: TraceExport | undefined = config.otlpEndpoint ? await startTraceExport({ endpoint: config.otlpEndpoint, instanceId: config.memberId, log: log.child({ telemetry: 'otlp' }) }) : undefined;
   let configBackend: Backend;
   // A single instance's operational store is not persisted: the tree is all of it.
   let operationalBackend: Backend = new VolatileBackend();

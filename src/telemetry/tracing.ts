@@ -4,10 +4,7 @@
  * here, when `--otlp-endpoint` is set (startTraceExport).
  */
 import { context, SpanStatusCode, trace, type Span, type Tracer } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BasicTracerProvider, BatchSpanProcessor, SamplingDecision, type ReadableSpan, type Sampler, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan, Sampler, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { Logger } from 'pino';
 
 export function tracer(name = 'sextant'): Tracer {
@@ -42,12 +39,22 @@ export function inSpan<T>(t: Tracer, name: string, fn: (span: Span) => Promise<T
  * as `npm start` runs, exports exactly its own.
  */
 const attachedExports = new Set<SpanProcessor>();
-let registered: { provider: BasicTracerProvider } | undefined;
+let registered: Promise<boolean> | undefined;
 
-const recordWhileExporting: Sampler = {
-  shouldSample: () => ({ decision: attachedExports.size ? SamplingDecision.RECORD_AND_SAMPLED : SamplingDecision.NOT_RECORD }),
-  toString: () => 'sextant: recorded while a trace export is attached',
-};
+/**
+ * The SDK's modules, loaded on the first export only: importing them costs ~100 ms, which every
+ * start without `--otlp-endpoint` would pay for nothing.
+ */
+async function loadSdk() {
+  const [base, otlp, resources, hooks] = await Promise.all([
+    import('@opentelemetry/sdk-trace-base'),
+    import('@opentelemetry/exporter-trace-otlp-http'),
+    import('@opentelemetry/resources'),
+    import('@opentelemetry/context-async-hooks'),
+  ]);
+  return { base, otlp, resources, hooks };
+}
+type Sdk = Awaited<ReturnType<typeof loadSdk>>;
 
 /** Hands every ended span to each attached export. */
 const fanOut: SpanProcessor = {
@@ -61,14 +68,16 @@ const fanOut: SpanProcessor = {
   shutdown: async () => undefined,
 };
 
-function registerProvider(): boolean {
-  if (registered) return true;
-  const provider = new BasicTracerProvider({ sampler: recordWhileExporting, spanProcessors: [fanOut] });
+function registerProvider({ base, hooks }: Sdk): boolean {
+  const recordWhileExporting: Sampler = {
+    shouldSample: () => ({ decision: attachedExports.size ? base.SamplingDecision.RECORD_AND_SAMPLED : base.SamplingDecision.NOT_RECORD }),
+    toString: () => 'sextant: recorded while a trace export is attached',
+  };
+  const provider = new base.BasicTracerProvider({ sampler: recordWhileExporting, spanProcessors: [fanOut] });
   // False when someone else (a test's in-memory provider) registered first: then we export nothing.
   if (!trace.setGlobalTracerProvider(provider)) return false;
   // Without a context manager no span would know its parent (a commit inside its request).
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  registered = { provider };
+  context.setGlobalContextManager(new hooks.AsyncLocalStorageContextManager().enable());
   return true;
 }
 
@@ -91,15 +100,17 @@ export interface TraceExport {
   shutdown(): Promise<void>;
 }
 
-export function startTraceExport(opts: TraceExportOptions): TraceExport {
-  if (!registerProvider()) {
+export async function startTraceExport(opts: TraceExportOptions): Promise<TraceExport> {
+  const sdk = await loadSdk();
+  registered ??= Promise.resolve(registerProvider(sdk));
+  if (!(await registered)) {
     opts.log.warn('--otlp-endpoint: another OpenTelemetry tracer provider is registered in this process; spans go to it, not to the endpoint');
     return { shutdown: async () => undefined };
   }
   const url = `${opts.endpoint.replace(/\/+$/, '')}/v1/traces`;
-  const resource = resourceFromAttributes({ 'service.name': opts.serviceName ?? 'sextant', 'service.instance.id': opts.instanceId });
+  const resource = sdk.resources.resourceFromAttributes({ 'service.name': opts.serviceName ?? 'sextant', 'service.instance.id': opts.instanceId });
   // A collector that is down must not hold a request's work nor the controller's stop for long.
-  const batch = new BatchSpanProcessor(new OTLPTraceExporter({ url, timeoutMillis: EXPORT_TIMEOUT_MS }), { exportTimeoutMillis: EXPORT_TIMEOUT_MS });
+  const batch = new sdk.base.BatchSpanProcessor(new sdk.otlp.OTLPTraceExporter({ url, timeoutMillis: EXPORT_TIMEOUT_MS }), { exportTimeoutMillis: EXPORT_TIMEOUT_MS });
   // The provider's resource is the process's; each export labels the spans with its controller's.
   const attached: SpanProcessor = {
     onStart: () => undefined,
