@@ -19,6 +19,7 @@ import { PassThrough } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Change, Datastore, StoreName } from '../../datastore/datastore.ts';
 import { YangError } from '../../errors.ts';
+import { EVENT_STREAM_HEADERS, EventStream } from '../http/sse.ts';
 
 export interface Watch {
   id: string;
@@ -29,10 +30,6 @@ export interface Watch {
 
 /** Watches one stream may hold: a page has a handful; more is a mistake or an abuse. */
 const MAX_WATCHES = 64;
-/** Bytes queued for a client that does not read, before its stream is cut. */
-const MAX_BUFFERED = 64 * 1024 * 1024;
-/** A comment line this often keeps proxies and the socket's idle timeout from closing the stream. */
-const HEARTBEAT_MS = 15_000;
 
 const bad = (message: string) => new YangError({ tag: 'invalid-value', type: 'protocol', message });
 
@@ -62,7 +59,7 @@ export function parseWatches(text: unknown): Watch[] {
 const wire = (changes: Change[]) => changes.map((c) => ({ type: c.type, path: c.path, keys: c.keys, ...(c.after !== undefined ? { value: c.after } : {}) }));
 
 export class ConsoleStreams {
-  private readonly streams = new Set<() => void>();
+  private readonly streams = new Set<EventStream>();
 
   constructor(private readonly data: Datastore) {}
 
@@ -70,31 +67,19 @@ export class ConsoleStreams {
   open(req: FastifyRequest, reply: FastifyReply): FastifyReply {
     const watches = parseWatches((req.query as Record<string, unknown>).watch);
     const out = new PassThrough();
-    let closed = false;
     const unsubscribe: (() => void)[] = [];
-    const close = () => {
-      if (closed) return;
-      closed = true;
-      clearInterval(heartbeat);
-      for (const u of unsubscribe) u();
-      this.streams.delete(close);
-      out.end();
-    };
-    const send = (event: string, body: unknown) => {
-      if (closed) return;
-      if (out.writableLength > MAX_BUFFERED) return close();
-      out.write(`event: ${event}\ndata: ${JSON.stringify(body)}\n\n`);
-    };
+    const send = (event: string, body: unknown) => stream?.send(body, event);
     const snapshots: { id: string; changes: Change[] }[] = [];
     // One synchronous turn: subscribe, then read what exists (no commit can publish in between).
     // A bad pattern or fields throws here, before anything is sent: the client gets a 400.
+    let stream: EventStream | undefined;
     try {
       for (const w of watches) {
         unsubscribe.push(
           this.data.subscribe(w.store, w.path, (changes) => send('change', { id: w.id, changes: wire(changes) }), {
             replay: false,
             fields: w.fields,
-            onError: () => close(),
+            onError: () => stream?.close(),
           }),
         );
         snapshots.push({ id: w.id, changes: this.data.present(w.store, w.path, { fields: w.fields }) });
@@ -103,22 +88,24 @@ export class ConsoleStreams {
       for (const u of unsubscribe) u();
       throw e;
     }
-    const heartbeat = setInterval(() => out.write(': keepalive\n\n'), HEARTBEAT_MS);
-    this.streams.add(close);
+    const opened = new EventStream(out, {
+      onClose: () => {
+        for (const u of unsubscribe) u();
+        this.streams.delete(opened);
+      },
+    });
+    stream = opened;
+    this.streams.add(opened);
     // The response's close: the client went away (or the listener closed the stream).
-    reply.raw.once('close', close);
-    out.write('retry: 2000\n\n');
+    reply.raw.once('close', () => opened.close());
+    opened.retry(2000);
     for (const s of snapshots) send('snapshot', { id: s.id, changes: wire(s.changes) });
     send('ready', { watches: watches.map((w) => w.id) });
-    return reply
-      .header('Content-Type', 'text/event-stream; charset=utf-8')
-      .header('Cache-Control', 'no-cache')
-      .header('X-Accel-Buffering', 'no')
-      .send(out);
+    return reply.headers(EVENT_STREAM_HEADERS).send(out);
   }
 
   /** Ends every open stream (the listener is closing). */
   closeAll(): void {
-    for (const close of [...this.streams]) close();
+    for (const stream of [...this.streams]) stream.close();
   }
 }

@@ -7,24 +7,20 @@
  * stream is not listed in restconf-state yet (ODL's clients find it by URL, as here).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { ServerResponse } from 'node:http';
 import { YangError } from '../../errors.ts';
 import type { NotificationBus, YangNotification } from '../../rpc/notifications.ts';
+import { EVENT_STREAM_HEADERS, EventStream } from '../http/sse.ts';
 
 export const NOTIFICATION_STREAM = 'NETCONF';
-/** A comment line this often keeps proxies and idle timers from closing a quiet stream. */
-const KEEPALIVE_MS = 15_000;
 
-function event(n: YangNotification): string {
-  return `data: ${JSON.stringify({ 'ietf-restconf:notification': { eventTime: n.eventTime.toISOString(), [n.name]: n.json } })}\n\n`;
-}
+const event = (n: YangNotification) => ({ 'ietf-restconf:notification': { eventTime: n.eventTime.toISOString(), [n.name]: n.json } });
 
 /** Registered with prefix `/rests`. */
 export async function streamsPlugin(app: FastifyInstance, bus: NotificationBus): Promise<void> {
-  const open = new Set<ServerResponse>();
+  const open = new Set<EventStream>();
   // Open streams never end by themselves: end them before the server waits for its connections.
   app.addHook('preClose', async () => {
-    for (const res of open) res.end();
+    for (const stream of [...open]) stream.close();
   });
   app.get('/streams/json/:stream', (req: FastifyRequest, reply: FastifyReply) => {
     const { stream } = req.params as { stream: string };
@@ -40,23 +36,22 @@ export async function streamsPlugin(app: FastifyInstance, bus: NotificationBus):
     }
     reply.hijack();
     const res = reply.raw;
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    res.writeHead(200, { ...EVENT_STREAM_HEADERS, connection: 'keep-alive' });
     // Subscribe before replaying, so nothing emitted in between is lost (the replay wins ties).
     const queued: YangNotification[] = [];
     let live = false;
-    const off = bus.subscribe((n) => (live ? res.write(event(n)) : queued.push(n)));
-    const replayed = start ? bus.replay(start) : [];
-    for (const n of replayed) res.write(event(n));
-    for (const n of queued) if (!replayed.includes(n)) res.write(event(n));
-    live = true;
-    res.write(': stream open\n\n');
-    const keepalive = setInterval(() => res.write(': keep-alive\n\n'), KEEPALIVE_MS);
-    keepalive.unref();
-    open.add(res);
-    res.on('close', () => {
-      off();
-      clearInterval(keepalive);
-      open.delete(res);
+    const off = bus.subscribe((n) => (live ? out.send(event(n)) : queued.push(n)));
+    const out = new EventStream(res, {
+      onClose: () => {
+        off();
+        open.delete(out);
+      },
     });
+    open.add(out);
+    const replayed = start ? bus.replay(start) : [];
+    for (const n of replayed) out.send(event(n));
+    for (const n of queued) if (!replayed.includes(n)) out.send(event(n));
+    live = true;
+    out.comment('stream open');
   });
 }
