@@ -2,15 +2,19 @@
  * Simulated OpenStack computes for the OVSDB southbound: each one is a REAL ovsdb-server (Debian's
  * openvswitch) serving its own Open_vSwitch database, filled in with ovs-vsctl the way Neutron's
  * agent and an operator would (br-int with dp-desc and datapath-id, local_ip, VM tap ports), and
- * optionally pointed at a controller with `set-manager`. No ovs-vswitchd runs.
+ * optionally pointed at a controller with `set-manager`. With `vswitchd`, each compute also runs
+ * `ovs-vswitchd --enable-dummy --disable-system` (a dummy datapath, no kernel devices): br-int and
+ * the VM ports are dummy devices with fixed ofports (VM k is ofport k), and br-int speaks
+ * OpenFlow 1.3 to `openflow` (`set-controller tcp:HOST:PORT`) when that is given.
  *
  * This file holds the one copy of the logic: it is the CLI behind scripts/sim-computes and the
  * library that test/helpers/ovs.ts re-exports for the tap tests.
  *
  *   scripts/sim-computes start --count N [--controller 127.0.0.1:PORT] [--dir DIR] [--vms K] [--first 1]
+ *                              [--vswitchd [--openflow 127.0.0.1:PORT]]
  *       → one JSON line on stdout (also written to DIR/computes.json)
  *   scripts/sim-computes stop --dir DIR
- *       → stops exactly the ovsdb-servers listed in DIR/computes.json, then removes DIR
+ *       → stops exactly the ovsdb-servers (and ovs-vswitchds) listed in DIR/computes.json, then removes DIR
  *
  * Processes are only ever signalled by pid, and only after /proc shows that the pid is still the
  * ovsdb-server started for that compute (its --pidfile argument names the compute's directory),
@@ -27,6 +31,7 @@ import { freePort } from './free-port.ts';
 export const OVSDB_SERVER = '/usr/sbin/ovsdb-server';
 export const OVSDB_TOOL = '/usr/bin/ovsdb-tool';
 export const OVS_VSCTL = '/usr/bin/ovs-vsctl';
+export const OVS_VSWITCHD = '/usr/sbin/ovs-vswitchd';
 export const VSWITCH_SCHEMA = '/usr/share/openvswitch/vswitch.ovsschema';
 
 /** How many computes are created at once by startComputes. */
@@ -35,6 +40,8 @@ const PARALLEL = 8;
 export interface SimVm {
   name: string;
   ifaceId: string;
+  /** Its OpenFlow port on br-int (with vswitchd only). */
+  ofport?: number;
 }
 
 export interface SimCompute {
@@ -47,6 +54,8 @@ export interface SimCompute {
   datapathId: string;
   localIp: string;
   vms: SimVm[];
+  /** The compute's ovs-vswitchd (with vswitchd only). */
+  vswitchdPid?: number;
 }
 
 export interface SimComputes {
@@ -66,6 +75,10 @@ export interface StartOptions {
   first?: number;
   /** Directory to create the computes in (created if missing); default a fresh one under os.tmpdir(). */
   dir?: string;
+  /** Also run one ovs-vswitchd per compute (dummy datapath). */
+  vswitchd?: boolean;
+  /** host:port of the controller's OpenFlow listener, for br-int's set-controller (with vswitchd). */
+  openflow?: string;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -85,7 +98,9 @@ export function localIpOf(i: number): string {
 /** The Neutron port uuid (iface-id) of VM k on compute i: deterministic, unique while k < 1000. */
 export const ifaceIdOf = (i: number, k: number): string => `00000003-0000-4000-8000-${(i * 1000 + k).toString(16).padStart(12, '0')}`;
 
-const pidfileOf = (dir: string) => join(dir, 'ovsdb-server.pid');
+/** The two daemons a compute may run; each writes DIR/<daemon>.pid, which /proc checks look for. */
+export type Daemon = 'ovsdb-server' | 'ovs-vswitchd';
+const pidfileOf = (dir: string, daemon: Daemon = 'ovsdb-server') => join(dir, `${daemon}.pid`);
 
 // ---------------------------------------------------------------------------------------------
 // Running the OVS tools.
@@ -95,9 +110,9 @@ interface RunResult {
   stderr: string;
 }
 
-function run(file: string, args: string[], timeoutMs = 15_000): Promise<RunResult> {
+function run(file: string, args: string[], timeoutMs = 15_000, env?: NodeJS.ProcessEnv): Promise<RunResult> {
   return new Promise((resolvePromise, reject) => {
-    execFile(file, args, { timeout: timeoutMs, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+    execFile(file, args, { timeout: timeoutMs, maxBuffer: 16 << 20, ...(env ? { env: { ...process.env, ...env } } : {}) }, (err, stdout, stderr) => {
       if (err) {
         const why = String(stderr).trim() || err.message;
         reject(new Error(`${file.split('/').pop()} ${args.join(' ')}: ${why}`));
@@ -129,7 +144,7 @@ const HAVE_PROC = existsSync('/proc/self/stat');
  * dir), 'zombie' (dead, not yet reaped by init: it holds no socket or port any more) or 'gone'
  * (no such process, or a process that is not ours, e.g. after pid reuse).
  */
-export function ownState(pid: number, dir: string): 'running' | 'zombie' | 'gone' {
+export function ownState(pid: number, dir: string, daemon: Daemon = 'ovsdb-server'): 'running' | 'zombie' | 'gone' {
   if (!Number.isInteger(pid) || pid <= 1) return 'gone';
   if (!HAVE_PROC) {
     // No /proc: the best we can do is to ask the kernel whether the pid exists.
@@ -145,9 +160,9 @@ export function ownState(pid: number, dir: string): 'running' | 'zombie' | 'gone
     // "pid (comm) state ...": comm may contain spaces or parentheses, so cut at the last ')'.
     const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
     const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    if (state === 'Z' || state === 'X') return comm === 'ovsdb-server' ? 'zombie' : 'gone';
+    if (state === 'Z' || state === 'X') return comm === daemon ? 'zombie' : 'gone';
     const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    return argv.includes(`--pidfile=${pidfileOf(dir)}`) ? 'running' : 'gone';
+    return argv.includes(`--pidfile=${pidfileOf(dir, daemon)}`) ? 'running' : 'gone';
   } catch {
     return 'gone'; // ENOENT: exited (and reaped) between the reads, or never existed
   }
@@ -164,9 +179,9 @@ async function waitFor(check: () => boolean, timeoutMs: number, intervalMs = 20)
   }
 }
 
-/** Sends signal to pid only if it is still the ovsdb-server of dir. */
-function signalOwn(pid: number, dir: string, signal: NodeJS.Signals): void {
-  if (ownState(pid, dir) !== 'running') return;
+/** Sends signal to pid only if it is still the daemon of dir. */
+function signalOwn(pid: number, dir: string, signal: NodeJS.Signals, daemon: Daemon = 'ovsdb-server'): void {
+  if (ownState(pid, dir, daemon) !== 'running') return;
   try {
     process.kill(pid, signal);
   } catch {
@@ -175,9 +190,9 @@ function signalOwn(pid: number, dir: string, signal: NodeJS.Signals): void {
 }
 
 /** The pid in the compute's pidfile, if any. */
-function pidfilePid(dir: string): number | undefined {
+function pidfilePid(dir: string, daemon: Daemon = 'ovsdb-server'): number | undefined {
   try {
-    const pid = Number(readFileSync(pidfileOf(dir), 'utf8').trim());
+    const pid = Number(readFileSync(pidfileOf(dir, daemon), 'utf8').trim());
     return Number.isInteger(pid) && pid > 1 ? pid : undefined;
   } catch {
     return undefined;
@@ -196,17 +211,67 @@ function pidsOf(c: Pick<SimCompute, 'dir' | 'pid'>): number[] {
  * us: we cannot reap it ourselves, and some inits reap only every second or so.
  */
 async function stopServer(c: Pick<SimCompute, 'dir' | 'pid'>, termMs: number, waitReaped: boolean): Promise<void> {
-  for (const pid of pidsOf(c)) {
+  await stopDaemon(c.dir, pidsOf(c), 'ovsdb-server', termMs, waitReaped);
+}
+
+/** stopServer for any daemon of a compute, given its candidate pids. */
+async function stopDaemon(dir: string, pids: number[], daemon: Daemon, termMs: number, waitReaped: boolean): Promise<void> {
+  for (const pid of pids) {
     if (termMs > 0) {
-      signalOwn(pid, c.dir, 'SIGTERM');
-      if (await waitFor(() => ownState(pid, c.dir) !== 'running', termMs)) {
-        if (waitReaped) await waitFor(() => ownState(pid, c.dir) === 'gone', 5_000, 50);
+      signalOwn(pid, dir, 'SIGTERM', daemon);
+      if (await waitFor(() => ownState(pid, dir, daemon) !== 'running', termMs)) {
+        if (waitReaped) await waitFor(() => ownState(pid, dir, daemon) === 'gone', 5_000, 50);
         continue;
       }
     }
-    signalOwn(pid, c.dir, 'SIGKILL');
-    if (!(await waitFor(() => ownState(pid, c.dir) !== 'running', 5_000))) throw new Error(`ovsdb-server pid ${pid} (${c.dir}) survived SIGKILL`);
-    if (waitReaped) await waitFor(() => ownState(pid, c.dir) === 'gone', 5_000, 50);
+    signalOwn(pid, dir, 'SIGKILL', daemon);
+    if (!(await waitFor(() => ownState(pid, dir, daemon) !== 'running', 5_000))) throw new Error(`${daemon} pid ${pid} (${dir}) survived SIGKILL`);
+    if (waitReaped) await waitFor(() => ownState(pid, dir, daemon) === 'gone', 5_000, 50);
+  }
+}
+
+const vswitchdPidsOf = (c: Pick<SimCompute, 'dir' | 'vswitchdPid'>) =>
+  [...new Set([pidfilePid(c.dir, 'ovs-vswitchd'), c.vswitchdPid].filter((p): p is number => p !== undefined && p > 1))];
+
+/**
+ * The environment for OVS tools aimed at this compute's ovs-vswitchd: its run dir holds the
+ * bridges' management sockets (br-int.mgmt), which would collide between computes in the default
+ * one. `ovs-ofctl br-int` and `ovs-appctl` find this compute's switch with it.
+ */
+export const ovsEnv = (c: Pick<SimCompute, 'dir'>): NodeJS.ProcessEnv => ({ OVS_RUNDIR: c.dir, OVS_DBDIR: c.dir, OVS_LOGDIR: c.dir });
+
+/** Stops the compute's ovs-vswitchd (SIGTERM, termMs, SIGKILL; by verified pid); its ovsdb-server stays. */
+export async function killVswitchd(c: SimCompute, termMs = 0): Promise<void> {
+  await stopDaemon(c.dir, vswitchdPidsOf(c), 'ovs-vswitchd', termMs, false);
+}
+
+/**
+ * Starts the compute's ovs-vswitchd (detached) on its database's unix socket; resolves once every
+ * VM port has its ofport, so callers can rely on them.
+ */
+export async function startVswitchd(c: SimCompute): Promise<void> {
+  const dir = c.dir;
+  await run(OVS_VSWITCHD, [
+    `unix:${c.socket}`,
+    '--enable-dummy',
+    '--disable-system',
+    `--pidfile=${pidfileOf(dir, 'ovs-vswitchd')}`,
+    `--log-file=${join(dir, 'ovs-vswitchd.log')}`,
+    `--unixctl=${join(dir, 'ovs-vswitchd.ctl')}`,
+    '--detach',
+    '--no-chdir',
+  ], 15_000, ovsEnv(c));
+  const pid = pidfilePid(dir, 'ovs-vswitchd');
+  if (pid === undefined) throw new Error(`ovs-vswitchd in ${dir} wrote no pidfile`);
+  c.vswitchdPid = pid;
+  for (const vm of c.vms) {
+    let ofport = NaN;
+    for (const until = Date.now() + 10_000; Date.now() < until; await sleep(20)) {
+      ofport = Number(await vsctl(c, 'get', 'interface', vm.name, 'ofport'));
+      if (ofport > 0) break;
+    }
+    if (!(ofport > 0)) throw new Error(`${c.name}: ${vm.name} got no ofport from ovs-vswitchd`);
+    vm.ofport = ofport;
   }
 }
 
@@ -289,7 +354,7 @@ async function readFrom(file: string, offset: number): Promise<string> {
 }
 
 /** Creates and starts compute i in parentDir/compute-i; the manager is not set yet. */
-async function createCompute(parentDir: string, i: number, vms: number, made: Set<string>): Promise<SimCompute> {
+async function createCompute(parentDir: string, i: number, vms: number, made: Set<string>, vswitchd: boolean): Promise<SimCompute> {
   const name = `compute-${i}`;
   const dir = join(parentDir, name);
   mkdirSync(dir); // fails if it exists: never reuse (or later clean up) a directory we did not make
@@ -324,13 +389,16 @@ async function createCompute(parentDir: string, i: number, vms: number, made: Se
     ['init'],
     ['add-br', 'br-int'],
     ['set', 'bridge', 'br-int', `other-config:dp-desc=${name}`, `other_config:datapath-id=${c.datapathId}`],
+    // A data plane without kernel devices: OpenFlow 1.3 only, no in-band rules, no NORMAL fallback.
+    ...(vswitchd ? [['set', 'bridge', 'br-int', 'datapath_type=dummy', 'protocols=OpenFlow13', 'fail-mode=secure', 'other-config:disable-in-band=true']] : []),
     ['set', 'open_vswitch', '.', `other_config:local_ip=${c.localIp}`],
-    ...c.vms.flatMap((vm) => [
+    ...c.vms.flatMap((vm, k) => [
       ['add-port', 'br-int', vm.name],
-      ['set', 'interface', vm.name, `external_ids:iface-id=${vm.ifaceId}`],
+      ['set', 'interface', vm.name, `external_ids:iface-id=${vm.ifaceId}`, ...(vswitchd ? ['type=dummy', `ofport_request=${k + 1}`] : [])],
     ]),
   ];
   await vsctl(c, ...cmds.flatMap((cmd, n) => (n === 0 ? cmd : ['--', ...cmd])));
+  if (vswitchd) await startVswitchd(c);
   return c;
 }
 
@@ -361,6 +429,7 @@ export function describe(sims: { dir: string; computes: SimCompute[] }): string 
 export async function stopComputes(sims: { dir: string; computes: SimCompute[] }): Promise<void> {
   // All at once: signals are cheap, and most of the time goes into waiting for init to reap.
   const results = await pool(sims.computes, sims.computes.length, async (c) => {
+    await stopDaemon(c.dir, vswitchdPidsOf(c), 'ovs-vswitchd', 2_000, true);
     await stopServer(c, 2_000, true);
     portsInUse.delete(c.port);
   });
@@ -383,6 +452,8 @@ export async function startComputes(opts: StartOptions): Promise<SimComputes> {
   if (!Number.isInteger(first) || first < 1) throw new Error(`first must be a positive integer, not ${first}`);
   if (!Number.isInteger(vms) || vms < 0 || vms > 999) throw new Error(`vms must be an integer in 0..999, not ${vms}`);
   if (opts.controller !== undefined && !/^[^\s:]+:\d+$/.test(opts.controller)) throw new Error(`controller must be host:port, not ${opts.controller}`);
+  if (opts.openflow !== undefined && !/^[^\s:]+:\d+$/.test(opts.openflow)) throw new Error(`openflow must be host:port, not ${opts.openflow}`);
+  if (opts.openflow !== undefined && !opts.vswitchd) throw new Error('openflow needs vswitchd (no switch would speak OpenFlow)');
   localIpOf(first + count - 1); // fails early if the indexes run out of addresses
 
   let dir: string;
@@ -398,13 +469,18 @@ export async function startComputes(opts: StartOptions): Promise<SimComputes> {
 
   const indexes = Array.from({ length: count }, (_, n) => first + n);
   const made = new Set<string>(); // compute directories created by this call
-  const results = await pool(indexes, PARALLEL, (i) => createCompute(dir, i, vms, made));
+  const results = await pool(indexes, PARALLEL, (i) => createCompute(dir, i, vms, made, opts.vswitchd === true));
   const computes = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
   const sims: SimComputes = { dir, computes, stop: () => stopComputes(sims) };
   const cleanUp = async () => {
     // Also the half-created ones (only in directories made here): their pidfile tells whether a
     // server was started.
-    await Promise.allSettled([...made].map((d) => stopServer({ dir: d, pid: computes.find((c) => c.dir === d)?.pid ?? 0 }, 0, false)));
+    await Promise.allSettled(
+      [...made].map(async (d) => {
+        await stopDaemon(d, vswitchdPidsOf({ dir: d, vswitchdPid: computes.find((c) => c.dir === d)?.vswitchdPid }), 'ovs-vswitchd', 0, false);
+        await stopServer({ dir: d, pid: computes.find((c) => c.dir === d)?.pid ?? 0 }, 0, false);
+      }),
+    );
     for (const c of computes) portsInUse.delete(c.port);
     if (created) rmSync(dir, { recursive: true, force: true });
     else for (const d of made) rmSync(d, { recursive: true, force: true });
@@ -423,6 +499,16 @@ export async function startComputes(opts: StartOptions): Promise<SimComputes> {
     if (opts.controller !== undefined) {
       const controller = opts.controller;
       const set = await pool(computes, PARALLEL, (c) => setManager(c, controller));
+      const bad = set.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (bad) throw bad.reason;
+    }
+    if (opts.openflow !== undefined) {
+      const target = `tcp:${opts.openflow}`;
+      const set = await pool(computes, PARALLEL, async (c) => {
+        await vsctl(c, 'set-controller', 'br-int', target);
+        // Back quickly when the controller restarts (tests and benches restart it).
+        await vsctl(c, 'set', 'controller', (await vsctl(c, '--bare', '--columns=_uuid', 'find', 'controller', `target="${target}"`)).trim(), 'max_backoff=1000');
+      });
       const bad = set.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (bad) throw bad.reason;
     }
@@ -470,7 +556,11 @@ export async function loadComputes(dir: string): Promise<SimComputes> {
 
 const USAGE = `usage:
   scripts/sim-computes start --count N [--controller HOST:PORT] [--dir DIR] [--vms K] [--first I]
+                             [--vswitchd [--openflow HOST:PORT]]
   scripts/sim-computes stop --dir DIR`;
+
+/** Options that take no value. */
+const FLAGS = new Set(['vswitchd']);
 
 function parseArgs(argv: string[]): Map<string, string> {
   const out = new Map<string, string>();
@@ -479,6 +569,7 @@ function parseArgs(argv: string[]): Map<string, string> {
     if (!a.startsWith('--')) throw new Error(`unexpected argument ${a}`);
     const eq = a.indexOf('=');
     if (eq > 0) out.set(a.slice(2, eq), a.slice(eq + 1));
+    else if (FLAGS.has(a.slice(2))) out.set(a.slice(2), 'true');
     else {
       if (n + 1 >= argv.length) throw new Error(`${a} needs a value`);
       out.set(a.slice(2), argv[++n]);
@@ -499,7 +590,7 @@ async function main(argv: string[]): Promise<void> {
   const opts = parseArgs(rest);
   // The bash wrapper runs us from the repository root; relative paths are the caller's.
   const cwd = process.env.SIM_COMPUTES_CWD || process.cwd();
-  const known = cmd === 'start' ? ['count', 'controller', 'dir', 'vms', 'first'] : cmd === 'stop' ? ['dir'] : [];
+  const known = cmd === 'start' ? ['count', 'controller', 'dir', 'vms', 'first', 'vswitchd', 'openflow'] : cmd === 'stop' ? ['dir'] : [];
   for (const k of opts.keys()) if (!known.includes(k)) throw new Error(`unknown option --${k}`);
   if (cmd === 'start') {
     const count = intOpt(opts, 'count');
@@ -512,6 +603,8 @@ async function main(argv: string[]): Promise<void> {
       dir: dir === undefined ? undefined : resolve(cwd, dir),
       vms: intOpt(opts, 'vms'),
       first: intOpt(opts, 'first'),
+      vswitchd: opts.has('vswitchd'),
+      openflow: opts.get('openflow'),
     });
     process.stdout.write(describe(sims) + '\n');
     process.stderr.write(`started ${sims.computes.length} computes in ${Date.now() - started} ms\n`);

@@ -1,6 +1,6 @@
 /**
  * Simulated OpenStack computes for the tap tests: each a real ovsdb-server with its own
- * Open_vSwitch database (no ovs-vswitchd). The logic lives in scripts/sim-computes.ts (also the
+ * Open_vSwitch database (and, with `vswitchd`, an ovs-vswitchd on a dummy datapath). The logic lives in scripts/sim-computes.ts (also the
  * CLI behind scripts/sim-computes); this module re-exports it and ties it to a test's lifetime.
  */
 import { startComputes, vsctl, type SimCompute, type SimComputes, type StartOptions } from '../../scripts/sim-computes.ts';
@@ -11,6 +11,9 @@ export {
   killCompute,
   restartCompute,
   setManager,
+  startVswitchd,
+  killVswitchd,
+  ovsEnv,
   type SimCompute,
   type SimComputes,
   type SimVm,
