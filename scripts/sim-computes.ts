@@ -199,9 +199,9 @@ function pidfilePid(dir: string, daemon: Daemon = 'ovsdb-server'): number | unde
   }
 }
 
-/** The candidate pids of a compute's ovsdb-server: the pidfile's and the recorded one (after a restart elsewhere they may differ). */
-function pidsOf(c: Pick<SimCompute, 'dir' | 'pid'>): number[] {
-  return [...new Set([pidfilePid(c.dir), c.pid].filter((p): p is number => p !== undefined && p > 1))];
+/** The candidate pids of a compute's daemon: the pidfile's and the recorded one (after a restart elsewhere they may differ). */
+function pidsOf(dir: string, daemon: Daemon, recorded: number | undefined): number[] {
+  return [...new Set([pidfilePid(dir, daemon), recorded].filter((p): p is number => p !== undefined && p > 1))];
 }
 
 /**
@@ -211,12 +211,12 @@ function pidsOf(c: Pick<SimCompute, 'dir' | 'pid'>): number[] {
  * us: we cannot reap it ourselves, and some inits reap only every second or so.
  */
 async function stopServer(c: Pick<SimCompute, 'dir' | 'pid'>, termMs: number, waitReaped: boolean): Promise<void> {
-  await stopDaemon(c.dir, pidsOf(c), 'ovsdb-server', termMs, waitReaped);
+  await stopDaemon(c.dir, 'ovsdb-server', c.pid, termMs, waitReaped);
 }
 
-/** stopServer for any daemon of a compute, given its candidate pids. */
-async function stopDaemon(dir: string, pids: number[], daemon: Daemon, termMs: number, waitReaped: boolean): Promise<void> {
-  for (const pid of pids) {
+/** stopServer for either daemon of the compute in dir (`recorded`: the pid we were told at its start). */
+async function stopDaemon(dir: string, daemon: Daemon, recorded: number | undefined, termMs: number, waitReaped: boolean): Promise<void> {
+  for (const pid of pidsOf(dir, daemon, recorded)) {
     if (termMs > 0) {
       signalOwn(pid, dir, 'SIGTERM', daemon);
       if (await waitFor(() => ownState(pid, dir, daemon) !== 'running', termMs)) {
@@ -230,9 +230,6 @@ async function stopDaemon(dir: string, pids: number[], daemon: Daemon, termMs: n
   }
 }
 
-const vswitchdPidsOf = (c: Pick<SimCompute, 'dir' | 'vswitchdPid'>) =>
-  [...new Set([pidfilePid(c.dir, 'ovs-vswitchd'), c.vswitchdPid].filter((p): p is number => p !== undefined && p > 1))];
-
 /**
  * The environment for OVS tools aimed at this compute's ovs-vswitchd: its run dir holds the
  * bridges' management sockets (br-int.mgmt), which would collide between computes in the default
@@ -242,12 +239,12 @@ export const ovsEnv = (c: Pick<SimCompute, 'dir'>): NodeJS.ProcessEnv => ({ OVS_
 
 /** Stops the compute's ovs-vswitchd (SIGTERM, termMs, SIGKILL; by verified pid); its ovsdb-server stays. */
 export async function killVswitchd(c: SimCompute, termMs = 0): Promise<void> {
-  await stopDaemon(c.dir, vswitchdPidsOf(c), 'ovs-vswitchd', termMs, false);
+  await stopDaemon(c.dir, 'ovs-vswitchd', c.vswitchdPid, termMs, false);
 }
 
 /**
  * Starts the compute's ovs-vswitchd (detached) on its database's unix socket; resolves once every
- * VM port has its ofport, so callers can rely on them.
+ * VM port has the ofport it requested (VM k at k), so callers can rely on them.
  */
 export async function startVswitchd(c: SimCompute): Promise<void> {
   const dir = c.dir;
@@ -264,15 +261,12 @@ export async function startVswitchd(c: SimCompute): Promise<void> {
   const pid = pidfilePid(dir, 'ovs-vswitchd');
   if (pid === undefined) throw new Error(`ovs-vswitchd in ${dir} wrote no pidfile`);
   c.vswitchdPid = pid;
-  for (const vm of c.vms) {
-    let ofport = NaN;
-    for (const until = Date.now() + 10_000; Date.now() < until; await sleep(20)) {
-      ofport = Number(await vsctl(c, 'get', 'interface', vm.name, 'ofport'));
-      if (ofport > 0) break;
-    }
-    if (!(ofport > 0)) throw new Error(`${c.name}: ${vm.name} got no ofport from ovs-vswitchd`);
-    vm.ofport = ofport;
-  }
+  if (c.vms.length === 0) return;
+  // One ovs-vsctl for all the ports: it watches the database until each has its ofport (or times out).
+  await vsctl(c, ...c.vms.flatMap((vm, k) => [...(k ? ['--'] : []), 'wait-until', 'interface', vm.name, `ofport=${k + 1}`])).catch((e: Error) => {
+    throw new Error(`${c.name}: the VM ports did not get their ofports from ovs-vswitchd: ${e.message}`);
+  });
+  c.vms.forEach((vm, k) => (vm.ofport = k + 1));
 }
 
 /** SIGKILLs the compute's ovsdb-server and waits until it is dead; conf.db stays, for restartCompute. */
@@ -429,7 +423,7 @@ export function describe(sims: { dir: string; computes: SimCompute[] }): string 
 export async function stopComputes(sims: { dir: string; computes: SimCompute[] }): Promise<void> {
   // All at once: signals are cheap, and most of the time goes into waiting for init to reap.
   const results = await pool(sims.computes, sims.computes.length, async (c) => {
-    await stopDaemon(c.dir, vswitchdPidsOf(c), 'ovs-vswitchd', 2_000, true);
+    await stopDaemon(c.dir, 'ovs-vswitchd', c.vswitchdPid, 2_000, true);
     await stopServer(c, 2_000, true);
     portsInUse.delete(c.port);
   });
@@ -477,8 +471,9 @@ export async function startComputes(opts: StartOptions): Promise<SimComputes> {
     // server was started.
     await Promise.allSettled(
       [...made].map(async (d) => {
-        await stopDaemon(d, vswitchdPidsOf({ dir: d, vswitchdPid: computes.find((c) => c.dir === d)?.vswitchdPid }), 'ovs-vswitchd', 0, false);
-        await stopServer({ dir: d, pid: computes.find((c) => c.dir === d)?.pid ?? 0 }, 0, false);
+        const c = computes.find((x) => x.dir === d);
+        await stopDaemon(d, 'ovs-vswitchd', c?.vswitchdPid, 0, false);
+        await stopDaemon(d, 'ovsdb-server', c?.pid, 0, false);
       }),
     );
     for (const c of computes) portsInUse.delete(c.port);

@@ -68,39 +68,36 @@ export class ConsoleStreams {
     const watches = parseWatches((req.query as Record<string, unknown>).watch);
     const out = new PassThrough();
     const unsubscribe: (() => void)[] = [];
-    const send = (event: string, body: unknown) => stream?.send(body, event);
+    const stream = new EventStream(out, {
+      onClose: () => {
+        for (const u of unsubscribe) u();
+        this.streams.delete(stream);
+      },
+    });
     const snapshots: { id: string; changes: Change[] }[] = [];
     // One synchronous turn: subscribe, then read what exists (no commit can publish in between).
     // A bad pattern or fields throws here, before anything is sent: the client gets a 400.
-    let stream: EventStream | undefined;
     try {
       for (const w of watches) {
         unsubscribe.push(
-          this.data.subscribe(w.store, w.path, (changes) => send('change', { id: w.id, changes: wire(changes) }), {
+          this.data.subscribe(w.store, w.path, (changes) => stream.send({ id: w.id, changes: wire(changes) }, 'change'), {
             replay: false,
             fields: w.fields,
-            onError: () => stream?.close(),
+            onError: () => stream.close(),
           }),
         );
         snapshots.push({ id: w.id, changes: this.data.present(w.store, w.path, { fields: w.fields }) });
       }
     } catch (e) {
-      for (const u of unsubscribe) u();
+      stream.close(); // unsubscribes what was subscribed
       throw e;
     }
-    const opened = new EventStream(out, {
-      onClose: () => {
-        for (const u of unsubscribe) u();
-        this.streams.delete(opened);
-      },
-    });
-    stream = opened;
-    this.streams.add(opened);
+    this.streams.add(stream);
     // The response's close: the client went away (or the listener closed the stream).
-    reply.raw.once('close', () => opened.close());
-    opened.retry(2000);
-    for (const s of snapshots) send('snapshot', { id: s.id, changes: wire(s.changes) });
-    send('ready', { watches: watches.map((w) => w.id) });
+    reply.raw.once('close', () => stream.close());
+    stream.retry(2000);
+    for (const s of snapshots) stream.send({ id: s.id, changes: wire(s.changes) }, 'snapshot');
+    stream.send({ watches: watches.map((w) => w.id) }, 'ready');
     return reply.headers(EVENT_STREAM_HEADERS).send(out);
   }
 

@@ -47,10 +47,9 @@ export class EventStream {
     return this.ended;
   }
 
-  /** One event: `data` as JSON (a string is sent as it is), with an `event:` name if given. */
+  /** One event: `data` as JSON (one line, so it never breaks the framing), with an `event:` name if given. */
   send(data: unknown, event?: string): void {
-    const text = typeof data === 'string' ? data : JSON.stringify(data);
-    this.write(`${event !== undefined ? `event: ${event}\n` : ''}data: ${text}\n\n`);
+    this.write(`${event !== undefined ? `event: ${event}\n` : ''}data: ${JSON.stringify(data)}\n\n`);
   }
 
   comment(text: string): void {

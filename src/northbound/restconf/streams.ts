@@ -37,17 +37,18 @@ export async function streamsPlugin(app: FastifyInstance, bus: NotificationBus):
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, { ...EVENT_STREAM_HEADERS, connection: 'keep-alive' });
-    // Subscribe before replaying, so nothing emitted in between is lost (the replay wins ties).
-    const queued: YangNotification[] = [];
-    let live = false;
-    const off = bus.subscribe((n) => (live ? out.send(event(n)) : queued.push(n)));
+    const unsubscribe: (() => void)[] = [];
     const out = new EventStream(res, {
       onClose: () => {
-        off();
+        for (const u of unsubscribe) u();
         open.delete(out);
       },
     });
     open.add(out);
+    // Subscribe before replaying, so nothing emitted in between is lost (the replay wins ties).
+    const queued: YangNotification[] = [];
+    let live = false;
+    unsubscribe.push(bus.subscribe((n) => (live ? out.send(event(n)) : queued.push(n))));
     const replayed = start ? bus.replay(start) : [];
     for (const n of replayed) out.send(event(n));
     for (const n of queued) if (!replayed.includes(n)) out.send(event(n));
